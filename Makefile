@@ -1,0 +1,38 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+SOAP_ORDERS_DATABASE_URL ?= sqlite:///var/soap_orders.sqlite3
+export SOAP_ORDERS_DATABASE_URL
+
+.PHONY: run test bench wsdl lint clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (spyne 2.14 does not import on 3.12+)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/soap-orders db upgrade
+	$(BIN)/soap-orders demo-data --if-empty --orders 200 --seed 1
+	$(BIN)/soap-orders serve
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m tests.bench
+
+wsdl: $(VENV)/.installed
+	$(BIN)/soap-orders wsdl --public-url http://127.0.0.1:8000/soap > wsdl/orders.wsdl
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

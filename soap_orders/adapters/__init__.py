@@ -1,0 +1,1 @@
+"""Concrete adapters behind the service ports: SQLAlchemy storage and its migrations."""

@@ -1,0 +1,300 @@
+"""Tables, and the classical mapping of the domain's dataclasses onto them.
+
+The domain does not know it is mapped: ``start_mappers`` instruments its classes once per process.
+Money is stored exactly (NUMERIC on PostgreSQL, text on SQLite, which has no exact decimal type);
+timestamps are stored in UTC and always come back timezone-aware.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import composite, registry, relationship
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from ..domain import orders as model
+from ..service.records import MAX_LEN
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+mapper_registry = registry(metadata=metadata)
+
+
+class Money(TypeDecorator[Decimal]):
+    """An exact decimal: NUMERIC(18, 4) where the database has it, canonical text on SQLite."""
+
+    impl = Numeric(18, 4)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(18, 4, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        value = Decimal(value)
+        return f"{value:f}" if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A point in time: refuses naive values, stores UTC, returns aware UTC datetimes."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where a UTC time is required")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _enum(kind: type[enum.Enum]) -> Enum:
+    """Enumerations are stored by value as short strings, without database enum types."""
+    return Enum(
+        kind,
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+def _text(limit: str) -> String:
+    return String(MAX_LEN[limit])
+
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_number", _text("OrderNumber"), nullable=False, unique=True),
+    Column("order_type", _enum(model.OrderType), nullable=False),
+    Column("channel", _enum(model.Channel), nullable=False),
+    Column("status", _enum(model.OrderStatus), nullable=False),
+    Column("financial_status", _enum(model.FinancialStatus), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("subtotal", Money, nullable=False),
+    Column("shipping_total", Money, nullable=False),
+    Column("tax_total", Money, nullable=False),
+    Column("discount_total", Money, nullable=False),
+    Column("total", Money, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime),
+    Column("cancelled_at", UTCDateTime),
+    Column("cancel_reason", _enum(model.Reason)),
+    Column("expected_ship_date", Date),
+    Column("expected_delivery_date", Date),
+    Column("customer_email", _text("Email"), nullable=False),
+    Column("customer_first_name", _text("FirstName")),
+    Column("customer_last_name", _text("LastName")),
+    Column("customer_phone", _text("Phone")),
+    Column("ship_name", _text("AddressName")),
+    Column("ship_line1", _text("Line1")),
+    Column("ship_line2", _text("Line2")),
+    Column("ship_city", _text("City")),
+    Column("ship_region", _text("Region")),
+    Column("ship_postal_code", _text("PostalCode")),
+    Column("ship_country_code", String(2)),
+    Column("ship_phone", _text("Phone")),
+)
+# Case-insensitive lookups by email, newest first.
+Index("ix_orders_email_lower_created_at", func.lower(orders.c.customer_email), orders.c.created_at)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("line_number", Integer, nullable=False),
+    Column("sku", _text("Sku"), nullable=False),
+    Column("name", _text("LineName"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", Money, nullable=False),
+    Column("image_url", _text("Url")),
+    Column("status", _enum(model.LineStatus), nullable=False),
+    Column("quantity_shipped", Integer, nullable=False),
+    Column("quantity_cancelled", Integer, nullable=False),
+    Column("quantity_refunded", Integer, nullable=False),
+    Column("quantity_returned", Integer, nullable=False),
+    UniqueConstraint("order_id", "line_number"),
+)
+
+shipments = Table(
+    "shipments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("shipment_id", _text("ShipmentId"), nullable=False),
+    Column("status", _enum(model.ShipmentStatus), nullable=False),
+    Column("carrier_name", _text("CarrierName")),
+    Column("carrier_code", _text("CarrierCode")),
+    Column("tracking_number", _text("TrackingNumber")),
+    Column("tracking_url", _text("Url")),
+    Column("shipped_at", UTCDateTime),
+    Column("expected_delivery_date", Date),
+    Column("delivered_at", UTCDateTime),
+)
+
+shipment_items = Table(
+    "shipment_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shipment_pk", ForeignKey("shipments.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("sku", _text("Sku"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+)
+
+returns = Table(
+    "returns",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("return_id", _text("ReturnId"), nullable=False),
+    Column("status", _enum(model.ReturnStatus), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("reason", _text("ReturnReason")),
+    Column("return_tracking_number", _text("TrackingNumber")),
+    Column("carrier_code", _text("CarrierCode")),
+    Column("label_url", _text("Url")),
+    Column("warehouse_status", _enum(model.WarehouseStatus), nullable=False),
+    Column("refund_status", _enum(model.ReturnRefundStatus), nullable=False),
+)
+
+return_items = Table(
+    "return_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("return_pk", ForeignKey("returns.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("sku", _text("Sku"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+)
+
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("refund_id", _text("RefundId"), nullable=False, unique=True),
+    Column("amount", Money, nullable=False),
+    Column("reason", _enum(model.Reason), nullable=False),
+    Column("status", _enum(model.RefundStatus), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("note", _text("Note")),
+)
+
+# One row per RequestId of a state-changing call: the first result, replayed for the same id.
+idempotency_records = Table(
+    "idempotency_records",
+    metadata,
+    Column("request_id", _text("RequestId"), primary_key=True),
+    Column("operation", String(64), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("result", JSON),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Append-only log of what was done to orders; ERP systems read it back in id order.
+order_events = Table(
+    "order_events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("order_number", _text("OrderNumber"), nullable=False, index=True),
+    Column("event_type", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+)
+
+
+def _children(kind: type, table: Table, order_by: Any) -> Any:
+    return relationship(kind, order_by=order_by, cascade="all, delete-orphan", lazy="selectin")
+
+
+def start_mappers() -> None:
+    """Map the domain classes; safe to call more than once."""
+    if getattr(model.Order, "__mapper__", None) is not None:
+        return
+    mapper_registry.map_imperatively(model.ShipmentItem, shipment_items)
+    mapper_registry.map_imperatively(model.ReturnItem, return_items)
+    mapper_registry.map_imperatively(model.OrderLine, order_lines)
+    mapper_registry.map_imperatively(model.Refund, refunds)
+    mapper_registry.map_imperatively(
+        model.Shipment,
+        shipments,
+        properties={"items": _children(model.ShipmentItem, shipment_items, shipment_items.c.id)},
+    )
+    mapper_registry.map_imperatively(
+        model.Return,
+        returns,
+        properties={"items": _children(model.ReturnItem, return_items, return_items.c.id)},
+    )
+    mapper_registry.map_imperatively(
+        model.Order,
+        orders,
+        properties={
+            "customer": composite(
+                model.Customer,
+                orders.c.customer_email,
+                orders.c.customer_first_name,
+                orders.c.customer_last_name,
+                orders.c.customer_phone,
+            ),
+            "shipping_address": composite(
+                model.Address,
+                orders.c.ship_name,
+                orders.c.ship_line1,
+                orders.c.ship_line2,
+                orders.c.ship_city,
+                orders.c.ship_region,
+                orders.c.ship_postal_code,
+                orders.c.ship_country_code,
+                orders.c.ship_phone,
+            ),
+            "lines": _children(model.OrderLine, order_lines, order_lines.c.line_number),
+            "shipments": _children(model.Shipment, shipments, shipments.c.id),
+            "returns": _children(model.Return, returns, returns.c.id),
+            "refunds": _children(model.Refund, refunds, refunds.c.id),
+        },
+    )

@@ -1,0 +1,50 @@
+"""The unit of work: one session, one transaction; rolled back unless ``commit`` is called."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from .orm import order_events
+from .repository import SqlAlchemyIdempotencyStore, SqlAlchemyOrderRepository
+
+
+class SqlAlchemyUnitOfWork:
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self.session_factory = session_factory
+
+    def __enter__(self) -> SqlAlchemyUnitOfWork:
+        self.session = self.session_factory()
+        self.orders = SqlAlchemyOrderRepository(self.session)
+        self.idempotency = SqlAlchemyIdempotencyStore(self.session)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        # Closing ends any transaction still open by rolling it back, and detaches the objects
+        # without expiring them, so a response can still be built from what was loaded.
+        self.session.close()
+
+    def commit(self) -> None:
+        """Append the recorded order events, then commit them with the change they describe."""
+        rows = [
+            {
+                "order_number": event.order_number,
+                "event_type": event.name,
+                "payload": event.payload(),
+                "occurred_at": event.occurred_at,
+            }
+            for order in self.orders.seen
+            for event in order.events
+        ]
+        if rows:
+            self.session.execute(insert(order_events), rows)
+        self.session.commit()
+        for order in self.orders.seen:
+            order.events.clear()
+
+    def rollback(self) -> None:
+        self.session.rollback()

@@ -1,0 +1,83 @@
+"""The composition root: the only place that builds engines and wires adapters into use cases."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from .adapters.database import create_database_engine, create_session_factory
+from .adapters.unit_of_work import SqlAlchemyUnitOfWork
+from .config import Settings
+from .service.ports import Clock, UnitOfWork
+
+
+def utc_now() -> datetime:
+    """The current time in UTC, to the second (what the wire shows)."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """What the SOAP operations and the CLI reach for."""
+
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    #: Exceptions meaning "the database is not reachable now": answered as Server.Unavailable.
+    unavailable_errors: tuple[type[BaseException], ...]
+    engine: Engine
+
+
+def build_dependencies(settings: Settings, *, clock: Clock = utc_now) -> Dependencies:
+    engine = create_database_engine(settings.database_url)
+    session_factory = create_session_factory(engine)
+    return Dependencies(
+        uow=lambda: SqlAlchemyUnitOfWork(session_factory),
+        clock=clock,
+        unavailable_errors=(OperationalError, PoolTimeout),
+        engine=engine,
+    )
+
+
+def database_is_healthy(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    return True
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    # spyne logs every client fault with a traceback; our own log lines carry what matters.
+    for name in ("spyne", "spyne.application", "spyne.application.client", "spyne.protocol", "spyne.server"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependencies | None = None):  # type: ignore[no-untyped-def]
+    """The whole web application for ``settings`` (read from the environment when not given)."""
+    from .http import WebApplication
+    from .soap.application import SoapEndpoint, build_application
+
+    settings = settings or Settings.from_env()
+    deps = dependencies or build_dependencies(settings)
+    endpoint = SoapEndpoint(build_application(deps), settings.public_url)
+    return WebApplication(
+        endpoint,
+        public_url=settings.public_url,
+        max_body=settings.max_body,
+        health_check=lambda: database_is_healthy(deps.engine),
+    )
+
+
+def build_wsdl(public_url: str) -> bytes:
+    """The WSDL document for ``public_url``, without touching a database."""
+    from .soap.application import SoapEndpoint, build_application
+
+    return SoapEndpoint(build_application(None), public_url).wsdl

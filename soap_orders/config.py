@@ -1,0 +1,59 @@
+"""Settings, read once from ``SOAP_ORDERS_*`` environment variables, with safe defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_DATABASE_URL = "sqlite:///var/soap_orders.sqlite3"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000/soap"
+
+
+class ConfigError(ValueError):
+    """A setting has a value the service cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: SQLAlchemy URL; ``postgresql://`` URLs use psycopg 3.
+    database_url: str = DEFAULT_DATABASE_URL
+    #: The endpoint address published in the WSDL's ``soap:address``.
+    public_url: str = DEFAULT_PUBLIC_URL
+    #: Largest request body accepted, in bytes.
+    max_body: int = 256 * 1024
+    #: Python logging level name.
+    log_level: str = "INFO"
+    #: ``host:port`` that ``soap-orders serve`` binds to.
+    bind: str = "127.0.0.1:8000"
+    #: Number of gunicorn worker processes for ``soap-orders serve``.
+    workers: int = 2
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def get(name: str, default: str) -> str:
+            return env.get(f"SOAP_ORDERS_{name}", "").strip() or default
+
+        def integer(name: str, default: int, low: int, high: int) -> int:
+            raw = get(name, str(default))
+            try:
+                value = int(raw)
+            except ValueError:
+                raise ConfigError(f"SOAP_ORDERS_{name} must be a whole number") from None
+            if not low <= value <= high:
+                raise ConfigError(f"SOAP_ORDERS_{name} must be between {low} and {high}")
+            return value
+
+        public_url = get("PUBLIC_URL", DEFAULT_PUBLIC_URL)
+        if not public_url.startswith(("http://", "https://")):
+            raise ConfigError("SOAP_ORDERS_PUBLIC_URL must be an http:// or https:// URL")
+        return cls(
+            database_url=get("DATABASE_URL", DEFAULT_DATABASE_URL),
+            public_url=public_url,
+            max_body=integer("MAX_BODY", 256 * 1024, 1024, 64 * 1024 * 1024),
+            log_level=get("LOG_LEVEL", "INFO").upper(),
+            bind=get("BIND", "127.0.0.1:8000"),
+            workers=integer("WORKERS", 2, 1, 64),
+        )

@@ -1,0 +1,64 @@
+"""The domain's exceptions: one base class, data carried as attributes.
+
+Messages are written for the person at the other end of a support conversation or an ERP log:
+they name the field and the rule, never echo raw input back.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error the domain and the use cases raise on purpose."""
+
+    #: Stable machine code, published as ``ErrorCode`` in faults.
+    code = "DOMAIN_ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationError(DomainError):
+    """A request or record breaks a rule of the data (a field's form, a combination of fields)."""
+
+    code = "VALIDATION_ERROR"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidAmount(ValidationError):
+    code = "INVALID_AMOUNT"
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field} {problem}.", field)
+
+
+class InvalidCurrency(ValidationError):
+    code = "INVALID_CURRENCY"
+
+    def __init__(self, currency: object) -> None:
+        # The offending value is not echoed; only its field is named.
+        super().__init__("Currency is not an ISO 4217 currency code.", "Currency")
+        del currency
+
+
+class OrderNotFound(DomainError):
+    """No order with that number (or not one belonging to the given email)."""
+
+    code = "ORDER_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("No order matches that order number and email.")
+
+
+class IdempotencyConflict(DomainError):
+    """A RequestId was used before with other parameters or for another operation."""
+
+    code = "IDEMPOTENCY_CONFLICT"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This RequestId was already used with different parameters; use a new RequestId."
+        )

@@ -1,0 +1,55 @@
+"""Events the domain records when an order changes; appended to the order event log in the same
+transaction as the change, and read back by ERP systems as a change feed."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(frozen=True)
+class OrderEvent:
+    order_number: str
+    occurred_at: datetime
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def payload(self) -> dict[str, Any]:
+        """The event's own data as JSON-ready values (decimals and datetimes as strings)."""
+        data = asdict(self)
+        del data["order_number"], data["occurred_at"]
+        return {key: _plain(value) for key, value in data.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "value"):  # enumerations
+        return value.value
+    return value
+
+
+@dataclass(frozen=True)
+class OrderCancelled(OrderEvent):
+    reason: str
+    note: str | None
+    request_id: str
+    refund_id: str | None
+    refund_amount: Decimal | None
+
+
+@dataclass(frozen=True)
+class RefundIssued(OrderEvent):
+    refund_id: str
+    amount: Decimal
+    currency: str
+    reason: str
+    note: str | None
+    request_id: str
+    lines: tuple[tuple[int, int], ...]  # (line number, quantity) for line refunds

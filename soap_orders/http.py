@@ -1,0 +1,118 @@
+"""The WSGI front door: routes ``/soap`` (WSDL and calls) and ``/health``, enforces the body limit,
+tags each request with an id, and answers every failure with a SOAP fault rather than a page."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from .soap.application import SoapEndpoint, fault_envelope
+from .soap.faults import InternalErrorFault, OrdersFault, ValidationFault
+
+log = logging.getLogger("soap_orders.http")
+
+StartResponse = Callable[..., Any]
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_XML_TYPES = ("text/xml", "application/xml")
+
+
+class PayloadTooLarge(OrdersFault):
+    faultcode_value = "Client.ValidationError"
+    error_code = "PAYLOAD_TOO_LARGE"
+
+
+class WebApplication:
+    def __init__(
+        self,
+        endpoint: SoapEndpoint,
+        *,
+        public_url: str,
+        max_body: int,
+        health_check: Callable[[], bool],
+    ) -> None:
+        self.endpoint = endpoint
+        self.soap_path = urlsplit(public_url).path or "/soap"
+        self.max_body = max_body
+        self.health_check = health_check
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        supplied = environ.get("HTTP_X_REQUEST_ID", "")
+        request_id = supplied if _REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
+        environ["soap_orders.request_id"] = request_id
+
+        def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers = [h for h in headers if h[0].lower() != "x-request-id"] + [("X-Request-Id", request_id)]
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self._route(environ, respond)
+        except Exception:
+            log.exception("request %s: unhandled error at the HTTP edge", request_id)
+            return _fault(respond, "500 Internal Server Error", InternalErrorFault(request_id))
+
+    def _route(self, environ: dict[str, Any], respond: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "") or "/"
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        if path == "/health" and method in ("GET", "HEAD"):
+            return self._health(respond)
+        if path.rstrip("/") != self.soap_path.rstrip("/"):
+            return _fault(respond, "404 Not Found", ValidationFault("No such endpoint; use POST " + self.soap_path + ".", error_code="NOT_FOUND"))
+        if method in ("GET", "HEAD") and environ.get("QUERY_STRING", "").lower() in ("wsdl", "wsdl="):
+            respond("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(self.endpoint.wsdl)))])
+            return [b""] if method == "HEAD" else [self.endpoint.wsdl]
+        if method != "POST":
+            return _fault(respond, "405 Method Not Allowed", ValidationFault(
+                f"Use POST {self.soap_path} for calls and GET {self.soap_path}?wsdl for the WSDL.",
+                error_code="METHOD_NOT_ALLOWED"), [("Allow", "GET, POST")])
+        content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+        if content_type not in _XML_TYPES:
+            return _fault(respond, "415 Unsupported Media Type", ValidationFault(
+                "Content-Type must be text/xml (SOAP 1.1).", error_code="UNSUPPORTED_MEDIA_TYPE"))
+        body = self._read_body(environ)
+        if body is None:
+            return _fault(respond, "413 Payload Too Large", PayloadTooLarge(
+                f"The request body is larger than the limit of {self.max_body} bytes."))
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        return self.endpoint.handle_rpc(environ, respond)
+
+    def _read_body(self, environ: dict[str, Any]) -> bytes | None:
+        """The whole body, or None when it is over the limit (declared or actual, chunked too)."""
+        declared = environ.get("CONTENT_LENGTH", "")
+        stream = environ["wsgi.input"]
+        if declared.strip():
+            try:
+                length = int(declared)
+            except ValueError:
+                length = -1
+            if length > self.max_body:
+                return None
+            if length >= 0:
+                return stream.read(length) if length else b""
+        data = stream.read(self.max_body + 1)
+        return None if len(data) > self.max_body else data
+
+    def _health(self, respond: StartResponse) -> Iterable[bytes]:
+        try:
+            healthy = self.health_check()
+        except Exception:
+            log.exception("health check failed")
+            healthy = False
+        body = json.dumps({"status": "ok" if healthy else "unavailable"}).encode()
+        respond("200 OK" if healthy else "503 Service Unavailable",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(body))), ("Cache-Control", "no-store")])
+        return [body]
+
+
+def _fault(respond: StartResponse, status: str, fault: OrdersFault,
+           extra: list[tuple[str, str]] | None = None) -> list[bytes]:
+    body = fault_envelope(fault)
+    respond(status, [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))] + (extra or []))
+    return [body]

@@ -1,0 +1,246 @@
+"""Use cases on orders: find, read, cancel, refund, and the upsert behind imports.
+
+Each use case is one unit of work. Actions that change an order are idempotent by RequestId: the
+first result is stored in the same transaction as the change and replayed for the same id.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from ..domain.errors import IdempotencyConflict, OrderNotFound, ValidationError
+from ..domain.orders import Decision, Order, OrderStatus, Outcome, Reason, ReasonCode, Refund, RefundLineRequest
+from . import records
+from .ports import Clock, OrderQuery, UnitOfWork
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class FindOrdersByEmail:
+    email: str
+    status: OrderStatus | None = None
+    placed_from: date | None = None
+    placed_to: date | None = None
+    page_size: int = 20
+    page_number: int = 1
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    orders: list[Order]
+    total_count: int
+    page_number: int
+    page_size: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.page_number * self.page_size < self.total_count
+
+
+@dataclass(frozen=True)
+class CancelOrder:
+    order_number: str
+    request_id: str
+    reason: Reason
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class IssueRefund:
+    order_number: str
+    request_id: str
+    reason: Reason
+    amount: Decimal | None = None
+    lines: tuple[RefundLineRequest, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What an action answered: a business outcome and the order as it stood afterwards."""
+
+    outcome: Outcome
+    reason_code: ReasonCode
+    message: str
+    order: Order
+    refund: Refund | None = None
+
+
+# ---------------------------------------------------------------------- queries
+
+
+def normalize_email(email: str) -> str:
+    email = (email or "").strip()
+    if not email or "@" not in email or len(email) > records.MAX_LEN["Email"]:
+        raise ValidationError("Email must be an email address of at most 254 characters.", "Email")
+    return email
+
+
+def find_orders_by_email(uow: UnitOfWork, query: FindOrdersByEmail) -> OrderPage:
+    """A customer's orders, newest first, one page at a time; no match is an empty page."""
+    email = normalize_email(query.email)
+    if not 1 <= query.page_size <= MAX_PAGE_SIZE:
+        raise ValidationError(f"PageSize must be between 1 and {MAX_PAGE_SIZE}.", "PageSize")
+    if query.page_number < 1:
+        raise ValidationError("PageNumber must be at least 1.", "PageNumber")
+    if query.placed_from and query.placed_to and query.placed_from > query.placed_to:
+        raise ValidationError("PlacedFrom must not be after PlacedTo.", "PlacedFrom")
+    with uow:
+        orders, total = uow.orders.find_by_email(
+            OrderQuery(
+                email=email,
+                status=query.status,
+                placed_from=query.placed_from,
+                placed_to=query.placed_to,
+                limit=query.page_size,
+                offset=(query.page_number - 1) * query.page_size,
+            )
+        )
+    return OrderPage(orders, total, query.page_number, query.page_size)
+
+
+def get_order(uow: UnitOfWork, order_number: str, email: str | None = None) -> Order:
+    """One order by number; when ``email`` is given it must be the customer's, else not found."""
+    with uow:
+        order = uow.orders.get(order_number.strip())
+    if order is None:
+        raise OrderNotFound()
+    if email is not None and order.customer.email.lower() != normalize_email(email).lower():
+        raise OrderNotFound()
+    return order
+
+
+# ---------------------------------------------------------------------- actions
+
+
+def cancel_order(uow: UnitOfWork, command: CancelOrder, clock: Clock) -> ActionResult:
+    def act(order: Order, now: datetime) -> Decision:
+        return order.cancel(
+            reason=command.reason, now=now, request_id=command.request_id,
+            refund_id=new_refund_id(), note=command.note,
+        )
+
+    return _act_once(uow, "CancelOrder", command, clock, act)
+
+
+def issue_refund(uow: UnitOfWork, command: IssueRefund, clock: Clock) -> ActionResult:
+    def act(order: Order, now: datetime) -> Decision:
+        return order.refund(
+            reason=command.reason, now=now, request_id=command.request_id, refund_id=new_refund_id(),
+            amount=command.amount, lines=command.lines, note=command.note,
+        )
+
+    return _act_once(uow, "IssueRefund", command, clock, act)
+
+
+def new_refund_id() -> str:
+    return "RF-" + uuid.uuid4().hex[:16].upper()
+
+
+def _act_once(
+    uow: UnitOfWork,
+    operation: str,
+    command: CancelOrder | IssueRefund,
+    clock: Clock,
+    act: Callable[[Order, datetime], Decision],
+) -> ActionResult:
+    request_id = command.request_id.strip()
+    if not 1 <= len(request_id) <= records.MAX_LEN["RequestId"]:
+        raise ValidationError("RequestId must be 1 to 64 characters.", "RequestId")
+    fingerprint = _fingerprint(operation, command)
+    now = clock()
+    with uow:
+        stored = uow.idempotency.claim(request_id, operation, fingerprint, now)
+        if stored is not None:
+            if stored.fingerprint != fingerprint:
+                raise IdempotencyConflict()
+            return _result_from_record(stored.result)
+        order = uow.orders.get(command.order_number.strip(), for_update=True)
+        if order is None:
+            raise OrderNotFound()
+        decision = act(order, now)
+        result = ActionResult(decision.outcome, decision.reason_code, decision.message, order, decision.refund)
+        uow.idempotency.complete(request_id, _result_to_record(result))
+        uow.commit()
+    return result
+
+
+def _fingerprint(operation: str, command: CancelOrder | IssueRefund) -> str:
+    """A digest of everything but the RequestId, insensitive to how numbers were written."""
+    fields = asdict(command)
+    del fields["request_id"]
+    body = json.dumps([operation, _canonical(fields)], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(item) for item in value]
+    return value
+
+
+def _result_to_record(result: ActionResult) -> dict[str, Any]:
+    return {
+        "Outcome": result.outcome.value,
+        "ReasonCode": result.reason_code.value,
+        "Message": result.message,
+        "Refund": records.refund_to_record(result.refund) if result.refund else None,
+        "Order": records.order_to_record(result.order),
+    }
+
+
+def _result_from_record(record: dict[str, Any]) -> ActionResult:
+    order = records.order_from_record(record["Order"])
+    refund = None
+    if record.get("Refund"):
+        refund = records.refund_from_record(record["Refund"], order.currency)
+    return ActionResult(Outcome(record["Outcome"]), ReasonCode(record["ReasonCode"]), record["Message"], order, refund)
+
+
+# ---------------------------------------------------------------------- data in
+
+
+@dataclass(frozen=True)
+class UpsertSummary:
+    created: int
+    updated: int
+
+
+def upsert_orders(uow: UnitOfWork, orders: Iterable[Order], clock: Clock) -> UpsertSummary:
+    """Insert new orders and replace existing ones with the same number, in one transaction."""
+    batch = list(orders)
+    numbers = [order.order_number for order in batch]
+    if len(set(numbers)) != len(numbers):
+        raise ValidationError("The same OrderNumber appears twice in one batch.", "OrderNumber")
+    created = updated = 0
+    now = clock()
+    with uow:
+        existing = uow.orders.get_many(numbers, for_update=True)
+        for order in batch:
+            order.updated_at = order.updated_at or now
+            current = existing.get(order.order_number)
+            if current is None:
+                uow.orders.add(order)
+                created += 1
+            else:
+                current.replace_with(order)
+                updated += 1
+        uow.commit()
+    return UpsertSummary(created, updated)

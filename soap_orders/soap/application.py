@@ -1,0 +1,95 @@
+"""The spyne Application for the v1 contract, and the WSGI endpoint that serves it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any
+
+from lxml import etree
+from spyne import Application, DateTime
+from spyne.protocol.soap import Soap11
+from spyne.server.wsgi import WsgiApplication
+
+from . import faults
+from .faults import OrdersFault
+from .ns import SOAP11_ENV, TNS
+from .services import OrdersService
+from .xml import parse_xml
+
+log = logging.getLogger("soap_orders.soap")
+
+
+def _timestamp(_cls: Any, value: datetime) -> str:
+    """UTC with a ``Z``, to the second or microsecond as stored."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime in a response")
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+class OrdersSoap11(Soap11):
+    """SOAP 1.1 with the service's own XML parser and ``Z`` timestamps."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._to_unicode_handlers[DateTime] = _timestamp
+
+    def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
+        ctx.in_document = (parse_xml(b"".join(ctx.in_string)), {})
+
+
+def build_application(dependencies: Any) -> Application:
+    """The Application, with ``dependencies`` reachable from every operation as ``ctx.app.soap_orders``."""
+    app = Application(
+        [OrdersService],
+        tns=TNS,
+        name="OrdersService",
+        in_protocol=OrdersSoap11(validator="lxml"),
+        out_protocol=OrdersSoap11(cleanup_namespaces=True),
+    )
+    app.soap_orders = dependencies
+    return app
+
+
+class SoapEndpoint(WsgiApplication):
+    """spyne's WSGI server with the WSDL built once, from configuration, and every error turned
+    into a contract fault."""
+
+    def __init__(self, app: Application, public_url: str) -> None:
+        super().__init__(app)
+        self.doc.wsdl11.build_interface_document(public_url)
+        self.wsdl: bytes = self.doc.wsdl11.get_interface_document()
+        faults.set_schema_names(schema_names(self.wsdl))
+
+    def handle_error(self, p_ctx: Any, others: Any, error: Any, start_response: Any) -> Any:
+        if not isinstance(error, OrdersFault):
+            log.info("request %s: protocol fault %s", p_ctx.transport.req_env.get("soap_orders.request_id"),
+                     getattr(error, "faultcode", type(error).__name__))
+            error = faults.from_protocol_fault(error)
+        p_ctx.out_error = error
+        p_ctx.transport.resp_code = "500 Internal Server Error"
+        return super().handle_error(p_ctx, others, error, start_response)
+
+
+def schema_names(wsdl: bytes) -> set[str]:
+    """Every element and type name the WSDL declares."""
+    tree = etree.fromstring(wsdl)
+    xs = "http://www.w3.org/2001/XMLSchema"
+    return {
+        node.get("name")
+        for node in tree.iter(f"{{{xs}}}element", f"{{{xs}}}complexType", f"{{{xs}}}simpleType")
+        if node.get("name")
+    } | {"Envelope", "Body", "Header"}
+
+
+def fault_envelope(fault: OrdersFault) -> bytes:
+    """A SOAP 1.1 fault envelope built without spyne, for answers given before spyne is reached."""
+    env = etree.Element(f"{{{SOAP11_ENV}}}Envelope", nsmap={"soap11env": SOAP11_ENV})
+    body = etree.SubElement(env, f"{{{SOAP11_ENV}}}Body")
+    node = etree.SubElement(body, f"{{{SOAP11_ENV}}}Fault")
+    etree.SubElement(node, "faultcode").text = f"soap11env:{fault.faultcode}"
+    etree.SubElement(node, "faultstring").text = fault.faultstring
+    detail = etree.SubElement(node, "detail")
+    for key, value in fault.detail.items():
+        etree.SubElement(detail, key).text = value
+    return etree.tostring(env, xml_declaration=True, encoding="UTF-8")

@@ -1,0 +1,205 @@
+"""SOAP faults of the contract, and the one table that maps errors onto them.
+
+Every fault has a stable ``faultcode`` (``Client.X`` / ``Server.X``) and a detail of ``ErrorCode``,
+``Message`` and ``Retryable``. Messages name the field and the rule in bounded words; they never
+carry the raw input, a traceback or a file's content.
+"""
+
+from __future__ import annotations
+
+import re
+
+from spyne import Fault
+
+from ..domain import errors
+from ..service.records import RecordError
+
+
+class OrdersFault(Fault):
+    """Base of the contract's faults."""
+
+    faultcode_value = "Server.InternalError"
+    error_code = "INTERNAL_ERROR"
+    retryable = False
+    http_status = 500
+
+    def __init__(self, message: str, *, error_code: str | None = None) -> None:
+        self.message = message
+        code = error_code or self.error_code
+        super().__init__(
+            faultcode=self.faultcode_value,
+            faultstring=message,
+            detail={"ErrorCode": code, "Message": message, "Retryable": "true" if self.retryable else "false"},
+        )
+
+
+class ValidationFault(OrdersFault):
+    faultcode_value = "Client.ValidationError"
+    error_code = "VALIDATION_ERROR"
+
+
+class OrderNotFoundFault(OrdersFault):
+    faultcode_value = "Client.OrderNotFound"
+    error_code = "ORDER_NOT_FOUND"
+
+
+class IdempotencyConflictFault(OrdersFault):
+    faultcode_value = "Client.IdempotencyConflict"
+    error_code = "IDEMPOTENCY_CONFLICT"
+
+
+class AuthenticationFailedFault(OrdersFault):
+    faultcode_value = "Client.AuthenticationFailed"
+    error_code = "AUTHENTICATION_FAILED"
+
+
+class ForbiddenFault(OrdersFault):
+    faultcode_value = "Client.Forbidden"
+    error_code = "FORBIDDEN"
+
+
+class RateLimitedFault(OrdersFault):
+    faultcode_value = "Client.RateLimited"
+    error_code = "RATE_LIMITED"
+    retryable = True
+
+
+class UnavailableFault(OrdersFault):
+    faultcode_value = "Server.Unavailable"
+    error_code = "UNAVAILABLE"
+    retryable = True
+    http_status = 503
+
+    def __init__(self, message: str = "The service is temporarily unavailable; retry shortly.") -> None:
+        super().__init__(message)
+
+
+class InternalErrorFault(OrdersFault):
+    faultcode_value = "Server.InternalError"
+    error_code = "INTERNAL_ERROR"
+    retryable = True
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"An internal error occurred (request id {request_id}). It has been logged.")
+
+
+#: Domain errors and the faults they become; the first matching class wins.
+FAULT_TABLE: tuple[tuple[type[errors.DomainError], type[OrdersFault]], ...] = (
+    (errors.OrderNotFound, OrderNotFoundFault),
+    (errors.IdempotencyConflict, IdempotencyConflictFault),
+    (errors.ValidationError, ValidationFault),
+    (RecordError, ValidationFault),
+)
+
+
+def fault_for(error: errors.DomainError) -> OrdersFault | None:
+    for kind, fault in FAULT_TABLE:
+        if isinstance(error, kind):
+            return fault(error.message, error_code=error.code)
+    return None
+
+
+# ---------------------------------------------------------------------- protocol errors
+
+_KNOWN_NAMES: set[str] = set()
+
+
+def set_schema_names(names: set[str]) -> None:
+    """Element and type names of the published schema: the only names a fault may repeat."""
+    _KNOWN_NAMES.clear()
+    _KNOWN_NAMES.update(names)
+
+
+def from_protocol_fault(fault: Fault) -> OrdersFault:
+    """Turn one of spyne's own faults (schema, syntax, routing) into a contract fault."""
+    code = str(fault.faultcode or "")
+    text = str(fault.faultstring or "")
+    if code.endswith("SchemaValidationError"):
+        if "No matching global declaration" in text:
+            return ValidationFault("The body does not name an operation of this service.", error_code="UNKNOWN_OPERATION")
+        return ValidationFault(describe_schema_error(text), error_code="SCHEMA_VIOLATION")
+    if code.endswith("XMLSyntaxError"):
+        return ValidationFault(describe_syntax_error(text), error_code="MALFORMED_XML")
+    if code.endswith("ResourceNotFound") or code.endswith("MethodNotFound"):
+        return ValidationFault("The body does not name an operation of this service.", error_code="UNKNOWN_OPERATION")
+    if code.startswith("Client"):
+        return ValidationFault("The request does not match the operation's schema.", error_code="SCHEMA_VIOLATION")
+    return InternalErrorFault("-")
+
+
+def _name(qualified: str) -> str:
+    local = qualified.rsplit("}", 1)[-1]
+    return local if local in _KNOWN_NAMES else "an element"
+
+
+def _expected(text: str) -> str:
+    match = re.search(r"Expected is (?:one of )?\(\s*([^)]*)\)", text)
+    if not match:
+        return ""
+    names = [n.rsplit("}", 1)[-1].strip() for n in match.group(1).split(",")]
+    names = [n for n in names if n in _KNOWN_NAMES]
+    return f"; expected {', '.join(names)}" if names else ""
+
+
+_MAX_LENGTH = r"maximum length of .?(\d+)"
+_MIN_INCLUSIVE = r"minimum value allowed \(.?(-?[\d.]+)"
+_MIN_EXCLUSIVE = r"greater than .?(-?[\d.]+)"
+_MAX_INCLUSIVE = r"maximum value allowed \(.?(-?[\d.]+)"
+
+
+def describe_schema_error(text: str) -> str:
+    """A bounded sentence for an lxml schema-validation error, without the offending value."""
+    sentence = _describe_schema_error(text)
+    return sentence[:1].upper() + sentence[1:]
+
+
+def _describe_schema_error(text: str) -> str:
+    element = re.search(r"Element '([^']+)'", text)
+    field = _name(element.group(1)) if element else "a field"
+    kind = re.search(r"SCHEMAV_([A-Z0-9_]+)", text)
+    kind_name = kind.group(1) if kind else ""
+
+    def number(pattern: str) -> str:
+        found = re.search(pattern, text)
+        return found.group(1) if found else "?"
+
+    if "ENUMERATION" in kind_name:
+        found = re.search(r"set \{([^}]*)\}", text)
+        allowed = ", ".join(v.strip(" '") for v in found.group(1).split(",")) if found else ""
+        return f"{field} must be one of: {allowed}." if allowed else f"{field} is not an allowed value."
+    if "MAXLENGTH" in kind_name:
+        return f"{field} is longer than {number(_MAX_LENGTH)} characters."
+    if "MINLENGTH" in kind_name:
+        return f"{field} must not be empty."
+    if "PATTERN" in kind_name:
+        return f"{field} is not in the expected format."
+    if "FRACTIONDIGITS" in kind_name:
+        return f"{field} has too many decimal places."
+    if "TOTALDIGITS" in kind_name:
+        return f"{field} has too many digits."
+    if "MININCLUSIVE" in kind_name:
+        return f"{field} must be at least {number(_MIN_INCLUSIVE)}."
+    if "MINEXCLUSIVE" in kind_name:
+        return f"{field} must be greater than {number(_MIN_EXCLUSIVE)}."
+    if "MAXINCLUSIVE" in kind_name:
+        return f"{field} must be at most {number(_MAX_INCLUSIVE)}."
+    if "DATATYPE" in kind_name or "is not a valid value of the atomic type" in text:
+        atomic = re.search(r"atomic type '(?:xs:)?([A-Za-z]+)'", text)
+        what = {"decimal": "decimal number", "integer": "whole number", "dateTime": "date-time (2026-01-31T09:30:00Z)",
+                "date": "date (2026-01-31)", "boolean": "boolean"}.get(atomic.group(1) if atomic else "", "value of its type")
+        return f"{field} is not a valid {what}."
+    if "Missing child element" in text:
+        return f"{field} is missing a required element{_expected(text)}."
+    if "not expected" in text:
+        return f"{field} is not expected here{_expected(text)}."
+    if "NILLABLE" in kind_name or "nil" in text:
+        return f"{field} must not be nil."
+    if "character content" in text or "MIXED" in kind_name:
+        return f"{field} must not contain text."
+    return f"{field} does not match the schema."
+
+
+def describe_syntax_error(text: str) -> str:
+    position = re.search(r"line (\d+), column (\d+)", text)
+    where = f" (line {position.group(1)}, column {position.group(2)})" if position else ""
+    return f"The request is not well-formed XML{where}."

@@ -1,0 +1,6 @@
+"""XML namespaces of the contract and of the protocols it rides on."""
+
+TNS = "urn:soap-orders:orders:v1"
+SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"

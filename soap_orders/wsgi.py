@@ -1,0 +1,34 @@
+"""WSGI entry point for gunicorn: ``gunicorn soap_orders.wsgi:application``.
+
+The application is built on the first request in each worker process, after gunicorn has forked,
+so no database connection is ever shared between processes and importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+
+class _Application:
+    def __init__(self) -> None:
+        self._app: Callable[..., Iterable[bytes]] | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        app = self._app
+        if app is None:
+            with self._lock:
+                if self._app is None:
+                    from .bootstrap import configure_logging, create_wsgi_app
+                    from .config import Settings
+
+                    settings = Settings.from_env()
+                    configure_logging(settings)
+                    self._app = create_wsgi_app(settings)
+                app = self._app
+        return app(environ, start_response)
+
+
+application = _Application()
