@@ -85,10 +85,11 @@ class SqlAlchemyIdempotencyStore:
             insert(idempotency_records)
             .values(request_id=request_id, operation=operation, fingerprint=fingerprint, created_at=now)
             .on_conflict_do_nothing(index_elements=["request_id"])
+            .returning(idempotency_records.c.request_id)
         )
         # On PostgreSQL a concurrent claim of the same id blocks here until the first commits or
         # rolls back; on SQLite the write lock taken at BEGIN serialises the two.
-        if self.session.execute(stmt).rowcount == 1:
+        if self.session.execute(stmt).scalar_one_or_none() is not None:
             return None
         row = self.session.execute(
             select(

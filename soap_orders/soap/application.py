@@ -58,7 +58,9 @@ class SoapEndpoint(WsgiApplication):
     def __init__(self, app: Application, public_url: str) -> None:
         super().__init__(app)
         self.doc.wsdl11.build_interface_document(public_url)
-        self.wsdl: bytes = self.doc.wsdl11.get_interface_document()
+        document = etree.fromstring(self.doc.wsdl11.get_interface_document())
+        _sort_schema_declarations(document)
+        self.wsdl: bytes = etree.tostring(document, pretty_print=True, xml_declaration=True, encoding="UTF-8")
         faults.set_schema_names(schema_names(self.wsdl))
 
     def handle_error(self, p_ctx: Any, others: Any, error: Any, start_response: Any) -> Any:
@@ -69,6 +71,20 @@ class SoapEndpoint(WsgiApplication):
         p_ctx.out_error = error
         p_ctx.transport.resp_code = "500 Internal Server Error"
         return super().handle_error(p_ctx, others, error, start_response)
+
+
+_XS = "http://www.w3.org/2001/XMLSchema"
+_DECLARATION_ORDER = {f"{{{_XS}}}{kind}": rank for rank, kind in enumerate(
+    ("import", "simpleType", "complexType", "element"))}
+
+
+def _sort_schema_declarations(document: etree._Element) -> None:
+    """spyne emits schema declarations in hash order, which changes between runs; their order
+    carries no meaning, so sort them by kind and name to publish the same WSDL every time."""
+    for schema in document.iter(f"{{{_XS}}}schema"):
+        children = list(schema)
+        children.sort(key=lambda node: (_DECLARATION_ORDER.get(node.tag, 9), node.get("name") or node.get("namespace") or ""))
+        schema[:] = children
 
 
 def schema_names(wsdl: bytes) -> set[str]:
