@@ -141,6 +141,14 @@ def _expected(text: str) -> str:
     return f"; expected {', '.join(names)}" if names else ""
 
 
+#: What a value of each simple type looks like, for "is not a valid ..." messages.
+_ATOMIC = {
+    **dict.fromkeys(("decimal", "Amount", "PositiveAmount"), "decimal number"),
+    **dict.fromkeys(("integer", "int", "Count", "Quantity", "LineNumber", "PageSize", "PageNumber"), "whole number"),
+    **dict.fromkeys(("dateTime", "Timestamp"), "date-time such as 2026-01-31T09:30:00Z"),
+    **dict.fromkeys(("date", "Date"), "date such as 2026-01-31"),
+    "boolean": "boolean (true or false)",
+}
 _MAX_LENGTH = r"maximum length of .?(\d+)"
 _MIN_INCLUSIVE = r"minimum value allowed \(.?(-?[\d.]+)"
 _MIN_EXCLUSIVE = r"greater than .?(-?[\d.]+)"
@@ -184,9 +192,8 @@ def _describe_schema_error(text: str) -> str:
     if "MAXINCLUSIVE" in kind_name:
         return f"{field} must be at most {number(_MAX_INCLUSIVE)}."
     if "DATATYPE" in kind_name or "is not a valid value of the atomic type" in text:
-        atomic = re.search(r"atomic type '(?:xs:)?([A-Za-z]+)'", text)
-        what = {"decimal": "decimal number", "integer": "whole number", "dateTime": "date-time (2026-01-31T09:30:00Z)",
-                "date": "date (2026-01-31)", "boolean": "boolean"}.get(atomic.group(1) if atomic else "", "value of its type")
+        atomic = re.search(r"atomic type '(?:\{[^}]*\}|xs:)?([A-Za-z]+)'", text)
+        what = _ATOMIC.get(atomic.group(1) if atomic else "", "value of its type")
         return f"{field} is not a valid {what}."
     if "Missing child element" in text:
         return f"{field} is missing a required element{_expected(text)}."

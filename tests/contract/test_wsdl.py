@@ -1,0 +1,57 @@
+"""The served WSDL is the committed one, and its address comes from configuration only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+from lxml import etree
+
+from soap_orders.bootstrap import build_wsdl
+from tests.xmltools import assert_nodes_equal
+
+COMMITTED = Path(__file__).resolve().parents[2] / "wsdl" / "orders.wsdl"
+COMMITTED_URL = "http://127.0.0.1:8000/soap"
+WSDL = "http://schemas.xmlsoap.org/wsdl/"
+SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
+
+
+def address_of(document: bytes) -> str:
+    return etree.fromstring(document).find(f".//{{{SOAP}}}address").get("location")
+
+
+def with_address(document: bytes, url: str) -> etree._Element:
+    tree = etree.fromstring(document)
+    tree.find(f".//{{{SOAP}}}address").set("location", url)
+    return tree
+
+
+def operations_in(document: bytes) -> set[str]:
+    tree = etree.fromstring(document)
+    return {op.get("name") for op in tree.iterfind(f"{{{WSDL}}}portType/{{{WSDL}}}operation")}
+
+
+def test_generated_wsdl_matches_the_committed_copy():
+    """Regenerate with `make wsdl` after a deliberate contract change."""
+    assert_nodes_equal(build_wsdl(COMMITTED_URL), COMMITTED.read_bytes())
+
+
+def test_committed_wsdl_names_the_v1_operations():
+    assert operations_in(COMMITTED.read_bytes()) == {"FindOrdersByEmail", "GetOrder", "CancelOrder", "IssueRefund"}
+
+
+@pytest.mark.slow
+def test_served_wsdl_matches_the_committed_copy(server):
+    served = requests.get(server.wsdl_url, timeout=10)
+    assert served.status_code == 200
+    assert served.headers["Content-Type"].startswith("text/xml")
+    assert address_of(served.content) == server.soap_url
+    assert_nodes_equal(with_address(served.content, COMMITTED_URL), COMMITTED.read_bytes())
+
+
+@pytest.mark.slow
+def test_wsdl_address_ignores_the_host_header(server):
+    for host in ("evil.example", "10.0.0.1:9999"):
+        served = requests.get(server.wsdl_url, headers={"Host": host, "X-Forwarded-Host": host}, timeout=10)
+        assert address_of(served.content) == server.soap_url
