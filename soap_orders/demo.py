@@ -103,9 +103,9 @@ COUNTRIES: tuple[Country, ...] = (
         "{n} {street}",
         (
             Place("New York", "NY", "100##"), Place("Brooklyn", "NY", "112##"),
-            Place("Los Angeles", "CA", "#00##"), Place("San Francisco", "CA", "#41##"),
-            Place("Austin", "TX", "787##"), Place("Seattle", "WA", "#81##"),
-            Place("Chicago", "IL", "606##"), Place("Portland", "OR", "#72##"),
+            Place("Los Angeles", "CA", "900##"), Place("San Francisco", "CA", "941##"),
+            Place("Austin", "TX", "787##"), Place("Seattle", "WA", "981##"),
+            Place("Chicago", "IL", "606##"), Place("Portland", "OR", "972##"),
         ),
         ("ups", "fedex", "usps"),
         {
@@ -128,8 +128,8 @@ COUNTRIES: tuple[Country, ...] = (
         ("rue de la Paix", "avenue Victor Hugo", "rue du Moulin", "boulevard Voltaire"),
         "{n} {street}",
         (
-            Place("Paris", "Ile-de-France", "7501#"), Place("Lyon", "Auvergne-Rhone-Alpes", "6#00#"),
-            Place("Bordeaux", "Nouvelle-Aquitaine", "330##"), Place("Lille", "Hauts-de-France", "5#0##"),
+            Place("Paris", "Ile-de-France", "7501#"), Place("Lyon", "Auvergne-Rhone-Alpes", "690##"),
+            Place("Bordeaux", "Nouvelle-Aquitaine", "330##"), Place("Lille", "Hauts-de-France", "590##"),
         ),
         ("dhl", "ups", "dpd"),
     ),
@@ -148,7 +148,7 @@ COUNTRIES: tuple[Country, ...] = (
         ("Main Street", "Church Road", "Strand Road", "Castle Street"),
         "{n} {street}",
         (Place("Dublin", "Co. Dublin", "D02 A###"), Place("Cork", "Co. Cork", "T12 A###"),
-         Place("Galway", "Co. Galway", "H#1 A###")),
+         Place("Galway", "Co. Galway", "H91 A###")),
         ("dpd", "dhl", "fedex"),
     ),
     Country(

@@ -69,6 +69,14 @@ class SqlAlchemyOrderRepository:
         self.session.add(order)
         self._track(order)
 
+    def replace(self, current: Order, new: Order) -> None:
+        """Give ``current`` every field of ``new``. Old children are deleted before new ones are
+        inserted, so a re-imported line number or refund id does not collide with itself."""
+        for children in (current.lines, current.shipments, current.returns, current.refunds):
+            children.clear()
+        self.session.flush()
+        current.replace_with(new)
+
 
 def _start_of(day: Any) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.utc)

@@ -240,7 +240,7 @@ def upsert_orders(uow: UnitOfWork, orders: Iterable[Order], clock: Clock) -> Ups
                 uow.orders.add(order)
                 created += 1
             else:
-                current.replace_with(order)
+                uow.orders.replace(current, order)
                 updated += 1
         uow.commit()
     return UpsertSummary(created, updated)

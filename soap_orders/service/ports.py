@@ -42,6 +42,9 @@ class OrderRepository(Protocol):
 
     def add(self, order: Order) -> None: ...
 
+    def replace(self, current: Order, new: Order) -> None:
+        """Overwrite a stored order with a new version of it (same order number)."""
+
 
 class IdempotencyStore(Protocol):
     def claim(self, request_id: str, operation: str, fingerprint: str, now: datetime) -> StoredResult | None:

@@ -1,0 +1,351 @@
+"""``soap-orders import``: upsert orders from a JSON Lines file or an XML document of Order elements.
+
+Bad records are reported with their line number and a reason that names the field and the rule,
+never the raw value; good records are stored in batches, one transaction per batch. XML is parsed
+as a stream (files may be tens of megabytes) with entities, DTDs and network access disabled; a
+document type declaration refuses the whole file. Each Order element is validated against the
+published schema, the same one the SOAP endpoint uses.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+import click
+from lxml import etree
+
+from .domain.errors import DomainError
+from .domain.orders import Order
+from .service.orders import upsert_orders
+from .service.records import RecordError, order_from_record
+from .soap import faults
+from .soap.ns import TNS
+
+JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
+XML_SUFFIXES = frozenset({".xml"})
+#: Bytes read from the file at a time when streaming XML.
+CHUNK = 64 * 1024
+#: Wrapper elements whose children become a list (``Lines/Line`` -> ``Lines: [...]``).
+LIST_WRAPPERS = frozenset({"Lines", "Shipments", "Returns", "Refunds", "Items"})
+
+_ORDER = f"{{{TNS}}}Order"
+_ORDERS = f"{{{TNS}}}Orders"
+_XS = "http://www.w3.org/2001/XMLSchema"
+_WSDL = "http://schemas.xmlsoap.org/wsdl/"
+
+_NO_DOCTYPE = "Document type declarations are not allowed; nothing was imported."
+
+#: The published schema, compiled on first use (the only module-level state).
+_schema: etree.XMLSchema | None = None
+
+
+@dataclass
+class ImportProblem:
+    """One record that was not stored: where it starts in the file, and why."""
+
+    line: int
+    message: str
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    errors: list[ImportProblem] = field(default_factory=list)
+
+
+class _Refused(Exception):
+    """The whole file is refused (a DOCTYPE, a wrong root element): nothing is imported."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+# ---------------------------------------------------------------------- entry point
+
+
+def import_file(
+    deps: Any, path: Path, *, fmt: str = "auto", batch_size: int = 200, progress: bool = False
+) -> ImportReport:
+    """Upsert every valid order of ``path`` and report the ones that were not valid.
+
+    ``fmt`` is ``"jsonl"``, ``"xml"`` or ``"auto"`` (decided by the suffix, else by the first
+    non-blank byte). When ``progress`` is true a progress bar is drawn on stderr."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    kind = detect_format(path) if fmt == "auto" else fmt
+    if kind not in ("jsonl", "xml"):
+        raise ValueError("fmt must be 'auto', 'jsonl' or 'xml'")
+    report = ImportReport()
+    batcher = _Batcher(deps, batch_size, report)
+    with path.open("rb") as stream, _progress(path, progress) as advance:
+        if kind == "jsonl":
+            _read_jsonl(stream, batcher, report, advance)
+        else:
+            _read_xml(stream, batcher, report, advance)
+    batcher.flush()
+    report.errors.sort(key=lambda problem: problem.line)
+    return report
+
+
+def detect_format(path: Path) -> str:
+    """``"jsonl"`` or ``"xml"``, from the file's suffix or else its first non-blank byte."""
+    suffix = path.suffix.lower()
+    if suffix in JSONL_SUFFIXES:
+        return "jsonl"
+    if suffix in XML_SUFFIXES:
+        return "xml"
+    with path.open("rb") as stream:
+        head = stream.read(4096)
+    head = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    return "xml" if head.startswith(b"<") else "jsonl"
+
+
+@contextmanager
+def _progress(path: Path, enabled: bool) -> Iterator[Callable[[int], None]]:
+    """A function advancing a progress bar over the file's bytes (doing nothing when disabled)."""
+    if not enabled:
+        yield lambda _n: None
+        return
+    with click.progressbar(length=path.stat().st_size, label="Importing", file=sys.stderr) as bar:
+        yield bar.update
+
+
+# ---------------------------------------------------------------------- batches
+
+
+class _Batcher:
+    """Collects valid orders and upserts them ``size`` at a time, one transaction per batch.
+
+    An order number seen again before its batch is written replaces the earlier record (the later
+    one wins) and counts as an update, as if the earlier one had been written first."""
+
+    def __init__(self, deps: Any, size: int, report: ImportReport) -> None:
+        self.deps = deps
+        self.size = size
+        self.report = report
+        self.pending: dict[str, Order] = {}
+        self.first_line = 0
+        self.superseded = 0
+
+    def add(self, line: int, order: Order) -> None:
+        if not self.pending:
+            self.first_line = line
+        if order.order_number in self.pending:
+            del self.pending[order.order_number]
+            self.superseded += 1
+        self.pending[order.order_number] = order
+        if len(self.pending) >= self.size:
+            self.flush()
+
+    def discard(self) -> None:
+        """Forget the orders not yet written."""
+        self.pending = {}
+        self.superseded = 0
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        orders = list(self.pending.values())
+        try:
+            summary = upsert_orders(self.deps.uow(), orders, self.deps.clock)
+        except DomainError as error:
+            self.report.errors.append(ImportProblem(self.first_line, _clean(error.message)))
+        else:
+            self.report.created += summary.created
+            self.report.updated += summary.updated + self.superseded
+        self.discard()
+
+
+def _load(line: int, record: Any, batcher: _Batcher, report: ImportReport) -> None:
+    """Turn one record into an order and queue it, or report why it cannot be one."""
+    try:
+        order = order_from_record(record)
+    except RecordError as error:
+        report.errors.append(ImportProblem(line, _clean(error.message)))
+        return
+    batcher.add(line, order)
+
+
+def _clean(message: str) -> str:
+    """One printable line: a message must not break the ``file:line: message`` output."""
+    return "".join(ch if ch.isprintable() else "?" for ch in message)
+
+
+# ---------------------------------------------------------------------- JSON Lines
+
+
+def _read_jsonl(
+    stream: IO[bytes], batcher: _Batcher, report: ImportReport, advance: Callable[[int], None]
+) -> None:
+    for number, raw in enumerate(stream, 1):
+        advance(len(raw))
+        if number == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw.decode("utf-8"), parse_float=Decimal)
+        except UnicodeDecodeError:
+            report.errors.append(ImportProblem(number, "not valid UTF-8 text"))
+            continue
+        except (ValueError, RecursionError):
+            report.errors.append(ImportProblem(number, "not valid JSON"))
+            continue
+        _load(number, record, batcher, report)
+
+
+# ---------------------------------------------------------------------- XML
+
+
+def order_schema() -> etree.XMLSchema:
+    """The published schema (``xs:schema`` of the WSDL's target namespace), compiled once.
+
+    Also tells ``soap.faults`` the schema's names, the only names an error message may repeat."""
+    global _schema
+    if _schema is None:
+        from .bootstrap import build_wsdl
+        from .soap.application import schema_names
+
+        wsdl = build_wsdl("http://localhost/soap")
+        root = etree.fromstring(wsdl)
+        node = root.find(f"{{{_WSDL}}}types/{{{_XS}}}schema[@targetNamespace='{TNS}']")
+        if node is None:
+            raise RuntimeError("the WSDL has no schema for the orders namespace")
+        if node.find(f"{{{_XS}}}element[@name='Order']") is None:
+            raise RuntimeError("the published schema declares no global Order element")
+        faults.set_schema_names(schema_names(wsdl))
+        # Serialising the node carries the namespace declarations it inherits (tns:, xs:).
+        _schema = etree.XMLSchema(etree.fromstring(etree.tostring(node)))
+    return _schema
+
+
+def _parser() -> etree.XMLPullParser:
+    return etree.XMLPullParser(
+        events=("end",),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        collect_ids=False,
+    )
+
+
+def _read_xml(
+    stream: IO[bytes], batcher: _Batcher, report: ImportReport, advance: Callable[[int], None]
+) -> None:
+    """Stream Order elements (children of an ``Orders`` root, or a lone ``Order`` root)."""
+    schema = order_schema()
+    parser = _parser()
+    checked = False
+
+    def drain() -> None:
+        nonlocal checked
+        for _event, element in parser.read_events():
+            if not checked:
+                _check_document(element)
+                checked = True
+            _on_end(element, schema, batcher, report)
+
+    try:
+        try:
+            while chunk := stream.read(CHUNK):
+                advance(len(chunk))
+                if not checked and (b"<!DOCTYPE" in chunk or b"<!ENTITY" in chunk):
+                    raise _Refused(1, _NO_DOCTYPE)
+                parser.feed(chunk)
+                drain()
+            parser.close()
+            drain()
+        except etree.XMLSyntaxError as error:
+            drain()  # the Orders completed before the error are kept, like good JSON lines
+            message = f"The file is not well-formed XML ({_where(error)})."
+            report.errors.append(ImportProblem(error.lineno or 1, message))
+    except _Refused as refused:
+        batcher.discard()
+        report.errors.append(ImportProblem(refused.line, refused.message))
+
+
+def _where(error: etree.XMLSyntaxError) -> str:
+    line, column = error.position if error.position else (error.lineno or 1, 0)
+    return f"line {line}, column {column}"
+
+
+def _check_document(element: etree._Element) -> None:
+    """Refuse a document type declaration or a root other than Orders / Order."""
+    tree = element.getroottree()
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise _Refused(1, _NO_DOCTYPE)
+    root = tree.getroot()
+    if root.tag not in (_ORDERS, _ORDER):
+        raise _Refused(
+            root.sourceline or 1,
+            f"The root element must be Orders or Order in the namespace {TNS}; nothing was imported.",
+        )
+
+
+def _on_end(element: etree._Element, schema: etree.XMLSchema, batcher: _Batcher, report: ImportReport) -> None:
+    """Handle a finished element: import a top-level Order, then let it go."""
+    parent = element.getparent()
+    if parent is None:
+        if element.tag != _ORDER:
+            return  # the end of the Orders root
+    elif parent.getparent() is not None or parent.tag != _ORDERS:
+        return  # inside an Order: handled with it
+    line = element.sourceline or 1
+    if element.tag == _ORDER:
+        _import_element(line, element, schema, batcher, report)
+    else:
+        report.errors.append(ImportProblem(line, "Orders may contain only Order elements."))
+    # Release what has been handled so that memory stays flat however long the file is.
+    element.clear()
+    if parent is not None:
+        while element.getprevious() is not None:
+            del parent[0]
+
+
+def _import_element(
+    line: int, element: etree._Element, schema: etree.XMLSchema, batcher: _Batcher, report: ImportReport
+) -> None:
+    if not schema.validate(element):
+        first = next(iter(schema.error_log), None)
+        message = faults.describe_schema_error(str(first)) if first is not None else "does not match the schema."
+        report.errors.append(ImportProblem(line, _clean(message)))
+        return
+    _load(line, element_to_record(element), batcher, report)
+
+
+def element_to_record(element: etree._Element) -> dict[str, Any]:
+    """The record form of a (schema-valid) Order element: nested elements become dicts, list
+    wrappers become lists of their children's dicts, and leaves become their text."""
+    record: dict[str, Any] = {}
+    for child in _children(element):
+        record[etree.QName(child).localname] = _value(child)
+    return record
+
+
+def _value(element: etree._Element) -> Any:
+    name = etree.QName(element).localname
+    if name in LIST_WRAPPERS:
+        return [element_to_record(item) for item in _children(element)]
+    if _children(element) or not (element.text or "").strip():
+        # Every leaf type of the schema needs some text, so an empty element that passed
+        # validation is a complex one whose children are all optional (ShippingAddress).
+        return element_to_record(element)
+    return element.text
+
+
+def _children(element: etree._Element) -> list[etree._Element]:
+    return [child for child in element if isinstance(child.tag, str)]
