@@ -798,12 +798,13 @@ class _Samples:
 
     def lines(self) -> list[str]:
         out = [
-            f"  FindOrdersByEmail {email}  ({n} orders)" for email, n in self.emails.most_common(3)
+            f"  FindOrdersByEmail  {email} ({n} order{'s' if n != 1 else ''})"
+            for email, n in self.emails.most_common(3)
         ]
         wording = {
-            "cancel": "CancelOrder       {}  (PROCESSING, PAID: can be cancelled)",
-            "refund": "IssueRefund       {}  (DELIVERED, PAID: can be refunded)",
-            "track": "GetOrder          {}  (SHIPPED: parcel on its way)",
+            "cancel": "  CancelOrder        {} (PROCESSING, PAID: can be cancelled)",
+            "refund": "  IssueRefund        {} (DELIVERED, PAID: can be refunded)",
+            "track": "  GetOrder           {} (SHIPPED: parcel on its way)",
         }
         out += [wording[label].format(number) for label, number in sorted(self.orders.items())]
         return out

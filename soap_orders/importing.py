@@ -308,7 +308,8 @@ def _on_end(element: etree._Element, schema: etree.XMLSchema, batcher: _Batcher,
     if element.tag == _ORDER:
         _import_element(line, element, schema, batcher, report)
     else:
-        report.errors.append(ImportProblem(line, "Orders may contain only Order elements."))
+        message = f"Orders may contain only Order elements of the namespace {TNS}."
+        report.errors.append(ImportProblem(line, message))
     # Release what has been handled so that memory stays flat however long the file is.
     element.clear()
     if parent is not None:
@@ -321,7 +322,7 @@ def _import_element(
 ) -> None:
     if not schema.validate(element):
         first = next(iter(schema.error_log), None)
-        message = faults.describe_schema_error(str(first)) if first is not None else "does not match the schema."
+        message = faults.describe_schema_error(str(first)) if first else "The Order does not match the schema."
         report.errors.append(ImportProblem(line, _clean(message)))
         return
     _load(line, element_to_record(element), batcher, report)

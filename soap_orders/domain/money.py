@@ -30,6 +30,8 @@ ISO_4217 = frozenset(
 
 # The most decimal places any currency uses; the wire schema allows this many.
 MAX_DECIMAL_PLACES = 4
+# Digits before the decimal point: 18 significant digits in all, as stored and as published.
+MAX_INTEGER_DIGITS = 18 - MAX_DECIMAL_PLACES
 
 
 def decimal_places(currency: str) -> int:
@@ -63,6 +65,8 @@ def parse_amount(value: object, currency: str, *, field: str = "Amount") -> Deci
         raise InvalidAmount(field, "is not a decimal number") from None
     if not amount.is_finite():
         raise InvalidAmount(field, "is not a finite number")
+    if amount and amount.adjusted() >= MAX_INTEGER_DIGITS:
+        raise InvalidAmount(field, f"is too large (at most {MAX_INTEGER_DIGITS} digits before the decimal point)")
     places = decimal_places(currency)
     exponent = amount.normalize().as_tuple().exponent
     assert isinstance(exponent, int)

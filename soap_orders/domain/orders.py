@@ -378,7 +378,7 @@ class Order:
             line.unit_price = money.parse_amount(line.unit_price, self.currency, field="UnitPrice")
             line.check()
         lines_total = sum((line.line_total for line in self.lines), Decimal(0))
-        if self.lines and money.quantize(lines_total, self.currency) != self.subtotal:
+        if money.quantize(lines_total, self.currency) != self.subtotal:
             raise ValidationError("Subtotal must equal the sum of the line totals.", "Subtotal")
         expected = self.subtotal + self.shipping_total + self.tax_total - self.discount_total
         if money.quantize(expected, self.currency) != self.total:
@@ -467,6 +467,8 @@ class Order:
                         f"line {number} has only {line.refundable_quantity} item(s) left to refund",
                     )
             requested = min(self._lines_value(line_quantities), refundable)
+            if requested <= 0:
+                return self._reject(ReasonCode.NOTHING_REFUNDABLE, "those items were free of charge")
         elif requested is None:
             requested = refundable
         if requested > refundable:

@@ -11,7 +11,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -123,6 +123,7 @@ def get_order(uow: UnitOfWork, order_number: str, email: str | None = None) -> O
 
 
 def cancel_order(uow: UnitOfWork, command: CancelOrder, clock: Clock) -> ActionResult:
+    command = replace(command, order_number=command.order_number.strip(), note=_note(command.note))
     def act(order: Order, now: datetime) -> Decision:
         return order.cancel(
             reason=command.reason, now=now, request_id=command.request_id,
@@ -133,6 +134,8 @@ def cancel_order(uow: UnitOfWork, command: CancelOrder, clock: Clock) -> ActionR
 
 
 def issue_refund(uow: UnitOfWork, command: IssueRefund, clock: Clock) -> ActionResult:
+    lines = tuple(replace(line, sku=line.sku.strip() if line.sku else None) for line in command.lines)
+    command = replace(command, order_number=command.order_number.strip(), note=_note(command.note), lines=lines)
     def act(order: Order, now: datetime) -> Decision:
         return order.refund(
             reason=command.reason, now=now, request_id=command.request_id, refund_id=new_refund_id(),
@@ -140,6 +143,11 @@ def issue_refund(uow: UnitOfWork, command: IssueRefund, clock: Clock) -> ActionR
         )
 
     return _act_once(uow, "IssueRefund", command, clock, act)
+
+
+def _note(note: str | None) -> str | None:
+    """A note without surrounding whitespace; an empty one is no note."""
+    return (note or "").strip() or None
 
 
 def new_refund_id() -> str:
@@ -164,7 +172,7 @@ def _act_once(
             if stored.fingerprint != fingerprint:
                 raise IdempotencyConflict()
             return _result_from_record(stored.result)
-        order = uow.orders.get(command.order_number.strip(), for_update=True)
+        order = uow.orders.get(command.order_number, for_update=True)
         if order is None:
             raise OrderNotFound()
         decision = act(order, now)

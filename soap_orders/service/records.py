@@ -8,6 +8,7 @@ field's form and length and the order's own invariants; its errors name the fiel
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -104,7 +105,7 @@ def _text(limit: str) -> Callable[[Any, str, str], str]:
 def _integer(value: Any, path: str, _currency: str) -> int:
     if isinstance(value, bool):
         raise RecordError(path, "must be a whole number")
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]{1,9}\s*", value):
         value = int(value)
     if not isinstance(value, int):
         raise RecordError(path, "must be a whole number")
@@ -386,7 +387,7 @@ def order_from_record(record: Any) -> Order:
     """Build an order from its plain-data form, checking every field and the order's invariants."""
     if not isinstance(record, dict):
         raise RecordError("", "an order record must be an object")
-    if "Customer" not in record:
+    if record.get("Customer") is None:
         raise RecordError("Customer", "is required")
     currency = record.get("Currency")
     if not isinstance(currency, str) or currency.strip() not in money.ISO_4217:

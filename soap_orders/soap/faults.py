@@ -172,8 +172,11 @@ def _describe_schema_error(text: str) -> str:
         return found.group(1) if found else "?"
 
     if "ENUMERATION" in kind_name:
-        found = re.search(r"set \{([^}]*)\}", text)
-        allowed = ", ".join(v.strip(" '") for v in found.group(1).split(",")) if found else ""
+        # The offending value comes before the allowed set in lxml's text: read the set from the end,
+        # and keep only values of the form enumerations take here.
+        start, end = text.rfind("of the set {"), text.rfind("}")
+        values = text[start + len("of the set {"):end].split(",") if 0 <= start < end else []
+        allowed = ", ".join(v.strip(" '") for v in values if re.fullmatch(r"\s*'[A-Z0-9_]+'\s*", v))
         return f"{field} must be one of: {allowed}." if allowed else f"{field} is not an allowed value."
     if "MAXLENGTH" in kind_name:
         return f"{field} is longer than {number(_MAX_LENGTH)} characters."
@@ -201,7 +204,7 @@ def _describe_schema_error(text: str) -> str:
         return f"{field} is not expected here{_expected(text)}."
     if "NILLABLE" in kind_name or "nil" in text:
         return f"{field} must not be nil."
-    if "character content" in text or "MIXED" in kind_name:
+    if "character content" in text.lower() or "MIXED" in kind_name:
         return f"{field} must not contain text."
     return f"{field} does not match the schema."
 
