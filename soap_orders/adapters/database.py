@@ -12,6 +12,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import orm
 
 
+#: Execution option set on a session's connection before its first statement when the transaction
+#: is going to write (SQLite then begins it with BEGIN IMMEDIATE). Other databases ignore it.
+WRITE_INTENT = "soap_orders_write_intent"
+
+
+def begin_writing(session: Any) -> None:
+    """Declare, before the first statement, that this session's transaction will write."""
+    if not session.in_transaction():
+        session.connection(execution_options={WRITE_INTENT: True})
+
+
 def normalize_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL URLs that do not name a driver."""
     parsed = make_url(url)
@@ -45,10 +56,11 @@ def create_database_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        # Take the write lock at the start of every transaction. A transaction that reads and then
-        # writes would otherwise fail at once (not wait) when another process wrote in between.
-        # SQLite is the single-host default; PostgreSQL is the choice for concurrency.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A transaction that will write takes the write lock when it begins (see WRITE_INTENT):
+        # one that read first and then wrote would otherwise fail at once, not wait, when another
+        # process wrote in between. Read-only transactions stay deferred and run side by side.
+        mode = "IMMEDIATE" if connection.get_execution_options().get(WRITE_INTENT) else "DEFERRED"
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
 

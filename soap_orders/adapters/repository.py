@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.orders import Order
 from ..service.ports import OrderQuery, StoredResult
+from .database import begin_writing
 from .orm import idempotency_records, orders
 
 
@@ -30,6 +31,7 @@ class SqlAlchemyOrderRepository:
     def get(self, order_number: str, *, for_update: bool = False) -> Order | None:
         stmt = select(Order).where(orders.c.order_number == order_number)
         if for_update:
+            begin_writing(self.session)
             stmt = stmt.with_for_update(of=orders)
         return self._track(self.session.scalars(stmt).one_or_none())
 
@@ -39,6 +41,7 @@ class SqlAlchemyOrderRepository:
             return {}
         stmt = select(Order).where(orders.c.order_number.in_(numbers))
         if for_update:
+            begin_writing(self.session)
             stmt = stmt.with_for_update(of=orders)
         found = {order.order_number: order for order in self.session.scalars(stmt)}
         for order in found.values():
@@ -66,6 +69,7 @@ class SqlAlchemyOrderRepository:
         return list(self.session.scalars(stmt)), total
 
     def add(self, order: Order) -> None:
+        begin_writing(self.session)
         self.session.add(order)
         self._track(order)
 
@@ -87,6 +91,7 @@ class SqlAlchemyIdempotencyStore:
         self.session = session
 
     def claim(self, request_id: str, operation: str, fingerprint: str, now: datetime) -> StoredResult | None:
+        begin_writing(self.session)
         dialect = self.session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         stmt = (

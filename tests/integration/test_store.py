@@ -140,3 +140,20 @@ def test_upsert_replaces_an_existing_order(deps):
     assert [line.line_number for line in order.lines] == [1, 3]
     with deps.engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(orders)) == 1
+
+
+def test_sqlite_write_transactions_take_the_lock_when_they_begin(deps):
+    """Two processes that each read and then write must queue, not fail with 'database is locked'."""
+    if deps.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's locking only")
+    statements: list[str] = []
+    from sqlalchemy import event
+
+    event.listen(deps.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    store(deps, order_record("LOCK-1"))
+    with deps.uow() as uow:
+        uow.orders.get("LOCK-1")
+    with deps.uow() as uow:
+        uow.orders.get("LOCK-1", for_update=True)
+    begins = [s for s in statements if s.startswith("BEGIN")]
+    assert begins == ["BEGIN IMMEDIATE", "BEGIN DEFERRED", "BEGIN IMMEDIATE"]
