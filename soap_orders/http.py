@@ -27,6 +27,10 @@ class PayloadTooLarge(OrdersFault):
     error_code = "PAYLOAD_TOO_LARGE"
 
 
+class _Truncated(Exception):
+    """The client sent less than its Content-Length announced."""
+
+
 class WebApplication:
     def __init__(
         self,
@@ -74,7 +78,11 @@ class WebApplication:
         if content_type not in _XML_TYPES:
             return _fault(respond, "415 Unsupported Media Type", ValidationFault(
                 "Content-Type must be text/xml (SOAP 1.1).", error_code="UNSUPPORTED_MEDIA_TYPE"))
-        body = self._read_body(environ)
+        try:
+            body = self._read_body(environ)
+        except _Truncated:
+            return _fault(respond, "400 Bad Request", ValidationFault(
+                "The request body is shorter than its Content-Length.", error_code="TRUNCATED_BODY"))
         if body is None:
             return _fault(respond, "413 Payload Too Large", PayloadTooLarge(
                 f"The request body is larger than the limit of {self.max_body} bytes."))
@@ -95,7 +103,10 @@ class WebApplication:
             if length > self.max_body:
                 return None
             if length >= 0:
-                return stream.read(length) if length else b""
+                data = stream.read(length) if length else b""
+                if len(data) < length:
+                    raise _Truncated()
+                return data
         data = stream.read(self.max_body + 1)
         return None if len(data) > self.max_body else data
 

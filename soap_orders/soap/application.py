@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -15,7 +16,8 @@ from . import faults
 from .faults import OrdersFault
 from .ns import SOAP11_ENV, TNS
 from .services import OrdersService
-from .xml import parse_xml
+from .envelope import check_envelope
+from .xml import parse_xml, to_utf8
 
 log = logging.getLogger("soap_orders.soap")
 
@@ -27,6 +29,11 @@ def _timestamp(_cls: Any, value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+def _charset(content_type: str) -> str | None:
+    found = re.search(r";\s*charset\s*=\s*\"?([^\";\s]*)", content_type, re.IGNORECASE)
+    return found.group(1) if found else None
+
+
 class OrdersSoap11(Soap11):
     """SOAP 1.1 with the service's own XML parser and ``Z`` timestamps."""
 
@@ -35,7 +42,11 @@ class OrdersSoap11(Soap11):
         self._to_unicode_handlers[DateTime] = _timestamp
 
     def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
-        ctx.in_document = (parse_xml(b"".join(ctx.in_string)), {})
+        environ = ctx.transport.req_env
+        body = to_utf8(b"".join(ctx.in_string), _charset(environ.get("CONTENT_TYPE", "")))
+        root = parse_xml(body)
+        check_envelope(root, environ.get("HTTP_SOAPACTION"))
+        ctx.in_document = (root, {})
 
 
 def build_application(dependencies: Any) -> Application:

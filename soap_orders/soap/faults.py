@@ -64,6 +64,20 @@ class RateLimitedFault(OrdersFault):
     retryable = True
 
 
+class VersionMismatchFault(OrdersFault):
+    """A SOAP 1.2 (or other) envelope sent to this SOAP 1.1 endpoint."""
+
+    faultcode_value = "VersionMismatch"
+    error_code = "VERSION_MISMATCH"
+
+
+class MustUnderstandFault(OrdersFault):
+    """A header marked mustUnderstand="1" that this service does not process."""
+
+    faultcode_value = "MustUnderstand"
+    error_code = "MUST_UNDERSTAND"
+
+
 class UnavailableFault(OrdersFault):
     faultcode_value = "Server.Unavailable"
     error_code = "UNAVAILABLE"
@@ -119,7 +133,7 @@ def from_protocol_fault(fault: Fault) -> OrdersFault:
             return ValidationFault("The body does not name an operation of this service.", error_code="UNKNOWN_OPERATION")
         return ValidationFault(describe_schema_error(text), error_code="SCHEMA_VIOLATION")
     if code.endswith("XMLSyntaxError"):
-        return ValidationFault(describe_syntax_error(text), error_code="MALFORMED_XML")
+        return ValidationFault("The request is not well-formed XML.", error_code="MALFORMED_XML")
     if code.endswith("ResourceNotFound") or code.endswith("MethodNotFound"):
         return ValidationFault("The body does not name an operation of this service.", error_code="UNKNOWN_OPERATION")
     if code.startswith("Client"):
@@ -207,9 +221,3 @@ def _describe_schema_error(text: str) -> str:
     if "character content" in text.lower() or "MIXED" in kind_name:
         return f"{field} must not contain text."
     return f"{field} does not match the schema."
-
-
-def describe_syntax_error(text: str) -> str:
-    position = re.search(r"line (\d+), column (\d+)", text)
-    where = f" (line {position.group(1)}, column {position.group(2)})" if position else ""
-    return f"The request is not well-formed XML{where}."

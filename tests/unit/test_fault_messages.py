@@ -12,6 +12,7 @@ from spyne.protocol.xml import SchemaValidationError
 from soap_orders.domain import errors
 from soap_orders.service.records import RecordError
 from soap_orders.soap import faults
+from soap_orders.soap.xml import describe_syntax_error
 
 SECRET = "ZZ-SECRET-ZZ"
 
@@ -261,14 +262,29 @@ def test_syntax_errors_keep_only_line_and_column(document, line, column):
     assert "ZZSECRET" in str(caught.value)
     assert caught.value.position == (line, column)
 
-    message = faults.describe_syntax_error(str(caught.value))
+    message = describe_syntax_error(str(caught.value))
 
     assert message == f"The request is not well-formed XML (line {line}, column {column})."
     assert "ZZSECRET" not in message
 
 
 def test_syntax_error_without_a_position():
-    assert faults.describe_syntax_error("Document is empty") == "The request is not well-formed XML."
+    assert describe_syntax_error("Start tag expected, '<' not found") == "The request is not well-formed XML."
+
+
+@pytest.mark.parametrize(
+    ("document", "sentence"),
+    [
+        (b"<a>\xff\xfe</a>", "The request is not valid in its character encoding"),
+        (b"<a>\x01</a>", "The request contains a character XML does not allow"),
+        (b'<?xml version="1.0" encoding="x-unknown"?><a/>', "The request declares an unsupported character encoding"),
+        (b"<a>" * 300 + b"</a>" * 300, "The request is nested too deeply"),
+    ],
+)
+def test_syntax_errors_say_what_kind_of_problem(document, sentence):
+    with pytest.raises(etree.XMLSyntaxError) as caught:
+        etree.fromstring(document)
+    assert describe_syntax_error(str(caught.value)).startswith(sentence)
 
 
 # ---------------------------------------------------------------------- protocol faults
@@ -299,7 +315,8 @@ def test_spyne_syntax_fault_becomes_malformed_xml():
     fault = faults.from_protocol_fault(Fault("Client.XMLSyntaxError", f"Entity '{SECRET}' not defined, line 3, column 7"))
 
     assert fault.detail["ErrorCode"] == "MALFORMED_XML"
-    assert fault.message == "The request is not well-formed XML (line 3, column 7)."
+    assert fault.message == "The request is not well-formed XML."
+    assert SECRET not in fault.message
 
 
 @pytest.mark.parametrize("code", ["Client.ResourceNotFound", "Client.MethodNotFound"])
