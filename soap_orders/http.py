@@ -83,6 +83,10 @@ class WebApplication:
         except _Truncated:
             return _fault(respond, "400 Bad Request", ValidationFault(
                 "The request body is shorter than its Content-Length.", error_code="TRUNCATED_BODY"))
+        except Exception as error:  # the server's body reader: bad chunking, reset connection
+            log.info("request %s: body could not be read: %s", environ["soap_orders.request_id"], type(error).__name__)
+            return _fault(respond, "400 Bad Request", ValidationFault(
+                "The request body could not be read (bad chunked encoding or connection).", error_code="BAD_HTTP_REQUEST"))
         if body is None:
             return _fault(respond, "413 Payload Too Large", PayloadTooLarge(
                 f"The request body is larger than the limit of {self.max_body} bytes."))
@@ -127,3 +131,25 @@ def _fault(respond: StartResponse, status: str, fault: OrdersFault,
     body = fault_envelope(fault)
     respond(status, [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))] + (extra or []))
     return [body]
+
+
+def write_http_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """Replacement for gunicorn's HTML error writer (malformed request lines, headers, chunking):
+    the same status, with a SOAP fault that does not repeat the offending input."""
+    del mesg  # gunicorn's message quotes the bad request line or header
+    fault = ValidationFault(f"The HTTP request is malformed ({status_int} {reason}).", error_code="BAD_HTTP_REQUEST")
+    body = fault_envelope(fault)
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: text/xml; charset=utf-8\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode("latin-1")
+    from gunicorn import util
+
+    util.write_nonblock(sock, head + body)
+
+
+def install_gunicorn_error_writer() -> None:
+    """Make gunicorn answer protocol errors with SOAP faults (called from its post_worker_init)."""
+    from gunicorn import util
+
+    util.write_error = write_http_error
