@@ -7,9 +7,11 @@ import os
 bind = os.environ.get("SOAP_ORDERS_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("SOAP_ORDERS_WORKERS", "2"))
 
-# Threaded workers: a slow client holds one thread, not a whole process.
+# Threaded workers: a slow client holds one thread, not a whole process. Threads mostly wait on
+# sockets and the database, so there are many; a request body must arrive within
+# SOAP_ORDERS_BODY_TIMEOUT seconds, which bounds how long a trickling client can hold one.
 worker_class = "gthread"
-threads = 8
+threads = 32
 
 # A request that takes longer than this is stuck: the worker is replaced.
 timeout = 30

@@ -72,6 +72,7 @@ def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependenc
         endpoint,
         public_url=settings.public_url,
         max_body=settings.max_body,
+        body_timeout=settings.body_timeout,
         health_check=lambda: database_is_healthy(deps.engine),
     )
 

@@ -22,6 +22,8 @@ class Settings:
     public_url: str = DEFAULT_PUBLIC_URL
     #: Largest request body accepted, in bytes.
     max_body: int = 256 * 1024
+    #: Seconds a client has to send its whole request body.
+    body_timeout: int = 20
     #: Python logging level name.
     log_level: str = "INFO"
     #: ``host:port`` that ``soap-orders serve`` binds to.
@@ -53,6 +55,7 @@ class Settings:
             database_url=get("DATABASE_URL", DEFAULT_DATABASE_URL),
             public_url=public_url,
             max_body=integer("MAX_BODY", 256 * 1024, 1024, 64 * 1024 * 1024),
+            body_timeout=integer("BODY_TIMEOUT", 20, 1, 600),
             log_level=get("LOG_LEVEL", "INFO").upper(),
             bind=get("BIND", "127.0.0.1:8000"),
             workers=integer("WORKERS", 2, 1, 64),

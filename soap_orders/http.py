@@ -7,6 +7,8 @@ import io
 import json
 import logging
 import re
+import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -31,6 +33,10 @@ class _Truncated(Exception):
     """The client sent less than its Content-Length announced."""
 
 
+class _TooSlow(Exception):
+    """The body did not arrive in time."""
+
+
 class WebApplication:
     def __init__(
         self,
@@ -39,10 +45,12 @@ class WebApplication:
         public_url: str,
         max_body: int,
         health_check: Callable[[], bool],
+        body_timeout: float = 20.0,
     ) -> None:
         self.endpoint = endpoint
         self.soap_path = urlsplit(public_url).path or "/soap"
         self.max_body = max_body
+        self.body_timeout = body_timeout
         self.health_check = health_check
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -79,7 +87,10 @@ class WebApplication:
             return _fault(respond, "415 Unsupported Media Type", ValidationFault(
                 "Content-Type must be text/xml (SOAP 1.1).", error_code="UNSUPPORTED_MEDIA_TYPE"))
         try:
-            body = self._read_body(environ)
+            body = self._read_body_in_time(environ)
+        except _TooSlow:
+            return _fault(respond, "408 Request Timeout", ValidationFault(
+                f"The request body did not arrive within {self.body_timeout:g} seconds.", error_code="REQUEST_TIMEOUT"))
         except _Truncated:
             return _fault(respond, "400 Bad Request", ValidationFault(
                 "The request body is shorter than its Content-Length.", error_code="TRUNCATED_BODY"))
@@ -94,6 +105,37 @@ class WebApplication:
         environ["CONTENT_LENGTH"] = str(len(body))
         environ.pop("HTTP_TRANSFER_ENCODING", None)
         return self.endpoint.handle_rpc(environ, respond)
+
+    def _read_body_in_time(self, environ: dict[str, Any]) -> bytes | None:
+        """Read the body, giving up when it takes longer than ``body_timeout`` in all: a client
+        that trickles bytes must not hold a worker thread for ever. Under gunicorn the read side
+        of the socket is shut when the time is up, which ends the blocked read."""
+        sock = environ.get("gunicorn.socket")
+        if sock is None:
+            return self._read_body(environ)
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            try:
+                sock.shutdown(socket.SHUT_RD)
+            except OSError:
+                pass
+
+        timer = threading.Timer(self.body_timeout, expire)
+        timer.daemon = True
+        timer.start()
+        try:
+            body = self._read_body(environ)
+        except Exception:
+            if expired.is_set():
+                raise _TooSlow() from None
+            raise
+        finally:
+            timer.cancel()
+        if expired.is_set():
+            raise _TooSlow()
+        return body
 
     def _read_body(self, environ: dict[str, Any]) -> bytes | None:
         """The whole body, or None when it is over the limit (declared or actual, chunked too)."""
