@@ -43,6 +43,8 @@ SPAN = timedelta(days=180)
 FIRST_ORDER_NUMBER = 100_001
 #: Orders written per transaction by ``write_demo_data``.
 BATCH_SIZE = 500
+#: Every so many customers lives in Japan (pays in JPY).
+_JAPAN_EVERY = 12
 #: Distinct customers per order placed: about three orders per email.
 CUSTOMERS_PER_ORDER = 1 / 2.7
 
@@ -152,7 +154,7 @@ COUNTRIES: tuple[Country, ...] = (
         ("dpd", "dhl", "fedex"),
     ),
     Country(
-        "JP", "JPY", 7, "+81 90-####-####",
+        "JP", "JPY", 0, "+81 90-####-####",  # see _JAPAN_EVERY
         ("Shibuya", "Jingumae", "Nishi-Shinjuku", "Umeda", "Sakae"),
         "{street} {n}-{n2}-{n3}",
         (
@@ -181,7 +183,8 @@ CARRIERS = {
         Carrier("dhl", "DHL", "##########",
                 "https://www.dhl.com/global-en/home/tracking/tracking-express.html?tracking-id={tn}"),
         Carrier("fedex", "FedEx", "############", "https://www.fedex.com/fedextrack/?trknbr={tn}"),
-        Carrier("usps", "USPS", "9400##################", "https://tools.usps.com/go/TrackConfirmAction?tLabels={tn}"),
+        Carrier("usps", "USPS", "9400##################",
+                "https://tools.usps.com/go/TrackConfirmAction?tLabels={tn}"),
         Carrier("dpd", "DPD", "##############", "https://track.dpd.co.uk/parcels/{tn}"),
         Carrier("yamato", "Yamato Transport", "############",
                 "https://toi.kuronekoyamato.co.jp/cgi-bin/tneko?number00=1&number01={tn}"),
@@ -211,37 +214,43 @@ def _variants(colours: str, sizes: str = "") -> tuple[tuple[str, str], ...]:
     return tuple(result)
 
 
+def _product(code: str, name: str, price: str, colours: str = "", sizes: str = "", *,
+             consumable: bool = False) -> Product:
+    return Product(code, name, Decimal(price), _variants(colours, sizes) if colours or sizes else (), consumable)
+
+
 _APPAREL = "S,M,L,XL"
 _SHOES = "38,39,40,41,42,43,44"
+_WAIST = "30,32,34,36"
 PRODUCTS: tuple[Product, ...] = (
-    Product("TSH", "Organic Cotton T-Shirt", Decimal("24.00"), _variants("BLK:Black,WHT:White,NVY:Navy,OLV:Olive", _APPAREL)),
-    Product("HOOD", "Heavyweight Hoodie", Decimal("65.00"), _variants("GRY:Grey Marl,BLK:Black,SND:Sand", _APPAREL)),
-    Product("JNS", "Slim Fit Selvedge Jeans", Decimal("89.00"), _variants("IND:Indigo,BLK:Black", "30,32,34,36")),
-    Product("CHN", "Stretch Chinos", Decimal("55.00"), _variants("STN:Stone,NVY:Navy", "30,32,34,36")),
-    Product("PKA", "Waterproof Parka", Decimal("189.00"), _variants("OLV:Olive,BLK:Black", _APPAREL)),
-    Product("KNIT", "Merino Crew Neck Jumper", Decimal("79.00"), _variants("OAT:Oatmeal,NVY:Navy,BRG:Burgundy", _APPAREL)),
-    Product("SNK", "Leather Court Sneakers", Decimal("110.00"), _variants("WHT:White,BLK:Black", _SHOES)),
-    Product("BOOT", "Suede Chelsea Boots", Decimal("145.00"), _variants("TAN:Tan,BRN:Brown", _SHOES)),
-    Product("SCK", "Bamboo Socks (3 Pack)", Decimal("14.00"), _variants("MIX:Mixed,BLK:Black", "S,M,L")),
-    Product("CAP", "Washed Cotton Cap", Decimal("22.00"), _variants("NVY:Navy,KHK:Khaki,BLK:Black")),
-    Product("BAG", "Canvas Weekender Bag", Decimal("95.00"), _variants("NAT:Natural,OLV:Olive")),
-    Product("WAL", "Leather Card Wallet", Decimal("35.00"), _variants("BRN:Brown,BLK:Black")),
-    Product("MUG", "Stoneware Mug", Decimal("12.50"), _variants("SPK:Speckled,SAG:Sage,CHR:Charcoal")),
-    Product("THR", "Wool Throw Blanket", Decimal("75.00"), _variants("GRY:Grey,MST:Mustard,TEA:Teal")),
-    Product("CND", "Soy Wax Candle", Decimal("18.00"), _variants("FIG:Fig,CDR:Cedar,LAV:Lavender")),
-    Product("PLW", "Linen Cushion Cover", Decimal("28.00"), _variants("NAT:Natural,RST:Rust,SGE:Sage")),
-    Product("LMP", "Brass Desk Lamp", Decimal("120.00"), _variants("BRS:Brass,BLK:Black")),
-    Product("BTL", "Insulated Water Bottle 750 ml", Decimal("27.00"), _variants("STL:Steel,FOR:Forest,SKY:Sky")),
-    Product("EBD", "Wireless Earbuds", Decimal("129.00"), _variants("BLK:Black,WHT:White")),
-    Product("CHG", "65 W USB-C Charger", Decimal("39.99"), ()),
-    Product("CBL", "Braided USB-C Cable 2 m", Decimal("14.99"), ()),
-    Product("SPK", "Portable Bluetooth Speaker", Decimal("89.00"), _variants("BLK:Black,RED:Red,BLU:Blue")),
-    Product("NTB", "A5 Dotted Notebook", Decimal("16.00"), _variants("BLK:Black,TER:Terracotta")),
-    Product("PEN", "Aluminium Fountain Pen", Decimal("45.00"), _variants("SLV:Silver,BLK:Black")),
-    Product("COF", "Single Origin Coffee Beans 1 kg", Decimal("29.00"), _variants("WHB:Whole Bean,FLT:Filter Grind"), True),
-    Product("TEA", "Loose Leaf Tea Selection", Decimal("19.00"), (), True),
-    Product("RZB", "Safety Razor Blades (20 Pack)", Decimal("9.50"), (), True),
-    Product("SOAP", "Natural Soap Bars (4 Pack)", Decimal("16.00"), _variants("OAT:Oat,CIT:Citrus"), True),
+    _product("TSH", "Organic Cotton T-Shirt", "24.00", "BLK:Black,WHT:White,NVY:Navy,OLV:Olive", _APPAREL),
+    _product("HOOD", "Heavyweight Hoodie", "65.00", "GRY:Grey Marl,BLK:Black,SND:Sand", _APPAREL),
+    _product("JNS", "Slim Fit Selvedge Jeans", "89.00", "IND:Indigo,BLK:Black", _WAIST),
+    _product("CHN", "Stretch Chinos", "55.00", "STN:Stone,NVY:Navy", _WAIST),
+    _product("PKA", "Waterproof Parka", "189.00", "OLV:Olive,BLK:Black", _APPAREL),
+    _product("KNIT", "Merino Crew Neck Jumper", "79.00", "OAT:Oatmeal,NVY:Navy,BRG:Burgundy", _APPAREL),
+    _product("SNK", "Leather Court Sneakers", "110.00", "WHT:White,BLK:Black", _SHOES),
+    _product("BOOT", "Suede Chelsea Boots", "145.00", "TAN:Tan,BRN:Brown", _SHOES),
+    _product("SCK", "Bamboo Socks (3 Pack)", "14.00", "MIX:Mixed,BLK:Black", "S,M,L"),
+    _product("CAP", "Washed Cotton Cap", "22.00", "NVY:Navy,KHK:Khaki,BLK:Black"),
+    _product("BAG", "Canvas Weekender Bag", "95.00", "NAT:Natural,OLV:Olive"),
+    _product("WAL", "Leather Card Wallet", "35.00", "BRN:Brown,BLK:Black"),
+    _product("MUG", "Stoneware Mug", "12.50", "SPK:Speckled,SAG:Sage,CHR:Charcoal"),
+    _product("THR", "Wool Throw Blanket", "75.00", "GRY:Grey,MST:Mustard,TEA:Teal"),
+    _product("CND", "Soy Wax Candle", "18.00", "FIG:Fig,CDR:Cedar,LAV:Lavender"),
+    _product("PLW", "Linen Cushion Cover", "28.00", "NAT:Natural,RST:Rust,SGE:Sage"),
+    _product("LMP", "Brass Desk Lamp", "120.00", "BRS:Brass,BLK:Black"),
+    _product("BTL", "Insulated Water Bottle 750 ml", "27.00", "STL:Steel,FOR:Forest,SKY:Sky"),
+    _product("EBD", "Wireless Earbuds", "129.00", "BLK:Black,WHT:White"),
+    _product("CHG", "65 W USB-C Charger", "39.99"),
+    _product("CBL", "Braided USB-C Cable 2 m", "14.99"),
+    _product("SPK", "Portable Bluetooth Speaker", "89.00", "BLK:Black,RED:Red,BLU:Blue"),
+    _product("NTB", "A5 Dotted Notebook", "16.00", "BLK:Black,TER:Terracotta"),
+    _product("PEN", "Aluminium Fountain Pen", "45.00", "SLV:Silver,BLK:Black"),
+    _product("COF", "Single Origin Coffee Beans 1 kg", "29.00", "WHB:Whole Bean,FLT:Filter Grind", consumable=True),
+    _product("TEA", "Loose Leaf Tea Selection", "19.00", consumable=True),
+    _product("RZB", "Safety Razor Blades (20 Pack)", "9.50", consumable=True),
+    _product("SOAP", "Natural Soap Bars (4 Pack)", "16.00", "OAT:Oat,CIT:Citrus", consumable=True),
 )
 CONSUMABLES = tuple(p for p in PRODUCTS if p.consumable)
 
@@ -262,22 +271,26 @@ RETURN_REASONS = (
 
 # Weights of each status by the age of the order (the newest orders are the open ones).
 _STATUS_BY_AGE: tuple[tuple[timedelta, dict[OrderStatus, int]], ...] = (
-    (timedelta(days=1), {OrderStatus.PENDING: 30, OrderStatus.PROCESSING: 38, OrderStatus.ON_HOLD: 17,
-                         OrderStatus.CANCELLED: 15}),
-    (timedelta(days=3), {OrderStatus.PENDING: 6, OrderStatus.PROCESSING: 30, OrderStatus.ON_HOLD: 12,
-                         OrderStatus.PARTIALLY_SHIPPED: 16, OrderStatus.SHIPPED: 26, OrderStatus.CANCELLED: 10}),
-    (timedelta(days=10), {OrderStatus.PROCESSING: 4, OrderStatus.ON_HOLD: 8, OrderStatus.PARTIALLY_SHIPPED: 14,
-                          OrderStatus.SHIPPED: 30, OrderStatus.DELIVERED: 34, OrderStatus.CANCELLED: 10}),
-    (timedelta(days=30), {OrderStatus.ON_HOLD: 3, OrderStatus.PARTIALLY_SHIPPED: 5, OrderStatus.SHIPPED: 8,
-                          OrderStatus.DELIVERED: 76, OrderStatus.CANCELLED: 8}),
+    (timedelta(days=1), {OrderStatus.PENDING: 40, OrderStatus.PROCESSING: 32, OrderStatus.ON_HOLD: 15,
+                         OrderStatus.CANCELLED: 13}),
+    (timedelta(days=3), {OrderStatus.PENDING: 18, OrderStatus.PROCESSING: 26, OrderStatus.ON_HOLD: 12,
+                         OrderStatus.PARTIALLY_SHIPPED: 16, OrderStatus.SHIPPED: 20, OrderStatus.CANCELLED: 8}),
+    (timedelta(days=10), {OrderStatus.PENDING: 5, OrderStatus.PROCESSING: 4, OrderStatus.ON_HOLD: 10,
+                          OrderStatus.PARTIALLY_SHIPPED: 15, OrderStatus.SHIPPED: 28, OrderStatus.DELIVERED: 29,
+                          OrderStatus.CANCELLED: 9}),
+    (timedelta(days=30), {OrderStatus.ON_HOLD: 7, OrderStatus.PARTIALLY_SHIPPED: 8, OrderStatus.SHIPPED: 8,
+                          OrderStatus.DELIVERED: 69, OrderStatus.CANCELLED: 8}),
     (SPAN * 2, {OrderStatus.SHIPPED: 2, OrderStatus.DELIVERED: 90, OrderStatus.CANCELLED: 8}),
 )
 _ORDER_TYPES = {OrderType.STANDARD: 78, OrderType.PRE_ORDER: 4, OrderType.BACKORDER: 4,
                 OrderType.SUBSCRIPTION: 8, OrderType.REPLACEMENT: 3, OrderType.EXCHANGE: 3}
+#: Channels of retail orders; a few standard orders are WHOLESALE instead (bulk, trade prices).
 _CHANNELS = {Channel.WEB: 50, Channel.MOBILE_APP: 26, Channel.STORE: 5, Channel.PHONE: 5,
-             Channel.MARKETPLACE: 10, Channel.WHOLESALE: 4}
+             Channel.MARKETPLACE: 10}
+_WHOLESALE_SHARE = 0.04
+#: Statuses of a parcel that has left but not arrived.
 _IN_FLIGHT = {ShipmentStatus.IN_TRANSIT: 45, ShipmentStatus.OUT_FOR_DELIVERY: 14, ShipmentStatus.DELAYED: 18,
-              ShipmentStatus.EXCEPTION: 10, ShipmentStatus.ATTEMPTED_DELIVERY: 8, ShipmentStatus.LABEL_CREATED: 5}
+              ShipmentStatus.EXCEPTION: 10, ShipmentStatus.ATTEMPTED_DELIVERY: 8}
 
 
 # ---------------------------------------------------------------------- small helpers
@@ -350,7 +363,10 @@ def _customer(seed: int, number: int) -> _Customer:
     first, last = FIRST_NAMES[mixed % len(FIRST_NAMES)], LAST_NAMES[mixed // len(FIRST_NAMES)]
     repeat = number // combos
     email = f"{first.lower()}.{last.lower()}{repeat + 1 if repeat else ''}@example.com"
-    country = rng.choices(COUNTRIES, weights=[c.weight for c in COUNTRIES])[0]
+    if number % _JAPAN_EVERY == 3:  # a fixed share, so that JPY orders (no decimals) always appear
+        country = next(c for c in COUNTRIES if c.code == "JP")
+    else:
+        country = rng.choices(COUNTRIES, weights=[c.weight for c in COUNTRIES])[0]
     place = rng.choice(country.places)
     n = str(rng.randint(1, 180))
     address = {
@@ -388,14 +404,14 @@ class _OrderMaker:
     # -------------------------------------------------------------- whole order
 
     def build(self) -> dict[str, Any]:
+        """The whole record: a status fitting the order's age, then everything that status implies."""
         rng = self.rng
         status = _pick(rng, next(w for limit, w in _STATUS_BY_AGE if ANCHOR - self.created < limit))
         order_type = _pick(rng, _ORDER_TYPES)
-        channel = Channel.WHOLESALE if order_type is OrderType.STANDARD and rng.random() < 0.04 else _pick(
-            rng, {k: v for k, v in _CHANNELS.items() if k is not Channel.WHOLESALE}
-        )
+        wholesale = order_type is OrderType.STANDARD and rng.random() < _WHOLESALE_SHARE
+        channel = Channel.WHOLESALE if wholesale else _pick(rng, _CHANNELS)
         lines = self._lines(order_type, channel, minimum=2 if status is OrderStatus.PARTIALLY_SHIPPED else 1)
-        totals = self._totals(lines, order_type, channel)
+        totals = self._totals(lines, channel)
         email = self.customer.email
         if self.customer.mixed_case and rng.random() < 0.5:
             email = email.split("@")[0].title() + "@" + rng.choice(("example.com", "Example.com", "EXAMPLE.COM"))
@@ -425,6 +441,7 @@ class _OrderMaker:
         return self.record
 
     def _lines(self, order_type: OrderType, channel: Channel, minimum: int) -> list[dict[str, Any]]:
+        """1-5 lines of distinct products (consumables for subscriptions, free for replacements)."""
         rng = self.rng
         if order_type is OrderType.SUBSCRIPTION:
             products = rng.sample(CONSUMABLES, max(minimum, rng.choice((1, 1, 2))))
@@ -458,7 +475,8 @@ class _OrderMaker:
             })
         return lines
 
-    def _totals(self, lines: list[dict[str, Any]], order_type: OrderType, channel: Channel) -> dict[str, str]:
+    def _totals(self, lines: list[dict[str, Any]], channel: Channel) -> dict[str, str]:
+        """Subtotal, discount, shipping (free above a threshold), US sales tax, and the total."""
         rng, currency = self.rng, self.currency
         subtotal = sum((Decimal(line["UnitPrice"]) * line["Quantity"] for line in lines), Decimal(0))
         discount = Decimal(0)
@@ -487,10 +505,12 @@ class _OrderMaker:
     # -------------------------------------------------------------- per status
 
     def _as_pending(self) -> None:
-        self._set_financial(FinancialStatus.PENDING if self.rng.random() < 0.6 else FinancialStatus.AUTHORIZED)
+        """Placed, payment outstanding or only authorised."""
+        self._set_financial(FinancialStatus.PENDING if self.rng.random() < 0.7 else FinancialStatus.AUTHORIZED)
         self._expect(self.created)
 
     def _as_processing(self) -> None:
+        """Being picked; nothing has left yet, so it can still be cancelled."""
         rng = self.rng
         self._set_financial(FinancialStatus.PAID if rng.random() < 0.7 else FinancialStatus.AUTHORIZED)
         self._set_lines(LineStatus.PROCESSING)
@@ -500,11 +520,13 @@ class _OrderMaker:
         self._expect(self.created)
 
     def _as_on_hold(self) -> None:
-        self._set_financial(_pick(self.rng, {FinancialStatus.AUTHORIZED: 50, FinancialStatus.PENDING: 25,
+        """Held for review (payment, address, stock)."""
+        self._set_financial(_pick(self.rng, {FinancialStatus.AUTHORIZED: 45, FinancialStatus.PENDING: 30,
                                              FinancialStatus.PAID: 25}))
         self._expect(self.created + timedelta(days=self.rng.randint(2, 6)))
 
     def _as_partially_shipped(self) -> None:
+        """Some lines shipped in one or two parcels, the rest still to come."""
         rng = self.rng
         lines = self.record["Lines"]
         shipped = rng.sample(lines, rng.randint(1, len(lines) - 1))
@@ -514,14 +536,16 @@ class _OrderMaker:
             status = _pick(rng, {ShipmentStatus.IN_TRANSIT: 40, ShipmentStatus.DELIVERED: 30,
                                  ShipmentStatus.DELAYED: 15, ShipmentStatus.OUT_FOR_DELIVERY: 15})
             self._ship(group, status)
-        waiting = LineStatus.PENDING if self.record["OrderType"] == OrderType.BACKORDER.value else LineStatus.PROCESSING
+        backorder = self.record["OrderType"] == OrderType.BACKORDER.value
+        waiting = LineStatus.PENDING if backorder else LineStatus.PROCESSING
         for line in lines:
-            if line not in shipped:
+            if all(line is not other for other in shipped):
                 line["Status"] = waiting.value
         self._set_financial(FinancialStatus.PAID)
         self._expect(self.created + timedelta(days=rng.randint(5, 21)), from_date=max(self.events))
 
     def _as_shipped(self) -> None:
+        """Every line on its way, perhaps in two parcels, perhaps delayed; rarely a goodwill refund."""
         rng = self.rng
         lines = self.record["Lines"]
         groups = [lines]
@@ -529,8 +553,7 @@ class _OrderMaker:
             cut = rng.randint(1, len(lines) - 1)
             groups = [lines[:cut], lines[cut:]]
         for index, group in enumerate(groups):
-            in_flight = {k: v for k, v in _IN_FLIGHT.items() if k is not ShipmentStatus.LABEL_CREATED}
-            status = ShipmentStatus.DELIVERED if index == 0 and len(groups) > 1 else _pick(rng, in_flight)
+            status = ShipmentStatus.DELIVERED if index == 0 and len(groups) > 1 else _pick(rng, _IN_FLIGHT)
             self._ship(group, status)
         self._set_financial(FinancialStatus.PAID)
         self.record["ExpectedDeliveryDate"] = max(
@@ -544,6 +567,7 @@ class _OrderMaker:
                              "Goodwill refund while the parcel is on its way.", max(self.events))
 
     def _as_delivered(self) -> None:
+        """Every parcel delivered; some orders then see a return or a partial or full refund."""
         rng = self.rng
         lines = self.record["Lines"]
         groups = [lines]
@@ -568,6 +592,7 @@ class _OrderMaker:
                          "Full refund; no need to send the items back.", self._after(max(self.events), days=5))
 
     def _as_cancelled(self) -> None:
+        """Cancelled before shipping: voided when unpaid, refunded in full when paid."""
         rng = self.rng
         reason = _pick(rng, {Reason.CUSTOMER: 60, Reason.INVENTORY: 15, Reason.FRAUD: 8, Reason.DECLINED: 10,
                              Reason.OTHER: 7})

@@ -296,7 +296,9 @@ def _check_document(element: etree._Element) -> None:
         )
 
 
-def _on_end(element: etree._Element, schema: etree.XMLSchema, batcher: _Batcher, report: ImportReport) -> None:
+def _on_end(
+    element: etree._Element, schema: etree.XMLSchema, batcher: _Batcher, report: ImportReport
+) -> None:
     """Handle a finished element: import a top-level Order, then let it go."""
     parent = element.getparent()
     if parent is None:
@@ -320,9 +322,12 @@ def _on_end(element: etree._Element, schema: etree.XMLSchema, batcher: _Batcher,
 def _import_element(
     line: int, element: etree._Element, schema: etree.XMLSchema, batcher: _Batcher, report: ImportReport
 ) -> None:
+    """Validate one Order element against the schema, then load it as a record."""
     if not schema.validate(element):
         first = next(iter(schema.error_log), None)
-        message = faults.describe_schema_error(str(first)) if first else "The Order does not match the schema."
+        message = "The Order does not match the schema."
+        if first is not None:
+            message = faults.describe_schema_error(str(first))
         report.errors.append(ImportProblem(line, _clean(message)))
         return
     _load(line, element_to_record(element), batcher, report)
@@ -331,22 +336,26 @@ def _import_element(
 def element_to_record(element: etree._Element) -> dict[str, Any]:
     """The record form of a (schema-valid) Order element: nested elements become dicts, list
     wrappers become lists of their children's dicts, and leaves become their text."""
-    record: dict[str, Any] = {}
-    for child in _children(element):
-        record[etree.QName(child).localname] = _value(child)
-    return record
+    return {_local(child): _value(child) for child in _children(element)}
 
 
 def _value(element: etree._Element) -> Any:
-    name = etree.QName(element).localname
-    if name in LIST_WRAPPERS:
-        return [element_to_record(item) for item in _children(element)]
-    if _children(element) or not (element.text or "").strip():
+    """A list for a list wrapper, a dict for an element with children, else the text."""
+    children = _children(element)
+    if _local(element) in LIST_WRAPPERS:
+        return [element_to_record(item) for item in children]
+    if children or not (element.text or "").strip():
         # Every leaf type of the schema needs some text, so an empty element that passed
         # validation is a complex one whose children are all optional (ShippingAddress).
-        return element_to_record(element)
+        return {_local(child): _value(child) for child in children}
     return element.text
 
 
 def _children(element: etree._Element) -> list[etree._Element]:
+    """Child elements only (no comments or processing instructions)."""
     return [child for child in element if isinstance(child.tag, str)]
+
+
+def _local(element: etree._Element) -> str:
+    """The element's name without its namespace (all of them are in the orders namespace)."""
+    return str(element.tag).rpartition("}")[2]
