@@ -5,16 +5,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from .adapters.database import create_database_engine, create_session_factory
+from .adapters.secret_box import FernetSecretBox
 from .adapters.unit_of_work import SqlAlchemyUnitOfWork
-from .config import Settings
-from .service.ports import Clock, UnitOfWork
+from .config import ConfigError, Settings
+from .domain.errors import ValidationError
+from .service.auth import Authenticator, AuthSettings
+from .service.ports import Clock, SecretBox, UnitOfWork
 
 
 def utc_now() -> datetime:
@@ -31,16 +34,36 @@ class Dependencies:
     #: Exceptions meaning "the database is not reachable now": answered as Server.Unavailable.
     unavailable_errors: tuple[type[BaseException], ...]
     engine: Engine
+    authenticator: Authenticator
+    secret_box: SecretBox | None
+    settings: Settings
 
 
 def build_dependencies(settings: Settings, *, clock: Clock = utc_now) -> Dependencies:
+    try:
+        secret_box = FernetSecretBox(settings.secret_key) if settings.secret_key else None
+        auth_settings = AuthSettings(
+            allowlist=settings.allowlist,
+            trusted_proxies=settings.trusted_proxies,
+            failure_limit=settings.auth_failure_limit,
+            access_token_ttl=timedelta(seconds=settings.access_token_ttl),
+        )
+    except (ValueError, ValidationError) as error:
+        raise ConfigError(getattr(error, "message", None) or str(error)) from None
     engine = create_database_engine(settings.database_url)
     session_factory = create_session_factory(engine)
+
+    def uow() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(session_factory)
+
     return Dependencies(
-        uow=lambda: SqlAlchemyUnitOfWork(session_factory),
+        uow=uow,
         clock=clock,
         unavailable_errors=(OperationalError, PoolTimeout),
         engine=engine,
+        authenticator=Authenticator(uow, clock, auth_settings, secret_box),
+        secret_box=secret_box,
+        settings=settings,
     )
 
 
@@ -74,6 +97,8 @@ def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependenc
         max_body=settings.max_body,
         body_timeout=settings.body_timeout,
         health_check=lambda: database_is_healthy(deps.engine),
+        authenticator=deps.authenticator,
+        wsdl_public=settings.wsdl_public,
     )
 
 

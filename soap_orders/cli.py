@@ -90,10 +90,9 @@ def import_(file: Path, fmt: str, batch_size: int) -> None:
 
     Bad records are reported with their line number and reason; good ones are kept. Exits with
     status 1 when any record failed."""
-    from .bootstrap import build_dependencies
     from .importing import import_file
 
-    deps = build_dependencies(_settings())
+    deps = _deps()
     report = import_file(deps, file, fmt=fmt, batch_size=batch_size, progress=sys.stderr.isatty())
     for problem in report.errors:
         click.echo(f"{file.name}:{problem.line}: {problem.message}", err=True)
@@ -120,9 +119,123 @@ def demo_data(count: int, seed: int, if_empty: bool, jsonl: Path | None) -> None
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
         click.echo(f"Wrote {count} orders to {jsonl}.")
         return
-    from .bootstrap import build_dependencies
-
-    deps = build_dependencies(_settings())
+    deps = _deps()
     summary = write_demo_data(deps, count, seed, if_empty=if_empty)
     click.echo(summary)
     deps.engine.dispose()
+
+
+def _deps():  # type: ignore[no-untyped-def]
+    from .bootstrap import build_dependencies
+
+    try:
+        return build_dependencies(_settings())
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _domain_errors(action):  # type: ignore[no-untyped-def]
+    """Run ``action``; a domain error becomes a one-line message and exit status 1."""
+    from .domain.errors import DomainError
+
+    try:
+        return action()
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+
+
+@main.group()
+def clients() -> None:
+    """API clients: who may call, with which scopes and from where."""
+
+
+@clients.command("add")
+@click.argument("name")
+@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(["orders:read", "orders:act", "erp"]))
+@click.option("--allow", multiple=True, metavar="CIDR|PRESET", help="Allowed source (repeatable): a CIDR or dg-us, dg-eu, dg-test.")
+@click.option("--digest", is_flag=True, help="Keep the secret recoverable (encrypted) so WS-Security PasswordDigest works.")
+def clients_add(name: str, scopes: tuple[str, ...], allow: tuple[str, ...], digest: bool) -> None:
+    """Create a client. Its secret is printed once, alone on the last line."""
+    from .domain.clients import Scope
+    from .service.auth import NewClient, add_client
+
+    deps = _deps()
+    command = NewClient(name, tuple(Scope(s) for s in scopes), tuple(allow), digest)
+    created = _domain_errors(lambda: add_client(deps.uow(), command, deps.clock, deps.secret_box))
+    deps.engine.dispose()
+    click.echo(f"Client {created.client.name} created with scopes {' '.join(sorted(scopes))}"
+               + (" (PasswordDigest enabled)" if digest else "") + ". Its secret, shown only now:")
+    click.echo(created.secret)
+
+
+@clients.command("list")
+def clients_list() -> None:
+    """Show every client (never its secret)."""
+    from .service.auth import list_clients
+
+    deps = _deps()
+    rows = list_clients(deps.uow())
+    deps.engine.dispose()
+    if not rows:
+        click.echo("No clients.")
+    for client in rows:
+        state = "disabled" if client.disabled else "enabled"
+        networks = " ".join(client.allowed_networks) or "any address"
+        click.echo(f"{client.name}\t{state}\t{' '.join(sorted(s.value for s in client.scopes))}\t"
+                   f"{'digest' if client.supports_digest else 'hash-only'}\t{networks}")
+
+
+@clients.command("disable")
+@click.argument("name")
+def clients_disable(name: str) -> None:
+    """Refuse the client's credentials and revoke its tokens."""
+    from .service.auth import set_disabled
+
+    deps = _deps()
+    _domain_errors(lambda: set_disabled(deps.uow(), name, True))
+    deps.engine.dispose()
+    click.echo(f"Client {name} disabled.")
+
+
+@clients.command("enable")
+@click.argument("name")
+def clients_enable(name: str) -> None:
+    """Accept a disabled client's credentials again."""
+    from .service.auth import set_disabled
+
+    deps = _deps()
+    _domain_errors(lambda: set_disabled(deps.uow(), name, False))
+    deps.engine.dispose()
+    click.echo(f"Client {name} enabled.")
+
+
+@clients.command("rotate")
+@click.argument("name")
+def clients_rotate(name: str) -> None:
+    """Give the client a new secret (printed alone on the last line); the old one and the
+    client's tokens stop working at once."""
+    from .service.auth import rotate_secret
+
+    deps = _deps()
+    rotated = _domain_errors(lambda: rotate_secret(deps.uow(), name, deps.clock, deps.secret_box))
+    deps.engine.dispose()
+    click.echo(f"New secret for {name}, shown only now:")
+    click.echo(rotated.secret)
+
+
+@main.command()
+@click.option("--order", "order_number", required=True, help="Order number whose history to print.")
+def audit(order_number: str) -> None:
+    """Print who changed an order, when, from where, and with what outcome."""
+    from .service.auth import order_history
+
+    deps = _deps()
+    records = order_history(deps.uow(), order_number)
+    deps.engine.dispose()
+    if not records:
+        click.echo(f"No audit records for order {order_number}.")
+    for record in records:
+        click.echo("\t".join((
+            record.occurred_at.isoformat().replace("+00:00", "Z"), record.operation, record.outcome,
+            f"client={record.client}", f"address={record.address or '-'}", f"request={record.request_id or '-'}",
+        )))

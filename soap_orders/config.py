@@ -24,6 +24,18 @@ class Settings:
     max_body: int = 256 * 1024
     #: Seconds a client has to send its whole request body.
     body_timeout: int = 20
+    #: Key that encrypts the secrets of digest-capable clients (32+ random characters).
+    secret_key: str | None = None
+    #: Addresses allowed to call at all: CIDRs or dg-us, dg-eu, dg-test; empty allows any.
+    allowlist: tuple[str, ...] = ()
+    #: Proxies whose X-Forwarded-For header is believed.
+    trusted_proxies: tuple[str, ...] = ()
+    #: Whether GET /soap?wsdl is served without authentication.
+    wsdl_public: bool = True
+    #: Failed authentications per client or address within 5 minutes before RateLimited.
+    auth_failure_limit: int = 10
+    #: Lifetime of OAuth2 access tokens, in seconds.
+    access_token_ttl: int = 900
     #: Python logging level name.
     log_level: str = "INFO"
     #: ``host:port`` that ``soap-orders serve`` binds to.
@@ -51,7 +63,16 @@ class Settings:
         public_url = get("PUBLIC_URL", DEFAULT_PUBLIC_URL)
         if not public_url.startswith(("http://", "https://")):
             raise ConfigError("SOAP_ORDERS_PUBLIC_URL must be an http:// or https:// URL")
+        wsdl_public = get("WSDL_PUBLIC", "true").lower()
+        if wsdl_public not in ("true", "false", "1", "0", "yes", "no"):
+            raise ConfigError("SOAP_ORDERS_WSDL_PUBLIC must be true or false")
         return cls(
+            secret_key=get("SECRET_KEY", "") or None,
+            allowlist=_split(get("ALLOWLIST", "")),
+            trusted_proxies=_split(get("TRUSTED_PROXIES", "")),
+            wsdl_public=wsdl_public in ("true", "1", "yes"),
+            auth_failure_limit=integer("AUTH_FAILURE_LIMIT", 10, 1, 1_000_000),
+            access_token_ttl=integer("ACCESS_TOKEN_TTL", 900, 60, 86_400),
             database_url=get("DATABASE_URL", DEFAULT_DATABASE_URL),
             public_url=public_url,
             max_body=integer("MAX_BODY", 256 * 1024, 1024, 64 * 1024 * 1024),
@@ -60,3 +81,7 @@ class Settings:
             bind=get("BIND", "127.0.0.1:8000"),
             workers=integer("WORKERS", 2, 1, 64),
         )
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.replace(",", " ").split() if part.strip())

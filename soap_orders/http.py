@@ -3,6 +3,8 @@ tags each request with an id, and answers every failure with a SOAP fault rather
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import json
 import logging
@@ -14,8 +16,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+from .domain.clients import client_address
+from .domain.errors import AuthenticationFailed, DomainError, Forbidden, RateLimited
+from .oauth import token_endpoint
+from .service.auth import Authenticator, Principal
 from .soap.application import SoapEndpoint, fault_envelope
-from .soap.faults import InternalErrorFault, OrdersFault, ValidationFault
+from .soap.faults import InternalErrorFault, OrdersFault, ValidationFault, fault_for
 
 log = logging.getLogger("soap_orders.http")
 
@@ -45,8 +51,12 @@ class WebApplication:
         public_url: str,
         max_body: int,
         health_check: Callable[[], bool],
+        authenticator: Authenticator,
         body_timeout: float = 20.0,
+        wsdl_public: bool = True,
     ) -> None:
+        self.authenticator = authenticator
+        self.wsdl_public = wsdl_public
         self.endpoint = endpoint
         self.soap_path = urlsplit(public_url).path or "/soap"
         self.max_body = max_body
@@ -73,9 +83,29 @@ class WebApplication:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         if path == "/health" and method in ("GET", "HEAD"):
             return self._health(respond)
+        address = client_address(
+            environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"), self.authenticator.settings.trusted_proxies
+        )
+        environ["soap_orders.address"] = address
+        try:
+            self.authenticator.check_address(address)
+        except DomainError as error:
+            return self._refuse(respond, error)
+        if path == "/oauth/token":
+            try:
+                basic = _basic_credentials(environ)
+            except AuthenticationFailed:
+                basic = ("", "")  # malformed Basic header: fails client authentication
+            return token_endpoint(environ, respond, self.authenticator, address, basic)
         if path.rstrip("/") != self.soap_path.rstrip("/"):
             return _fault(respond, "404 Not Found", ValidationFault("No such endpoint; use POST " + self.soap_path + ".", error_code="NOT_FOUND"))
-        if method in ("GET", "HEAD") and environ.get("QUERY_STRING", "").lower() in ("wsdl", "wsdl="):
+        is_wsdl = method in ("GET", "HEAD") and environ.get("QUERY_STRING", "").lower() in ("wsdl", "wsdl=")
+        if method == "POST" or (is_wsdl and not self.wsdl_public):
+            try:
+                environ["soap_orders.principal"] = self._http_principal(environ, address, required=is_wsdl)
+            except DomainError as error:
+                return self._refuse(respond, error)
+        if is_wsdl:
             respond("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(self.endpoint.wsdl)))])
             return [b""] if method == "HEAD" else [self.endpoint.wsdl]
         if method != "POST":
@@ -105,6 +135,32 @@ class WebApplication:
         environ["CONTENT_LENGTH"] = str(len(body))
         environ.pop("HTTP_TRANSFER_ENCODING", None)
         return self.endpoint.handle_rpc(environ, respond)
+
+    def _http_principal(self, environ: dict[str, Any], address: str | None, *, required: bool) -> Principal | None:
+        """The caller proven by an Authorization header (Basic or Bearer). Without one, a SOAP
+        call may still carry a WS-Security UsernameToken, checked once the envelope is parsed."""
+        header = environ.get("HTTP_AUTHORIZATION", "").strip()
+        scheme = header.split(" ", 1)[0].lower()
+        if scheme == "basic":
+            name, secret = _basic_credentials(environ) or ("", "")
+            return self.authenticator.password(name, secret, address, "basic")
+        if scheme == "bearer":
+            return self.authenticator.bearer(header[len("bearer"):].strip(), address)
+        if header or required:
+            raise AuthenticationFailed("unsupported or missing Authorization header")
+        return None
+
+    def _refuse(self, respond: StartResponse, error: DomainError) -> list[bytes]:
+        fault = fault_for(error) or InternalErrorFault("-")
+        status, headers = "500 Internal Server Error", []
+        if isinstance(error, AuthenticationFailed):
+            status = "401 Unauthorized"
+            headers = [("WWW-Authenticate", 'Basic realm="soap_orders"'), ("WWW-Authenticate", 'Bearer realm="soap_orders"')]
+        elif isinstance(error, Forbidden):
+            status = "403 Forbidden"
+        elif isinstance(error, RateLimited):
+            status, headers = "429 Too Many Requests", [("Retry-After", str(error.retry_after))]
+        return _fault(respond, status, fault, headers)
 
     def _read_body_in_time(self, environ: dict[str, Any]) -> bytes | None:
         """Read the body, giving up when it takes longer than ``body_timeout`` in all: a client
@@ -166,6 +222,21 @@ class WebApplication:
         respond("200 OK" if healthy else "503 Service Unavailable",
                 [("Content-Type", "application/json"), ("Content-Length", str(len(body))), ("Cache-Control", "no-store")])
         return [body]
+
+
+def _basic_credentials(environ: dict[str, Any]) -> tuple[str, str] | None:
+    """(name, secret) from an HTTP Basic Authorization header, None when there is none."""
+    header = environ.get("HTTP_AUTHORIZATION", "").strip()
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        raise AuthenticationFailed("malformed Basic credentials") from None
+    name, sep, secret = decoded.partition(":")
+    if not sep:
+        raise AuthenticationFailed("malformed Basic credentials")
+    return name, secret
 
 
 def _fault(respond: StartResponse, status: str, fault: OrdersFault,

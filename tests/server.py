@@ -13,6 +13,32 @@ from typing import Any
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The key test servers and test code use to encrypt digest clients' secrets.
+TEST_SECRET_KEY = "test-only-secret-key-0123456789abcdefghijklmnop"
+#: Test servers tolerate many failed logins: the refusal tests make plenty from 127.0.0.1.
+TEST_FAILURE_LIMIT = "1000"
+
+
+def test_settings(database_url: str, **overrides: Any) -> Any:
+    from soap_orders.config import Settings
+
+    return Settings(database_url=database_url, secret_key=TEST_SECRET_KEY, auth_failure_limit=int(TEST_FAILURE_LIMIT), **overrides)
+
+
+def add_client(database_url: str, name: str, scopes: tuple[str, ...] = ("orders:read", "orders:act"),
+               *, digest: bool = True, allow: tuple[str, ...] = ()) -> str:
+    """Create an API client in the database; returns its secret."""
+    from soap_orders.bootstrap import build_dependencies
+    from soap_orders.domain.clients import Scope
+    from soap_orders.service.auth import NewClient
+    from soap_orders.service.auth import add_client as add
+
+    deps = build_dependencies(test_settings(database_url))
+    try:
+        created = add(deps.uow(), NewClient(name, tuple(Scope(s) for s in scopes), allow, digest), deps.clock, deps.secret_box)
+    finally:
+        deps.engine.dispose()
+    return created.secret
 
 
 def free_port() -> int:
@@ -24,7 +50,8 @@ def free_port() -> int:
 class Server:
     """A gunicorn process serving the application on 127.0.0.1, stopped when the test ends."""
 
-    def __init__(self, database_url: str, log_path: Path, *, workers: int = 2, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, database_url: str, log_path: Path, *, workers: int = 2, extra_env: dict[str, str] | None = None,
+                 client_name: str = "contract") -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.soap_url = f"{self.base_url}/soap"
@@ -35,8 +62,12 @@ class Server:
             "SOAP_ORDERS_DATABASE_URL": database_url,
             "SOAP_ORDERS_PUBLIC_URL": self.soap_url,
             "SOAP_ORDERS_LOG_LEVEL": "WARNING",
+            "SOAP_ORDERS_SECRET_KEY": TEST_SECRET_KEY,
+            "SOAP_ORDERS_AUTH_FAILURE_LIMIT": TEST_FAILURE_LIMIT,
             **(extra_env or {}),
         }
+        #: A client with every orders scope, created for this server (name, secret).
+        self.credentials = (client_name, add_client(database_url, client_name))
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
@@ -65,11 +96,20 @@ class Server:
         self._log.flush()
         return self.log_path.read_text(errors="replace")
 
-    def post(self, body: bytes | str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> requests.Response:
+    def post(self, body: Any, *, headers: dict[str, str] | None = None, auth: Any = "default",
+             **kwargs: Any) -> requests.Response:
+        """POST to the SOAP endpoint, with HTTP Basic as this server's client unless ``auth`` says
+        otherwise (None for no credentials)."""
         if isinstance(body, str):
             body = body.encode()
         all_headers = {"Content-Type": "text/xml; charset=utf-8", **(headers or {})}
-        return requests.post(self.soap_url, data=body, headers=all_headers, timeout=10, **kwargs)
+        credentials = self.credentials if auth == "default" else auth
+        return requests.post(self.soap_url, data=body, headers=all_headers, auth=credentials, timeout=10, **kwargs)
+
+    def token(self, credentials: tuple[str, str] | None = None, **form: str) -> requests.Response:
+        """POST to the OAuth2 token endpoint (client credentials grant unless ``form`` says otherwise)."""
+        data = {"grant_type": "client_credentials", **form}
+        return requests.post(f"{self.base_url}/oauth/token", data=data, auth=credentials or self.credentials, timeout=10)
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -35,6 +36,7 @@ from sqlalchemy.orm import composite, registry, relationship
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from ..domain import orders as model
+from ..domain.clients import ApiClient, Scope
 from ..service.records import MAX_LEN
 
 metadata = MetaData(
@@ -217,18 +219,21 @@ refunds = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("refund_id", _text("RefundId"), nullable=False, unique=True),
+    Column("refund_id", _text("RefundId"), nullable=False),
     Column("amount", Money, nullable=False),
     Column("reason", _enum(model.Reason), nullable=False),
     Column("status", _enum(model.RefundStatus), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("note", _text("Note")),
+    UniqueConstraint("order_id", "refund_id"),
 )
 
-# One row per RequestId of a state-changing call: the first result, replayed for the same id.
+# One row per client and RequestId of a state-changing call: the first result, replayed for the
+# same id. Each client has its own RequestIds.
 idempotency_records = Table(
     "idempotency_records",
     metadata,
+    Column("client", String(64), primary_key=True),
     Column("request_id", _text("RequestId"), primary_key=True),
     Column("operation", String(64), nullable=False),
     Column("fingerprint", String(64), nullable=False),
@@ -248,6 +253,92 @@ order_events = Table(
 )
 
 
+class ScopeSet(TypeDecorator[frozenset]):
+    """A set of scopes, stored as their names separated by spaces."""
+
+    impl = String(200)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else " ".join(sorted(Scope(v).value for v in value))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> frozenset[Scope] | None:
+        return None if value is None else frozenset(Scope(v) for v in value.split())
+
+
+class NetworkList(TypeDecorator[tuple]):
+    """CIDR strings, stored separated by spaces."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else " ".join(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> tuple[str, ...] | None:
+        return None if value is None else tuple(value.split())
+
+
+api_clients = Table(
+    "api_clients",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("scopes", ScopeSet, nullable=False),
+    Column("secret_hash", String(200), nullable=False),
+    Column("encrypted_secret", Text),
+    Column("allowed_networks", NetworkList, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("secret_rotated_at", UTCDateTime),
+)
+
+# Issued OAuth2 tokens, known only by their SHA-256 digests.
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("client", String(64), nullable=False, index=True),
+    Column("scopes", ScopeSet, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+    Column("revoked", Boolean, nullable=False),
+)
+
+# WS-Security nonces seen recently: each may be used once, by any worker of any instance.
+wsse_nonces = Table(
+    "wsse_nonces",
+    metadata,
+    Column("nonce", String(128), primary_key=True),
+    Column("client", String(64), nullable=False),
+    Column("keep_until", UTCDateTime, nullable=False, index=True),
+)
+
+# Failed authentications, per client and per address, for throttling.
+auth_failures = Table(
+    "auth_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(128), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Index("ix_auth_failures_key_occurred_at", "key", "occurred_at"),
+)
+
+# Who changed what: one row per state-changing call, written with the change.
+audit_records = Table(
+    "audit_records",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("client", String(64), nullable=False),
+    Column("address", String(45)),
+    Column("operation", String(64), nullable=False),
+    Column("order_number", _text("OrderNumber"), index=True),
+    Column("request_id", _text("RequestId")),
+    Column("outcome", String(64), nullable=False),
+)
+
+
 def _children(kind: type, table: Table, order_by: Any) -> Any:
     return relationship(kind, order_by=order_by, cascade="all, delete-orphan", lazy="selectin")
 
@@ -256,6 +347,7 @@ def start_mappers() -> None:
     """Map the domain classes; safe to call more than once."""
     if getattr(model.Order, "__mapper__", None) is not None:
         return
+    mapper_registry.map_imperatively(ApiClient, api_clients)
     mapper_registry.map_imperatively(model.ShipmentItem, shipment_items)
     mapper_registry.map_imperatively(model.ReturnItem, return_items)
     mapper_registry.map_imperatively(model.OrderLine, order_lines)

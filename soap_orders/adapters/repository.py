@@ -6,15 +6,16 @@ from collections.abc import Iterable
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from ..domain.clients import ApiClient
 from ..domain.orders import Order
-from ..service.ports import OrderQuery, StoredResult
+from ..service.ports import AuditRecord, OrderQuery, StoredResult, StoredToken
 from .database import begin_writing
-from .orm import idempotency_records, orders
+from .orm import api_clients, audit_records, auth_failures, idempotency_records, oauth_tokens, orders, wsse_nonces
 
 
 class SqlAlchemyOrderRepository:
@@ -90,14 +91,14 @@ class SqlAlchemyIdempotencyStore:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def claim(self, request_id: str, operation: str, fingerprint: str, now: datetime) -> StoredResult | None:
+    def claim(self, client: str, request_id: str, operation: str, fingerprint: str, now: datetime) -> StoredResult | None:
         begin_writing(self.session)
         dialect = self.session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         stmt = (
             insert(idempotency_records)
-            .values(request_id=request_id, operation=operation, fingerprint=fingerprint, created_at=now)
-            .on_conflict_do_nothing(index_elements=["request_id"])
+            .values(client=client, request_id=request_id, operation=operation, fingerprint=fingerprint, created_at=now)
+            .on_conflict_do_nothing(index_elements=["client", "request_id"])
             .returning(idempotency_records.c.request_id)
         )
         # On PostgreSQL a concurrent claim of the same id blocks here until the first commits or
@@ -107,11 +108,115 @@ class SqlAlchemyIdempotencyStore:
         row = self.session.execute(
             select(
                 idempotency_records.c.operation, idempotency_records.c.fingerprint, idempotency_records.c.result
-            ).where(idempotency_records.c.request_id == request_id)
+            ).where(idempotency_records.c.client == client, idempotency_records.c.request_id == request_id)
         ).one()
         return StoredResult(row.operation, row.fingerprint, row.result)
 
-    def complete(self, request_id: str, result: dict[str, Any]) -> None:
+    def complete(self, client: str, request_id: str, result: dict[str, Any]) -> None:
         self.session.execute(
-            update(idempotency_records).where(idempotency_records.c.request_id == request_id).values(result=result)
+            update(idempotency_records)
+            .where(idempotency_records.c.client == client, idempotency_records.c.request_id == request_id)
+            .values(result=result)
         )
+
+
+class SqlAlchemyClientRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, name: str) -> ApiClient | None:
+        return self.session.scalars(select(ApiClient).where(api_clients.c.name == name)).one_or_none()
+
+    def add(self, client: ApiClient) -> None:
+        begin_writing(self.session)
+        self.session.add(client)
+
+    def list(self) -> list[ApiClient]:
+        return list(self.session.scalars(select(ApiClient).order_by(api_clients.c.name)))
+
+
+class SqlAlchemyTokenStore:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, digest: str, token: StoredToken) -> None:
+        begin_writing(self.session)
+        self.session.execute(insert(oauth_tokens).values(
+            digest=digest, kind=token.kind, client=token.client, scopes=token.scopes,
+            expires_at=token.expires_at, revoked=token.revoked,
+        ))
+
+    def get(self, digest: str, *, for_update: bool = False) -> StoredToken | None:
+        stmt = select(oauth_tokens).where(oauth_tokens.c.digest == digest)
+        if for_update:
+            begin_writing(self.session)
+            stmt = stmt.with_for_update()
+        row = self.session.execute(stmt).mappings().one_or_none()
+        if row is None:
+            return None
+        return StoredToken(row["kind"], row["client"], row["scopes"], row["expires_at"], row["revoked"])
+
+    def revoke(self, digest: str) -> None:
+        self.session.execute(update(oauth_tokens).where(oauth_tokens.c.digest == digest).values(revoked=True))
+
+    def revoke_client(self, client: str) -> None:
+        self.session.execute(update(oauth_tokens).where(oauth_tokens.c.client == client).values(revoked=True))
+
+    def purge_expired(self, now: datetime) -> None:
+        self.session.execute(delete(oauth_tokens).where(oauth_tokens.c.expires_at < now - timedelta(days=1)))
+
+
+class SqlAlchemyNonceStore:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def use(self, nonce: str, client: str, now: datetime, keep_until: datetime) -> bool:
+        begin_writing(self.session)
+        self.session.execute(delete(wsse_nonces).where(wsse_nonces.c.keep_until < now))
+        insert_ = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        stmt = (
+            insert_(wsse_nonces).values(nonce=nonce, client=client, keep_until=keep_until)
+            .on_conflict_do_nothing(index_elements=["nonce"]).returning(wsse_nonces.c.nonce)
+        )
+        return self.session.execute(stmt).scalar_one_or_none() is not None
+
+
+class SqlAlchemyFailureLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def count(self, key: str, since: datetime) -> int:
+        return self.session.scalar(
+            select(func.count()).select_from(auth_failures)
+            .where(auth_failures.c.key == key, auth_failures.c.occurred_at >= since)
+        ) or 0
+
+    def add(self, key: str, now: datetime) -> None:
+        begin_writing(self.session)
+        self.session.execute(delete(auth_failures).where(auth_failures.c.occurred_at < now - timedelta(days=1)))
+        self.session.execute(insert(auth_failures).values(key=key[:128], occurred_at=now))
+
+    def clear(self, key: str) -> None:
+        self.session.execute(delete(auth_failures).where(auth_failures.c.key == key))
+
+
+class SqlAlchemyAuditLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, record: AuditRecord) -> None:
+        self.session.execute(insert(audit_records).values(
+            occurred_at=record.occurred_at, client=record.client, address=record.address,
+            operation=record.operation, order_number=record.order_number, request_id=record.request_id,
+            outcome=record.outcome,
+        ))
+
+    def for_order(self, order_number: str) -> list[AuditRecord]:
+        rows = self.session.execute(
+            select(audit_records).where(audit_records.c.order_number == order_number).order_by(audit_records.c.id)
+        ).mappings()
+        return [
+            AuditRecord(r["occurred_at"], r["client"], r["address"], r["operation"], r["order_number"],
+                        r["request_id"], r["outcome"])
+            for r in rows
+        ]

@@ -8,7 +8,15 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from .orm import order_events
-from .repository import SqlAlchemyIdempotencyStore, SqlAlchemyOrderRepository
+from .repository import (
+    SqlAlchemyAuditLog,
+    SqlAlchemyClientRepository,
+    SqlAlchemyFailureLog,
+    SqlAlchemyIdempotencyStore,
+    SqlAlchemyNonceStore,
+    SqlAlchemyOrderRepository,
+    SqlAlchemyTokenStore,
+)
 
 
 class SqlAlchemyUnitOfWork:
@@ -19,6 +27,11 @@ class SqlAlchemyUnitOfWork:
         self.session = self.session_factory()
         self.orders = SqlAlchemyOrderRepository(self.session)
         self.idempotency = SqlAlchemyIdempotencyStore(self.session)
+        self.clients = SqlAlchemyClientRepository(self.session)
+        self.tokens = SqlAlchemyTokenStore(self.session)
+        self.nonces = SqlAlchemyNonceStore(self.session)
+        self.failures = SqlAlchemyFailureLog(self.session)
+        self.audit = SqlAlchemyAuditLog(self.session)
         return self
 
     def __exit__(

@@ -62,3 +62,31 @@ class IdempotencyConflict(DomainError):
         super().__init__(
             "This RequestId was already used with different parameters; use a new RequestId."
         )
+
+
+class AuthenticationFailed(DomainError):
+    """Credentials missing, unknown, wrong, expired or replayed. One message for every case, so a
+    caller cannot tell an unknown client from a wrong secret."""
+
+    code = "AUTHENTICATION_FAILED"
+
+    def __init__(self, reason: str = "credentials") -> None:
+        super().__init__("Authentication failed.")
+        #: Why, for the log only: never sent to the caller.
+        self.reason = reason
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not do this (scope or address)."""
+
+    code = "FORBIDDEN"
+
+
+class RateLimited(DomainError):
+    """Too many failed attempts from one client or address; retry later."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many failed attempts; retry in {retry_after} seconds.")
+        self.retry_after = retry_after

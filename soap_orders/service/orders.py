@@ -19,7 +19,7 @@ from typing import Any
 from ..domain.errors import IdempotencyConflict, OrderNotFound, ValidationError
 from ..domain.orders import Decision, Order, OrderStatus, Outcome, Reason, ReasonCode, Refund, RefundLineRequest
 from . import records
-from .ports import Clock, OrderQuery, UnitOfWork
+from .ports import AuditRecord, Clock, OrderQuery, UnitOfWork
 
 MAX_PAGE_SIZE = 100
 
@@ -62,6 +62,14 @@ class IssueRefund:
     amount: Decimal | None = None
     lines: tuple[RefundLineRequest, ...] = ()
     note: str | None = None
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asked for a change, for the audit record."""
+
+    client: str
+    address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +130,7 @@ def get_order(uow: UnitOfWork, order_number: str, email: str | None = None) -> O
 # ---------------------------------------------------------------------- actions
 
 
-def cancel_order(uow: UnitOfWork, command: CancelOrder, clock: Clock) -> ActionResult:
+def cancel_order(uow: UnitOfWork, command: CancelOrder, clock: Clock, caller: Caller) -> ActionResult:
     command = replace(command, order_number=command.order_number.strip(), note=_note(command.note))
     def act(order: Order, now: datetime) -> Decision:
         return order.cancel(
@@ -130,10 +138,10 @@ def cancel_order(uow: UnitOfWork, command: CancelOrder, clock: Clock) -> ActionR
             refund_id=new_refund_id(), note=command.note,
         )
 
-    return _act_once(uow, "CancelOrder", command, clock, act)
+    return _act_once(uow, "CancelOrder", command, clock, caller, act)
 
 
-def issue_refund(uow: UnitOfWork, command: IssueRefund, clock: Clock) -> ActionResult:
+def issue_refund(uow: UnitOfWork, command: IssueRefund, clock: Clock, caller: Caller) -> ActionResult:
     lines = tuple(replace(line, sku=line.sku.strip() if line.sku else None) for line in command.lines)
     command = replace(command, order_number=command.order_number.strip(), note=_note(command.note), lines=lines)
     def act(order: Order, now: datetime) -> Decision:
@@ -142,7 +150,7 @@ def issue_refund(uow: UnitOfWork, command: IssueRefund, clock: Clock) -> ActionR
             amount=command.amount, lines=command.lines, note=command.note,
         )
 
-    return _act_once(uow, "IssueRefund", command, clock, act)
+    return _act_once(uow, "IssueRefund", command, clock, caller, act)
 
 
 def _note(note: str | None) -> str | None:
@@ -159,6 +167,7 @@ def _act_once(
     operation: str,
     command: CancelOrder | IssueRefund,
     clock: Clock,
+    caller: Caller,
     act: Callable[[Order, datetime], Decision],
 ) -> ActionResult:
     request_id = command.request_id.strip()
@@ -167,7 +176,7 @@ def _act_once(
     fingerprint = _fingerprint(operation, command)
     now = clock()
     with uow:
-        stored = uow.idempotency.claim(request_id, operation, fingerprint, now)
+        stored = uow.idempotency.claim(caller.client, request_id, operation, fingerprint, now)
         if stored is not None:
             if stored.fingerprint != fingerprint:
                 raise IdempotencyConflict()
@@ -177,7 +186,9 @@ def _act_once(
             raise OrderNotFound()
         decision = act(order, now)
         result = ActionResult(decision.outcome, decision.reason_code, decision.message, order, decision.refund)
-        uow.idempotency.complete(request_id, _result_to_record(result))
+        uow.idempotency.complete(caller.client, request_id, _result_to_record(result))
+        uow.audit.add(AuditRecord(now, caller.client, caller.address, operation, order.order_number, request_id,
+                                  f"{decision.outcome.value}/{decision.reason_code.value}"))
         uow.commit()
     return result
 
@@ -231,7 +242,9 @@ class UpsertSummary:
     updated: int
 
 
-def upsert_orders(uow: UnitOfWork, orders: Iterable[Order], clock: Clock) -> UpsertSummary:
+def upsert_orders(
+    uow: UnitOfWork, orders: Iterable[Order], clock: Clock, caller: Caller = Caller("import")
+) -> UpsertSummary:
     """Insert new orders and replace existing ones with the same number, in one transaction."""
     batch = list(orders)
     numbers = [order.order_number for order in batch]
@@ -250,5 +263,7 @@ def upsert_orders(uow: UnitOfWork, orders: Iterable[Order], clock: Clock) -> Ups
             else:
                 uow.orders.replace(current, order)
                 updated += 1
+            uow.audit.add(AuditRecord(now, caller.client, caller.address, "UpsertOrder", order.order_number, None,
+                                      "CREATED" if current is None else "UPDATED"))
         uow.commit()
     return UpsertSummary(created, updated)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol
 
+from ..domain.clients import ApiClient, Scope
 from ..domain.orders import Order, OrderStatus
 
 #: Returns the current time as an aware UTC datetime.
@@ -47,17 +48,91 @@ class OrderRepository(Protocol):
 
 
 class IdempotencyStore(Protocol):
-    def claim(self, request_id: str, operation: str, fingerprint: str, now: datetime) -> StoredResult | None:
-        """Reserve ``request_id`` for this transaction, or return what is already stored under it.
+    def claim(self, client: str, request_id: str, operation: str, fingerprint: str, now: datetime) -> StoredResult | None:
+        """Reserve the client's ``request_id`` for this transaction, or return what is already stored under it.
 
         A concurrent claim of the same id waits until the first transaction ends."""
 
-    def complete(self, request_id: str, result: dict[str, Any]) -> None: ...
+    def complete(self, client: str, request_id: str, result: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class StoredToken:
+    """An issued bearer or refresh token, known to the store only by its digest."""
+
+    kind: str  # "access" or "refresh"
+    client: str
+    scopes: frozenset[Scope]
+    expires_at: datetime
+    revoked: bool = False
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    occurred_at: datetime
+    client: str
+    address: str | None
+    operation: str
+    order_number: str | None
+    request_id: str | None
+    outcome: str
+
+
+class ClientRepository(Protocol):
+    def get(self, name: str) -> ApiClient | None: ...
+
+    def add(self, client: ApiClient) -> None: ...
+
+    def list(self) -> list[ApiClient]: ...
+
+
+class TokenStore(Protocol):
+    def add(self, digest: str, token: StoredToken) -> None: ...
+
+    def get(self, digest: str, *, for_update: bool = False) -> StoredToken | None: ...
+
+    def revoke(self, digest: str) -> None: ...
+
+    def revoke_client(self, client: str) -> None: ...
+
+    def purge_expired(self, now: datetime) -> None: ...
+
+
+class NonceStore(Protocol):
+    def use(self, nonce: str, client: str, now: datetime, keep_until: datetime) -> bool:
+        """Record a WS-Security nonce; False when it was seen before (a replay)."""
+
+
+class FailureLog(Protocol):
+    def count(self, key: str, since: datetime) -> int: ...
+
+    def add(self, key: str, now: datetime) -> None: ...
+
+    def clear(self, key: str) -> None: ...
+
+
+class AuditLog(Protocol):
+    def add(self, record: AuditRecord) -> None: ...
+
+    def for_order(self, order_number: str) -> list[AuditRecord]: ...
+
+
+class SecretBox(Protocol):
+    """Reversible encryption for the few secrets that must be recoverable (digest clients)."""
+
+    def encrypt(self, plaintext: str) -> str: ...
+
+    def decrypt(self, token: str) -> str: ...
 
 
 class UnitOfWork(Protocol):
     orders: OrderRepository
     idempotency: IdempotencyStore
+    clients: ClientRepository
+    tokens: TokenStore
+    nonces: NonceStore
+    failures: FailureLog
+    audit: AuditLog
 
     def __enter__(self) -> UnitOfWork: ...
 

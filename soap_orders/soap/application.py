@@ -16,7 +16,10 @@ from . import faults
 from .faults import OrdersFault
 from .ns import SOAP11_ENV, TNS
 from .services import OrdersService
+from ..domain.errors import DomainError
 from .envelope import check_envelope
+from .faults import AuthenticationFailedFault
+from .wsse import username_token
 from .xml import parse_xml, to_utf8
 
 log = logging.getLogger("soap_orders.soap")
@@ -46,7 +49,22 @@ class OrdersSoap11(Soap11):
         body = to_utf8(b"".join(ctx.in_string), _charset(environ.get("CONTENT_TYPE", "")))
         root = parse_xml(body)
         check_envelope(root, environ.get("HTTP_SOAPACTION"))
+        if environ.get("soap_orders.principal") is None:
+            environ["soap_orders.principal"] = _authenticate_envelope(ctx, root)
         ctx.in_document = (root, {})
+
+
+def _authenticate_envelope(ctx: Any, root: Any) -> Any:
+    """The caller proven by a WS-Security UsernameToken; a call with no credentials at all fails."""
+    token = username_token(root)
+    if token is None:
+        raise AuthenticationFailedFault(
+            "Authentication is required: HTTP Basic, an OAuth2 bearer token or a WS-Security UsernameToken."
+        )
+    try:
+        return ctx.app.soap_orders.authenticator.username_token(token, ctx.transport.req_env.get("soap_orders.address"))
+    except DomainError as error:
+        raise (faults.fault_for(error) or AuthenticationFailedFault("Authentication failed.")) from None
 
 
 def build_application(dependencies: Any) -> Application:

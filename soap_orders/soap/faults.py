@@ -99,6 +99,9 @@ class InternalErrorFault(OrdersFault):
 
 #: Domain errors and the faults they become; the first matching class wins.
 FAULT_TABLE: tuple[tuple[type[errors.DomainError], type[OrdersFault]], ...] = (
+    (errors.AuthenticationFailed, AuthenticationFailedFault),
+    (errors.Forbidden, ForbiddenFault),
+    (errors.RateLimited, RateLimitedFault),
     (errors.OrderNotFound, OrderNotFoundFault),
     (errors.IdempotencyConflict, IdempotencyConflictFault),
     (errors.ValidationError, ValidationFault),

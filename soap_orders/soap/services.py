@@ -8,11 +8,19 @@ from typing import Any
 from spyne import Boolean, Service, rpc
 
 from ..domain import orders as model
+from ..domain.clients import Scope
 from ..domain.errors import DomainError
 from ..service import orders as use_cases
 from . import translate
 from . import types as t
-from .faults import InternalErrorFault, OrdersFault, UnavailableFault, fault_for
+from .faults import (
+    AuthenticationFailedFault,
+    ForbiddenFault,
+    InternalErrorFault,
+    OrdersFault,
+    UnavailableFault,
+    fault_for,
+)
 
 log = logging.getLogger("soap_orders.soap")
 
@@ -26,11 +34,32 @@ def request_id(ctx: Any) -> str:
     return str(ctx.transport.req_env.get("soap_orders.request_id", "-"))
 
 
+#: The scope each operation needs.
+REQUIRED_SCOPE = {
+    "FindOrdersByEmail": Scope.READ,
+    "GetOrder": Scope.READ,
+    "CancelOrder": Scope.ACT,
+    "IssueRefund": Scope.ACT,
+}
+
+
+def caller(ctx: Any) -> use_cases.Caller:
+    principal = ctx.transport.req_env["soap_orders.principal"]
+    return use_cases.Caller(principal.client, principal.address)
+
+
 class OrdersServiceBase(Service):
-    """Maps what a use case raises onto the contract's faults, in one place."""
+    """Checks the caller's scope, and maps what a use case raises onto the contract's faults,
+    in one place."""
 
     @classmethod
     def call_wrapper(cls, ctx: Any, args: Any = None) -> Any:
+        principal = ctx.transport.req_env.get("soap_orders.principal")
+        if principal is None:
+            raise AuthenticationFailedFault("Authentication failed.")
+        scope = REQUIRED_SCOPE[ctx.descriptor.name]
+        if scope not in principal.scopes:
+            raise ForbiddenFault(f"This client lacks the {scope.value} scope needed for {ctx.descriptor.name}.")
         try:
             return super().call_wrapper(ctx, args)
         except OrdersFault:
@@ -120,6 +149,7 @@ class OrdersService(OrdersServiceBase):
             deps(ctx).uow(),
             use_cases.CancelOrder(OrderNumber, RequestId, model.Reason(Reason), Note),
             deps(ctx).clock,
+            caller(ctx),
         )
         return result.outcome.value, result.reason_code.value, result.message, translate.order(result.order)
 
@@ -153,6 +183,7 @@ class OrdersService(OrdersServiceBase):
             deps(ctx).uow(),
             use_cases.IssueRefund(OrderNumber, RequestId, model.Reason(Reason), Amount, lines, Note),
             deps(ctx).clock,
+            caller(ctx),
         )
         order = result.order
         refund = translate.refund(result.refund, order.currency) if result.refund else None

@@ -1,5 +1,7 @@
 """DG's flow over HTTP with zeep against a real server: find by email, pick an order, get it,
-cancel it, refund it; every Outcome, every fault code, paging, wrong email, replay and conflict."""
+cancel it, refund it; every Outcome, every fault code, paging, wrong email, replay and conflict.
+The whole suite runs once per way in: HTTP Basic, WS-Security PasswordText and PasswordDigest,
+and an OAuth2 bearer token."""
 
 from __future__ import annotations
 
@@ -12,15 +14,20 @@ import zeep
 from sqlalchemy import func, select
 
 from soap_orders.adapters.orm import order_events, refunds
+from tests.contract.clients import WAYS_IN, make_client
 from tests.records import order_record, shipped, store, unique
 
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(scope="module", params=WAYS_IN)
+def way_in(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def client(server: Any) -> zeep.Client:
-    transport = zeep.Transport(timeout=10, operation_timeout=10)
-    return zeep.Client(server.wsdl_url, transport=transport, settings=zeep.Settings(strict=True))
+def client(server: Any, way_in: str) -> zeep.Client:
+    return make_client(server, way_in)
 
 
 def fault_of(call: Any, *args: Any, **kwargs: Any) -> zeep.exceptions.Fault:
@@ -281,7 +288,7 @@ def test_same_request_id_with_other_parameters_is_a_conflict(client, server_deps
     assert refund_count(server_deps, number) == 1
 
 
-def test_concurrent_requests_with_one_id_execute_once(server, server_deps):
+def test_concurrent_requests_with_one_id_execute_once(server, server_deps, way_in):
     (number,) = store(server_deps, order_record())
     request_id = unique("race")
     results: list[Any] = []
@@ -289,7 +296,7 @@ def test_concurrent_requests_with_one_id_execute_once(server, server_deps):
 
     def refund() -> None:
         try:
-            own = zeep.Client(server.wsdl_url, transport=zeep.Transport(timeout=10, operation_timeout=20))
+            own = make_client(server, way_in)
             results.append(own.service.IssueRefund(OrderNumber=number, RequestId=request_id, Reason="OTHER", Amount=Decimal("3")))
         except BaseException as error:  # collected and re-raised in the test thread
             errors.append(error)
@@ -305,12 +312,12 @@ def test_concurrent_requests_with_one_id_execute_once(server, server_deps):
     assert refund_count(server_deps, number) == 1
 
 
-def test_concurrent_different_refunds_never_exceed_what_was_paid(server, server_deps):
+def test_concurrent_different_refunds_never_exceed_what_was_paid(server, server_deps, way_in):
     (number,) = store(server_deps, order_record())
     outcomes: list[str] = []
 
     def refund(i: int) -> None:
-        own = zeep.Client(server.wsdl_url, transport=zeep.Transport(timeout=10, operation_timeout=20))
+        own = make_client(server, way_in)
         outcomes.append(own.service.IssueRefund(OrderNumber=number, RequestId=unique(f"par{i}"), Reason="OTHER", Amount=Decimal("10")).Outcome)
 
     threads = [threading.Thread(target=refund, args=(i,)) for i in range(5)]

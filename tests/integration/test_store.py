@@ -116,7 +116,8 @@ def test_unit_of_work_rolls_back_unless_committed(deps):
 def test_events_are_appended_in_the_same_commit_as_the_change(deps):
     store(deps, order_record("EV-1"))
     clock = lambda: datetime(2026, 4, 1, 12, tzinfo=timezone.utc)  # noqa: E731
-    use_cases.cancel_order(deps.uow(), use_cases.CancelOrder("EV-1", "req-ev-1", Reason.CUSTOMER, "note"), clock)
+    use_cases.cancel_order(deps.uow(), use_cases.CancelOrder("EV-1", "req-ev-1", Reason.CUSTOMER, "note"), clock,
+                           use_cases.Caller("erp-test", "10.1.2.3"))
     with deps.engine.connect() as connection:
         rows = connection.execute(select(order_events)).mappings().all()
     assert len(rows) == 1

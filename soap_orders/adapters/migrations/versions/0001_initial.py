@@ -20,12 +20,13 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table('idempotency_records',
+    sa.Column('client', sa.String(length=64), nullable=False),
     sa.Column('request_id', sa.String(length=64), nullable=False),
     sa.Column('operation', sa.String(length=64), nullable=False),
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
     sa.Column('result', sa.JSON(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('request_id', name=op.f('pk_idempotency_records'))
+    sa.PrimaryKeyConstraint('client', 'request_id', name=op.f('pk_idempotency_records'))
     )
     op.create_table('order_events',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -106,7 +107,7 @@ def upgrade() -> None:
     sa.Column('note', sa.String(length=1000), nullable=True),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_refunds_order_id_orders'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_refunds')),
-    sa.UniqueConstraint('refund_id', name=op.f('uq_refunds_refund_id'))
+    sa.UniqueConstraint('order_id', 'refund_id', name=op.f('uq_refunds_order_id_refund_id'))
     )
     with op.batch_alter_table('refunds', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_refunds_order_id'), ['order_id'], unique=False)
