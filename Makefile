@@ -20,10 +20,19 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-run: $(VENV)/.installed
-	$(BIN)/soap-orders db upgrade
-	$(BIN)/soap-orders demo-data --if-empty --orders 200 --seed 1
-	$(BIN)/soap-orders serve
+# The key that encrypts digest-capable clients' secrets: generated once for this checkout unless
+# SOAP_ORDERS_SECRET_KEY is set.
+var/secret_key: | $(BIN)/python
+	mkdir -p var
+	umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(48))" > $@
+
+WITH_KEY = SOAP_ORDERS_SECRET_KEY="$${SOAP_ORDERS_SECRET_KEY:-$$(cat var/secret_key)}"
+
+run: $(VENV)/.installed var/secret_key
+	$(WITH_KEY) $(BIN)/soap-orders db upgrade
+	$(WITH_KEY) $(BIN)/soap-orders demo-data --if-empty --orders 200 --seed 1
+	@$(WITH_KEY) $(BIN)/soap-orders demo-client
+	$(WITH_KEY) $(BIN)/soap-orders serve
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -239,3 +239,45 @@ def audit(order_number: str) -> None:
             record.occurred_at.isoformat().replace("+00:00", "Z"), record.operation, record.outcome,
             f"client={record.client}", f"address={record.address or '-'}", f"request={record.request_id or '-'}",
         )))
+
+
+@main.command("demo-client")
+@click.option("--name", default="demo", show_default=True)
+def demo_client(name: str) -> None:
+    """Create the demo client (or give it a new secret) and print how to call with it."""
+    from .domain.clients import Scope
+    from .domain.errors import ValidationError
+    from .service.auth import NewClient, add_client, rotate_secret
+
+    deps = _deps()
+    settings = deps.settings
+    digest = deps.secret_box is not None
+    try:
+        issued = add_client(deps.uow(), NewClient(name, (Scope.READ, Scope.ACT), (), digest), deps.clock, deps.secret_box)
+    except ValidationError:
+        issued = _domain_errors(lambda: rotate_secret(deps.uow(), name, deps.clock, deps.secret_box))
+    deps.engine.dispose()
+    url, secret = settings.public_url, issued.secret
+    token_url = url.rsplit("/", 1)[0] + "/oauth/token"
+    click.echo(f"""
+API client {name!r} (scopes orders:read orders:act) has a new secret: {secret}
+
+  import requests, zeep
+  from zeep.wsse.username import UsernameToken
+  wsdl = "{url}?wsdl"
+
+  # HTTP Basic
+  session = requests.Session(); session.auth = ("{name}", "{secret}")
+  client = zeep.Client(wsdl, transport=zeep.Transport(session=session))
+
+  # WS-Security UsernameToken, PasswordText{' or PasswordDigest (use_digest=True)' if digest else ''}
+  client = zeep.Client(wsdl, wsse=UsernameToken("{name}", "{secret}"{', use_digest=True' if digest else ''}))
+
+  # OAuth2 client credentials, then a bearer token
+  token = requests.post("{token_url}", data={{"grant_type": "client_credentials"}},
+                        auth=("{name}", "{secret}")).json()["access_token"]
+  session = requests.Session(); session.headers["Authorization"] = "Bearer " + token
+  client = zeep.Client(wsdl, transport=zeep.Transport(session=session))
+
+  client.service.FindOrdersByEmail(Email="<an email listed above>")
+""")
