@@ -23,10 +23,10 @@ import requests
 from soap_orders.adapters import migrate
 from soap_orders.adapters.database import create_database_engine
 from soap_orders.bootstrap import build_dependencies
-from soap_orders.config import Settings
 from soap_orders.demo import generate_records
 from soap_orders.service import orders as use_cases
 from soap_orders.service.records import order_from_record
+from tests.server import test_settings
 
 _runs = itertools.count()
 ENVELOPE = ('<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
@@ -37,7 +37,7 @@ def load(database_url: str, count: int) -> list[dict]:
     engine = create_database_engine(database_url)
     migrate.upgrade(engine)
     engine.dispose()
-    deps = build_dependencies(Settings(database_url=database_url))
+    deps = build_dependencies(test_settings(database_url))
     records = list(generate_records(count, seed=7))
     for start in range(0, len(records), 500):
         batch = [order_from_record(r) for r in records[start:start + 500]]
@@ -46,7 +46,8 @@ def load(database_url: str, count: int) -> list[dict]:
     return records
 
 
-def drive(url: str, make_body: Callable[[int], str], requests_total: int, threads: int) -> tuple[float, list[float], int]:
+def drive(url: str, make_body: Callable[[int], str], requests_total: int, threads: int,
+          credentials: tuple[str, str]) -> tuple[float, list[float], int]:
     counter = itertools.count()
     latencies: list[float] = []
     failures = 0
@@ -57,6 +58,7 @@ def drive(url: str, make_body: Callable[[int], str], requests_total: int, thread
     def worker() -> None:
         nonlocal failures
         session = requests.Session()
+        session.auth = credentials
         while (i := next(counter)) < requests_total:
             body = make_body(i).replace("{run}", str(run)).encode()
             started = time.perf_counter()
@@ -125,8 +127,9 @@ def main() -> None:
                   f"{args.requests} requests per operation")
             print(f"{'operation':<20}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'failed':>8}")
             for name, make_body in scenarios.items():
-                drive(server.soap_url, make_body, 20, args.threads)  # warm-up
-                elapsed, latencies, failures = drive(server.soap_url, make_body, args.requests, args.threads)
+                drive(server.soap_url, make_body, 20, args.threads, server.credentials)  # warm-up
+                elapsed, latencies, failures = drive(server.soap_url, make_body, args.requests, args.threads,
+                                                     server.credentials)
                 cuts = statistics.quantiles(latencies, n=100)
                 print(f"{name:<20}{len(latencies) / elapsed:>8.0f}{cuts[49] * 1000:>9.1f}"
                       f"{cuts[94] * 1000:>9.1f}{cuts[98] * 1000:>9.1f}{failures:>8}")

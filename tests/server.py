@@ -86,7 +86,7 @@ class Server:
             try:
                 if requests.get(f"{self.base_url}/health", timeout=2).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 pass
             time.sleep(0.1)
         self.stop()

@@ -185,11 +185,13 @@ class SqlAlchemyFailureLog:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def count(self, key: str, since: datetime) -> int:
-        return self.session.scalar(
-            select(func.count()).select_from(auth_failures)
-            .where(auth_failures.c.key == key, auth_failures.c.occurred_at >= since)
-        ) or 0
+    def counts(self, keys: list[str], since: datetime) -> dict[str, int]:
+        rows = self.session.execute(
+            select(auth_failures.c.key, func.count())
+            .where(auth_failures.c.key.in_(keys), auth_failures.c.occurred_at >= since)
+            .group_by(auth_failures.c.key)
+        )
+        return {key: count for key, count in rows}
 
     def add(self, key: str, now: datetime) -> None:
         begin_writing(self.session)

@@ -195,8 +195,8 @@ class Authenticator:
         scopes: frozenset[Scope] | None = None,
     ) -> Principal:
         keys = self._keys(name, address)
-        self._check_rate(keys)
         with self.uow() as uow:
+            self._check_rate(keys, uow)
             client = uow.clients.get(name) if _plausible(name) else None
         try:
             if client is None:
@@ -231,11 +231,14 @@ class Authenticator:
             keys.append(f"client:{name}")
         return keys
 
-    def _check_rate(self, keys: list[str]) -> None:
+    def _check_rate(self, keys: list[str], uow: UnitOfWork | None = None) -> None:
+        if uow is None:
+            with self.uow() as own:
+                return self._check_rate(keys, own)
         since = self.clock() - self.settings.failure_window
-        with self.uow() as uow:
-            if any(uow.failures.count(key, since) >= self.settings.failure_limit for key in keys):
-                raise RateLimited(int(self.settings.failure_window.total_seconds()))
+        if keys and max(uow.failures.counts(keys, since).values(), default=0) >= self.settings.failure_limit:
+            raise RateLimited(int(self.settings.failure_window.total_seconds()))
+        return None
 
     def _record_failure(self, keys: list[str]) -> None:
         now = self.clock()

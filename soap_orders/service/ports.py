@@ -104,7 +104,8 @@ class NonceStore(Protocol):
 
 
 class FailureLog(Protocol):
-    def count(self, key: str, since: datetime) -> int: ...
+    def counts(self, keys: list[str], since: datetime) -> dict[str, int]:
+        """Failures recorded since ``since`` for each of ``keys`` that has any."""
 
     def add(self, key: str, now: datetime) -> None: ...
 
