@@ -220,7 +220,7 @@ def _result_to_record(result: ActionResult) -> dict[str, Any]:
         "Outcome": result.outcome.value,
         "ReasonCode": result.reason_code.value,
         "Message": result.message,
-        "Refund": records.refund_to_record(result.refund) if result.refund else None,
+        "Refund": records.refund_to_record(result.refund, result.order.currency) if result.refund else None,
         "Order": records.order_to_record(result.order),
     }
 

@@ -210,18 +210,20 @@ class _Shape:
                 values[attr] = shape.load(value, _join(path, wire), currency)
         return self.kind(**values)
 
-    def dump(self, obj: Any) -> dict[str, Any]:
+    def dump(self, obj: Any, currency: str) -> dict[str, Any]:
         record: dict[str, Any] = {}
         for f in self.fields:
             value = getattr(obj, f.attr)
-            if value is not None:
-                record[f.wire] = _plain(value)
+            if value is None:
+                continue
+            # Amounts are written with their currency's places, however the database returned them.
+            record[f.wire] = f"{money.quantize(value, currency):f}" if f.convert is _amount else _plain(value)
         for wire, attr, shape, is_list in self.children:
             value = getattr(obj, attr)
             if is_list:
-                record[wire] = [shape.dump(item) for item in value]
+                record[wire] = [shape.dump(item, currency) for item in value]
             elif value is not None:
-                record[wire] = shape.dump(value)
+                record[wire] = shape.dump(value, currency)
         return record
 
 
@@ -401,11 +403,11 @@ def order_from_record(record: Any) -> Order:
 
 
 def order_to_record(order: Order) -> dict[str, Any]:
-    return _SHAPE.dump(order)
+    return _SHAPE.dump(order, order.currency)
 
 
-def refund_to_record(refund: Refund) -> dict[str, Any]:
-    return REFUND_SHAPE.dump(refund)
+def refund_to_record(refund: Refund, currency: str) -> dict[str, Any]:
+    return REFUND_SHAPE.dump(refund, currency)
 
 
 def refund_from_record(record: dict[str, Any], currency: str) -> Refund:

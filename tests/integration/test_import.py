@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,9 @@ from spyne import ComplexModelBase
 from sqlalchemy import func, select
 
 from soap_orders import importing
-from soap_orders.adapters import migrate
-from soap_orders.adapters.database import create_database_engine
 from soap_orders.adapters.orm import orders as orders_table
-from soap_orders.bootstrap import Dependencies, build_dependencies
+from soap_orders.bootstrap import Dependencies
 from soap_orders.cli import main
-from soap_orders.config import Settings
 from soap_orders.demo import generate_records
 from soap_orders.domain import money
 from soap_orders.domain.errors import ValidationError
@@ -37,20 +33,9 @@ SECRET = "S3CRET-VALUE"
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path}/t.db"
-    engine = create_database_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    return url
-
-
-@pytest.fixture
-def deps(db_url: str) -> Iterator[Dependencies]:
-    """The SQLite file only (deliberately shadows the shared fixture of tests/conftest.py)."""
-    dependencies = build_dependencies(Settings(database_url=db_url))
-    yield dependencies
-    dependencies.engine.dispose()
+def db_url(database_url: str) -> str:
+    """The shared migrated database: a SQLite file, and PostgreSQL when configured."""
+    return database_url
 
 
 def stored_numbers(deps: Dependencies) -> list[str]:

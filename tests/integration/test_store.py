@@ -158,3 +158,14 @@ def test_sqlite_write_transactions_take_the_lock_when_they_begin(deps):
         uow.orders.get("LOCK-1", for_update=True)
     begins = [s for s in statements if s.startswith("BEGIN")]
     assert begins == ["BEGIN IMMEDIATE", "BEGIN DEFERRED", "BEGIN IMMEDIATE"]
+
+
+def test_amounts_read_back_keep_their_currency_places(deps):
+    """PostgreSQL returns NUMERIC(18, 4); the record form still shows the currency's places."""
+    from soap_orders.service.records import order_to_record
+
+    store(deps, order_record("PLACES-1"))
+    with deps.uow() as uow:
+        order = uow.orders.get("PLACES-1")
+    record = order_to_record(order)
+    assert (record["Total"], record["DiscountTotal"], record["Lines"][0]["UnitPrice"]) == ("30.00", "0.00", "10.00")

@@ -153,7 +153,7 @@ def test_record_uses_wire_names_and_plain_values():
 def test_refund_round_trip():
     refund = Refund("RF-9", Decimal("12.50"), Reason.CUSTOMER, RefundStatus.PENDING, NOW, "Note")
 
-    again = refund_from_record(refund_to_record(refund), "EUR")
+    again = refund_from_record(refund_to_record(refund, "EUR"), "EUR")
 
     assert plain(again) == plain(refund)
 
