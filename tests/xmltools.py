@@ -23,7 +23,7 @@ def assert_nodes_equal(left: bytes | str | etree._Element, right: bytes | str | 
         diff = "\n".join(
             f"- {x}\n+ {y}" for x, y in zip(
                 etree.tostring(a, pretty_print=True).decode().splitlines(),
-                etree.tostring(b, pretty_print=True).decode().splitlines(),
+                etree.tostring(b, pretty_print=True).decode().splitlines(), strict=False,
             ) if x.strip() != y.strip()
         )
         raise AssertionError(f"XML trees differ:\n{diff[:4000]}")

@@ -7,7 +7,6 @@ import hashlib
 import http.client
 import os
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import pytest
 import requests

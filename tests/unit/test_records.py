@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import pytest
