@@ -185,28 +185,27 @@ def clients_list() -> None:
                    f"{'digest' if client.supports_digest else 'hash-only'}\t{networks}")
 
 
+def _set_disabled(name: str, disabled: bool) -> None:
+    from .service.auth import set_disabled
+
+    deps = _deps()
+    _domain_errors(lambda: set_disabled(deps.uow(), name, disabled))
+    deps.engine.dispose()
+    click.echo(f"Client {name} {'disabled' if disabled else 'enabled'}.")
+
+
 @clients.command("disable")
 @click.argument("name")
 def clients_disable(name: str) -> None:
     """Refuse the client's credentials and revoke its tokens."""
-    from .service.auth import set_disabled
-
-    deps = _deps()
-    _domain_errors(lambda: set_disabled(deps.uow(), name, True))
-    deps.engine.dispose()
-    click.echo(f"Client {name} disabled.")
+    _set_disabled(name, True)
 
 
 @clients.command("enable")
 @click.argument("name")
 def clients_enable(name: str) -> None:
     """Accept a disabled client's credentials again."""
-    from .service.auth import set_disabled
-
-    deps = _deps()
-    _domain_errors(lambda: set_disabled(deps.uow(), name, False))
-    deps.engine.dispose()
-    click.echo(f"Client {name} enabled.")
+    _set_disabled(name, False)
 
 
 @clients.command("rotate")
