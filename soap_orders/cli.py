@@ -280,3 +280,23 @@ API client {name!r} (scopes orders:read orders:act) has a new secret: {secret}
 
   client.service.FindOrdersByEmail(Email="<an email listed above>")
 """)
+
+
+@main.command()
+@click.argument("url")
+@click.option("--client", "client_name", required=True, help="API client name.")
+@click.option("--secret", envvar="SOAP_ORDERS_CHECK_SECRET", required=True,
+              help="The client's secret (or set SOAP_ORDERS_CHECK_SECRET).")
+@click.option("--way-in", type=click.Choice(["basic", "wsse-text", "wsse-digest", "bearer"]), default="basic", show_default=True)
+@click.option("--email", help="A customer email to search for (default: a made-up one).")
+@click.option("--order", "order_number", help="An order number to read.")
+def check(url: str, client_name: str, secret: str, way_in: str, email: str | None, order_number: str | None) -> None:
+    """Contract-test a live deployment at URL (its /soap endpoint) through its WSDL. Read-only:
+    nothing is cancelled or refunded. Exits with status 1 when anything is off."""
+    from .check import check_deployment
+
+    report = check_deployment(url, client_name, secret, way_in=way_in, email=email, order_number=order_number)
+    for ok, line in report.lines:
+        click.echo(f"{'ok  ' if ok else 'FAIL'}  {line}")
+    if not report.ok:
+        sys.exit(1)

@@ -1,0 +1,112 @@
+"""``soap-orders check``: contract-test a live deployment through its WSDL, read-only, the way a
+consumer's SOAP client sees it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import requests
+import zeep
+from zeep.wsse.username import UsernameToken
+
+OPERATIONS = {
+    "FindOrdersByEmail": ["Email", "Status", "PlacedFrom", "PlacedTo", "PageSize", "PageNumber"],
+    "GetOrder": ["OrderNumber", "Email"],
+    "CancelOrder": ["OrderNumber", "RequestId", "Reason", "Note"],
+    "IssueRefund": ["OrderNumber", "RequestId", "Reason", "Amount", "Lines", "Note"],
+}
+
+
+@dataclass
+class Report:
+    lines: list[tuple[bool, str]] = field(default_factory=list)
+
+    def add(self, ok: bool, text: str) -> None:
+        self.lines.append((ok, text))
+
+    @property
+    def ok(self) -> bool:
+        return all(ok for ok, _ in self.lines)
+
+
+def check_deployment(
+    url: str, client_name: str, secret: str, *, way_in: str = "basic", email: str | None = None,
+    order_number: str | None = None, timeout: float = 15.0,
+) -> Report:
+    report = Report()
+    session = requests.Session()
+    wsse = None
+    endpoint = url.split("?", 1)[0]
+    if way_in == "basic":
+        session.auth = (client_name, secret)
+    elif way_in in ("wsse-text", "wsse-digest"):
+        wsse = UsernameToken(client_name, secret, use_digest=way_in == "wsse-digest")
+    elif way_in == "bearer":
+        answer = requests.post(endpoint.rsplit("/", 1)[0] + "/oauth/token", auth=(client_name, secret),
+                               data={"grant_type": "client_credentials"}, timeout=timeout)
+        if answer.status_code != 200:
+            report.add(False, f"OAuth2 token endpoint answered {answer.status_code}")
+            return report
+        session.headers["Authorization"] = "Bearer " + answer.json()["access_token"]
+        report.add(True, "OAuth2 client credentials grant issued a bearer token")
+    try:
+        client = zeep.Client(endpoint + "?wsdl", transport=zeep.Transport(session=session, timeout=timeout,
+                                                                          operation_timeout=timeout), wsse=wsse)
+    except Exception as error:  # any failure to fetch or read the WSDL is the finding
+        report.add(False, f"WSDL could not be loaded: {type(error).__name__}")
+        return report
+    report.add(True, "WSDL loaded")
+    _check_operations(client, report)
+    _check_address(client, endpoint, report)
+
+    def call(label: str, action: Callable[[], object]) -> object | None:
+        try:
+            result = action()
+        except zeep.exceptions.Fault as fault:
+            report.add(False, f"{label}: fault {fault.code}: {fault.message}")
+            return None
+        except Exception as error:
+            report.add(False, f"{label}: {type(error).__name__}")
+            return None
+        return result
+
+    probe = email or f"contract-check-{uuid.uuid4().hex[:8]}@example.invalid"
+    page = call("FindOrdersByEmail", lambda: client.service.FindOrdersByEmail(Email=probe, PageSize=5))
+    if page is not None:
+        report.add(True, f"FindOrdersByEmail answered ({page.TotalCount} order(s) for the probe email)")
+    unknown = f"CHECK-{uuid.uuid4().hex[:12].upper()}"
+    try:
+        client.service.GetOrder(OrderNumber=unknown)
+        report.add(False, "GetOrder of an unknown number did not answer Client.OrderNotFound")
+    except zeep.exceptions.Fault as fault:
+        report.add((fault.code or "").endswith("Client.OrderNotFound"),
+                   f"GetOrder of an unknown number answered {fault.code}")
+    except Exception as error:
+        report.add(False, f"GetOrder: {type(error).__name__}")
+    if order_number:
+        order = call("GetOrder", lambda: client.service.GetOrder(OrderNumber=order_number))
+        if order is not None:
+            report.add(True, f"GetOrder {order_number}: {order.Status}, {order.Total} {order.Currency}")
+    return report
+
+
+def _check_operations(client: zeep.Client, report: Report) -> None:
+    service = next(iter(client.wsdl.services.values()))
+    port = next(iter(service.ports.values()))
+    operations = port.binding._operations
+    for name, fields in OPERATIONS.items():
+        operation = operations.get(name)
+        if operation is None:
+            report.add(False, f"operation {name} is missing")
+            continue
+        names = [element_name for element_name, _ in operation.input.body.type.elements]
+        report.add(names == fields, f"operation {name}({', '.join(names)})")
+
+
+def _check_address(client: zeep.Client, endpoint: str, report: Report) -> None:
+    service = next(iter(client.wsdl.services.values()))
+    address = next(iter(service.ports.values())).binding_options["address"]
+    report.add(address == endpoint, f"soap:address is {address}" + ("" if address == endpoint else
+               f" (expected {endpoint}: set SOAP_ORDERS_PUBLIC_URL)"))
