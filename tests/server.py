@@ -76,7 +76,11 @@ class Server:
              "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)],
             env=env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
         )
-        self._wait_until_ready()
+        try:
+            self._wait_until_ready()
+        except BaseException:
+            self.stop()
+            raise
 
     def _wait_until_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -89,7 +93,6 @@ class Server:
             except (requests.ConnectionError, requests.Timeout):
                 pass
             time.sleep(0.1)
-        self.stop()
         raise RuntimeError(f"server did not become ready:\n{self.log()}")
 
     def log(self) -> str:
@@ -112,6 +115,8 @@ class Server:
         return requests.post(f"{self.base_url}/oauth/token", data=data, auth=credentials or self.credentials, timeout=10)
 
     def stop(self) -> None:
+        if self._log.closed:
+            return
         if self.process.poll() is None:
             self.process.terminate()
             try:

@@ -72,7 +72,8 @@ def build_application(dependencies: Any) -> Application:
     """The Application, with ``dependencies`` reachable from every operation as ``ctx.app.soap_orders``."""
     # spyne runs a full gc.collect() from the request path once a second per process, to close
     # file attachments promptly; this service takes none, and the collection stalls every thread
-    # of the worker for tens of milliseconds. Python's own collector is left to do its work.
+    # of the worker for tens of milliseconds. Python's own generational collector does the work
+    # (see wsgi.py, which freezes the long-lived objects so its full collections stay cheap).
     spyne_const.MIN_GC_INTERVAL = float("inf")
     app = Application(
         [OrdersService],

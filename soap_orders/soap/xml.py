@@ -59,12 +59,29 @@ def to_utf8(data: bytes, charset: str | None) -> bytes:
     return _DECLARATION.sub("", text, count=1).encode("utf-8")
 
 
+_ROOT_START = re.compile(rb"<[^?!]")
+
+
+def _declares_a_dtd(data: bytes) -> bool:
+    """Whether the prologue (everything before the root element) holds a DOCTYPE, found before
+    libxml2 reads it; a body in UTF-16 or UTF-32 without an HTTP charset is looked at decoded."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:4]:
+        for codec in ("utf-16", "utf-32"):
+            try:
+                data = data.decode(codec).encode("utf-8")
+                break
+            except UnicodeDecodeError:
+                continue
+    root = _ROOT_START.search(data)
+    prologue = data if root is None else data[: root.start()]
+    return b"<!DOCTYPE" in prologue or b"<!ENTITY" in prologue
+
+
 def parse_xml(data: bytes) -> etree._Element:
     """Parse a request body, refusing any document type declaration before anything else."""
     if not data.strip():
         raise _refuse("The request body is empty.", "EMPTY_BODY")
-    head = data[:4096]
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+    if _declares_a_dtd(data):
         raise _refuse("Document type declarations are not allowed.", "DTD_FORBIDDEN")
     try:
         root = etree.fromstring(data, parser=_parser())
