@@ -26,7 +26,7 @@ from soap_orders.bootstrap import build_dependencies
 from soap_orders.demo import generate_records
 from soap_orders.service import orders as use_cases
 from soap_orders.service.records import order_from_record
-from tests.server import test_settings
+from tests.server import settings_for_tests
 
 _runs = itertools.count()
 ENVELOPE = ('<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
@@ -37,7 +37,7 @@ def load(database_url: str, count: int) -> list[dict]:
     engine = create_database_engine(database_url)
     migrate.upgrade(engine)
     engine.dispose()
-    deps = build_dependencies(test_settings(database_url))
+    deps = build_dependencies(settings_for_tests(database_url))
     records = list(generate_records(count, seed=7))
     for start in range(0, len(records), 500):
         batch = [order_from_record(r) for r in records[start:start + 500]]

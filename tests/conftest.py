@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from soap_orders.adapters import migrate
 from soap_orders.adapters.database import create_database_engine, normalize_url
 from soap_orders.bootstrap import Dependencies, build_dependencies
-from tests.server import Server, test_settings
+from tests.server import Server, settings_for_tests
 
 PG_ENV = "SOAP_ORDERS_TEST_DATABASE_URL"
 PG_SCHEMA = "soap_orders_test"
@@ -63,7 +63,7 @@ def _database(kind: str, directory: Path, name: str) -> str:
 
 @pytest.fixture
 def deps(database_url: str) -> Iterator[Dependencies]:
-    dependencies = build_dependencies(test_settings(database_url))
+    dependencies = build_dependencies(settings_for_tests(database_url))
     yield dependencies
     dependencies.engine.dispose()
 
@@ -81,6 +81,6 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 @pytest.fixture(scope="module")
 def server_deps(server: Server) -> Iterator[Dependencies]:
     """Direct access to the server's database, to arrange data and check what was stored."""
-    dependencies = build_dependencies(test_settings(server.database_url))
+    dependencies = build_dependencies(settings_for_tests(server.database_url))
     yield dependencies
     dependencies.engine.dispose()

@@ -19,7 +19,7 @@ TEST_SECRET_KEY = "test-only-secret-key-0123456789abcdefghijklmnop"
 TEST_FAILURE_LIMIT = "1000"
 
 
-def test_settings(database_url: str, **overrides: Any) -> Any:
+def settings_for_tests(database_url: str, **overrides: Any) -> Any:
     from soap_orders.config import Settings
 
     return Settings(database_url=database_url, secret_key=TEST_SECRET_KEY, auth_failure_limit=int(TEST_FAILURE_LIMIT), **overrides)
@@ -33,7 +33,7 @@ def add_client(database_url: str, name: str, scopes: tuple[str, ...] = ("orders:
     from soap_orders.service.auth import NewClient
     from soap_orders.service.auth import add_client as add
 
-    deps = build_dependencies(test_settings(database_url))
+    deps = build_dependencies(settings_for_tests(database_url))
     try:
         created = add(deps.uow(), NewClient(name, tuple(Scope(s) for s in scopes), allow, digest), deps.clock, deps.secret_box)
     finally:

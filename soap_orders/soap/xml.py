@@ -59,9 +59,6 @@ def to_utf8(data: bytes, charset: str | None) -> bytes:
     return _DECLARATION.sub("", text, count=1).encode("utf-8")
 
 
-_ROOT_START = re.compile(rb"<[^?!]")
-
-
 def _declares_a_dtd(data: bytes) -> bool:
     """Whether the prologue (everything before the root element) holds a DOCTYPE, found before
     libxml2 reads it; a body in UTF-16 or UTF-32 without an HTTP charset is looked at decoded."""
@@ -72,9 +69,21 @@ def _declares_a_dtd(data: bytes) -> bool:
                 break
             except UnicodeDecodeError:
                 continue
-    root = _ROOT_START.search(data)
-    prologue = data if root is None else data[: root.start()]
-    return b"<!DOCTYPE" in prologue or b"<!ENTITY" in prologue
+    # Walk the prologue: whitespace, processing instructions and comments, up to the first markup
+    # that is none of those (the root element, or a declaration).
+    position = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    while True:
+        while position < len(data) and data[position] in b" \t\r\n":
+            position += 1
+        for opener, closer in ((b"<?", b"?>"), (b"<!--", b"-->")):
+            if data.startswith(opener, position):
+                end = data.find(closer, position + len(opener))
+                if end < 0:
+                    return False  # unterminated: the parser reports it
+                position = end + len(closer)
+                break
+        else:
+            return data.startswith((b"<!DOCTYPE", b"<!ENTITY"), position)
 
 
 def parse_xml(data: bytes) -> etree._Element:

@@ -30,7 +30,7 @@ from soap_orders.adapters.database import create_database_engine
 from soap_orders.bootstrap import build_dependencies, create_wsgi_app
 from soap_orders.domain import orders as model
 from tests import (
-    server as test_server,  # not "import test_settings": pytest would collect it as a test
+    server as test_server,  # not "import settings_for_tests": pytest would collect it as a test
 )
 from tests.records import order_record, shipped, store
 
@@ -121,7 +121,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
     finally:
         engine.dispose()
     secret = test_server.add_client(url, "fuzz")
-    configured = test_server.test_settings(url)
+    configured = test_server.settings_for_tests(url)
     deps = build_dependencies(configured)
     store(
         deps,
