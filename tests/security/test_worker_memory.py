@@ -43,7 +43,7 @@ REQUESTS = 1_000
 #: allocations. Measured cold, the climb goes on for ~1,000 requests and adds 26-37 MB, which
 #: would hide a leak; after this warm-up it adds ~14 MB (see GROWTH_LIMIT_KB).
 WARM_UP = 120
-TIME_LIMIT = 120.0  # seconds for the 1,000 requests (~96 s measured on two CPUs)
+TIME_LIMIT = 300.0  # seconds for the 1,000 requests: a bound on the run, with room for a busy machine
 #: Growth allowed over the 1,000 requests. Measured here (SQLite, gthread, 1 worker, after the
 #: warm-up): +14, +15, +15 and +17 MB (e.g. 101.1 -> 118.1 -> 118.2 MB), the last steps of the
 #: climb to the plateau; 3,000 requests from cold stay flat at ~118 MB from the 1,000th on, and in-process the
