@@ -99,6 +99,7 @@ def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependenc
         health_check=lambda: database_is_healthy(deps.engine),
         authenticator=deps.authenticator,
         wsdl_public=settings.wsdl_public,
+        unavailable_errors=deps.unavailable_errors,
     )
 
 

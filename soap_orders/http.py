@@ -21,7 +21,7 @@ from .domain.errors import AuthenticationFailed, DomainError, Forbidden, RateLim
 from .oauth import token_endpoint
 from .service.auth import Authenticator, Principal
 from .soap.application import SoapEndpoint, fault_envelope
-from .soap.faults import InternalErrorFault, OrdersFault, ValidationFault, fault_for
+from .soap.faults import InternalErrorFault, OrdersFault, UnavailableFault, ValidationFault, fault_for
 
 log = logging.getLogger("soap_orders.http")
 
@@ -54,7 +54,9 @@ class WebApplication:
         authenticator: Authenticator,
         body_timeout: float = 20.0,
         wsdl_public: bool = True,
+        unavailable_errors: tuple[type[BaseException], ...] = (),
     ) -> None:
+        self.unavailable_errors = unavailable_errors
         self.authenticator = authenticator
         self.wsdl_public = wsdl_public
         self.endpoint = endpoint
@@ -74,6 +76,9 @@ class WebApplication:
 
         try:
             return self._route(environ, respond)
+        except self.unavailable_errors as error:
+            log.warning("request %s: storage unavailable: %s", request_id, type(error).__name__)
+            return _fault(respond, "503 Service Unavailable", UnavailableFault(), [("Retry-After", "5")])
         except Exception:
             log.exception("request %s: unhandled error at the HTTP edge", request_id)
             return _fault(respond, "500 Internal Server Error", InternalErrorFault(request_id))
