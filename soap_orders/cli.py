@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
 from .config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from .bootstrap import Dependencies
 
 
 def _settings() -> Settings:
@@ -92,12 +98,11 @@ def import_(file: Path, fmt: str, batch_size: int) -> None:
     status 1 when any record failed."""
     from .importing import import_file
 
-    deps = _deps()
-    report = import_file(deps, file, fmt=fmt, batch_size=batch_size, progress=sys.stderr.isatty())
-    for problem in report.errors:
-        click.echo(f"{file.name}:{problem.line}: {problem.message}", err=True)
-    click.echo(f"{report.created} created, {report.updated} updated, {len(report.errors)} failed.")
-    deps.engine.dispose()
+    with _dependencies() as deps:
+        report = import_file(deps, file, fmt=fmt, batch_size=batch_size, progress=sys.stderr.isatty())
+        for problem in report.errors:
+            click.echo(f"{file.name}:{problem.line}: {problem.message}", err=True)
+        click.echo(f"{report.created} created, {report.updated} updated, {len(report.errors)} failed.")
     if report.errors:
         sys.exit(1)
 
@@ -119,19 +124,24 @@ def demo_data(count: int, seed: int, if_empty: bool, jsonl: Path | None) -> None
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
         click.echo(f"Wrote {count} orders to {jsonl}.")
         return
-    deps = _deps()
-    summary = write_demo_data(deps, count, seed, if_empty=if_empty)
-    click.echo(summary)
-    deps.engine.dispose()
+    with _dependencies() as deps:
+        summary = write_demo_data(deps, count, seed, if_empty=if_empty)
+        click.echo(summary)
 
 
-def _deps():  # type: ignore[no-untyped-def]
+@contextmanager
+def _dependencies() -> Iterator[Dependencies]:
+    """The wired collaborators for one command; the database engine is closed afterwards."""
     from .bootstrap import build_dependencies
 
     try:
-        return build_dependencies(_settings())
+        deps = build_dependencies(_settings())
     except ConfigError as error:
         raise click.UsageError(str(error)) from None
+    try:
+        yield deps
+    finally:
+        deps.engine.dispose()
 
 
 def _domain_errors(action):  # type: ignore[no-untyped-def]
@@ -159,10 +169,9 @@ def clients_add(name: str, scopes: tuple[str, ...], allow: tuple[str, ...], dige
     from .domain.clients import Scope
     from .service.auth import NewClient, add_client
 
-    deps = _deps()
-    command = NewClient(name, tuple(Scope(s) for s in scopes), tuple(allow), digest)
-    created = _domain_errors(lambda: add_client(deps.uow(), command, deps.clock, deps.secret_box))
-    deps.engine.dispose()
+    with _dependencies() as deps:
+        command = NewClient(name, tuple(Scope(s) for s in scopes), tuple(allow), digest)
+        created = _domain_errors(lambda: add_client(deps.uow(), command, deps.clock, deps.secret_box))
     click.echo(f"Client {created.client.name} created with scopes {' '.join(sorted(scopes))}"
                + (" (PasswordDigest enabled)" if digest else "") + ". Its secret, shown only now:")
     click.echo(created.secret)
@@ -173,9 +182,8 @@ def clients_list() -> None:
     """Show every client (never its secret)."""
     from .service.auth import list_clients
 
-    deps = _deps()
-    rows = list_clients(deps.uow())
-    deps.engine.dispose()
+    with _dependencies() as deps:
+        rows = list_clients(deps.uow())
     if not rows:
         click.echo("No clients.")
     for client in rows:
@@ -188,9 +196,8 @@ def clients_list() -> None:
 def _set_disabled(name: str, disabled: bool) -> None:
     from .service.auth import set_disabled
 
-    deps = _deps()
-    _domain_errors(lambda: set_disabled(deps.uow(), name, disabled))
-    deps.engine.dispose()
+    with _dependencies() as deps:
+        _domain_errors(lambda: set_disabled(deps.uow(), name, disabled))
     click.echo(f"Client {name} {'disabled' if disabled else 'enabled'}.")
 
 
@@ -215,9 +222,8 @@ def clients_rotate(name: str) -> None:
     client's tokens stop working at once."""
     from .service.auth import rotate_secret
 
-    deps = _deps()
-    rotated = _domain_errors(lambda: rotate_secret(deps.uow(), name, deps.clock, deps.secret_box))
-    deps.engine.dispose()
+    with _dependencies() as deps:
+        rotated = _domain_errors(lambda: rotate_secret(deps.uow(), name, deps.clock, deps.secret_box))
     click.echo(f"New secret for {name}, shown only now:")
     click.echo(rotated.secret)
 
@@ -228,9 +234,8 @@ def audit(order_number: str) -> None:
     """Print who changed an order, when, from where, and with what outcome."""
     from .service.auth import order_history
 
-    deps = _deps()
-    records = order_history(deps.uow(), order_number)
-    deps.engine.dispose()
+    with _dependencies() as deps:
+        records = order_history(deps.uow(), order_number)
     if not records:
         click.echo(f"No audit records for order {order_number}.")
     for record in records:
@@ -248,14 +253,13 @@ def demo_client(name: str) -> None:
     from .domain.errors import ValidationError
     from .service.auth import NewClient, add_client, rotate_secret
 
-    deps = _deps()
-    settings = deps.settings
-    digest = deps.secret_box is not None
-    try:
-        issued = add_client(deps.uow(), NewClient(name, (Scope.READ, Scope.ACT), (), digest), deps.clock, deps.secret_box)
-    except ValidationError:
-        issued = _domain_errors(lambda: rotate_secret(deps.uow(), name, deps.clock, deps.secret_box))
-    deps.engine.dispose()
+    with _dependencies() as deps:
+        settings = deps.settings
+        digest = deps.secret_box is not None
+        try:
+            issued = add_client(deps.uow(), NewClient(name, (Scope.READ, Scope.ACT), (), digest), deps.clock, deps.secret_box)
+        except ValidationError:
+            issued = _domain_errors(lambda: rotate_secret(deps.uow(), name, deps.clock, deps.secret_box))
     url, secret = settings.public_url, issued.secret
     token_url = url.rsplit("/", 1)[0] + "/oauth/token"
     click.echo(f"""

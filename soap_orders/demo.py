@@ -18,7 +18,6 @@ from datetime import datetime, timedelta, timezone
 from decimal import ROUND_CEILING, Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
 
 from .domain import money
 from .domain.orders import (
@@ -796,10 +795,8 @@ def generate_records(count: int, seed: int) -> Iterator[dict[str, Any]]:
 
 
 def _database_has_orders(deps: Any) -> bool:
-    from .adapters.orm import orders
-
-    with deps.engine.connect() as connection:
-        return bool(connection.scalar(select(func.count()).select_from(orders)))
+    with deps.uow() as uow:
+        return uow.orders.count() > 0
 
 
 @dataclass

@@ -27,6 +27,7 @@ from .service.orders import upsert_orders
 from .service.records import RecordError, order_from_record
 from .soap import faults
 from .soap.ns import TNS
+from .soap.xml import SAFE_PARSER_OPTIONS
 
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
 XML_SUFFIXES = frozenset({".xml"})
@@ -230,17 +231,7 @@ def order_schema() -> etree.XMLSchema:
 
 
 def _parser() -> etree.XMLPullParser:
-    return etree.XMLPullParser(
-        events=("end",),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-        collect_ids=False,
-    )
+    return etree.XMLPullParser(events=("end",), **SAFE_PARSER_OPTIONS)
 
 
 def _read_xml(

@@ -69,6 +69,9 @@ class SqlAlchemyOrderRepository:
         )
         return list(self.session.scalars(stmt)), total
 
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(orders)) or 0
+
     def add(self, order: Order) -> None:
         begin_writing(self.session)
         self.session.add(order)

@@ -136,7 +136,7 @@ class Authenticator:
             stored = uow.tokens.get(token_digest(token))
         now = self.clock()
         if stored is None or stored.kind != "access" or stored.revoked or stored.expires_at <= now:
-            self._record_failure([f"addr:{address}"])
+            self._record_failure(self._keys(None, address))
             raise AuthenticationFailed("unknown or expired access token")
         return self._guarded(stored.client, address, "bearer", lambda client: None, scopes=stored.scopes)
 
@@ -154,8 +154,8 @@ class Authenticator:
 
     def refresh(self, refresh_token: str, address: str | None, client_name: str | None = None) -> TokenPair:
         """Refresh grant: the old refresh token stops working and a new pair is issued."""
-        self._check_rate(self._keys(client_name, address))
         with self.uow() as uow:
+            self._check_rate(self._keys(client_name, address), uow)
             digest = token_digest(refresh_token)
             stored = uow.tokens.get(digest, for_update=True)
             now = self.clock()
@@ -231,14 +231,10 @@ class Authenticator:
             keys.append(f"client:{name}")
         return keys
 
-    def _check_rate(self, keys: list[str], uow: UnitOfWork | None = None) -> None:
-        if uow is None:
-            with self.uow() as own:
-                return self._check_rate(keys, own)
+    def _check_rate(self, keys: list[str], uow: UnitOfWork) -> None:
         since = self.clock() - self.settings.failure_window
         if keys and max(uow.failures.counts(keys, since).values(), default=0) >= self.settings.failure_limit:
             raise RateLimited(int(self.settings.failure_window.total_seconds()))
-        return None
 
     def _record_failure(self, keys: list[str]) -> None:
         now = self.clock()

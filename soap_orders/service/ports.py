@@ -43,6 +43,8 @@ class OrderRepository(Protocol):
 
     def add(self, order: Order) -> None: ...
 
+    def count(self) -> int: ...
+
     def replace(self, current: Order, new: Order) -> None:
         """Overwrite a stored order with a new version of it (same order number)."""
 

@@ -17,17 +17,21 @@ _DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z
 _DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
+#: How every untrusted document is parsed, requests and imported files alike.
+SAFE_PARSER_OPTIONS = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "huge_tree": False,  # keeps libxml2's limits on depth (256) and text size
+    "remove_comments": True,
+    "remove_pis": True,
+    "collect_ids": False,
+}
+
+
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,  # keeps libxml2's limits on depth (256) and text size
-        remove_comments=True,
-        remove_pis=True,
-        collect_ids=False,
-    )
+    return etree.XMLParser(**SAFE_PARSER_OPTIONS)
 
 
 def _refuse(message: str, code: str) -> ValidationFault:
