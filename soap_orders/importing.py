@@ -24,7 +24,7 @@ from lxml import etree
 from .domain.errors import DomainError
 from .domain.orders import Order
 from .service.orders import upsert_orders
-from .service.records import RecordError, order_from_record
+from .documents.records import RecordError, order_from_record
 from .soap import faults
 from .soap.ns import TNS
 from .soap.xml import SAFE_PARSER_OPTIONS

@@ -12,7 +12,7 @@ import re
 from spyne import Fault
 
 from ..domain import errors
-from ..service.records import RecordError
+from ..documents.records import RecordError
 
 
 class OrdersFault(Fault):
