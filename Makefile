@@ -42,6 +42,7 @@ bench: $(VENV)/.installed-test
 
 wsdl: $(VENV)/.installed
 	$(BIN)/soap-orders wsdl --public-url http://127.0.0.1:8000/soap > wsdl/orders.wsdl
+	$(BIN)/soap-orders openapi --public-url http://127.0.0.1:8000/soap > wsdl/openapi.json
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -87,6 +87,15 @@ def wsdl(public_url: str | None) -> None:
     click.echo(build_wsdl(public_url or _settings().public_url).decode(), nl=False)
 
 
+@main.command()
+@click.option("--public-url", help="Address of the SOAP endpoint; the JSON twin is on the same host.")
+def openapi(public_url: str | None) -> None:
+    """Print the OpenAPI document of the JSON twin."""
+    from .bootstrap import build_openapi
+
+    click.echo(build_openapi(public_url or _settings().public_url).decode(), nl=False)
+
+
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["auto", "jsonl", "xml"]), default="auto", show_default=True)

@@ -21,6 +21,10 @@ from .fields import Amount, Boolean, Choice, Date, Document, Field, Integer, Kin
 from .orders import ORDER, REFUND
 
 
+#: The most digits an amount may have in all, as the schema publishes and the database stores.
+TOTAL_DIGITS = 18
+
+
 class RecordError(DomainError):
     """A record that cannot be loaded; ``path`` names the field (``Lines[2].Quantity``)."""
 
@@ -151,6 +155,13 @@ def _plain_decimal(value: Any, path: str) -> Decimal:
         raise RecordError(path, "must be a decimal number") from None
     if not amount.is_finite():
         raise RecordError(path, "must be a finite number")
+    normal = amount.normalize().as_tuple()
+    digits, exponent = len(normal.digits), normal.exponent
+    assert isinstance(exponent, int)
+    if -exponent > money.MAX_DECIMAL_PLACES:
+        raise RecordError(path, "has too many decimal places")
+    if max(digits, digits + exponent) > TOTAL_DIGITS:
+        raise RecordError(path, "has too many digits")
     return amount
 
 

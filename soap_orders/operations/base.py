@@ -74,7 +74,7 @@ class Operation:
 
     @property
     def summary(self) -> str:
-        return inspect.cleandoc(self.doc).split("\n\n")[0].split(". ")[0].rstrip(".") + "."
+        return self.description.split(". ")[0].rstrip(".") + "."
 
     @property
     def description(self) -> str:

@@ -22,6 +22,7 @@ from spyne import Decimal as SpyneDecimal
 from spyne import Integer as SpyneInteger
 from spyne import Unicode
 
+from ..documents import records
 from ..documents import Amount, Boolean, Choice, Date, Document, Field, Integer, Kind, ListOf, Text, Timestamp
 from ..domain import money
 from .ns import TNS
@@ -44,7 +45,7 @@ def simple(kind: Kind) -> Any:
     if isinstance(kind, Amount):
         extra = {"gt": 0} if kind.positive else {}
         return SpyneDecimal.customize(
-            type_name=kind.type_name, __namespace__=TNS, total_digits=18,
+            type_name=kind.type_name, __namespace__=TNS, total_digits=records.TOTAL_DIGITS,
             fraction_digits=money.MAX_DECIMAL_PLACES, **extra,
         )
     if isinstance(kind, Integer):
