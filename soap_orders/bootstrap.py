@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
@@ -57,7 +57,7 @@ def build_dependencies(settings: Settings, *, clock: Clock = utc_now) -> Depende
     engine = create_database_engine(settings.database_url)
     session_factory = create_session_factory(engine)
 
-    def uow() -> SqlAlchemyUnitOfWork:
+    def uow() -> UnitOfWork:
         return SqlAlchemyUnitOfWork(session_factory)
 
     return Dependencies(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 import zeep
@@ -59,7 +60,7 @@ def check_deployment(
     _check_operations(client, report)
     _check_address(client, endpoint, report)
 
-    def call(label: str, action: Callable[[], object]) -> object | None:
+    def call(label: str, action: Callable[[], Any]) -> Any:
         try:
             result = action()
         except zeep.exceptions.Fault as fault:

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta, timezone
 from decimal import ROUND_CEILING, Decimal
 from typing import Any, TypeVar
 
-
 from .domain import money
 from .domain.orders import (
     Channel,
@@ -848,8 +847,8 @@ def write_demo_data(deps: Any, count: int, seed: int, *, if_empty: bool) -> str:
 
     Returns what to tell the user: a one-line note when nothing was written, else a summary with
     customer emails and order numbers worth trying."""
-    from .service.orders import upsert_orders
     from .documents.records import order_from_record
+    from .service.orders import upsert_orders
 
     if if_empty and _database_has_orders(deps):
         return "The database already holds orders; no demo data written."

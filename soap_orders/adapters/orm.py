@@ -35,9 +35,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import composite, registry, relationship
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from ..domain import limits
 from ..domain import orders as model
 from ..domain.clients import ApiClient, Scope
-from ..domain import limits
 
 metadata = MetaData(
     naming_convention={

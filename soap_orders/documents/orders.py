@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from ..domain import limits
 from ..domain import orders as model
-from .fields import Amount, Boolean, Choice, Date, Document, Field, Integer, ListOf, Text, Timestamp
+from .fields import (
+    Amount,
+    Boolean,
+    Choice,
+    Date,
+    Document,
+    Field,
+    Integer,
+    ListOf,
+    Text,
+    Timestamp,
+)
 
 # ---------------------------------------------------------------------- simple kinds
 

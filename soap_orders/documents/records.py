@@ -17,9 +17,20 @@ from typing import Any
 from ..domain import money
 from ..domain.errors import DomainError
 from ..domain.orders import Order, Refund
-from .fields import Amount, Boolean, Choice, Date, Document, Field, Integer, Kind, ListOf, Text, Timestamp
+from .fields import (
+    Amount,
+    Boolean,
+    Choice,
+    Date,
+    Document,
+    Field,
+    Integer,
+    Kind,
+    ListOf,
+    Text,
+    Timestamp,
+)
 from .orders import ORDER, REFUND
-
 
 #: The most digits an amount may have in all, as the schema publishes and the database stores.
 TOTAL_DIGITS = 18

@@ -7,7 +7,19 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..documents import Amount, Boolean, Choice, Date, Document, Field, Integer, Kind, ListOf, Text, Timestamp
+from ..documents import (
+    Amount,
+    Boolean,
+    Choice,
+    Date,
+    Document,
+    Field,
+    Integer,
+    Kind,
+    ListOf,
+    Text,
+    Timestamp,
+)
 from ..documents.records import required_on_input
 from ..operations import Operation
 from .endpoint import PREFIX

@@ -16,10 +16,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ..domain.errors import IdempotencyConflict, OrderNotFound, ValidationError
-from ..domain.orders import Decision, Order, OrderStatus, Outcome, Reason, ReasonCode, Refund, RefundLineRequest
 from ..documents import records
 from ..domain import limits
+from ..domain.errors import IdempotencyConflict, OrderNotFound, ValidationError
+from ..domain.orders import (
+    Decision,
+    Order,
+    OrderStatus,
+    Outcome,
+    Reason,
+    ReasonCode,
+    Refund,
+    RefundLineRequest,
+)
 from .ports import AuditRecord, Clock, OrderQuery, UnitOfWork
 
 MAX_PAGE_SIZE = limits.MAX_PAGE_SIZE

@@ -11,8 +11,8 @@ import re
 
 from spyne import Fault
 
-from ..domain import errors
 from ..documents.records import RecordError
+from ..domain import errors
 
 
 class OrdersFault(Fault):

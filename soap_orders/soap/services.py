@@ -8,7 +8,7 @@ Scope checks and the mapping of errors onto faults happen once, in ``call_wrappe
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spyne import Service, rpc
 
@@ -25,12 +25,16 @@ from .faults import (
     fault_for,
 )
 
+if TYPE_CHECKING:
+    from ..bootstrap import Dependencies
+
 log = logging.getLogger("soap_orders.soap")
 
 
-def deps(ctx: Any) -> Any:
+def deps(ctx: Any) -> Dependencies:
     """The collaborators wired by bootstrap (unit of work factory, clock, ...)."""
-    return ctx.app.soap_orders
+    dependencies: Dependencies = ctx.app.soap_orders
+    return dependencies
 
 
 def request_id(ctx: Any) -> str:
@@ -85,8 +89,8 @@ def _method(operation: Operation) -> Any:
     names = [f.name for f in request.fields]
 
     def method(ctx: Any, *args: Any) -> Any:
-        record = {name: t.from_wire(f.kind, value) for name, f, value in zip(names, request.fields, args)}
-        command = operation.load({k: v for k, v in record.items() if v is not None})
+        record = {f.name: t.from_wire(f.kind, value) for f, value in zip(request.fields, args, strict=True)}
+        command = operation.load({name: value for name, value in record.items() if value is not None})
         result = operation.run(Call(deps(ctx), caller(ctx)), command)
         wire = t.to_wire(answer, result)
         values = tuple(getattr(wire, f.name) for f in answer.fields)

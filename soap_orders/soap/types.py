@@ -15,15 +15,26 @@ from functools import cache
 from typing import Any
 
 from spyne import Boolean as SpyneBoolean
-from spyne import ComplexModel
+from spyne import ComplexModel, Unicode
 from spyne import Date as SpyneDate
 from spyne import DateTime as SpyneDateTime
 from spyne import Decimal as SpyneDecimal
 from spyne import Integer as SpyneInteger
-from spyne import Unicode
 
-from ..documents import records
-from ..documents import Amount, Boolean, Choice, Date, Document, Field, Integer, Kind, ListOf, Text, Timestamp
+from ..documents import (
+    Amount,
+    Boolean,
+    Choice,
+    Date,
+    Document,
+    Field,
+    Integer,
+    Kind,
+    ListOf,
+    Text,
+    Timestamp,
+    records,
+)
 from ..domain import money
 from .ns import TNS
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -14,10 +13,10 @@ from sqlalchemy import func, select, text
 
 from soap_orders.adapters import migrate
 from soap_orders.adapters.orm import metadata, order_events, orders
+from soap_orders.documents.records import order_from_record
 from soap_orders.domain.orders import OrderStatus, Reason
 from soap_orders.service import orders as use_cases
 from soap_orders.service.ports import OrderQuery
-from soap_orders.documents.records import order_from_record
 from tests.records import order_record, shipped, store
 
 

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from soap_orders.domain.clients import ApiClient, Scope, address_in, client_address, parse_networks
+from soap_orders.domain.clients import (
+    ApiClient,
+    Scope,
+    address_in,
+    client_address,
+    parse_networks,
+)
 from soap_orders.domain.errors import ValidationError
 from soap_orders.service import passwords
 

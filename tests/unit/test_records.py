@@ -10,6 +10,13 @@ from typing import Any
 
 import pytest
 
+from soap_orders.documents.records import (
+    RecordError,
+    order_from_record,
+    order_to_record,
+    refund_from_record,
+    refund_to_record,
+)
 from soap_orders.domain.orders import (
     Address,
     Channel,
@@ -29,13 +36,6 @@ from soap_orders.domain.orders import (
     ShipmentItem,
     ShipmentStatus,
     WarehouseStatus,
-)
-from soap_orders.documents.records import (
-    RecordError,
-    order_from_record,
-    order_to_record,
-    refund_from_record,
-    refund_to_record,
 )
 from tests.unit.factories import CREATED_AT, NOW, cancel, make_line, make_order, plain
 
