@@ -93,6 +93,7 @@ class SoapEndpoint(WsgiApplication):
         super().__init__(app)
         self.doc.wsdl11.build_interface_document(public_url)
         document = etree.fromstring(self.doc.wsdl11.get_interface_document())
+        _declare_faults(document)
         _sort_schema_declarations(document)
         self.wsdl: bytes = etree.tostring(document, pretty_print=True, xml_declaration=True, encoding="UTF-8")
         faults.set_schema_names(schema_names(self.wsdl))
@@ -108,6 +109,35 @@ class SoapEndpoint(WsgiApplication):
 
 
 _XS = "http://www.w3.org/2001/XMLSchema"
+_WSDL = "http://schemas.xmlsoap.org/wsdl/"
+_WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
+_FAULT_MESSAGE = "OrdersFault"
+
+
+def _declare_faults(document: etree._Element) -> None:
+    """Declare the contract's fault on every operation, with its typed detail, so generated
+    clients (JAX-WS, .NET, CXF) get a typed exception carrying ErrorCode, Message and Retryable.
+    spyne publishes no typed faults of its own."""
+    xs, wsdl, soap = (lambda name, ns=ns: f"{{{ns}}}{name}" for ns in (_XS, _WSDL, _WSDL_SOAP))
+    schema = document.find(f"{wsdl('types')}/{xs('schema')}[@targetNamespace='{TNS}']")
+    assert schema is not None
+    detail = etree.SubElement(schema, xs("complexType"), name="FaultDetail")
+    sequence = etree.SubElement(detail, xs("sequence"))
+    for name, kind in (("ErrorCode", "xs:string"), ("Message", "xs:string"), ("Retryable", "xs:boolean")):
+        etree.SubElement(sequence, xs("element"), name=name, type=kind)
+    etree.SubElement(schema, xs("element"), name="FaultDetail", type="tns:FaultDetail")
+    first_message = document.find(wsdl("message"))
+    assert first_message is not None
+    message = etree.Element(wsdl("message"), name=_FAULT_MESSAGE)
+    etree.SubElement(message, wsdl("part"), name="FaultDetail", element="tns:FaultDetail")
+    first_message.addprevious(message)
+    for operation in document.iterfind(f"{wsdl('portType')}/{wsdl('operation')}"):
+        etree.SubElement(operation, wsdl("fault"), name=_FAULT_MESSAGE, message=f"tns:{_FAULT_MESSAGE}")
+    for operation in document.iterfind(f"{wsdl('binding')}/{wsdl('operation')}"):
+        fault = etree.SubElement(operation, wsdl("fault"), name=_FAULT_MESSAGE)
+        etree.SubElement(fault, soap("fault"), name=_FAULT_MESSAGE, use="literal")
+
+
 _DECLARATION_ORDER = {f"{{{_XS}}}{kind}": rank for rank, kind in enumerate(
     ("import", "simpleType", "complexType", "element"))}
 
@@ -139,7 +169,7 @@ def fault_envelope(fault: OrdersFault) -> bytes:
     node = etree.SubElement(body, f"{{{SOAP11_ENV}}}Fault")
     etree.SubElement(node, "faultcode").text = f"soap11env:{fault.faultcode}"
     etree.SubElement(node, "faultstring").text = fault.faultstring
-    detail = etree.SubElement(node, "detail")
-    for key, value in fault.detail.items():
-        etree.SubElement(detail, key).text = value
+    typed = etree.SubElement(etree.SubElement(node, "detail"), faults.DETAIL, nsmap={"tns": TNS})
+    for key, value in fault.fields.items():
+        etree.SubElement(typed, f"{{{TNS}}}{key}").text = value
     return etree.tostring(env, xml_declaration=True, encoding="UTF-8")

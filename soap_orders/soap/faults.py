@@ -13,6 +13,10 @@ from spyne import Fault
 
 from ..documents.records import RecordError
 from ..domain import errors
+from .ns import TNS
+
+#: The typed detail element every fault carries, declared in the WSDL as each operation's wsdl:fault.
+DETAIL = f"{{{TNS}}}FaultDetail"
 
 
 class OrdersFault(Fault):
@@ -25,12 +29,14 @@ class OrdersFault(Fault):
 
     def __init__(self, message: str, *, error_code: str | None = None) -> None:
         self.message = message
-        code = error_code or self.error_code
-        super().__init__(
-            faultcode=self.faultcode_value,
-            faultstring=message,
-            detail={"ErrorCode": code, "Message": message, "Retryable": "true" if self.retryable else "false"},
-        )
+        self.code = error_code or self.error_code
+        detail = {f"{{{TNS}}}{name}": value for name, value in self.fields.items()}
+        super().__init__(faultcode=self.faultcode_value, faultstring=message, detail={DETAIL: detail})
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """The detail's fields, as the typed ``FaultDetail`` element carries them."""
+        return {"ErrorCode": self.code, "Message": self.message, "Retryable": "true" if self.retryable else "false"}
 
 
 class ValidationFault(OrdersFault):

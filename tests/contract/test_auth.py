@@ -19,6 +19,7 @@ from soap_orders.cli import main
 from soap_orders.service.auth import token_digest
 from tests.records import order_record, store, unique
 from tests.server import TEST_SECRET_KEY, Server, add_client
+from tests.xmltools import fault_detail
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +60,7 @@ def fault_of(response: requests.Response) -> dict[str, str]:
     node = etree.fromstring(response.content).find(f"{{{ENV}}}Body/{{{ENV}}}Fault")
     assert node is not None, response.text[:500]
     found = {"faultcode": node.findtext("faultcode").split(":")[-1]}
-    found.update({child.tag: child.text for child in node.find("detail")})
+    found.update(fault_detail(node.find("detail")))
     return found
 
 
