@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import date
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Union
 
 
