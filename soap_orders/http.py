@@ -17,7 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .domain.clients import client_address
-from .domain.errors import AuthenticationFailed, DomainError, Forbidden, RateLimited
+from .domain.errors import AuthenticationFailed, DomainError
+from .edge import CONNECTION_CLOSE, closing, refusal_status, soap_refusal
 from .oauth import token_endpoint
 from .service.auth import Authenticator, Principal
 from .soap.application import SoapEndpoint, fault_envelope
@@ -95,7 +96,8 @@ class WebApplication:
         try:
             self.authenticator.check_address(address)
         except DomainError as error:
-            return self._refuse(respond, error)
+            soap_call = method == "POST" and path.rstrip("/") == self.soap_path.rstrip("/")
+            return self._refuse(respond, error, soap_call=soap_call)
         if path == "/oauth/token":
             try:
                 basic = _basic_credentials(environ)
@@ -109,7 +111,7 @@ class WebApplication:
             try:
                 environ["soap_orders.principal"] = self._http_principal(environ, address, required=is_wsdl)
             except DomainError as error:
-                return self._refuse(respond, error)
+                return self._refuse(respond, error, soap_call=method == "POST")
         if is_wsdl:
             respond("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(self.endpoint.wsdl)))])
             return [b""] if method == "HEAD" else [self.endpoint.wsdl]
@@ -125,17 +127,19 @@ class WebApplication:
             body = self._read_body_in_time(environ)
         except _TooSlow:
             return _fault(respond, "408 Request Timeout", ValidationFault(
-                f"The request body did not arrive within {self.body_timeout:g} seconds.", error_code="REQUEST_TIMEOUT"))
+                f"The request body did not arrive within {self.body_timeout:g} seconds.", error_code="REQUEST_TIMEOUT"),
+                [CONNECTION_CLOSE])
         except _Truncated:
             return _fault(respond, "400 Bad Request", ValidationFault(
                 "The request body is shorter than its Content-Length.", error_code="TRUNCATED_BODY"))
         except Exception as error:  # the server's body reader: bad chunking, reset connection
             log.info("request %s: body could not be read: %s", environ["soap_orders.request_id"], type(error).__name__)
-            return _fault(respond, "400 Bad Request", ValidationFault(
-                "The request body could not be read (bad chunked encoding or connection).", error_code="BAD_HTTP_REQUEST"))
-        if body is None:
-            return _fault(respond, "413 Payload Too Large", PayloadTooLarge(
-                f"The request body is larger than the limit of {self.max_body} bytes."))
+            return closing(environ, _fault(respond, "400 Bad Request", ValidationFault(
+                "The request body could not be read (bad chunked encoding or connection).", error_code="BAD_HTTP_REQUEST"),
+                [CONNECTION_CLOSE]))
+        if body is None:  # the rest of the body is unread: close the connection once the fault is sent
+            return closing(environ, _fault(respond, "413 Payload Too Large", PayloadTooLarge(
+                f"The request body is larger than the limit of {self.max_body} bytes."), [CONNECTION_CLOSE]))
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         environ.pop("HTTP_TRANSFER_ENCODING", None)
@@ -155,16 +159,11 @@ class WebApplication:
             raise AuthenticationFailed("unsupported or missing Authorization header")
         return None
 
-    def _refuse(self, respond: StartResponse, error: DomainError) -> list[bytes]:
+    def _refuse(self, respond: StartResponse, error: DomainError, *, soap_call: bool = False) -> list[bytes]:
+        """A refused SOAP call is a fault on HTTP 500 (WS-I BP R1126); other refusals (the private
+        WSDL) keep HTTP's 401, 403 and 429."""
         fault = fault_for(error) or InternalErrorFault("-")
-        status, headers = "500 Internal Server Error", []
-        if isinstance(error, AuthenticationFailed):
-            status = "401 Unauthorized"
-            headers = [("WWW-Authenticate", 'Basic realm="soap_orders"'), ("WWW-Authenticate", 'Bearer realm="soap_orders"')]
-        elif isinstance(error, Forbidden):
-            status = "403 Forbidden"
-        elif isinstance(error, RateLimited):
-            status, headers = "429 Too Many Requests", [("Retry-After", str(error.retry_after))]
+        status, headers = soap_refusal(error) if soap_call else refusal_status(error)
         return _fault(respond, status, fault, headers)
 
     def _read_body_in_time(self, environ: dict[str, Any]) -> bytes | None:

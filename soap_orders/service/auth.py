@@ -155,9 +155,12 @@ class Authenticator:
     def refresh(self, refresh_token: str, address: str | None, client_name: str | None = None) -> TokenPair:
         """Refresh grant: the old refresh token stops working and a new pair is issued."""
         with self.uow() as uow:
-            self._check_rate(self._keys(client_name, address), uow)
+            # The token row is read for update first: the transaction takes its write lock as it
+            # begins (SQLite: BEGIN IMMEDIATE; PostgreSQL: the row lock), so a concurrent refresh
+            # waits its turn instead of failing when this one upgrades a read to a write.
             digest = token_digest(refresh_token)
             stored = uow.tokens.get(digest, for_update=True)
+            self._check_rate(self._keys(client_name, address), uow)
             now = self.clock()
             valid = (
                 stored is not None and stored.kind == "refresh" and not stored.revoked and stored.expires_at > now
