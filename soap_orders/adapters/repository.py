@@ -202,8 +202,20 @@ class SqlAlchemyFailureLog:
         self.session.execute(delete(auth_failures).where(auth_failures.c.occurred_at < now - timedelta(days=1)))
         self.session.execute(insert(auth_failures).values(key=key[:128], occurred_at=now))
 
-    def clear(self, key: str) -> None:
-        self.session.execute(delete(auth_failures).where(auth_failures.c.key == key))
+    def clear(self, key: str) -> int:
+        begin_writing(self.session)
+        return _rowcount(self.session.execute(delete(auth_failures).where(auth_failures.c.key == key)))
+
+    def clear_client(self, name: str) -> int:
+        begin_writing(self.session)
+        return _rowcount(self.session.execute(delete(auth_failures).where(
+            (auth_failures.c.key == f"client:{name}")
+            | auth_failures.c.key.startswith(f"client:{name}@", autoescape=True)
+        )))
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class SqlAlchemyAuditLog:

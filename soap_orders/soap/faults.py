@@ -188,6 +188,8 @@ def _describe_schema_error(text: str) -> str:
         found = re.search(pattern, text)
         return found.group(1) if found else "?"
 
+    if "XMLSchema-instance}type'" in text:  # an xsi:type the leniency did not remove (see leniency.py)
+        return f"{field} carries an xsi:type that is not its own schema type; send it without xsi:type."
     if "ENUMERATION" in kind_name:
         # The offending value comes before the allowed set in lxml's text: read the set from the end,
         # and keep only values of the form enumerations take here.
