@@ -13,11 +13,13 @@ from spyne import Application, DateTime
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, RateLimited
+from ..web.connection import no_credentials, soap_refusal
 from . import faults
 from .envelope import check_envelope
 from .faults import AuthenticationFailedFault, OrdersFault
-from .ns import SOAP11_ENV, TNS
+from .leniency import XsiTypes
+from .ns import SOAP11_ENV, TNS, WSSE
 from .services import OrdersService
 from .wsse import username_token
 from .xml import parse_xml, to_utf8
@@ -51,19 +53,27 @@ class OrdersSoap11(Soap11):
         check_envelope(root, environ.get("HTTP_SOAPACTION"))
         if environ.get("soap_orders.principal") is None:
             environ["soap_orders.principal"] = _authenticate_envelope(ctx, root)
+        leniency = getattr(self, "xsi_types", None)
+        if leniency is not None:
+            leniency.strip(root)
         ctx.in_document = (root, {})
 
 
 def _authenticate_envelope(ctx: Any, root: Any) -> Any:
     """The caller proven by a WS-Security UsernameToken; a call with no credentials at all fails."""
+    environ = ctx.transport.req_env
     token = username_token(root)
     if token is None:
+        if root.find(f"{{{SOAP11_ENV}}}Header/{{{WSSE}}}Security") is None:
+            environ["soap_orders.refusal"] = no_credentials()  # no Authorization header, no WS-Security
         raise AuthenticationFailedFault(
             "Authentication is required: HTTP Basic, an OAuth2 bearer token or a WS-Security UsernameToken."
         )
     try:
-        return ctx.app.soap_orders.authenticator.username_token(token, ctx.transport.req_env.get("soap_orders.address"))
+        return ctx.app.soap_orders.authenticator.username_token(token, environ.get("soap_orders.address"))
     except DomainError as error:
+        if isinstance(error, RateLimited):
+            environ["soap_orders.refusal"] = soap_refusal(error)
         raise (faults.fault_for(error) or AuthenticationFailedFault("Authentication failed.")) from None
 
 
@@ -97,6 +107,7 @@ class SoapEndpoint(WsgiApplication):
         _sort_schema_declarations(document)
         self.wsdl: bytes = etree.tostring(document, pretty_print=True, xml_declaration=True, encoding="UTF-8")
         faults.set_schema_names(schema_names(self.wsdl))
+        app.in_protocol.xsi_types = XsiTypes(self.wsdl)
 
     def handle_error(self, p_ctx: Any, others: Any, error: Any, start_response: Any) -> Any:
         if not isinstance(error, OrdersFault):
@@ -105,6 +116,12 @@ class SoapEndpoint(WsgiApplication):
             error = faults.from_protocol_fault(error)
         p_ctx.out_error = error
         p_ctx.transport.resp_code = "500 Internal Server Error"
+        refusal = p_ctx.transport.req_env.get("soap_orders.refusal")
+        if refusal is not None and isinstance(error, faults.AuthenticationFailedFault | faults.RateLimitedFault):
+            status, headers = refusal
+            p_ctx.transport.resp_code = status
+            for name, value in headers:
+                p_ctx.transport.resp_headers.setdefault(name, []).append(value)
         return super().handle_error(p_ctx, others, error, start_response)
 
 

@@ -173,9 +173,9 @@ _ATOMIC = {
     "boolean": "boolean (true or false)",
 }
 _MAX_LENGTH = r"maximum length of .?(\d+)"
-_MIN_INCLUSIVE = r"minimum value allowed \(.?(-?[\d.]+)"
+_MIN_INCLUSIVE = r"minimum value allowed \(.?(-?[\d.]+(?:-\d\d-\d\d)?)"
 _MIN_EXCLUSIVE = r"greater than .?(-?[\d.]+)"
-_MAX_INCLUSIVE = r"maximum value allowed \(.?(-?[\d.]+)"
+_MAX_INCLUSIVE = r"maximum value allowed \(.?(-?[\d.]+(?:-\d\d-\d\d)?)"
 
 
 def describe_schema_error(text: str) -> str:
@@ -194,6 +194,8 @@ def _describe_schema_error(text: str) -> str:
         found = re.search(pattern, text)
         return found.group(1) if found else "?"
 
+    if "XMLSchema-instance}type'" in text:  # an xsi:type the leniency did not remove (see leniency.py)
+        return f"{field} carries an xsi:type that is not its own schema type; send it without xsi:type."
     if "ENUMERATION" in kind_name:
         # The offending value comes before the allowed set in lxml's text: read the set from the end,
         # and keep only values of the form enumerations take here.
