@@ -74,10 +74,10 @@ def database_is_healthy(engine: Engine) -> bool:
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    """One stderr handler: JSON lines, or text on a terminal (SOAP_ORDERS_LOG_FORMAT decides)."""
+    from . import logs
+
+    logs.configure(settings.log_level, settings.log_format)
     # spyne logs every client fault with a traceback; our own log lines carry what matters.
     for name in ("spyne", "spyne.application", "spyne.application.client", "spyne.protocol", "spyne.server"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
@@ -86,12 +86,13 @@ def configure_logging(settings: Settings) -> None:
 def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependencies | None = None):  # type: ignore[no-untyped-def]
     """The whole web application for ``settings`` (read from the environment when not given)."""
     from .http import WebApplication
+    from .web.access_log import AccessLog
     from .soap.application import SoapEndpoint, build_application
 
     settings = settings or Settings.from_env()
     deps = dependencies or build_dependencies(settings)
     endpoint = SoapEndpoint(build_application(deps), settings.public_url)
-    return WebApplication(
+    return AccessLog(WebApplication(
         endpoint,
         public_url=settings.public_url,
         max_body=settings.max_body,
@@ -100,7 +101,7 @@ def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependenc
         authenticator=deps.authenticator,
         wsdl_public=settings.wsdl_public,
         unavailable_errors=deps.unavailable_errors,
-    )
+    ))
 
 
 def build_wsdl(public_url: str) -> bytes:

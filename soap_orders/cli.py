@@ -35,17 +35,18 @@ def main() -> None:
 @click.option("--bind", help="HOST:PORT to listen on (default: SOAP_ORDERS_BIND or 127.0.0.1:8000).")
 @click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (default: SOAP_ORDERS_WORKERS or 2).")
 def serve(bind: str | None, workers: int | None) -> None:
-    """Serve the SOAP endpoint with gunicorn (contrib/gunicorn.conf.py when present)."""
+    """Serve the SOAP endpoint with gunicorn and the package's settings (soap_orders/gunicorn_conf.py)."""
+    if bind:
+        # The workers read their settings from the environment: a --bind moves the published
+        # address too, unless SOAP_ORDERS_PUBLIC_URL is set.
+        os.environ["SOAP_ORDERS_BIND"] = bind
     settings = _settings()
-    bind = bind or settings.bind
     args = [
         sys.executable, "-m", "gunicorn", "soap_orders.wsgi:application",
-        "--bind", bind, "--workers", str(workers or settings.workers),
+        "--config", "python:soap_orders.gunicorn_conf",
+        "--bind", settings.bind, "--workers", str(workers or settings.workers),
     ]
-    conf = Path(__file__).resolve().parent.parent / "contrib" / "gunicorn.conf.py"
-    if conf.is_file():
-        args += ["--config", str(conf)]
-    click.echo(f"Serving on http://{bind}/soap - WSDL at {settings.public_url}?wsdl", err=True)
+    click.echo(f"Serving on http://{settings.bind}/soap - WSDL at {settings.public_url}?wsdl", err=True)
     os.execv(sys.executable, args)
 
 

@@ -22,6 +22,7 @@ from .oauth import token_endpoint
 from .service.auth import Authenticator, Principal
 from .soap.application import SoapEndpoint, fault_envelope
 from .soap.faults import InternalErrorFault, OrdersFault, UnavailableFault, ValidationFault, fault_for
+from .web.access_log import note_fault
 
 log = logging.getLogger("soap_orders.http")
 
@@ -60,6 +61,7 @@ class WebApplication:
         self.authenticator = authenticator
         self.wsdl_public = wsdl_public
         self.endpoint = endpoint
+        self.public_url = public_url
         self.soap_path = urlsplit(public_url).path or "/soap"
         self.max_body = max_body
         self.body_timeout = body_timeout
@@ -67,7 +69,7 @@ class WebApplication:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         supplied = environ.get("HTTP_X_REQUEST_ID", "")
-        request_id = supplied if _REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
+        request_id = environ.get("soap_orders.request_id") or (supplied if _REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex)
         environ["soap_orders.request_id"] = request_id
 
         def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -87,7 +89,7 @@ class WebApplication:
         path = environ.get("PATH_INFO", "") or "/"
         method = environ.get("REQUEST_METHOD", "GET").upper()
         if path == "/health" and method in ("GET", "HEAD"):
-            return self._health(respond)
+            return self._health(respond, head=method == "HEAD")
         address = client_address(
             environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"), self.authenticator.settings.trusted_proxies
         )
@@ -115,8 +117,8 @@ class WebApplication:
             return [b""] if method == "HEAD" else [self.endpoint.wsdl]
         if method != "POST":
             return _fault(respond, "405 Method Not Allowed", ValidationFault(
-                f"Use POST {self.soap_path} for calls and GET {self.soap_path}?wsdl for the WSDL.",
-                error_code="METHOD_NOT_ALLOWED"), [("Allow", "GET, POST")])
+                f"Use POST {self.soap_path} for calls; the WSDL is at {self.public_url}?wsdl.",
+                error_code="METHOD_NOT_ALLOWED"), [("Allow", "POST")])
         content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
         if content_type not in _XML_TYPES:
             return _fault(respond, "415 Unsupported Media Type", ValidationFault(
@@ -217,7 +219,7 @@ class WebApplication:
         data = stream.read(self.max_body + 1)
         return None if len(data) > self.max_body else data
 
-    def _health(self, respond: StartResponse) -> Iterable[bytes]:
+    def _health(self, respond: StartResponse, *, head: bool = False) -> Iterable[bytes]:
         try:
             healthy = self.health_check()
         except Exception:
@@ -226,7 +228,7 @@ class WebApplication:
         body = json.dumps({"status": "ok" if healthy else "unavailable"}).encode()
         respond("200 OK" if healthy else "503 Service Unavailable",
                 [("Content-Type", "application/json"), ("Content-Length", str(len(body))), ("Cache-Control", "no-store")])
-        return [body]
+        return [b""] if head else [body]
 
 
 def _basic_credentials(environ: dict[str, Any]) -> tuple[str, str] | None:
@@ -247,6 +249,7 @@ def _basic_credentials(environ: dict[str, Any]) -> tuple[str, str] | None:
 def _fault(respond: StartResponse, status: str, fault: OrdersFault,
            extra: list[tuple[str, str]] | None = None) -> list[bytes]:
     body = fault_envelope(fault)
+    note_fault(fault)
     respond(status, [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))] + (extra or []))
     return [body]
 

@@ -22,6 +22,7 @@ from .envelope import check_envelope
 from .faults import AuthenticationFailedFault
 from .wsse import username_token
 from .xml import parse_xml, to_utf8
+from ..web.access_log import note, note_fault
 
 log = logging.getLogger("soap_orders.soap")
 
@@ -103,6 +104,9 @@ class SoapEndpoint(WsgiApplication):
             log.info("request %s: protocol fault %s", p_ctx.transport.req_env.get("soap_orders.request_id"),
                      getattr(error, "faultcode", type(error).__name__))
             error = faults.from_protocol_fault(error)
+        environ = p_ctx.transport.req_env
+        note(environ, operation=getattr(p_ctx.descriptor, "name", None) or None)
+        note_fault(error, environ)
         p_ctx.out_error = error
         p_ctx.transport.resp_code = "500 Internal Server Error"
         return super().handle_error(p_ctx, others, error, start_response)

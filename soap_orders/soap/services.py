@@ -11,6 +11,7 @@ from ..domain import orders as model
 from ..domain.clients import Scope
 from ..domain.errors import DomainError
 from ..service import orders as use_cases
+from ..web.access_log import note
 from . import translate
 from . import types as t
 from .faults import (
@@ -54,6 +55,7 @@ class OrdersServiceBase(Service):
 
     @classmethod
     def call_wrapper(cls, ctx: Any, args: Any = None) -> Any:
+        note(ctx.transport.req_env, operation=ctx.descriptor.name)
         principal = ctx.transport.req_env.get("soap_orders.principal")
         if principal is None:
             raise AuthenticationFailedFault("Authentication failed.")
@@ -61,7 +63,9 @@ class OrdersServiceBase(Service):
         if scope not in principal.scopes:
             raise ForbiddenFault(f"This client lacks the {scope.value} scope needed for {ctx.descriptor.name}.")
         try:
-            return super().call_wrapper(ctx, args)
+            result = super().call_wrapper(ctx, args)
+            note(ctx.transport.req_env, outcome=_outcome(ctx, result))
+            return result
         except OrdersFault:
             raise
         except DomainError as error:
@@ -75,6 +79,14 @@ class OrdersServiceBase(Service):
         except Exception as error:
             log.exception("request %s: unexpected error in %s", request_id(ctx), ctx.method_request_string)
             raise InternalErrorFault(request_id(ctx)) from error
+
+
+def _outcome(ctx: Any, result: Any) -> str:
+    """An action's ``Outcome`` (its first output), ``OK`` for a read."""
+    names = list(getattr(ctx.descriptor.out_message, "_type_info", {}) or ())
+    if names[:1] == ["Outcome"] and isinstance(result, (tuple, list)) and result:
+        return str(result[0])
+    return "OK"
 
 
 _ACTION_OUT = ("Outcome", "ReasonCode", "Message", "Order")

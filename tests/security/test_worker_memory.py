@@ -189,8 +189,9 @@ def measure(directory: Path, requests_count: int = REQUESTS) -> Measurement:
     from tests.conftest import _migrated
 
     # Make sure the worker is not recycled during the run (max_requests 5000, jitter 500).
-    config = (test_server.ROOT / "contrib" / "gunicorn.conf.py").read_text()
-    assert "max_requests = 5000" in config and "max_requests_jitter = 500" in config
+    from soap_orders import gunicorn_conf
+
+    assert gunicorn_conf.max_requests == 5000 and gunicorn_conf.max_requests_jitter == 500
     assert WARM_UP + requests_count < 5000 - 500
 
     database_url = _migrated(f"sqlite:///{directory / 'memory.sqlite3'}")
