@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from tests.records import order_record, shipped, store
+from tests.records import order_record as make_record
+from tests.records import shipped, store
 from tests.xmltools import assert_nodes_equal
 
 pytestmark = pytest.mark.slow
@@ -27,17 +28,28 @@ REQUESTS = sorted(EXAMPLES.glob("*-request.xml"))
 
 @pytest.fixture(scope="module")
 def example_orders(server_deps):
-    ann = "ann.lee@example.com"
-    delivered = shipped(order_record("SO-100003", "ben.ross@example.com", CreatedAt="2026-02-20T16:45:00Z"), status="DELIVERED")
+    """Orders with the numbers and emails of ``make run``'s demo data (200 orders, seed 1), so the
+    request examples work there too (tests/unit/test_examples_match_demo_data.py checks that)."""
+    louis, olivia = "louis.novak@example.com", "olivia.murphy@example.com"
+
+    def order_record(number, email, **overrides):  # type: ignore[no-untyped-def]
+        first, last = (part.capitalize() for part in email.split("@")[0].split("."))
+        record = make_record(number, email, **overrides)
+        record["Customer"].update(FirstName=first, LastName=last)
+        record["ShippingAddress"]["Name"] = f"{first} {last}"
+        return record
+
+    delivered = shipped(order_record("SO-100003", olivia, CreatedAt="2026-02-20T16:45:00Z"), status="DELIVERED")
     delivered["Shipments"][0].update(Status="DELIVERED", DeliveredAt="2026-02-23T11:02:00Z")
-    cara = "cara.diaz@example.com"
+    delivered["Lines"][0].update(Sku="RZB", Name="Safety Razor Blades (20 Pack)")
+    delivered["Shipments"][0]["Items"][0]["Sku"] = "RZB"
     store(
         server_deps,
-        shipped(order_record("SO-100001", ann, CreatedAt="2026-03-01T10:00:00Z")),
-        order_record("SO-100002", ann, CreatedAt="2026-03-05T09:30:00Z"),
+        shipped(order_record("SO-100137", louis, CreatedAt="2026-03-01T10:00:00Z")),
+        order_record("SO-100164", "emily.lefebvre@example.com", CreatedAt="2026-03-05T09:30:00Z"),
         delivered,
-        order_record("SO-100004", cara, CreatedAt="2026-01-11T08:15:00Z", Status="DELIVERED"),
-        order_record("SO-100005", cara, CreatedAt="2026-03-07T19:20:00Z", Status="PENDING", FinancialStatus="AUTHORIZED"),
+        order_record("SO-100004", olivia, CreatedAt="2026-01-11T08:15:00Z", Status="DELIVERED"),
+        order_record("SO-100005", olivia, CreatedAt="2026-03-07T19:20:00Z", Status="PENDING", FinancialStatus="AUTHORIZED"),
     )
 
 
