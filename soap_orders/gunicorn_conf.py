@@ -33,6 +33,10 @@ limit_request_line = 4094
 limit_request_fields = 50
 limit_request_field_size = 8190
 
+# No runtime control socket (gunicorn 25.1+): its default path is per user, shared by every
+# instance the user runs, and signals (HUP to reload, TERM to stop) do the same job.
+control_socket_disable = True
+
 # The application writes its own access log (one line per request, with the request id, client,
 # operation and outcome or fault code: soap_orders.web.access_log), so gunicorn's is off.
 accesslog = None
