@@ -114,3 +114,23 @@ def test_the_committed_soapui_project_is_what_the_generator_writes():
     regenerated = generator.build_project(generator.WSDL.read_bytes(), generator.golden_requests())
     assert regenerated == (CONTRIB / "soap-orders-soapui-project.xml").read_bytes(), (
         "run .venv/bin/python contrib/soapui_project.py")
+
+
+def test_the_dg_action_templates_are_envelopes_the_operations_accept():
+    from soap_orders.check import OPERATIONS
+
+    guide = (CONTRIB / "DG-ACTIONS.md").read_text()
+    templates = re.findall(r"```xml\n(.*?)```", guide, re.DOTALL)
+    seen = set()
+    for template in templates:
+        filled = re.sub(r"\{\{(\w+)\}\}", "x", template)
+        envelope = etree.fromstring(filled.encode())  # well-formed, or this raises
+        body = envelope.find("{http://schemas.xmlsoap.org/soap/envelope/}Body")
+        (operation,) = list(body)
+        name = etree.QName(operation).localname
+        children = [etree.QName(child).localname for child in operation]
+        order = OPERATIONS[name]
+        assert [c for c in order if c in children] == children, f"{name}: elements out of order or unknown"
+        assert f'SOAPAction: `"{name}"`' in guide
+        seen.add(name)
+    assert seen == set(OPERATIONS)

@@ -56,7 +56,11 @@ def test_json_lines_carry_the_current_request_id_and_are_scrubbed():
         logger.info("login with %s", "password=letmein-please")
     finally:
         logs.current_request_id.reset(token)
-    logger.warning("outside a request")
+    outside = logs.current_request_id.set(None)
+    try:
+        logger.warning("outside a request")
+    finally:
+        logs.current_request_id.reset(outside)
     first, second = (json.loads(line) for line in stream.getvalue().splitlines())
     assert first["request_id"] == "rid-42" and first["level"] == "INFO" and first["logger"] == "tests.logs.json"
     assert "letmein-please" not in first["message"] and logs.REDACTED in first["message"]
@@ -125,6 +129,7 @@ def run(app, environ):  # type: ignore[no-untyped-def]
 
 def test_middleware_logs_what_the_endpoint_noted(access_lines):
     seen_ids = []
+    before = logs.current_request_id.get()
 
     def app(environ, start_response):  # type: ignore[no-untyped-def]
         seen_ids.append((environ["soap_orders.request_id"], logs.current_request_id.get()))
@@ -137,7 +142,7 @@ def test_middleware_logs_what_the_endpoint_noted(access_lines):
     (status, headers), content = run(app, {"REQUEST_METHOD": "POST", "PATH_INFO": "/soap", "HTTP_X_REQUEST_ID": "dg-1"})
     assert seen_ids == [("dg-1", "dg-1")]
     assert ("X-Request-Id", "dg-1") in headers and content == b"<fault/>"
-    assert logs.current_request_id.get() is None
+    assert logs.current_request_id.get() == before  # restored once the response is closed
     (record,) = access_lines
     assert record.fields == {  # type: ignore[attr-defined]
         "method": "POST", "path": "/soap", "status": 500, "operation": "GetOrder", "outcome": None,
@@ -161,6 +166,8 @@ def test_middleware_generates_an_id_for_a_malformed_one(access_lines):
 
 
 def test_middleware_logs_an_application_crash_as_500(access_lines):
+    before = logs.current_request_id.get()
+
     def app(environ, start_response):  # type: ignore[no-untyped-def]
         raise RuntimeError("boom")
 
@@ -168,4 +175,4 @@ def test_middleware_logs_an_application_crash_as_500(access_lines):
         AccessLog(app)({"REQUEST_METHOD": "GET", "PATH_INFO": "/x"}, lambda *a: None)
     (record,) = access_lines
     assert record.fields["status"] == 500  # type: ignore[attr-defined]
-    assert logs.current_request_id.get() is None
+    assert logs.current_request_id.get() == before
