@@ -158,6 +158,12 @@ def _enum(kind: type[enum.Enum]) -> Callable[[Any, str, str], Any]:
     return convert
 
 
+def _order_numbers(value: Any, path: str, currency: str) -> list[str]:
+    if not isinstance(value, list):
+        raise RecordError(path, "must be a list")
+    return [_text("OrderNumber")(item, f"{path}[{i}]", currency) for i, item in enumerate(value, 1)]
+
+
 def _country(value: Any, path: str, currency: str) -> str:
     code = _text("CountryCode")(value, path, currency)
     if len(code) != 2 or not code.isascii() or not code.isupper():
@@ -214,7 +220,7 @@ class _Shape:
         record: dict[str, Any] = {}
         for f in self.fields:
             value = getattr(obj, f.attr)
-            if value is None:
+            if value is None or (isinstance(value, list) and not value):
                 continue
             # Amounts are written with their currency's places, however the database returned them.
             record[f.wire] = f"{money.quantize(value, currency):f}" if f.convert is _amount else _plain(value)
@@ -246,7 +252,7 @@ def _plain(value: Any) -> Any:
 _ITEMS = _Shape(
     ShipmentItem, (_Field("Sku", "sku", _text("Sku"), True), _Field("Quantity", "quantity", _integer, True))
 )
-_RETURN_ITEMS = _Shape(ReturnItem, _ITEMS.fields)
+_RETURN_ITEMS = _Shape(ReturnItem, (*_ITEMS.fields, _Field("LineNumber", "line_number", _integer)))
 
 _SHAPE = _Shape(
     Order,
@@ -268,6 +274,9 @@ _SHAPE = _Shape(
         _Field("Total", "total", _amount, True),
         _Field("ExpectedShipDate", "expected_ship_date", _date),
         _Field("ExpectedDeliveryDate", "expected_delivery_date", _date),
+        _Field("AddressChangedAt", "address_changed_at", _datetime),
+        _Field("ReplacesOrderNumber", "replaces_order_number", _text("OrderNumber")),
+        _Field("ReplacementOrderNumbers", "replacement_order_numbers", _order_numbers),
     ),
     (
         (
@@ -319,6 +328,7 @@ _SHAPE = _Shape(
                     _Field("QuantityCancelled", "quantity_cancelled", _integer),
                     _Field("QuantityRefunded", "quantity_refunded", _integer),
                     _Field("QuantityReturned", "quantity_returned", _integer),
+                    _Field("QuantityReplaced", "quantity_replaced", _integer),
                 ),
             ),
             True,
@@ -358,6 +368,7 @@ _SHAPE = _Shape(
                     _Field("WarehouseStatus", "warehouse_status", _enum(WarehouseStatus)),
                     _Field("RefundStatus", "refund_status", _enum(ReturnRefundStatus)),
                     _Field("CreatedAt", "created_at", _datetime, True),
+                    _Field("RefundId", "refund_id", _text("RefundId")),
                 ),
                 (("Items", "items", _RETURN_ITEMS, True),),
             ),
