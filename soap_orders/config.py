@@ -42,6 +42,8 @@ class Settings:
     bind: str = "127.0.0.1:8000"
     #: Number of gunicorn worker processes for ``soap-orders serve``.
     workers: int = 2
+    #: Days after delivery within which a customer may open a return.
+    return_window_days: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -80,6 +82,7 @@ class Settings:
             log_level=get("LOG_LEVEL", "INFO").upper(),
             bind=get("BIND", "127.0.0.1:8000"),
             workers=integer("WORKERS", 2, 1, 64),
+            return_window_days=integer("RETURN_WINDOW_DAYS", 30, 0, 3650),
         )
 
 

@@ -685,14 +685,15 @@ class Order:
                 if total <= line.open_quantity:
                     quantities[line.line_number] = total
                 elif total <= line.quantity - line.quantity_cancelled:
-                    code, why = ReasonCode.ALREADY_SHIPPED, f"has only {line.open_quantity - already} item(s) not shipped"
+                    left = line.open_quantity - already
+                    code, why = ReasonCode.ALREADY_SHIPPED, f"has only {left} item(s) not shipped"
                 elif line.quantity_cancelled == line.quantity:
                     code, why = ReasonCode.ALREADY_CANCELLED, "was already cancelled"
                 else:
                     left = max(line.open_quantity - already, 0)
                     code, why = ReasonCode.EXCEEDS_LINE_QUANTITY, f"has only {left} item(s) left to cancel"
             label = f"line {line.line_number}" if line is not None else "the line"
-            message = f"Cancelled {request.quantity} item(s) of {label}." if not why else f"Not cancelled: {label} {why}."
+            message = f"Not cancelled: {label} {why}." if why else f"Cancelled {request.quantity} item(s) of {label}."
             results.append(LineResult(request.quantity, request.line_number, request.sku, code, message))
         if not quantities:
             first = next(r for r in results if not r.done)
@@ -896,7 +897,9 @@ class Order:
         """Move a return on: received, inspected, refunded (its lines, as a line refund is) or rejected."""
         found = next((r for r in self.returns if r.return_id == return_id), None)
         if found is None:
-            return self._refuse("have that return updated", ReasonCode.UNKNOWN_RETURN, "it has no return with that ReturnId")
+            return self._refuse(
+                "have that return updated", ReasonCode.UNKNOWN_RETURN, "it has no return with that ReturnId"
+            )
         if status not in RETURN_TRANSITIONS.get(found.status, frozenset()):
             return Decision(
                 Outcome.REJECTED, ReasonCode.INVALID_TRANSITION,
@@ -911,7 +914,9 @@ class Order:
             for item in found.items:
                 line = self._return_line(item)
                 if line is None:
-                    return self._refuse("have that return refunded", ReasonCode.UNKNOWN_LINE, "an item of the return is not part of it")
+                    return self._refuse(
+                        "have that return refunded", ReasonCode.UNKNOWN_LINE, "an item of the return is not part of it"
+                    )
                 quantities[line.line_number] = quantities.get(line.line_number, 0) + item.quantity
             decision = self.refund(
                 reason=Reason.RETURN, now=now, request_id=request_id, refund_id=refund_id, note=note,
@@ -962,7 +967,9 @@ class Order:
         for request in wanted:
             line = self._resolve_line(request, what)
             if line is None:
-                refusal = refusal or self._refuse(f"get {action}", ReasonCode.UNKNOWN_LINE, "one of the items is not part of it")
+                refusal = refusal or self._refuse(
+                    f"get {action}", ReasonCode.UNKNOWN_LINE, "one of the items is not part of it"
+                )
             else:
                 quantities[line.line_number] = quantities.get(line.line_number, 0) + request.quantity
         return quantities, refusal
@@ -1043,7 +1050,8 @@ def _return_texts(
 ) -> tuple[str | None, str | None, str | None]:
     """The caller's return tracking number, carrier code and label URL, stripped and checked."""
     values = []
-    for wire, raw in (("ReturnTrackingNumber", tracking_number), ("CarrierCode", carrier_code), ("LabelUrl", label_url)):
+    given = (("ReturnTrackingNumber", tracking_number), ("CarrierCode", carrier_code), ("LabelUrl", label_url))
+    for wire, raw in given:
         value = (raw or "").strip() or None
         if value is not None:
             if len(value) > RETURN_TEXT_LIMITS[wire]:
