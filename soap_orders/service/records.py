@@ -138,6 +138,14 @@ def _datetime(value: Any, path: str, _currency: str) -> datetime:
     return parsed.astimezone(timezone.utc)
 
 
+def _boolean(value: Any, path: str, _currency: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
+        return value.strip().lower() in ("true", "1")
+    raise RecordError(path, "must be true or false")
+
+
 def _date(value: Any, path: str, _currency: str) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
@@ -214,7 +222,7 @@ class _Shape:
         record: dict[str, Any] = {}
         for f in self.fields:
             value = getattr(obj, f.attr)
-            if value is None:
+            if value is None or (value is False and f.convert is _boolean):
                 continue
             # Amounts are written with their currency's places, however the database returned them.
             record[f.wire] = f"{money.quantize(value, currency):f}" if f.convert is _amount else _plain(value)
@@ -319,6 +327,8 @@ _SHAPE = _Shape(
                     _Field("QuantityCancelled", "quantity_cancelled", _integer),
                     _Field("QuantityRefunded", "quantity_refunded", _integer),
                     _Field("QuantityReturned", "quantity_returned", _integer),
+                    # Not part of the wire's Line type: an ERP flag that queues a notification.
+                    _Field("OutOfStock", "out_of_stock", _boolean),
                 ),
             ),
             True,
