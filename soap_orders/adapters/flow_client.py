@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from tenacity import RetryCallState, wait_exponential_jitter
+from tenacity import RetryCallState, wait_exponential, wait_random
 
 from .. import __version__
 from ..service.relay import Backoff, Delivery
@@ -93,13 +93,13 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 
 
 def exponential_backoff(initial: float, maximum: float) -> Backoff:
-    """tenacity's exponential wait with jitter: ``initial * 2**(n-1)`` plus up to ``initial`` of
-    random jitter, never more than ``maximum`` seconds."""
-    wait = wait_exponential_jitter(initial=initial, max=maximum, jitter=initial)
+    """tenacity's exponential wait plus random jitter: ``initial * 2**(n-1)`` (at most ``maximum``)
+    and up to ``initial`` more, never more than ``maximum`` seconds in all."""
+    wait = wait_exponential(multiplier=initial, max=maximum) + wait_random(0, initial)
 
     def seconds(failures: int) -> float:
         state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
         state.attempt_number = max(failures, 1)
-        return float(wait(state))
+        return min(float(wait(state)), maximum)
 
     return seconds
