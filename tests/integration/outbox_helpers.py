@@ -126,3 +126,17 @@ def drain_until(relay: Relay, done: Callable[[], bool], timeout: float = 15.0) -
 
 def with_settings(deps: Dependencies, **overrides: Any) -> Dependencies:
     return replace(deps, settings=replace(deps.settings, dg=replace(deps.settings.dg, **overrides)))
+
+
+def queue_delays(deps: Dependencies, count: int, prefix: str) -> list[str]:
+    """Store ``count`` orders, then delay a parcel of each in one import: ``count`` events queued in
+    one transaction. Returns their external ids."""
+    records = [base_record(f"{prefix}-{i:04d}") for i in range(count)]
+    use_cases.upsert_orders(deps.uow(), [order_from_record(r) for r in records], deps.clock)
+    changed = []
+    for record in records:
+        record = copy.deepcopy(record)
+        delay(record)
+        changed.append(order_from_record(record))
+    use_cases.upsert_orders(deps.uow(), changed, deps.clock, flows=deps.flow_routes)
+    return [e.external_id for e in entries(deps)]
