@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import base64
 import copy
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from soap_orders.bootstrap import Dependencies, build_dependencies, build_relay
@@ -17,7 +22,7 @@ from soap_orders.service.ports import OutboxEntry
 from soap_orders.service.records import order_from_record
 from soap_orders.service.relay import Relay
 from tests.records import order_record, shipped, unique
-from tests.server import settings_for_tests
+from tests.server import ROOT, settings_for_tests
 
 KEY, SECRET = "dg-test-key", "dg-test-secret"
 FLOWS = {
@@ -140,3 +145,39 @@ def queue_delays(deps: Dependencies, count: int, prefix: str) -> list[str]:
         changed.append(order_from_record(record))
     use_cases.upsert_orders(deps.uow(), changed, deps.clock, flows=deps.flow_routes)
     return [e.external_id for e in entries(deps)]
+
+
+class RelayProcess:
+    """``soap-orders relay`` in a process of its own, stopped when the test ends."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from soap_orders.cli import main; main()", "relay"],
+            env={**os.environ, **env}, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def wait_until_running(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if "Relay delivering to" in self.log():
+                return
+            if self.process.poll() is not None:
+                raise AssertionError(f"relay exited early:\n{self.log()}")
+            time.sleep(0.05)
+        raise AssertionError(f"relay did not start:\n{self.log()}")
+
+    def terminate(self, timeout: float = 15.0) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self._log.close()

@@ -4,10 +4,6 @@ middle of a batch loses nothing; SIGTERM lets the request in hand finish."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -18,46 +14,16 @@ from sqlalchemy import text
 
 from soap_orders.bootstrap import Dependencies
 from tests.flow_server import Answer, FlowServer
-from tests.integration.outbox_helpers import dg_environment, dg_settings, entries, queue_delays, wired
-from tests.server import ROOT
+from tests.integration.outbox_helpers import (
+    RelayProcess,
+    dg_environment,
+    dg_settings,
+    entries,
+    queue_delays,
+    wired,
+)
 
 pytestmark = pytest.mark.slow
-
-
-class RelayProcess:
-    """``soap-orders relay`` in a process of its own, stopped when the test ends."""
-
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.log_path = log_path
-        self._log = log_path.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", "from soap_orders.cli import main; main()", "relay"],
-            env={**os.environ, **env}, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
-        )
-
-    def log(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def wait_until_running(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if "Relay delivering to" in self.log():
-                return
-            if self.process.poll() is not None:
-                raise AssertionError(f"relay exited early:\n{self.log()}")
-            time.sleep(0.05)
-        raise AssertionError(f"relay did not start:\n{self.log()}")
-
-    def terminate(self, timeout: float = 15.0) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=timeout)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self._log.close()
 
 
 @pytest.fixture
