@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Engine, text
@@ -20,6 +21,10 @@ from .domain.errors import ValidationError
 from .domain.notifications import FlowEventType
 from .service.auth import Authenticator, AuthSettings
 from .service.ports import Clock, SecretBox, UnitOfWork
+
+if TYPE_CHECKING:
+    from .adapters.flow_client import RequestsFlowClient
+    from .service.relay import Relay
 
 
 def utc_now() -> datetime:
@@ -87,7 +92,7 @@ def precise_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def build_flow_client(dg: DgSettings):  # type: ignore[no-untyped-def]
+def build_flow_client(dg: DgSettings) -> RequestsFlowClient:
     """The Flow Execution API client; ConfigError when the address or credentials are missing."""
     from .adapters.flow_client import RequestsFlowClient
 
@@ -99,7 +104,7 @@ def build_flow_client(dg: DgSettings):  # type: ignore[no-untyped-def]
                               connect_timeout=dg.connect_timeout, read_timeout=dg.read_timeout)
 
 
-def build_relay(deps: Dependencies, stop: threading.Event | None = None):  # type: ignore[no-untyped-def]
+def build_relay(deps: Dependencies, stop: threading.Event | None = None) -> Relay:
     """The outbox relay, wired to the Flow Execution API of ``deps.settings``."""
     from .adapters.flow_client import exponential_backoff
     from .service.relay import Relay, RelaySettings

@@ -100,7 +100,7 @@ class FlowServer:
     def __enter__(self) -> FlowServer:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     # ------------------------------------------------------------------ serving
@@ -116,10 +116,10 @@ class FlowServer:
             protocol_version = "HTTP/1.1"
             disable_nagle_algorithm = True  # answer at once, not after the client's delayed ACK
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 arrived = time.monotonic()
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)

@@ -121,7 +121,7 @@ class SqlAlchemyOutbox:
         oldest = self.session.scalar(select(func.min(_c.created_at)).where(_c.state == PENDING))
         return OutboxStats(counts, oldest)
 
-    def list(self, state: str | None, limit: int) -> list[OutboxEntry]:
+    def entries(self, state: str | None, limit: int) -> list[OutboxEntry]:
         stmt = select(flow_outbox).order_by(_c.id).limit(limit)
         if state is not None:
             stmt = stmt.where(_c.state == state)

@@ -169,7 +169,7 @@ T = TypeVar("T")
 def snapshot(order: T) -> T:
     """A detached copy of an order (or any of its parts) as plain dataclasses, to compare with
     after an in-place change: ``before = snapshot(order); order.record_...; flow_events(before, order)``."""
-    return _copy(order)  # type: ignore[no-any-return]
+    return _copy(order)
 
 
 def _copy(value: Any) -> Any:

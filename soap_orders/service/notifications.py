@@ -74,7 +74,7 @@ def list_outbox(uow: UnitOfWork, state: str | None = None, limit: int = 50) -> l
     if state is not None and state not in OUTBOX_STATES:
         raise ValidationError("State must be one of: " + ", ".join(OUTBOX_STATES) + ".", "State")
     with uow:
-        return uow.outbox.list(state, limit)
+        return uow.outbox.entries(state, limit)
 
 
 def retry_dead(uow: UnitOfWork, entry_ids: list[int] | None, now: datetime) -> int:

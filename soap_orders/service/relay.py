@@ -48,6 +48,8 @@ class Delivery:
 class FlowClient(Protocol):
     def post(self, body: dict[str, Any]) -> Delivery: ...
 
+    def close(self) -> None: ...
+
 
 #: Seconds to wait before the next try, given how many tries have failed (1 after the first).
 Backoff = Callable[[int], float]

@@ -115,7 +115,7 @@ def deliver(record: dict[str, Any], index: int = 1) -> None:
 
 def entries(deps: Dependencies, state: str | None = None) -> list[OutboxEntry]:
     with deps.uow() as uow:
-        return uow.outbox.list(state, 10_000)
+        return uow.outbox.entries(state, 10_000)
 
 
 def drain_until(relay: Relay, done: Callable[[], bool], timeout: float = 15.0) -> None:
