@@ -253,3 +253,21 @@ def test_the_body_is_a_copy_that_callers_cannot_corrupt() -> None:
     event.body("f")["inputs"]["shipment_data"]["items"].clear()
 
     assert len(event.body("f")["inputs"]["shipment_data"]["items"]) == 2
+
+
+def test_the_out_of_stock_flag_is_read_from_records_and_written_only_when_set() -> None:
+    import pytest
+
+    from soap_orders.service.records import RecordError, order_from_record, order_to_record
+    from tests.records import order_record
+
+    record = order_record("OOS-1")
+    record["Lines"][1]["OutOfStock"] = True
+    order = order_from_record(record)
+    assert [line.out_of_stock for line in order.lines] == [False, True]
+    dumped = order_to_record(order)
+    assert "OutOfStock" not in dumped["Lines"][0] and dumped["Lines"][1]["OutOfStock"] is True
+    record["Lines"][1]["OutOfStock"] = "maybe"
+    with pytest.raises(RecordError) as raised:
+        order_from_record(record)
+    assert raised.value.message == "Lines[2].OutOfStock: must be true or false"
