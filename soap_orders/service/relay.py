@@ -107,8 +107,13 @@ class Relay:
         """Deliver until ``stop`` is set; sleeps ``poll_interval`` when nothing is due."""
         report = RelayReport()
         while not self.stop.is_set():
-            self._prune_if_due(report)
-            attempted = self.run_batch(report)
+            try:
+                self._prune_if_due(report)
+                attempted = self.run_batch(report)
+            except Exception:  # e.g. the database is unreachable: keep going, the rows are safe
+                log.exception("relay batch failed; trying again shortly")
+                attempted = 0
+                self.stop.wait(max(self.settings.poll_interval, 5.0))
             if attempted == 0 and not self.stop.is_set():
                 self.stop.wait(self._idle_wait())
         return report
