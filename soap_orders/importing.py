@@ -159,7 +159,7 @@ class _Batcher:
             return
         orders = list(self.pending.values())
         try:
-            summary = upsert_orders(self.deps.uow(), orders, self.deps.clock)
+            summary = upsert_orders(self.deps.uow(), orders, self.deps.clock, flows=self.deps.flow_routes)
         except DomainError as error:
             self.report.errors.append(ImportProblem(self.first_line, _clean(error.message)))
         else:

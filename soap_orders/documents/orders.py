@@ -103,6 +103,8 @@ LINE = Document("Line", (
     Field("QuantityReturned", COUNT, required=True, default=0),
     # Fields added after 1.0 are optional in the schema, so documents written before stay valid.
     Field("QuantityReplaced", COUNT, default=0),
+    # Reported by the ERP: the item cannot be supplied from stock (the consumer is told).
+    Field("OutOfStock", BOOLEAN),
 ), model.OrderLine)
 
 

@@ -245,7 +245,7 @@ def dump(document: Document, obj: Any, currency: str | None = None) -> dict[str,
                 record[field.name] = [dump(item_kind, item, currency) for item in (value or ())]
             else:
                 record[field.name] = [plain(item_kind, item, currency) for item in (value or ())]
-        elif value is None:
+        elif value is None or is_unset_flag(field, value):
             continue
         elif isinstance(kind, Document):
             if kind.factory is not None and not isinstance(value, dict) and not _has_any(kind, value):
@@ -254,6 +254,11 @@ def dump(document: Document, obj: Any, currency: str | None = None) -> dict[str,
         else:
             record[field.name] = plain(kind, value, currency)
     return record
+
+
+def is_unset_flag(field: Field, value: Any) -> bool:
+    """An optional flag that is false is left out, like any optional field without a value."""
+    return value is False and not field.required and isinstance(field.kind, Boolean)
 
 
 def _has_any(document: Document, obj: Any) -> bool:

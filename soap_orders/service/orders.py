@@ -10,7 +10,7 @@ import enum
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from ..documents import records
 from ..domain import limits
 from ..domain.errors import IdempotencyConflict, OrderNotFound, ValidationError
+from ..domain.notifications import FlowEventType
 from ..domain.orders import (
     Decision,
     LineResult,
@@ -30,6 +31,7 @@ from ..domain.orders import (
     Refund,
     RefundLineRequest,
 )
+from .notifications import queue_flow_events
 from .ports import AuditRecord, Clock, OrderQuery, UnitOfWork
 
 MAX_PAGE_SIZE = limits.MAX_PAGE_SIZE
@@ -326,9 +328,13 @@ class UpsertSummary:
 
 
 def upsert_orders(
-    uow: UnitOfWork, orders: Iterable[Order], clock: Clock, caller: Caller = Caller("import")
+    uow: UnitOfWork, orders: Iterable[Order], clock: Clock, caller: Caller = Caller("import"),
+    *, flows: Mapping[FlowEventType, str] | None = None,
 ) -> UpsertSummary:
-    """Insert new orders and replace existing ones with the same number, in one transaction."""
+    """Insert new orders and replace existing ones with the same number, in one transaction.
+
+    With ``flows``, a replaced order's shipment, stock and return changes queue notifications
+    (see ``service.notifications``) in the same transaction."""
     batch = list(orders)
     numbers = [order.order_number for order in batch]
     if len(set(numbers)) != len(numbers):
@@ -344,6 +350,8 @@ def upsert_orders(
                 uow.orders.add(order)
                 created += 1
             else:
+                if flows:
+                    queue_flow_events(uow, current, order, flows, now)
                 uow.orders.replace(current, order)
                 updated += 1
             uow.audit.add(AuditRecord(now, caller.client, caller.address, "UpsertOrder", order.order_number, None,
