@@ -23,11 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from soap_orders.documents.records import order_from_record
 from sqlalchemy import text
 
 from soap_orders.adapters import migrate
 from soap_orders.adapters.database import create_database_engine
+from soap_orders.documents.records import order_from_record
 from soap_orders.service import orders as use_cases
 from tests.flow_server import Answer, FlowServer
 from tests.integration.outbox_helpers import (

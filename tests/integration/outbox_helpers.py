@@ -15,10 +15,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from soap_orders.documents.records import order_from_record
-
 from soap_orders.bootstrap import Dependencies, build_dependencies, build_relay
 from soap_orders.config import DgSettings
+from soap_orders.documents.records import order_from_record
 from soap_orders.service import orders as use_cases
 from soap_orders.service.ports import OutboxEntry
 from soap_orders.service.relay import Relay

@@ -257,12 +257,12 @@ def test_the_body_is_a_copy_that_callers_cannot_corrupt() -> None:
 
 def test_the_out_of_stock_flag_is_read_from_records_and_written_only_when_set() -> None:
     import pytest
+
     from soap_orders.documents.records import (
         RecordError,
         order_from_record,
         order_to_record,
     )
-
     from tests.records import order_record
 
     record = order_record("OOS-1")
