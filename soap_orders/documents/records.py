@@ -48,8 +48,11 @@ class RecordError(DomainError):
 
 
 def required_on_input(field: Field) -> bool:
-    """Lists may be left out (empty), and fields with a default take it when absent."""
-    return field.required and field.default is None and not field.derived and not isinstance(field.kind, ListOf)
+    """Fields with a default take it when absent, and a list may be left out (empty) unless it
+    must hold at least one item."""
+    if isinstance(field.kind, ListOf):
+        return field.required and field.kind.min_occurs > 0
+    return field.required and field.default is None and not field.derived
 
 
 # ---------------------------------------------------------------------- loading

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from ..documents import records
 from ..domain import limits
 from ..domain.errors import IdempotencyConflict, OrderNotFound, ValidationError
-from ..domain.notifications import FlowEventType
+from ..domain.notifications import FlowEventType, snapshot
 from ..domain.orders import (
     Decision,
     LineResult,
@@ -214,10 +214,12 @@ def _act_once(
     clock: Clock,
     caller: Caller,
     act: Callable[[Order, datetime], Decision],
+    flows: Mapping[FlowEventType, str] | None = None,
 ) -> ActionResult:
     """Run ``act`` on the command's order once per RequestId: the result, the change, its events, a
-    new order the decision created (a replacement) and the audit records commit together; the same
-    RequestId with the same parameters replays the first result, with others is a conflict."""
+    new order the decision created (a replacement), the audit records and, with ``flows``, the
+    notifications the change calls for commit together; the same RequestId with the same
+    parameters replays the first result, with others is a conflict."""
     request_id = command.request_id.strip()
     if not 1 <= len(request_id) <= limits.REQUEST_ID:
         raise ValidationError("RequestId must be 1 to 64 characters.", "RequestId")
@@ -232,7 +234,10 @@ def _act_once(
         order = uow.orders.get(command.order_number, for_update=True)
         if order is None:
             raise OrderNotFound()
+        before = snapshot(order) if flows else None
         decision = act(order, now)
+        if before is not None and flows:
+            queue_flow_events(uow, before, order, flows, now)
         replacement = decision.replacement
         result = ActionResult(
             decision.outcome, decision.reason_code, decision.message, order, decision.refund, decision.lines,
