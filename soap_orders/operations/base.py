@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 
+from ..config import Settings
 from ..documents import Document, Field, records
 from ..domain.clients import Scope
 from ..domain.errors import ValidationError
-from ..config import Settings
 from ..service.notifications import FlowRoutes
 from ..service.orders import Caller
 from ..service.ports import Clock, UnitOfWork

@@ -23,6 +23,7 @@ from ..domain.orders import (
     ReturnReason,
     ReturnUpdate,
 )
+from .notifications import FlowRoutes
 from .orders import (
     MAX_PAGE_SIZE,
     ActionResult,
@@ -33,7 +34,6 @@ from .orders import (
     new_refund_id,
     normalize_email,
 )
-from .notifications import FlowRoutes
 from .ports import Clock, TrackingQuery, UnitOfWork
 
 #: Days after delivery within which a return may be opened, unless configured otherwise.
