@@ -57,6 +57,7 @@ def build_dependencies(settings: Settings, *, clock: Clock = utc_now) -> Depende
             trusted_proxies=settings.trusted_proxies,
             failure_limit=settings.auth_failure_limit,
             access_token_ttl=timedelta(seconds=settings.access_token_ttl),
+            verified_ttl=timedelta(seconds=settings.auth_cache_seconds),
         )
     except (ValueError, ValidationError) as error:
         raise ConfigError(getattr(error, "message", None) or str(error)) from None
