@@ -25,7 +25,7 @@ import zeep
 import zeep.helpers
 from lxml import etree
 
-from soap_orders.operations import OPERATIONS
+from soap_orders.operations import BY_NAME, OPERATIONS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "wsdl" / "examples"
 TNS = "urn:soap-orders:orders:v1"
@@ -155,12 +155,19 @@ def masked(answer: Any, parent: str | None = None) -> Any:
     return answer
 
 
+def wrapped(operation: str, result: Any) -> Any:
+    """The answer as its response wrapper's members: zeep and suds hand back the only member itself."""
+    members = BY_NAME[operation].answer
+    return {members[0].name: result} if len(members) == 1 else result
+
+
 def assert_same_answers(client: str, got: dict[str, Any], expected: dict[str, Any], *,
                         compare_faultcode: bool = True) -> None:
     """Every call was answered, and each answer is the one ``expected`` (zeep's) holds."""
     assert sorted(got) == sorted(expected), f"{client} answered calls {sorted(got)}, zeep {sorted(expected)}"
     for name in expected:
         mine, theirs = got[name], expected[name]
+        assert theirs, f"zeep's answer to {name} is empty"
         if not compare_faultcode and "fault" in theirs and "fault" in mine:
             theirs = {"fault": {k: v for k, v in theirs["fault"].items() if k != "faultcode"}}
         assert mine == theirs, (
@@ -194,11 +201,7 @@ def zeep_answers(client: zeep.Client) -> dict[str, Any]:
         except zeep.exceptions.Fault as error:
             answers[call.name] = zeep_fault(error)
             continue
-        answer = zeep.helpers.serialize_object(result, dict)
-        members = client.get_element(f"{{{TNS}}}{call.operation}Response").type.elements
-        if len(members) == 1:  # zeep hands back the only member itself, not the wrapper
-            answer = {members[0][0]: answer}
-        answers[call.name] = plain(answer) or {}
+        answers[call.name] = plain(wrapped(call.operation, zeep.helpers.serialize_object(result, dict))) or {}
     return answers
 
 
