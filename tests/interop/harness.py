@@ -89,6 +89,24 @@ def calls() -> list[Call]:
     return found
 
 
+def envelope(call: Call) -> bytes:
+    """The request envelope of ``call``: its golden file, or one written from its arguments."""
+    if call.request_file is not None:
+        return call.request_file.read_bytes()
+    root = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soapenv": SOAP_ENV, "ord": TNS})
+    _add(etree.SubElement(etree.SubElement(root, f"{{{SOAP_ENV}}}Body"), f"{{{TNS}}}{call.operation}"), call.args)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _add(parent: etree._Element, value: Any) -> None:
+    if not isinstance(value, dict):
+        parent.text = str(value)
+        return
+    for name, item in value.items():
+        for one in item if isinstance(item, list) else [item]:
+            _add(etree.SubElement(parent, f"{{{TNS}}}{name}"), one)
+
+
 CALLS = calls()
 OPERATION_NAMES = {operation.name for operation in OPERATIONS}
 
