@@ -19,8 +19,17 @@ from typing import Any
 import pytest
 import requests
 
-from tests.interop.harness import (CALLS, CLIENT_TIMEOUT, assert_same_answers, assert_typed_not_found, envelope, fault,
-                                   plain, zeep_answers, zeep_client)
+from tests.interop.harness import (
+    CALLS,
+    CLIENT_TIMEOUT,
+    assert_same_answers,
+    assert_typed_not_found,
+    envelope,
+    fault,
+    plain,
+    zeep_answers,
+    zeep_client,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -16,8 +16,16 @@ from typing import Any
 
 import pytest
 
-from tests.interop.harness import (CALLS, CLIENT_TIMEOUT, assert_same_answers, assert_typed_not_found, fault, plain,
-                                   zeep_answers, zeep_client)
+from tests.interop.harness import (
+    CALLS,
+    CLIENT_TIMEOUT,
+    assert_same_answers,
+    assert_typed_not_found,
+    fault,
+    plain,
+    zeep_answers,
+    zeep_client,
+)
 from tests.server import ROOT
 
 pytestmark = pytest.mark.slow

@@ -11,8 +11,16 @@ from suds import WebFault
 from suds.client import Client
 from suds.sudsobject import Object
 
-from tests.interop.harness import (CALLS, assert_same_answers, assert_typed_not_found, fault, plain, wrapped, zeep_answers,
-                                   zeep_client)
+from tests.interop.harness import (
+    CALLS,
+    assert_same_answers,
+    assert_typed_not_found,
+    fault,
+    plain,
+    wrapped,
+    zeep_answers,
+    zeep_client,
+)
 
 pytestmark = pytest.mark.slow
 

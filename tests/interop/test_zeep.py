@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.interop.harness import CALLS, NOBODY, OPERATION_NAMES, assert_typed_not_found, golden_answer, masked, zeep_answers, zeep_client
+from tests.interop.harness import (
+    CALLS,
+    NOBODY,
+    OPERATION_NAMES,
+    assert_typed_not_found,
+    golden_answer,
+    masked,
+    zeep_answers,
+    zeep_client,
+)
 
 pytestmark = pytest.mark.slow
 
