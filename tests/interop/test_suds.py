@@ -13,6 +13,7 @@ from suds.sudsobject import Object
 
 from tests.interop.harness import (
     CALLS,
+    NOBODY,
     assert_same_answers,
     assert_typed_not_found,
     fault,
@@ -59,3 +60,14 @@ def test_suds_default_client_matches_zeep(server, example_orders):
     assert challenges(server.log()) > before, "suds sent its credentials without being challenged"
     assert_typed_not_found("suds", answers)
     assert_same_answers("suds", answers, zeep_answers(zeep_client(server)))
+
+
+def test_suds_empty_list_idiom(server, example_orders):
+    name, secret = server.credentials
+    client = Client(server.wsdl_url, username=name, password=secret, timeout=20)
+    page = client.service.FindOrdersByEmail(Email=NOBODY)
+    assert page.Orders == ""  # suds reads the empty wrapper <Orders/> as an empty string
+    assert (page.Orders.Order if page.Orders else []) == []
+    page = client.service.FindOrdersByEmail(Email="ann.lee@example.com")
+    orders = page.Orders.Order if page.Orders else []
+    assert [order.OrderNumber for order in orders] == ["SO-100002", "SO-100001"]

@@ -185,12 +185,25 @@ public final class OrdersCall {
             for (Field field : type.getDeclaredFields()) {
                 XmlElement element = field.getAnnotation(XmlElement.class);
                 if (element != null) {
-                    field.setAccessible(true);
-                    bean.put(element.name(), field.get(value));
+                    bean.put(element.name(), property(value, field));
                 }
             }
         }
         return json(bean);
+    }
+
+    /** A property as callers read it: through its getter (a list's getter never answers null). */
+    static Object property(Object bean, Field field) throws Exception {
+        String name = Character.toUpperCase(field.getName().charAt(0)) + field.getName().substring(1);
+        for (String prefix : new String[] {"get", "is"}) {
+            try {
+                return bean.getClass().getMethod(prefix + name).invoke(bean);
+            } catch (NoSuchMethodException notThisOne) {
+                // try the next prefix
+            }
+        }
+        field.setAccessible(true);
+        return field.get(bean);
     }
 
     static String quote(String text) {
