@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
@@ -15,13 +16,16 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from .adapters.database import create_database_engine, create_session_factory
 from .adapters.secret_box import FernetSecretBox
 from .adapters.unit_of_work import SqlAlchemyUnitOfWork
-from .config import ConfigError, Settings
+from .config import ConfigError, DgSettings, Settings
 from .domain.errors import ValidationError
+from .domain.notifications import FlowEventType
 from .service.auth import Authenticator, AuthSettings
 from .service.ports import Clock, SecretBox, UnitOfWork
 
 if TYPE_CHECKING:
-    from .web.app import WebApplication
+    from .adapters.flow_client import RequestsFlowClient
+    from .service.relay import Relay
+    from .web.access_log import AccessLog
 
 
 def utc_now() -> datetime:
@@ -41,6 +45,8 @@ class Dependencies:
     authenticator: Authenticator
     secret_box: SecretBox | None
     settings: Settings
+    #: The configured flow id of each notification type (types without one are not queued).
+    flow_routes: Mapping[FlowEventType, str] = field(default_factory=dict)
 
 
 def build_dependencies(settings: Settings, *, clock: Clock = utc_now) -> Dependencies:
@@ -68,7 +74,54 @@ def build_dependencies(settings: Settings, *, clock: Clock = utc_now) -> Depende
         authenticator=Authenticator(uow, clock, auth_settings, secret_box),
         secret_box=secret_box,
         settings=settings,
+        flow_routes=flow_routes(settings.dg),
     )
+
+
+def flow_routes(dg: DgSettings) -> dict[FlowEventType, str]:
+    configured = {
+        FlowEventType.SHIPMENT_DELAYED: dg.flow_shipment_delayed,
+        FlowEventType.ITEM_OUT_OF_STOCK: dg.flow_item_out_of_stock,
+        FlowEventType.DELIVERED: dg.flow_delivered,
+        FlowEventType.RETURN_UPDATED: dg.flow_return_updated,
+    }
+    return {kind: flow for kind, flow in configured.items() if flow}
+
+
+def precise_now() -> datetime:
+    """The current time in UTC with microseconds (the relay's schedule is finer than seconds)."""
+    return datetime.now(timezone.utc)
+
+
+def build_flow_client(dg: DgSettings) -> RequestsFlowClient:
+    """The Flow Execution API client; ConfigError when the address or credentials are missing."""
+    from .adapters.flow_client import RequestsFlowClient
+
+    if dg.endpoint is None:
+        raise ConfigError("Set SOAP_ORDERS_DG_REGION (eu or us) or SOAP_ORDERS_DG_BASE_URL to send notifications")
+    if not dg.api_key or not dg.api_secret:
+        raise ConfigError("Set SOAP_ORDERS_DG_API_KEY and SOAP_ORDERS_DG_API_SECRET to send notifications")
+    return RequestsFlowClient(dg.endpoint, dg.api_key, dg.api_secret,
+                              connect_timeout=dg.connect_timeout, read_timeout=dg.read_timeout)
+
+
+def build_relay(deps: Dependencies, stop: threading.Event | None = None) -> Relay:
+    """The outbox relay, wired to the Flow Execution API of ``deps.settings``."""
+    from .adapters.flow_client import exponential_backoff
+    from .service.relay import Relay, RelaySettings
+
+    dg = deps.settings.dg
+    client = build_flow_client(dg)
+    settings = RelaySettings(
+        batch_size=dg.batch_size,
+        max_attempts=dg.max_attempts,
+        lease=timedelta(seconds=dg.lease),
+        request_time=timedelta(seconds=dg.connect_timeout + dg.read_timeout),
+        poll_interval=dg.poll_interval,
+        retention=timedelta(days=dg.retention_days),
+    )
+    return Relay(deps.uow, client, precise_now, exponential_backoff(dg.backoff_initial, dg.backoff_max), settings,
+                 stop)
 
 
 def database_is_healthy(engine: Engine) -> bool:
@@ -78,24 +131,23 @@ def database_is_healthy(engine: Engine) -> bool:
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    """One stderr handler: JSON lines, or text on a terminal (SOAP_ORDERS_LOG_FORMAT decides)."""
+    from . import logs
+
+    logs.configure(settings.log_level, settings.log_format)
     # spyne logs every client fault with a traceback; our own log lines carry what matters.
     for name in ("spyne", "spyne.application", "spyne.application.client", "spyne.protocol", "spyne.server"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependencies | None = None) -> WebApplication:
+def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependencies | None = None) -> AccessLog:
     """The whole web application for ``settings`` (read from the environment when not given)."""
-    from urllib.parse import urlsplit
-
     from .jsonapi.endpoint import JsonRoute
     from .jsonapi.openapi import openapi_json
     from .operations import BY_NAME, OPERATIONS
     from .soap.application import SoapEndpoint, build_application
     from .soap.endpoint import SoapRoute
+    from .web.access_log import AccessLog
     from .web.app import WebApplication
 
     settings = settings or Settings.from_env()
@@ -103,21 +155,22 @@ def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependenc
     soap = SoapRoute(
         SoapEndpoint(build_application(deps), settings.public_url),
         deps.authenticator,
-        path=urlsplit(settings.public_url).path or "/soap",
+        public_url=settings.public_url,
         max_body=settings.max_body,
         body_timeout=settings.body_timeout,
         wsdl_public=settings.wsdl_public,
     )
     json = JsonRoute(BY_NAME, deps, deps.authenticator, max_body=settings.max_body,
                      body_timeout=settings.body_timeout, unavailable_errors=deps.unavailable_errors)
-    return WebApplication(
+    return AccessLog(WebApplication(
         soap=soap,
         json=json,
         openapi=openapi_json(OPERATIONS, settings.public_url),
+        public_url=settings.public_url,
         authenticator=deps.authenticator,
         health_check=lambda: database_is_healthy(deps.engine),
         unavailable_errors=deps.unavailable_errors,
-    )
+    ))
 
 
 def build_wsdl(public_url: str) -> bytes:

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import composite, registry, relationship
@@ -108,6 +109,19 @@ def _text(limit: int) -> String:
     return String(limit)
 
 
+class StringList(TypeDecorator[list]):
+    """A short list of strings, stored as JSON; NULL reads back as an empty list."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> list[str] | None:
+        return list(value) if value else None
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[str]:
+        return list(value or [])
+
+
 orders = Table(
     "orders",
     metadata,
@@ -141,6 +155,9 @@ orders = Table(
     Column("ship_postal_code", _text(limits.POSTAL_CODE)),
     Column("ship_country_code", String(2)),
     Column("ship_phone", _text(limits.PHONE)),
+    Column("address_changed_at", UTCDateTime),
+    Column("replaces_order_number", _text(limits.ORDER_NUMBER), index=True),
+    Column("replacement_order_numbers", StringList),
 )
 # Case-insensitive lookups by email, newest first.
 Index("ix_orders_email_lower_created_at", func.lower(orders.c.customer_email), orders.c.created_at)
@@ -161,6 +178,8 @@ order_lines = Table(
     Column("quantity_cancelled", Integer, nullable=False),
     Column("quantity_refunded", Integer, nullable=False),
     Column("quantity_returned", Integer, nullable=False),
+    Column("quantity_replaced", Integer, nullable=False, server_default="0"),
+    Column("out_of_stock", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("order_id", "line_number"),
 )
 
@@ -179,6 +198,8 @@ shipments = Table(
     Column("expected_delivery_date", Date),
     Column("delivered_at", UTCDateTime),
 )
+# Customers quote tracking numbers in any case: exact, case-insensitive lookups.
+Index("ix_shipments_tracking_number_lower", func.lower(shipments.c.tracking_number))
 
 shipment_items = Table(
     "shipment_items",
@@ -203,7 +224,9 @@ returns = Table(
     Column("label_url", _text(limits.URL)),
     Column("warehouse_status", _enum(model.WarehouseStatus), nullable=False),
     Column("refund_status", _enum(model.ReturnRefundStatus), nullable=False),
+    Column("refund_id", _text(limits.IDENTIFIER)),
 )
+Index("ix_returns_return_tracking_number_lower", func.lower(returns.c.return_tracking_number))
 
 return_items = Table(
     "return_items",
@@ -212,6 +235,7 @@ return_items = Table(
     Column("return_pk", ForeignKey("returns.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("sku", _text(limits.SKU), nullable=False),
     Column("quantity", Integer, nullable=False),
+    Column("line_number", Integer),
 )
 
 refunds = Table(
@@ -336,6 +360,31 @@ audit_records = Table(
     Column("order_number", _text(limits.ORDER_NUMBER), index=True),
     Column("request_id", _text(limits.REQUEST_ID)),
     Column("outcome", String(64), nullable=False),
+    Column("details", JSON),
+)
+
+# Notifications for the consumer's Flow Execution API, written with the change they announce and
+# posted by the relay (``soap-orders relay``): PENDING until a 2xx answer (SENT) or given up (DEAD).
+flow_outbox = Table(
+    "flow_outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("order_number", _text(limits.ORDER_NUMBER), nullable=False),
+    Column("event_type", String(32), nullable=False),
+    Column("external_id", String(100), nullable=False, index=True),
+    Column("payload", JSON, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_until", UTCDateTime),
+    Column("claim_token", String(32)),
+    Column("last_attempt_at", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Index("ix_flow_outbox_state_next_attempt_at", "state", "next_attempt_at"),
+    Index("ix_flow_outbox_order_number_id", "order_number", "id"),
 )
 
 

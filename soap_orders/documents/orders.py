@@ -101,14 +101,24 @@ LINE = Document("Line", (
     Field("QuantityCancelled", COUNT, required=True, default=0),
     Field("QuantityRefunded", COUNT, required=True, default=0),
     Field("QuantityReturned", COUNT, required=True, default=0),
+    # Fields added after 1.0 are optional in the schema, so documents written before stay valid.
+    Field("QuantityReplaced", COUNT, default=0),
+    # Reported by the ERP: the item cannot be supplied from stock (the consumer is told).
+    Field("OutOfStock", BOOLEAN),
 ), model.OrderLine)
 
 
-def _items(factory: type) -> ListOf:
-    return ListOf("Items", "Item", Document("Item", (
-        Field("Sku", SKU, required=True),
-        Field("Quantity", QUANTITY, required=True),
-    ), factory))
+SHIPMENT_ITEMS = ListOf("Items", "Item", Document("Item", (
+    Field("Sku", SKU, required=True),
+    Field("Quantity", QUANTITY, required=True),
+), model.ShipmentItem))
+
+#: A returned item names its order line when it was created through the service.
+RETURN_ITEMS = ListOf("ReturnItems", "Item", Document("ReturnItem", (
+    Field("Sku", SKU, required=True),
+    Field("Quantity", QUANTITY, required=True),
+    Field("LineNumber", LINE_NUMBER),
+), model.ReturnItem))
 
 
 SHIPMENT = Document("Shipment", (
@@ -121,7 +131,7 @@ SHIPMENT = Document("Shipment", (
     Field("ShippedAt", TIMESTAMP),
     Field("ExpectedDeliveryDate", DATE),
     Field("DeliveredAt", TIMESTAMP),
-    Field("Items", _items(model.ShipmentItem), required=True),
+    Field("Items", SHIPMENT_ITEMS, required=True),
 ), model.Shipment)
 
 RETURN = Document("Return", (
@@ -134,7 +144,8 @@ RETURN = Document("Return", (
     Field("WarehouseStatus", WAREHOUSE_STATUS, required=True, default=model.WarehouseStatus.AWAITING_ARRIVAL),
     Field("RefundStatus", RETURN_REFUND_STATUS, required=True, default=model.ReturnRefundStatus.NOT_STARTED),
     Field("CreatedAt", TIMESTAMP, required=True),
-    Field("Items", _items(model.ReturnItem), required=True),
+    Field("RefundId", IDENTIFIER),
+    Field("Items", RETURN_ITEMS, required=True),
 ), model.Return)
 
 REFUND = Document("Refund", (
@@ -167,6 +178,9 @@ ORDER = Document("Order", (
     Field("ExpectedShipDate", DATE),
     Field("ExpectedDeliveryDate", DATE),
     Field("ShippedAt", TIMESTAMP, derived=True),
+    Field("AddressChangedAt", TIMESTAMP),
+    Field("ReplacesOrderNumber", ORDER_NUMBER),
+    Field("ReplacementOrderNumbers", ListOf("OrderNumbers", "OrderNumber", ORDER_NUMBER)),
     Field("Customer", CUSTOMER, required=True),
     Field("ShippingAddress", ADDRESS),
     Field("Lines", ListOf("Lines", "Line", LINE), required=True),
@@ -186,3 +200,20 @@ REFUND_LINE = Document("RefundLine", (
 ), model.RefundLineRequest, doc="One line of a per-line refund: LineNumber or Sku (or both, when they must agree).")
 
 REFUND_LINES = ListOf("RefundLines", "Line", REFUND_LINE, min_occurs=1, max_occurs=100)
+
+LINE_REQUEST = Document("LineRequest", REFUND_LINE.fields, model.RefundLineRequest,
+                        doc="One line of a request: LineNumber or Sku (or both, when they must agree), and a Quantity.")
+LINE_REQUESTS = ListOf("LineRequests", "Line", LINE_REQUEST, min_occurs=1, max_occurs=100)
+
+LINE_RESULT = Document("LineResult", (
+    Field("Quantity", QUANTITY, required=True),
+    Field("LineNumber", LINE_NUMBER),
+    Field("Sku", SKU),
+    Field("ReasonCode", REASON_CODE, required=True),
+    Field("Message", MESSAGE, required=True),
+), model.LineResult, doc="What became of one requested line: ReasonCode NONE when it was done.")
+LINE_RESULTS = ListOf("LineResults", "Line", LINE_RESULT)
+
+REPLACEMENT_REASON = Choice(model.ReplacementReason)
+RETURN_REASON = Choice(model.ReturnReason)
+RETURN_UPDATE = Choice(model.ReturnUpdate)

@@ -48,8 +48,11 @@ class RecordError(DomainError):
 
 
 def required_on_input(field: Field) -> bool:
-    """Lists may be left out (empty), and fields with a default take it when absent."""
-    return field.required and field.default is None and not field.derived and not isinstance(field.kind, ListOf)
+    """Fields with a default take it when absent, and a list may be left out (empty) unless it
+    must hold at least one item."""
+    if isinstance(field.kind, ListOf):
+        return field.required and field.kind.min_occurs > 0
+    return field.required and field.default is None and not field.derived
 
 
 # ---------------------------------------------------------------------- loading
@@ -91,7 +94,7 @@ def _load_value(kind: Kind, value: Any, path: str, currency: str | None) -> Any:
             raise RecordError(path, f"must have at least {kind.min_occurs} item(s)")
         if kind.max_occurs is not None and len(value) > kind.max_occurs:
             raise RecordError(path, f"must have at most {kind.max_occurs} items")
-        return [load(kind.item, item, f"{path}[{i}]", currency) for i, item in enumerate(value, 1)]
+        return [_load_value(kind.item, item, f"{path}[{i}]", currency) for i, item in enumerate(value, 1)]
     return load_scalar(kind, value, path, currency)
 
 
@@ -240,8 +243,12 @@ def dump(document: Document, obj: Any, currency: str | None = None) -> dict[str,
         value = getattr(obj, field.attribute)
         kind = field.kind
         if isinstance(kind, ListOf):
-            record[field.name] = [dump(kind.item, item, currency) for item in (value or ())]
-        elif value is None:
+            item_kind = kind.item
+            if isinstance(item_kind, Document):
+                record[field.name] = [dump(item_kind, item, currency) for item in (value or ())]
+            else:
+                record[field.name] = [plain(item_kind, item, currency) for item in (value or ())]
+        elif value is None or is_unset_flag(field, value):
             continue
         elif isinstance(kind, Document):
             if kind.factory is not None and not isinstance(value, dict) and not _has_any(kind, value):
@@ -250,6 +257,11 @@ def dump(document: Document, obj: Any, currency: str | None = None) -> dict[str,
         else:
             record[field.name] = plain(kind, value, currency)
     return record
+
+
+def is_unset_flag(field: Field, value: Any) -> bool:
+    """An optional flag that is false is left out, like any optional field without a value."""
+    return value is False and not field.required and isinstance(field.kind, Boolean)
 
 
 def _has_any(document: Document, obj: Any) -> bool:

@@ -227,11 +227,11 @@ def test_a_failing_batch_is_reported_at_its_first_line(
 ) -> None:
     real = importing.upsert_orders
 
-    def refuse_second_batch(uow: Any, orders: Any, clock: Any) -> Any:
+    def refuse_second_batch(uow: Any, orders: Any, clock: Any, **options: Any) -> Any:
         orders = list(orders)
         if any(order.order_number == "SO-B3" for order in orders):
             raise ValidationError("The same OrderNumber appears twice in one batch.", "OrderNumber")
-        return real(uow, orders, clock)
+        return real(uow, orders, clock, **options)
 
     monkeypatch.setattr(importing, "upsert_orders", refuse_second_batch)
     path = write_jsonl(tmp_path / "orders.jsonl", [minimal(f"SO-B{i}") for i in range(1, 6)])
@@ -432,7 +432,8 @@ def test_cli_demo_data_only_into_an_empty_database(db_url: str, deps: Dependenci
     second = invoke(db_url, "demo-data", "--if-empty", "--orders", "50", "--seed", "4")
 
     assert second.exit_code == 0, second.output
-    assert len(second.stdout.splitlines()) == 1 and "already holds orders" in second.stdout
+    assert second.stdout.splitlines()[0] == "The database already holds orders; no demo data written."
+    assert "Try:" in second.stdout and "@example.com" in second.stdout  # suggestions from the stored orders
     assert stored_count(deps) == 30
 
 
