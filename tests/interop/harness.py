@@ -34,6 +34,9 @@ SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 VOLATILE = {"RefundId", "UpdatedAt", "CancelledAt"}
 #: An email no example order has: the empty answer (``<Orders/>``) every client must read.
 NOBODY = "nobody.here@example.com"
+#: A customer of the example orders (tests/records.py ``store_example_orders``) and hers, newest first.
+OLIVIA = "olivia.murphy@example.com"
+OLIVIAS_ORDERS = ["SO-100005", "SO-100003", "SO-100004"]
 #: Seconds a client process may take for all the calls.
 CLIENT_TIMEOUT = 120
 

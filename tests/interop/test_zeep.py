@@ -8,6 +8,8 @@ import pytest
 from tests.interop.harness import (
     CALLS,
     NOBODY,
+    OLIVIA,
+    OLIVIAS_ORDERS,
     OPERATION_NAMES,
     assert_typed_not_found,
     golden_answer,
@@ -40,7 +42,7 @@ def test_zeep_empty_list_idiom(server, example_orders):
     orders = page.Orders.Order if page.Orders else []
     assert orders == [] and page.TotalCount == 0 and page.HasMore is False
 
-    page = client.service.FindOrdersByEmail(Email="ann.lee@example.com")
+    page = client.service.FindOrdersByEmail(Email=OLIVIA)
     orders = page.Orders.Order if page.Orders else []
-    assert [order.OrderNumber for order in orders] == ["SO-100002", "SO-100001"]
+    assert [order.OrderNumber for order in orders] == OLIVIAS_ORDERS
     assert (page.CurrentPage, page.ItemsPerPage) == (1, 20)

@@ -6,10 +6,16 @@
 //       OrdersCall http://127.0.0.1:8000/soap?wsdl wsdl/examples/GetOrder-request.xml ...
 //
 // Each argument after the WSDL address is a request envelope; its Body is read into the generated
-// request class and the operation is called through the generated port with the typed arguments.
+// request class and the operation is called through the generated port with the typed arguments:
+// written out below for the first operations, and for any other found by its @WebMethod declaration
+// (its @WebParam names are the request's element names; OUT parameters are Holders), and for every
+// operation with -Dorders.byDeclaration=true.
 // One JSON line is printed per call: {"call": ..., "answer": {...}} or {"call": ..., "fault": {...}}.
 
+import java.lang.annotation.Annotation;
 import java.lang.reflect.Field;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.math.BigDecimal;
 import java.net.URL;
 import java.nio.file.Path;
@@ -22,6 +28,9 @@ import javax.xml.bind.JAXBContext;
 import javax.xml.bind.JAXBElement;
 import javax.xml.bind.Unmarshaller;
 import javax.xml.bind.annotation.XmlElement;
+import javax.jws.WebMethod;
+import javax.jws.WebParam;
+import javax.jws.WebResult;
 import javax.xml.datatype.XMLGregorianCalendar;
 import javax.xml.parsers.DocumentBuilderFactory;
 import javax.xml.ws.BindingProvider;
@@ -71,8 +80,6 @@ public final class OrdersCall {
                 read.put("Message", detail.getMessage());
                 read.put("Retryable", detail.isRetryable());
                 line.put("fault", read);
-            } catch (UnsupportedOperationException unknown) {
-                line.put("unsupported", unknown.getMessage());
             }
             System.out.println(json(line));
         }
@@ -81,6 +88,9 @@ public final class OrdersCall {
     /** One call through the generated port; the answer's members by their element names. */
     static Map<String, Object> call(OrdersService port, Object request) throws OrdersFault {
         Map<String, Object> answer = new LinkedHashMap<>();
+        if (Boolean.getBoolean("orders.byDeclaration")) {
+            return callDeclared(port, request);
+        }
         if (request instanceof FindOrdersByEmail) {
             FindOrdersByEmail find = (FindOrdersByEmail) request;
             Holder<Orders> orders = new Holder<>();
@@ -127,9 +137,76 @@ public final class OrdersCall {
             answer.put("RefundableAmount", refundableAmount.value);
             answer.put("Order", order.value);
         } else {
-            throw new UnsupportedOperationException("OrdersCall has no call for " + request.getClass().getSimpleName());
+            return callDeclared(port, request);
         }
         return answer;
+    }
+
+    /** Any operation, through the port method whose @WebMethod names the request's class. */
+    static Map<String, Object> callDeclared(OrdersService port, Object request) throws OrdersFault {
+        String operation = request.getClass().getSimpleName();
+        for (Method method : OrdersService.class.getMethods()) {
+            WebMethod declared = method.getAnnotation(WebMethod.class);
+            if (declared == null || !declared.operationName().equals(operation)) {
+                continue;
+            }
+            Object[] arguments = new Object[method.getParameterCount()];
+            Map<String, Holder<Object>> outputs = new LinkedHashMap<>();
+            Annotation[][] annotations = method.getParameterAnnotations();
+            for (int i = 0; i < arguments.length; i++) {
+                WebParam param = null;
+                for (Annotation annotation : annotations[i]) {
+                    if (annotation instanceof WebParam) {
+                        param = (WebParam) annotation;
+                    }
+                }
+                if (param != null && param.mode() == WebParam.Mode.OUT) {
+                    Holder<Object> holder = new Holder<>();
+                    outputs.put(param.name(), holder);
+                    arguments[i] = holder;
+                } else if (param != null) {
+                    arguments[i] = element(request, param.name());
+                }
+            }
+            Object result;
+            try {
+                result = method.invoke(port, arguments);
+            } catch (InvocationTargetException failed) {
+                if (failed.getCause() instanceof OrdersFault) {
+                    throw (OrdersFault) failed.getCause();
+                }
+                throw new IllegalStateException(operation + " failed", failed.getCause());
+            } catch (IllegalAccessException impossible) {
+                throw new IllegalStateException(impossible);
+            }
+            Map<String, Object> answer = new LinkedHashMap<>();
+            WebResult named = method.getAnnotation(WebResult.class);
+            if (named != null) {
+                answer.put(named.name(), result);
+            }
+            for (Map.Entry<String, Holder<Object>> output : outputs.entrySet()) {
+                answer.put(output.getKey(), output.getValue().value);
+            }
+            return answer;
+        }
+        throw new IllegalArgumentException("the port has no operation " + operation);
+    }
+
+    /** The value of a request's element, by the element's name. */
+    static Object element(Object request, String name) {
+        for (Class<?> type = request.getClass(); type != Object.class; type = type.getSuperclass()) {
+            for (Field field : type.getDeclaredFields()) {
+                XmlElement element = field.getAnnotation(XmlElement.class);
+                if (element != null && element.name().equals(name)) {
+                    try {
+                        return property(request, field);
+                    } catch (Exception unreadable) {
+                        throw new IllegalStateException(unreadable);
+                    }
+                }
+            }
+        }
+        return null;
     }
 
     static Element bodyElement(Path envelope) throws Exception {
