@@ -87,7 +87,9 @@ CANCEL_ORDER_LINES = Operation(
     command=use_cases.CancelOrderLines,
     answer=(
         OUTCOME, REASON_CODE, MESSAGE,
-        Field("Lines", d.LINE_RESULTS, required=True),
+        # Not "Lines": the request has Lines, and wrapper-style generators (wsimport, svcutil) make one
+        # method of both, whose parameter names must differ.
+        Field("LineResults", d.LINE_RESULTS, attr="lines", required=True),
         Field("Refund", d.REFUND),
         Field("ReleasedAmount", d.AMOUNT),
         Field("RefundableAmount", d.AMOUNT, required=True),
@@ -96,7 +98,7 @@ CANCEL_ORDER_LINES = Operation(
     run=_cancel_lines,
     doc="""Cancel unshipped quantities of some lines (each by LineNumber or Sku). What was paid for
     them is refunded (Refund), or released when only authorised (ReleasedAmount); cancelling the
-    last open quantity cancels the order. Each line has its own result in Lines (ReasonCode NONE,
+    last open quantity cancels the order. Each line has its own result in LineResults (ReasonCode NONE,
     ALREADY_SHIPPED, EXCEEDS_LINE_QUANTITY, UNKNOWN_LINE). Outcome is LINES_CANCELLED or REJECTED.
     The same RequestId replays the first result.""",
     writes=True,

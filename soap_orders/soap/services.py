@@ -17,7 +17,6 @@ from ..operations import BY_NAME, OPERATIONS, Call, Operation
 from ..service.orders import Caller
 from ..web.access_log import note
 from . import types as t
-from .writer import answer_envelope
 from .faults import (
     AuthenticationFailedFault,
     ForbiddenFault,
@@ -26,6 +25,7 @@ from .faults import (
     UnavailableFault,
     fault_for,
 )
+from .writer import answer_envelope
 
 if TYPE_CHECKING:
     from ..bootstrap import Dependencies

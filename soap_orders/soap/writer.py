@@ -16,7 +16,19 @@ from functools import cache
 from typing import Any
 from xml.sax.saxutils import escape
 
-from ..documents import Amount, Boolean, Choice, Date, Document, Field, Integer, Kind, ListOf, Text, Timestamp
+from ..documents import (
+    Amount,
+    Boolean,
+    Choice,
+    Date,
+    Document,
+    Field,
+    Integer,
+    Kind,
+    ListOf,
+    Text,
+    Timestamp,
+)
 from ..documents.records import is_unset_flag
 from ..domain import money
 from .ns import SOAP11_ENV, TNS
