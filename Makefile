@@ -37,8 +37,14 @@ run: $(VENV)/.installed var/secret_key
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Not part of `make test`. Needs wrk (installed from the Debian package when missing). PostgreSQL
+# targets run when SOAP_ORDERS_BENCH_DATABASE_URL names a database the benchmark may fill.
 bench: $(VENV)/.installed-test
-	$(BIN)/python -m tests.bench
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y wrk; \
+	  elif command -v sudo >/dev/null; then sudo apt-get update && sudo apt-get install -y wrk; \
+	  else echo "make bench needs wrk (apt-get install wrk)"; exit 1; fi; }
+	$(BIN)/python -m tests.bench $(BENCH_ARGS)
 
 wsdl: $(VENV)/.installed
 	$(BIN)/soap-orders wsdl --public-url http://127.0.0.1:8000/soap > wsdl/orders.wsdl

@@ -96,9 +96,9 @@ class _Writer:
                 for row in rows:
                     copy.write_row(row)
         else:
-            names = [f"c{i}" for i in range(len(columns))]
-            statement = text(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(':' + n for n in names)})")
-            self.connection.execute(statement, [dict(zip(names, row)) for row in rows])
+            # The driver's own executemany, with the driver's values: nothing to convert on the way.
+            marks = ", ".join("?" * len(columns))
+            self.connection.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
 def _chunks(items: Iterable[OrderCopy], size: int) -> Iterator[list[OrderCopy]]:
@@ -124,6 +124,9 @@ def copy_orders(engine: Engine, copies: Iterable[OrderCopy], *, chunk_size: int 
         templates: dict[str, _Template] = {}
         positions = {table.name: _columns(table) for table in TABLES}
         order_id, order_number, email = (positions["orders"].index(c) for c in ("id", "order_number", "customer_email"))
+        # For each child table: where its own id and its parent's id sit in a row.
+        places = {table.name: (positions[table.name].index("id"), positions[table.name].index(parent_column))
+                  for table, parent_column, _ in _CHILDREN}
         for chunk in _chunks(copies, chunk_size):
             batch: dict[str, list[tuple[Any, ...]]] = {table.name: [] for table in TABLES}
             for copy in chunk:
@@ -138,8 +141,7 @@ def copy_orders(engine: Engine, copies: Iterable[OrderCopy], *, chunk_size: int 
                 next_id["orders"] += 1
                 batch["orders"].append(tuple(row))
                 for table, parent_column, parent in _CHILDREN:
-                    columns = positions[table.name]
-                    own, up = columns.index("id"), columns.index(parent_column)
+                    own, up = places[table.name]
                     mapping = new_ids[table.name] = {}
                     for stored in template.rows[table.name]:
                         row = list(stored)
