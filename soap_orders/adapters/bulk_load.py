@@ -13,7 +13,7 @@ added to hold more per-order data must be added here too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -90,6 +90,9 @@ class _Writer:
             return
         columns = _columns(table)
         if self.postgres:
+            if not self.connection.in_transaction():
+                # Begun here, not by the driver behind SQLAlchemy's back, so that commit() ends it.
+                self.connection.begin()
             raw = self.connection.connection.driver_connection
             assert raw is not None
             with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
@@ -107,11 +110,13 @@ def _chunks(items: Iterable[OrderCopy], size: int) -> Iterator[list[OrderCopy]]:
         yield chunk
 
 
-def copy_orders(engine: Engine, copies: Iterable[OrderCopy], *, chunk_size: int = 10_000) -> int:
+def copy_orders(engine: Engine, copies: Iterable[OrderCopy], *, chunk_size: int = 10_000,
+                progress: Callable[[int], None] | None = None) -> int:
     """Write the copies, ``chunk_size`` orders per transaction; returns how many were written.
 
     New order numbers must not be stored yet (the unique index refuses them). Safe to run while
-    nothing else writes orders: new row ids continue from the largest stored ids.
+    nothing else writes orders: new row ids continue from the largest stored ids. ``progress`` is
+    called with the number written so far after each chunk.
     """
     written = 0
     with engine.connect() as connection:
@@ -153,6 +158,8 @@ def copy_orders(engine: Engine, copies: Iterable[OrderCopy], *, chunk_size: int 
                 writer.write(table, batch[table.name])
             connection.commit()
             written += len(chunk)
+            if progress is not None:
+                progress(written)
         if writer.postgres:
             # Ids were given explicitly: move each table's sequence past them.
             for table in TABLES:

@@ -154,6 +154,7 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
     began = time.monotonic()
+    load_at_start = os.getloadavg()
     run_token = time.strftime("%Y%m%d%H%M%S")
     log = print
     processes: list[Process] = []
@@ -233,7 +234,6 @@ def main(argv: list[str]) -> int:
                                      gunicorn_args="--max-requests 0")
             processes.append(memory_process)
             memory_process.wait_until_ready()
-            memory_target = Target("memory", memory_process, reference.authorization, reference.calls)
             get_order = reference.calls[0]
             script = write_script(work / "memory.lua", get_order, reference.authorization, run_token,
                                   limit=mode.rss_requests // 2)  # per wrk thread
@@ -242,9 +242,8 @@ def main(argv: list[str]) -> int:
                              memory_process.group)
             rss_after = memory_process.worker_rss_mb()
             log(f"  {memory.requests:,} requests in {memory.seconds:.0f} s; worker RSS {rss_before} -> {rss_after} MB")
-            del memory_target
 
-            machine = report.machine(plans)
+            machine = report.machine(plans, load_at_start)
             elapsed = time.monotonic() - began
             text = report.render(mode, machine, targets, floor_target, calls, CONNECTIONS,
                                  report.MemoryRun(memory, rss_before, rss_after), data_seconds, elapsed)

@@ -152,7 +152,11 @@ def prepare(kind: str, count: int, cache: Path, postgres_base: str | None, *, re
         migrate.upgrade(engine)
         numbers, refundable, emails = _write_templates(url, min(TEMPLATES, count - FIND_ORDERS))
         copies, _ = _copies(count, numbers, emails)
-        bulk_load.copy_orders(engine, copies)
+        def progress(written: int) -> None:
+            if written % 200_000 < 10_000:
+                log(f"    {written:,} of {len(copies):,} copies written ({time.monotonic() - started:.0f} s)")
+
+        bulk_load.copy_orders(engine, copies, progress=progress)
         bulk_load.analyze(engine)
     finally:
         engine.dispose()

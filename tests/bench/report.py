@@ -35,7 +35,7 @@ def count(size: int) -> str:
     return str(size)
 
 
-def machine(plans: dict[tuple[str, int], Any]) -> dict[str, str]:
+def machine(plans: dict[tuple[str, int], Any], load_at_start: tuple[float, float, float]) -> dict[str, str]:
     cpu = "unknown"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
@@ -51,6 +51,8 @@ def machine(plans: dict[tuple[str, int], Any]) -> dict[str, str]:
         "Python": platform.python_version(),
         "SQLite": sqlite3.sqlite_version,
         "wrk": wrk[0].split(" [")[0] if wrk else "unknown",
+        # Other work on the machine competes with the load: the 1-minute load average says how much.
+        "load average (1 min) at start / end": f"{load_at_start[0]:.1f} / {os.getloadavg()[0]:.1f}",
     }
     for (kind, _), plan in plans.items():
         if kind == "postgresql":
@@ -72,7 +74,9 @@ def _ratio(value: float, floor: float) -> str:
     if not floor or math.isnan(value) or math.isnan(floor):
         return "-"
     ratio = value / floor
-    return f"{ratio:.3f}" if ratio < 10 else f"{ratio:.0f}"
+    if ratio < 1:
+        return f"{ratio:.3f}"
+    return f"{ratio:.2f}" if ratio < 10 else f"{ratio:.0f}"
 
 
 def _num(value: float, digits: int = 0) -> str:
