@@ -259,4 +259,8 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        print("Interrupted; every server and load the benchmark started is stopped.", file=sys.stderr)
+        sys.exit(130)
