@@ -81,7 +81,7 @@ def _write_templates(database_url: str, count: int) -> tuple[list[str], set[str]
     return [o.order_number for o in orders], refundable, [o.customer.email for o in orders]
 
 
-def _copies(count: int, numbers: list[str], emails: list[str]) -> tuple[list[bulk_load.OrderCopy], list[int]]:
+def _copies(count: int, numbers: list[str], emails: list[str]) -> list[bulk_load.OrderCopy]:
     templates = len(numbers)
     extra = count - templates
     find_positions = {j * extra // FIND_ORDERS for j in range(FIND_ORDERS)}
@@ -93,7 +93,7 @@ def _copies(count: int, numbers: list[str], emails: list[str]) -> tuple[list[bul
         local, _, domain = emails[group_template].partition("@")
         email = FIND_EMAIL if i in find_positions else f"{local}.{i // 3}@{domain.lower()}"
         copies.append(bulk_load.OrderCopy(numbers[template], _number(templates + i), email))
-    return copies, sorted(find_positions)
+    return copies
 
 
 def _postgres_schema_url(base_url: str, schema: str, *, fresh: bool) -> str:
@@ -151,7 +151,7 @@ def prepare(kind: str, count: int, cache: Path, postgres_base: str | None, *, re
     try:
         migrate.upgrade(engine)
         numbers, refundable, emails = _write_templates(url, min(TEMPLATES, count - FIND_ORDERS))
-        copies, _ = _copies(count, numbers, emails)
+        copies = _copies(count, numbers, emails)
         def progress(written: int) -> None:
             if written % 200_000 < 10_000:
                 log(f"    {written:,} of {len(copies):,} copies written ({time.monotonic() - started:.0f} s)")
