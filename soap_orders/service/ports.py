@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from ..domain.clients import ApiClient, Scope
 from ..domain.orders import Order, OrderStatus
@@ -26,6 +26,16 @@ class OrderQuery:
 
 
 @dataclass(frozen=True)
+class TrackingQuery:
+    """Orders with an outbound shipment or a return of this tracking number (any case)."""
+
+    tracking_number: str
+    email: str | None = None
+    limit: int = 20
+    offset: int = 0
+
+
+@dataclass(frozen=True)
 class StoredResult:
     """A result kept under a RequestId."""
 
@@ -40,6 +50,9 @@ class OrderRepository(Protocol):
     def get_many(self, order_numbers: Iterable[str], *, for_update: bool = False) -> dict[str, Order]: ...
 
     def find_by_email(self, query: OrderQuery) -> tuple[list[Order], int]: ...
+
+    def find_by_tracking_number(self, query: TrackingQuery) -> tuple[list[Order], int]:
+        """A page of matching orders, newest first, and how many match in all."""
 
     def add(self, order: Order) -> None: ...
 
@@ -78,6 +91,8 @@ class AuditRecord:
     order_number: str | None
     request_id: str | None
     outcome: str
+    #: What changed, e.g. the events the action recorded (with an address's old value).
+    details: dict[str, Any] | None = None
 
 
 class ClientRepository(Protocol):
@@ -111,7 +126,11 @@ class FailureLog(Protocol):
 
     def add(self, key: str, now: datetime) -> None: ...
 
-    def clear(self, key: str) -> None: ...
+    def clear(self, key: str) -> int:
+        """Forget the failures of ``key``; returns how many."""
+
+    def clear_client(self, name: str) -> int:
+        """Forget the failures recorded for client ``name`` from any address; returns how many."""
 
 
 class AuditLog(Protocol):
@@ -129,15 +148,31 @@ class SecretBox(Protocol):
 
 
 class UnitOfWork(Protocol):
-    orders: OrderRepository
-    idempotency: IdempotencyStore
-    clients: ClientRepository
-    tokens: TokenStore
-    nonces: NonceStore
-    failures: FailureLog
-    audit: AuditLog
+    """One transaction over the stores; rolled back unless ``commit`` is called. The stores are
+    read-only members, so any adapter whose stores satisfy these protocols satisfies this one."""
 
-    def __enter__(self) -> UnitOfWork: ...
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
+
+    @property
+    def clients(self) -> ClientRepository: ...
+
+    @property
+    def tokens(self) -> TokenStore: ...
+
+    @property
+    def nonces(self) -> NonceStore: ...
+
+    @property
+    def failures(self) -> FailureLog: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    def __enter__(self) -> Self: ...
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

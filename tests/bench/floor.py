@@ -1,7 +1,7 @@
 """The floor: a WSGI application that answers every request with precomputed bytes.
 
 Served by gunicorn with the service's own configuration (same worker class, workers, threads,
-keep-alive and access log), it shows what HTTP alone costs on this machine. It reads each request
+keep-alive, logger), it shows what HTTP alone costs on this machine. It reads each request
 body, like the service, and answers with the bytes the service gave for the same path and body
 (captured beforehand), or for the same path when the body was not captured (IssueRefund, whose
 RequestIds never repeat).

@@ -79,7 +79,7 @@ def _production_env(**extra: str) -> dict[str, str]:
 
 
 def service(name: str, database_url: str, log_path: Path, *, gunicorn_args: str = "") -> Process:
-    """``soap-orders serve``: gunicorn with contrib/gunicorn.conf.py, two gthread workers."""
+    """``soap-orders serve``: gunicorn with the package's settings (soap_orders/gunicorn_conf.py), two workers."""
     env = _production_env(SOAP_ORDERS_DATABASE_URL=database_url, SOAP_ORDERS_SECRET_KEY=TEST_SECRET_KEY)
     if gunicorn_args:
         env["GUNICORN_CMD_ARGS"] = gunicorn_args
@@ -94,5 +94,5 @@ def floor(responses: Path, log_path: Path) -> Process:
     """The floor: precomputed answers, served by gunicorn with the service's configuration."""
     env = _production_env(BENCH_FLOOR_RESPONSES=str(responses))
     command = [sys.executable, "-m", "gunicorn", "tests.bench.floor:application",
-               "--config", str(ROOT / "contrib" / "gunicorn.conf.py")]
+               "--config", "python:soap_orders.gunicorn_conf"]
     return Process("floor", command, env, log_path, free_port())
