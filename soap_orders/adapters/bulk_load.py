@@ -145,7 +145,7 @@ def copy_orders(engine: Engine, copies: Iterable[OrderCopy], *, chunk_size: int 
                 row[order_id], row[order_number], row[email] = next_id["orders"], copy.order_number, copy.email
                 next_id["orders"] += 1
                 batch["orders"].append(tuple(row))
-                for table, parent_column, parent in _CHILDREN:
+                for table, _parent_column, parent in _CHILDREN:
                     own, up = places[table.name]
                     mapping = new_ids[table.name] = {}
                     for stored in template.rows[table.name]:

@@ -9,10 +9,10 @@ import pytest
 from soap_orders.adapters import bulk_load
 from soap_orders.bootstrap import Dependencies
 from soap_orders.demo import generate_records
+from soap_orders.documents.records import order_from_record, order_to_record
 from soap_orders.domain.orders import FinancialStatus, Reason
 from soap_orders.service import orders as use_cases
 from soap_orders.service.orders import Caller, IssueRefund
-from soap_orders.documents.records import order_from_record, order_to_record
 from tests.records import order_record
 
 
