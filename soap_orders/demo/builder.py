@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from ..domain import money
@@ -61,7 +61,7 @@ from .reference import (
 )
 
 #: "Now" for the demo data: every generated timestamp lies before it.
-ANCHOR = datetime(2026, 1, 1, tzinfo=timezone.utc)
+ANCHOR = datetime(2026, 1, 1, tzinfo=UTC)
 #: How far back the oldest orders go.
 SPAN = timedelta(days=180)
 #: Order numbers start here by default: SO-100001, SO-100002, ...
@@ -93,6 +93,8 @@ WHOLESALE_SHARE = 0.04
 #: Statuses of a parcel that has left but not arrived.
 IN_FLIGHT = {ShipmentStatus.IN_TRANSIT: 45, ShipmentStatus.OUT_FOR_DELIVERY: 14, ShipmentStatus.DELAYED: 18,
              ShipmentStatus.EXCEPTION: 10, ShipmentStatus.ATTEMPTED_DELIVERY: 8}
+#: A parcel still in EXCEPTION this long after the order was placed has gone back to the sender.
+RETURN_TO_SENDER_AFTER = timedelta(days=30)
 CANCEL_REASONS = {Reason.CUSTOMER: 60, Reason.INVENTORY: 15, Reason.FRAUD: 8, Reason.DECLINED: 10,
                   Reason.OTHER: 7}
 #: How a return stands, and what the warehouse and the refund say at that stage.
@@ -292,12 +294,15 @@ class OrderBuilder:
             groups = [lines[:cut], lines[cut:]]
         for index, group in enumerate(groups):
             status = ShipmentStatus.DELIVERED if index == 0 and len(groups) > 1 else pick(rng, IN_FLIGHT)
+            if status is ShipmentStatus.EXCEPTION and ANCHOR - self.created > RETURN_TO_SENDER_AFTER:
+                status = ShipmentStatus.RETURNED_TO_SENDER
             self._ship(group, status)
         order.expected_delivery_date = max(
             s.expected_delivery_date for s in order.shipments if s.expected_delivery_date is not None
         )
         if rng.random() < 0.15 and order.total > 0:
-            delayed = any(s.status in (ShipmentStatus.DELAYED, ShipmentStatus.EXCEPTION) for s in order.shipments)
+            troubled = (ShipmentStatus.DELAYED, ShipmentStatus.EXCEPTION, ShipmentStatus.RETURNED_TO_SENDER)
+            delayed = any(s.status in troubled for s in order.shipments)
             amount = order.shipping_total or money.quantize(order.total / 10, self.currency)
             if amount > 0:
                 self._refund(Reason.LATE_DELIVERY if delayed else Reason.OTHER,

@@ -201,13 +201,13 @@ CONSUMABLES = tuple(p for p in PRODUCTS if p.consumable)
 
 #: Shipping fee and free-shipping threshold per currency.
 SHIPPING = {
-    "GBP": (Decimal("3.99"), Decimal("50")),
-    "EUR": (Decimal("4.95"), Decimal("60")),
-    "USD": (Decimal("6.99"), Decimal("75")),
-    "JPY": (Decimal("550"), Decimal("8000")),
+    "GBP": (Decimal("3.99"), Decimal(50)),
+    "EUR": (Decimal("4.95"), Decimal(60)),
+    "USD": (Decimal("6.99"), Decimal(75)),
+    "JPY": (Decimal(550), Decimal(8000)),
 }
-EXPRESS_SURCHARGE = {"GBP": Decimal("3.00"), "EUR": Decimal("5.00"), "USD": Decimal("8.00"), "JPY": Decimal("600")}
-FIXED_DISCOUNTS = {"GBP": Decimal("10"), "EUR": Decimal("10"), "USD": Decimal("15"), "JPY": Decimal("1500")}
+EXPRESS_SURCHARGE = {"GBP": Decimal("3.00"), "EUR": Decimal("5.00"), "USD": Decimal("8.00"), "JPY": Decimal(600)}
+FIXED_DISCOUNTS = {"GBP": Decimal(10), "EUR": Decimal(10), "USD": Decimal(15), "JPY": Decimal(1500)}
 
 RETURN_REASONS = (
     "Too small", "Too large", "Changed my mind", "Arrived damaged", "Not as described",
