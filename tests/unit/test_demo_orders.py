@@ -189,3 +189,9 @@ def test_refunds_reproduce_through_the_domain() -> None:
             assert decision.refund is not None and decision.refund.amount == refund.amount
         assert order.financial_status is original.financial_status
         assert [line.quantity_refunded for line in order.lines] == [line.quantity_refunded for line in original.lines]
+
+
+def test_a_thousand_orders_show_every_parcel_and_return_status() -> None:
+    orders = list(build_orders(1000, 1))
+    assert {s.status for o in orders for s in o.shipments} == set(ShipmentStatus)
+    assert {r.status for o in orders for r in o.returns} == set(ReturnStatus)
