@@ -35,6 +35,6 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
 
 def post_worker_init(worker):
     # gunicorn answers malformed HTTP with an HTML page quoting the request; answer with a fault.
-    from soap_orders.http import install_gunicorn_error_writer
+    from soap_orders.soap.endpoint import install_gunicorn_error_writer
 
     install_gunicorn_error_writer()

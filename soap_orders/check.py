@@ -6,17 +6,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 import zeep
 from zeep.wsse.username import UsernameToken
 
-OPERATIONS = {
-    "FindOrdersByEmail": ["Email", "Status", "PlacedFrom", "PlacedTo", "PageSize", "PageNumber"],
-    "GetOrder": ["OrderNumber", "Email"],
-    "CancelOrder": ["OrderNumber", "RequestId", "Reason", "Note"],
-    "IssueRefund": ["OrderNumber", "RequestId", "Reason", "Amount", "Lines", "Note"],
-}
+from .operations import OPERATIONS
+
+#: Each operation and the elements of its request, in order, as the deployment must publish them.
+EXPECTED = {operation.name: [f.name for f in operation.request] for operation in OPERATIONS}
 
 
 @dataclass
@@ -61,7 +60,7 @@ def check_deployment(
     _check_operations(client, report)
     _check_address(client, endpoint, report)
 
-    def call(label: str, action: Callable[[], object]) -> object | None:
+    def call(label: str, action: Callable[[], Any]) -> Any:
         try:
             result = action()
         except zeep.exceptions.Fault as fault:
@@ -96,7 +95,7 @@ def _check_operations(client: zeep.Client, report: Report) -> None:
     service = next(iter(client.wsdl.services.values()))
     port = next(iter(service.ports.values()))
     operations = port.binding._operations
-    for name, fields in OPERATIONS.items():
+    for name, fields in EXPECTED.items():
         operation = operations.get(name)
         if operation is None:
             report.add(False, f"operation {name} is missing")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -16,6 +16,8 @@ from .config import ConfigError, Settings
 
 if TYPE_CHECKING:
     from .bootstrap import Dependencies
+
+T = TypeVar("T")
 
 
 def _settings() -> Settings:
@@ -59,23 +61,19 @@ def db() -> None:
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION."""
     from .adapters import migrate
-    from .adapters.database import create_database_engine
 
-    engine = create_database_engine(_settings().database_url)
-    migrate.upgrade(engine, revision)
-    click.echo(f"Database at revision {migrate.current_revision(engine)}.")
-    engine.dispose()
+    with _dependencies() as deps:
+        migrate.upgrade(deps.engine, revision)
+        click.echo(f"Database at revision {migrate.current_revision(deps.engine)}.")
 
 
 @db.command("current")
 def db_current() -> None:
     """Print the database's migration revision and the newest one available."""
     from .adapters import migrate
-    from .adapters.database import create_database_engine
 
-    engine = create_database_engine(_settings().database_url)
-    click.echo(f"current: {migrate.current_revision(engine) or 'none'}\nhead:    {migrate.head_revision()}")
-    engine.dispose()
+    with _dependencies() as deps:
+        click.echo(f"current: {migrate.current_revision(deps.engine) or 'none'}\nhead:    {migrate.head_revision()}")
 
 
 @main.command()
@@ -85,6 +83,15 @@ def wsdl(public_url: str | None) -> None:
     from .bootstrap import build_wsdl
 
     click.echo(build_wsdl(public_url or _settings().public_url).decode(), nl=False)
+
+
+@main.command()
+@click.option("--public-url", help="Address of the SOAP endpoint; the JSON twin is on the same host.")
+def openapi(public_url: str | None) -> None:
+    """Print the OpenAPI document of the JSON twin."""
+    from .bootstrap import build_openapi
+
+    click.echo(build_openapi(public_url or _settings().public_url).decode(), nl=False)
 
 
 @main.command("import")
@@ -148,7 +155,7 @@ def _dependencies() -> Iterator[Dependencies]:
         deps.engine.dispose()
 
 
-def _domain_errors(action):  # type: ignore[no-untyped-def]
+def _domain_errors(action: Callable[[], T]) -> T:
     """Run ``action``; a domain error becomes a one-line message and exit status 1."""
     from .domain.errors import DomainError
 

@@ -21,10 +21,10 @@ from typing import IO, Any
 import click
 from lxml import etree
 
+from .documents.records import RecordError, order_from_record
 from .domain.errors import DomainError
 from .domain.orders import Order
 from .service.orders import upsert_orders
-from .service.records import RecordError, order_from_record
 from .soap import faults
 from .soap.ns import TNS
 from .soap.xml import SAFE_PARSER_OPTIONS

@@ -7,8 +7,8 @@ import itertools
 from typing import Any
 
 from soap_orders.bootstrap import Dependencies
+from soap_orders.documents.records import order_from_record
 from soap_orders.service import orders as use_cases
-from soap_orders.service.records import order_from_record
 
 _numbers = itertools.count(1)
 

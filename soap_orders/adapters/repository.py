@@ -15,7 +15,15 @@ from ..domain.clients import ApiClient
 from ..domain.orders import Order
 from ..service.ports import AuditRecord, OrderQuery, StoredResult, StoredToken
 from .database import begin_writing
-from .orm import api_clients, audit_records, auth_failures, idempotency_records, oauth_tokens, orders, wsse_nonces
+from .orm import (
+    api_clients,
+    audit_records,
+    auth_failures,
+    idempotency_records,
+    oauth_tokens,
+    orders,
+    wsse_nonces,
+)
 
 
 class SqlAlchemyOrderRepository:

@@ -7,14 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..service.records import order_to_record
+from ..documents.records import order_to_record
 from .builder import FIRST_ORDER_NUMBER, build_orders
 
 
 def generate_records(count: int, seed: int, *, first_number: int = FIRST_ORDER_NUMBER) -> Iterator[dict[str, Any]]:
     """Yield ``count`` order records, deterministically from ``seed`` (see ``builder.build_orders``).
 
-    Every record is accepted by ``service.records.order_from_record`` and gives back the order it
+    Every record is accepted by ``documents.records.order_from_record`` and gives back the order it
     was made from."""
     for order in build_orders(count, seed, first_number=first_number):
         yield order_to_record(order)

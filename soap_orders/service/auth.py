@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from ..domain.clients import ApiClient, Scope, address_in, parse_networks
-from ..domain.errors import AuthenticationFailed, Forbidden, RateLimited, ValidationError
+from ..domain.errors import (
+    AuthenticationFailed,
+    Forbidden,
+    RateLimited,
+    ValidationError,
+)
 from . import passwords
 from .ports import AuditRecord, Clock, SecretBox, StoredToken, UnitOfWork
 

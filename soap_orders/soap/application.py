@@ -7,19 +7,18 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from lxml import etree
 import spyne.const as spyne_const
+from lxml import etree
 from spyne import Application, DateTime
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
+from ..domain.errors import DomainError
 from . import faults
-from .faults import OrdersFault
+from .envelope import check_envelope
+from .faults import AuthenticationFailedFault, OrdersFault
 from .ns import SOAP11_ENV, TNS
 from .services import OrdersService
-from ..domain.errors import DomainError
-from .envelope import check_envelope
-from .faults import AuthenticationFailedFault
 from .wsse import username_token
 from .xml import parse_xml, to_utf8
 

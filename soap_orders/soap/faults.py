@@ -11,8 +11,8 @@ import re
 
 from spyne import Fault
 
+from ..documents.records import RecordError
 from ..domain import errors
-from ..service.records import RecordError
 
 
 class OrdersFault(Fault):

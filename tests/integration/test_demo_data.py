@@ -13,10 +13,16 @@ from soap_orders.adapters.orm import orders as orders_table
 from soap_orders.bootstrap import Dependencies
 from soap_orders.cli import main
 from soap_orders.demo import generate_records
+from soap_orders.documents.records import order_from_record, order_to_record
 from soap_orders.domain.orders import FinancialStatus, OrderStatus, Reason
 from soap_orders.service.auth import order_history
-from soap_orders.service.orders import Caller, IssueRefund, get_order, issue_refund, upsert_orders
-from soap_orders.service.records import order_from_record, order_to_record
+from soap_orders.service.orders import (
+    Caller,
+    IssueRefund,
+    get_order,
+    issue_refund,
+    upsert_orders,
+)
 
 LIVE = "SO-100005"  # a number the demo data also uses
 

@@ -19,13 +19,14 @@ from soap_orders.adapters.orm import orders as orders_table
 from soap_orders.bootstrap import Dependencies
 from soap_orders.cli import main
 from soap_orders.demo import generate_records
+from soap_orders.documents.orders import ORDER
+from soap_orders.documents.records import order_from_record, order_to_record
 from soap_orders.domain import money
 from soap_orders.domain.errors import ValidationError
 from soap_orders.importing import ImportProblem, detect_format, import_file
 from soap_orders.service.orders import get_order
-from soap_orders.service.records import order_from_record, order_to_record
-from soap_orders.soap import types as wire
 from soap_orders.soap.ns import TNS
+from soap_orders.soap.types import model as wire_model
 
 SECRET = "S3CRET-VALUE"
 
@@ -113,7 +114,7 @@ def order_element(record: dict[str, Any]) -> etree._Element:
     for line in data.get("Lines", []):
         line["LineTotal"] = amount(Decimal(line["UnitPrice"]) * line["Quantity"])
     element = etree.Element(f"{{{TNS}}}Order", nsmap={None: TNS})
-    _fill(element, wire.Order, data)
+    _fill(element, wire_model(ORDER), data)
     return element
 
 

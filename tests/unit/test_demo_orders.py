@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from soap_orders.demo import ANCHOR, build_orders, generate_records
+from soap_orders.documents.records import order_from_record, order_to_record
 from soap_orders.domain import money
 from soap_orders.domain.orders import (
     FinancialStatus,
@@ -23,7 +24,6 @@ from soap_orders.domain.orders import (
     ReturnStatus,
     ShipmentStatus,
 )
-from soap_orders.service.records import order_from_record, order_to_record
 
 SEEDS = (1, 2, 3)
 
@@ -154,7 +154,7 @@ def test_first_number_moves_the_numbers_and_nothing_else() -> None:
     default = list(build_orders(20, 9))
     moved = list(build_orders(20, 9, first_number=500_001))
     assert [o.order_number for o in moved] == [f"SO-{500_001 + i}" for i in range(20)]
-    for a, b in zip(default, moved):
+    for a, b in zip(default, moved, strict=True):
         assert order_to_record(a) == _renumbered(order_to_record(b), a.order_number[3:], b.order_number[3:])
 
 

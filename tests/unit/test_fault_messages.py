@@ -9,8 +9,8 @@ from lxml import etree
 from spyne import Fault
 from spyne.protocol.xml import SchemaValidationError
 
+from soap_orders.documents.records import RecordError
 from soap_orders.domain import errors
-from soap_orders.service.records import RecordError
 from soap_orders.soap import faults
 from soap_orders.soap.xml import describe_syntax_error
 
