@@ -38,3 +38,8 @@ def post_worker_init(worker):
     from soap_orders.soap.endpoint import install_gunicorn_error_writer
 
     install_gunicorn_error_writer()
+
+    # The application's "Connection: close" closes the connection; absurd chunk sizes are refused at once.
+    from soap_orders.web.connection import install_gunicorn_adjustments
+
+    install_gunicorn_adjustments()

@@ -239,6 +239,19 @@ def clients_rotate(name: str) -> None:
     click.echo(rotated.secret)
 
 
+@clients.command("unlock")
+@click.argument("name")
+@click.option("--address", "addresses", multiple=True, metavar="ADDRESS",
+              help="Also forget the failures counted against this address as a whole (repeatable).")
+def clients_unlock(name: str, addresses: tuple[str, ...]) -> None:
+    """Forget the client's failed authentications, so throttling no longer refuses it."""
+    from .service.auth import unlock_client
+
+    with _dependencies() as deps:
+        forgotten = _domain_errors(lambda: unlock_client(deps.uow(), name, addresses))
+    click.echo(f"Client {name} unlocked ({forgotten} recorded failure{'' if forgotten == 1 else 's'} forgotten).")
+
+
 @main.command()
 @click.option("--order", "order_number", required=True, help="Order number whose history to print.")
 def audit(order_number: str) -> None:

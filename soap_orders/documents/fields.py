@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Union
 
 
@@ -37,6 +38,9 @@ class Amount:
 @dataclass(frozen=True)
 class Date:
     type_name: str = "Date"
+    #: Bounds, when the date is one a caller chooses (a search range), inclusive.
+    ge: date | None = None
+    le: date | None = None
 
 
 @dataclass(frozen=True)

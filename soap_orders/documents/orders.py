@@ -6,6 +6,8 @@ not the element name in snake case.
 
 from __future__ import annotations
 
+from datetime import date
+
 from ..domain import limits
 from ..domain import orders as model
 from .fields import (
@@ -47,6 +49,8 @@ LINE_NUMBER = Integer("LineNumber", 0, limits.MAX_COUNT)
 PAGE_SIZE = Integer("PageSize", 1, limits.MAX_PAGE_SIZE)
 PAGE_NUMBER = Integer("PageNumber", 1, limits.MAX_COUNT)
 DATE = Date()
+#: A date a caller searches by: bounded so that any day after it still exists.
+SEARCH_DATE = Date("SearchDate", ge=date(1900, 1, 1), le=date(9999, 12, 30))
 TIMESTAMP = Timestamp()
 BOOLEAN = Boolean()
 

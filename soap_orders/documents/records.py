@@ -105,7 +105,7 @@ def load_scalar(kind: Kind, value: Any, path: str, currency: str | None = None) 
     if isinstance(kind, Timestamp):
         return _timestamp(value, path)
     if isinstance(kind, Date):
-        return _date(value, path)
+        return _date(kind, value, path)
     if isinstance(kind, Choice):
         return _choice(kind, value, path)
     if isinstance(kind, Boolean):
@@ -191,15 +191,19 @@ def _timestamp(value: Any, path: str) -> datetime:
     return parsed.astimezone(timezone.utc)
 
 
-def _date(value: Any, path: str) -> date:
+def _date(kind: Date, value: Any, path: str) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if not isinstance(value, str) or not re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", value):
+        day = value
+    elif not isinstance(value, str) or not re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", value):
         raise RecordError(path, "must be a date such as 2026-01-31")
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise RecordError(path, "must be a date such as 2026-01-31") from None
+    else:
+        try:
+            day = date.fromisoformat(value.strip())
+        except ValueError:
+            raise RecordError(path, "must be a date such as 2026-01-31") from None
+    if (kind.ge is not None and day < kind.ge) or (kind.le is not None and day > kind.le):
+        raise RecordError(path, f"must be between {kind.ge} and {kind.le}")
+    return day
 
 
 def _choice(kind: Choice, value: Any, path: str) -> enum.Enum:

@@ -18,6 +18,7 @@ from ..operations import Call, Operation, Services
 from ..service.auth import Authenticator
 from ..service.orders import Caller
 from ..web.body import BodyError, describe, read_body
+from ..web.connection import CONNECTION_CLOSE, closing
 from ..web.credentials import CHALLENGES, http_principal
 
 log = logging.getLogger("soap_orders.json")
@@ -86,8 +87,11 @@ class JsonRoute:
         try:
             body = read_body(environ, self.max_body, self.body_timeout)
         except BodyError as error:
-            return answer_error(respond, error.status, error.code, describe(error, self.max_body, self.body_timeout),
-                                False, [("Connection", "close")] if error.code == "PAYLOAD_TOO_LARGE" else [])
+            message = describe(error, self.max_body, self.body_timeout)
+            if error.code == "TRUNCATED_BODY":
+                return answer_error(respond, error.status, error.code, message, False)
+            # The rest of the body is unread (or unreadable): close the connection once the answer is sent.
+            return closing(environ, answer_error(respond, error.status, error.code, message, False, [CONNECTION_CLOSE]))
         if operation.scope not in principal.scopes:
             raise errors.Forbidden(f"This client lacks the {operation.scope.value} scope needed for {operation.name}.")
         command = operation.load(parse_body(body))

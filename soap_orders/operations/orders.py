@@ -46,8 +46,8 @@ FIND_ORDERS_BY_EMAIL = Operation(
     request=(
         Field("Email", d.EMAIL, required=True),
         Field("Status", d.ORDER_STATUS),
-        Field("PlacedFrom", d.DATE),
-        Field("PlacedTo", d.DATE),
+        Field("PlacedFrom", d.SEARCH_DATE),
+        Field("PlacedTo", d.SEARCH_DATE),
         Field("PageSize", d.PAGE_SIZE, default=20),
         Field("PageNumber", d.PAGE_NUMBER, default=1),
     ),
@@ -55,8 +55,10 @@ FIND_ORDERS_BY_EMAIL = Operation(
     answer=(
         Field("Orders", d.ORDERS, required=True),
         Field("TotalCount", d.COUNT, required=True),
-        Field("PageNumber", d.PAGE_NUMBER, required=True),
-        Field("PageSize", d.PAGE_SIZE, required=True),
+        # Not PageNumber and PageSize: wrapper-style code generators (JAX-WS, .NET) map request and
+        # response members to one method's parameters, so they must not share names.
+        Field("CurrentPage", d.PAGE_NUMBER, attr="page_number", required=True),
+        Field("ItemsPerPage", d.PAGE_SIZE, attr="page_size", required=True),
         Field("HasMore", d.BOOLEAN, required=True),
     ),
     run=_find,

@@ -111,7 +111,11 @@ class FailureLog(Protocol):
 
     def add(self, key: str, now: datetime) -> None: ...
 
-    def clear(self, key: str) -> None: ...
+    def clear(self, key: str) -> int:
+        """Forget the failures of ``key``; returns how many."""
+
+    def clear_client(self, name: str) -> int:
+        """Forget the failures recorded for client ``name`` from any address; returns how many."""
 
 
 class AuditLog(Protocol):

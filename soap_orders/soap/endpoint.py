@@ -7,10 +7,11 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..domain.errors import AuthenticationFailed, DomainError, Forbidden, RateLimited
+from ..domain.errors import DomainError
 from ..service.auth import Authenticator
 from ..web.body import BodyError, describe, read_body
-from ..web.credentials import CHALLENGES, http_principal
+from ..web.connection import CONNECTION_CLOSE, closing, refusal_status, soap_refusal
+from ..web.credentials import http_principal
 from .application import SoapEndpoint, fault_envelope
 from .faults import InternalErrorFault, OrdersFault, ValidationFault, fault_for
 
@@ -45,7 +46,7 @@ class SoapRoute:
             try:
                 environ["soap_orders.principal"] = http_principal(environ, self.authenticator, address, required=is_wsdl)
             except DomainError as error:
-                return refuse(respond, error)
+                return refuse(respond, error, soap_call=method == "POST")
         if is_wsdl:
             wsdl = self.endpoint.wsdl
             respond("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(wsdl)))])
@@ -65,23 +66,21 @@ class SoapRoute:
             message = describe(error, self.max_body, self.body_timeout)
             refusal = PayloadTooLarge(message) if error.code == "PAYLOAD_TOO_LARGE" else ValidationFault(
                 message, error_code=error.code)
-            return fault(respond, error.status, refusal)
+            if error.code == "TRUNCATED_BODY":
+                return fault(respond, error.status, refusal)
+            # The rest of the body is unread (or unreadable): close the connection once the fault is sent.
+            return closing(environ, fault(respond, error.status, refusal, [CONNECTION_CLOSE]))
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         environ.pop("HTTP_TRANSFER_ENCODING", None)
         return self.endpoint.handle_rpc(environ, respond)
 
 
-def refuse(respond: StartResponse, error: DomainError) -> list[bytes]:
-    """A refused caller: 401 with the challenges, 403, or 429 with Retry-After."""
+def refuse(respond: StartResponse, error: DomainError, *, soap_call: bool) -> list[bytes]:
+    """A refused SOAP call is a fault on HTTP 500 (WS-I BP R1126); other refusals (the private
+    WSDL) keep HTTP's 401, 403 and 429."""
     refusal = fault_for(error) or InternalErrorFault("-")
-    status, headers = "500 Internal Server Error", []
-    if isinstance(error, AuthenticationFailed):
-        status, headers = "401 Unauthorized", list(CHALLENGES)
-    elif isinstance(error, Forbidden):
-        status = "403 Forbidden"
-    elif isinstance(error, RateLimited):
-        status, headers = "429 Too Many Requests", [("Retry-After", str(error.retry_after))]
+    status, headers = soap_refusal(error) if soap_call else refusal_status(error)
     return fault(respond, status, refusal, headers)
 
 

@@ -62,7 +62,8 @@ def simple(kind: Kind) -> Any:
     if isinstance(kind, Integer):
         return SpyneInteger.customize(type_name=kind.type_name, __namespace__=TNS, ge=kind.ge, le=kind.le)
     if isinstance(kind, Date):
-        return SpyneDate.customize(type_name=kind.type_name, __namespace__=TNS)
+        bounds = {name: value for name, value in (("ge", kind.ge), ("le", kind.le)) if value is not None}
+        return SpyneDate.customize(type_name=kind.type_name, __namespace__=TNS, **bounds)
     if isinstance(kind, Timestamp):
         return SpyneDateTime.customize(type_name=kind.type_name, __namespace__=TNS)
     if isinstance(kind, Boolean):

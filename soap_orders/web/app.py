@@ -86,7 +86,10 @@ class WebApplication:
         try:
             self.authenticator.check_address(address)
         except DomainError as error:
-            return json_endpoint.refusal(respond, error) if is_json else soap_endpoint.refuse(respond, error)
+            if is_json:
+                return json_endpoint.refusal(respond, error)
+            soap_call = method == "POST" and path.rstrip("/") == self.soap.path.rstrip("/")
+            return soap_endpoint.refuse(respond, error, soap_call=soap_call)
         if path == "/oauth/token":
             try:
                 basic = basic_credentials(environ)

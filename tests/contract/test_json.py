@@ -82,7 +82,7 @@ def test_find_by_email_answers_pages_of_full_documents(api, server_deps):
     ])
     page = api.ok("FindOrdersByEmail", {"Email": f" {email.upper()} ", "PageSize": 2})
     assert [o["OrderNumber"] for o in page["Orders"]] == [numbers[2], numbers[1]]
-    assert (page["TotalCount"], page["PageNumber"], page["PageSize"], page["HasMore"]) == (3, 1, 2, True)
+    assert (page["TotalCount"], page["CurrentPage"], page["ItemsPerPage"], page["HasMore"]) == (3, 1, 2, True)
     first = page["Orders"][0]
     assert (first["Total"], first["Currency"], first["RefundableAmount"]) == ("30.00", "EUR", "30.00")
     assert first["CreatedAt"] == "2026-01-03T09:00:00Z"
@@ -104,7 +104,7 @@ def test_find_filters_by_status_and_dates_and_no_match_is_an_empty_list(api, ser
     by_dates = api.ok("FindOrdersByEmail", {"Email": email, "PlacedFrom": "2026-01-01", "PlacedTo": "2026-01-31"})
     assert [o["OrderNumber"] for o in by_dates["Orders"]] == [january]
     nothing = api.ok("FindOrdersByEmail", {"Email": "nobody-json@example.com"})
-    assert nothing == {"Orders": [], "TotalCount": 0, "PageNumber": 1, "PageSize": 20, "HasMore": False}
+    assert nothing == {"Orders": [], "TotalCount": 0, "CurrentPage": 1, "ItemsPerPage": 20, "HasMore": False}
 
 
 def test_get_order_is_the_same_document_as_over_soap(api, server, server_deps):
