@@ -159,7 +159,8 @@ class OrderBuilder:
         self.order = self._place(order_type, channel, lines)
         getattr(self, f"_as_{status.value.lower()}")()
         order = self.order
-        assert order.status is status, (order.order_number, order.status, status)
+        if order.status is not status:
+            raise BuildError(f"{self.number}: built as {order.status.value}, meant to be {status.value}")
         order.updated_at = max(self.moments)
         order.check()
         # History from before the service saw the order: nothing for the event log.
