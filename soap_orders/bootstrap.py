@@ -21,7 +21,7 @@ from .service.auth import Authenticator, AuthSettings
 from .service.ports import Clock, SecretBox, UnitOfWork
 
 if TYPE_CHECKING:
-    from .web.app import WebApplication
+    from .web.access_log import AccessLog
 
 
 def utc_now() -> datetime:
@@ -78,24 +78,23 @@ def database_is_healthy(engine: Engine) -> bool:
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    """One stderr handler: JSON lines, or text on a terminal (SOAP_ORDERS_LOG_FORMAT decides)."""
+    from . import logs
+
+    logs.configure(settings.log_level, settings.log_format)
     # spyne logs every client fault with a traceback; our own log lines carry what matters.
     for name in ("spyne", "spyne.application", "spyne.application.client", "spyne.protocol", "spyne.server"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependencies | None = None) -> WebApplication:
+def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependencies | None = None) -> AccessLog:
     """The whole web application for ``settings`` (read from the environment when not given)."""
-    from urllib.parse import urlsplit
-
     from .jsonapi.endpoint import JsonRoute
     from .jsonapi.openapi import openapi_json
     from .operations import BY_NAME, OPERATIONS
     from .soap.application import SoapEndpoint, build_application
     from .soap.endpoint import SoapRoute
+    from .web.access_log import AccessLog
     from .web.app import WebApplication
 
     settings = settings or Settings.from_env()
@@ -103,21 +102,22 @@ def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependenc
     soap = SoapRoute(
         SoapEndpoint(build_application(deps), settings.public_url),
         deps.authenticator,
-        path=urlsplit(settings.public_url).path or "/soap",
+        public_url=settings.public_url,
         max_body=settings.max_body,
         body_timeout=settings.body_timeout,
         wsdl_public=settings.wsdl_public,
     )
     json = JsonRoute(BY_NAME, deps, deps.authenticator, max_body=settings.max_body,
                      body_timeout=settings.body_timeout, unavailable_errors=deps.unavailable_errors)
-    return WebApplication(
+    return AccessLog(WebApplication(
         soap=soap,
         json=json,
         openapi=openapi_json(OPERATIONS, settings.public_url),
+        public_url=settings.public_url,
         authenticator=deps.authenticator,
         health_check=lambda: database_is_healthy(deps.engine),
         unavailable_errors=deps.unavailable_errors,
-    )
+    ))
 
 
 def build_wsdl(public_url: str) -> bytes:

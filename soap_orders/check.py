@@ -43,18 +43,32 @@ def check_deployment(
     elif way_in in ("wsse-text", "wsse-digest"):
         wsse = UsernameToken(client_name, secret, use_digest=way_in == "wsse-digest")
     elif way_in == "bearer":
-        answer = requests.post(endpoint.rsplit("/", 1)[0] + "/oauth/token", auth=(client_name, secret),
-                               data={"grant_type": "client_credentials"}, timeout=timeout)
+        token_url = endpoint.rsplit("/", 1)[0] + "/oauth/token"
+        try:
+            answer = requests.post(token_url, auth=(client_name, secret),
+                                   data={"grant_type": "client_credentials"}, timeout=timeout)
+        except requests.RequestException as error:
+            report.add(False, f"OAuth2 token endpoint {token_url} could not be reached: {_reason(error)}")
+            return report
         if answer.status_code != 200:
-            report.add(False, f"OAuth2 token endpoint answered {answer.status_code}")
+            report.add(False, f"OAuth2 token endpoint {token_url} answered HTTP {answer.status_code} {answer.reason}")
             return report
         session.headers["Authorization"] = "Bearer " + answer.json()["access_token"]
         report.add(True, "OAuth2 client credentials grant issued a bearer token")
+    wsdl_url = endpoint + "?wsdl"
     try:
-        client = zeep.Client(endpoint + "?wsdl", transport=zeep.Transport(session=session, timeout=timeout,
-                                                                          operation_timeout=timeout), wsse=wsse)
+        answer = session.get(wsdl_url, timeout=timeout)
+    except requests.RequestException as error:
+        report.add(False, f"WSDL at {wsdl_url} could not be loaded: {_reason(error)}")
+        return report
+    if answer.status_code != 200:
+        report.add(False, f"WSDL at {wsdl_url} could not be loaded: HTTP {answer.status_code} {answer.reason}")
+        return report
+    try:
+        client = zeep.Client(wsdl_url, transport=zeep.Transport(session=session, timeout=timeout,
+                                                                operation_timeout=timeout), wsse=wsse)
     except Exception as error:  # any failure to fetch or read the WSDL is the finding
-        report.add(False, f"WSDL could not be loaded: {type(error).__name__}")
+        report.add(False, f"WSDL at {wsdl_url} could not be read: {type(error).__name__}")
         return report
     report.add(True, "WSDL loaded")
     _check_operations(client, report)
@@ -89,6 +103,14 @@ def check_deployment(
         if order is not None:
             report.add(True, f"GetOrder {order_number}: {order.Status}, {order.Total} {order.Currency}")
     return report
+
+
+def _reason(error: requests.RequestException) -> str:
+    if isinstance(error, requests.ConnectionError):
+        return "connection failed (nothing answering, or a network or TLS problem)"
+    if isinstance(error, requests.Timeout):
+        return "no answer in time"
+    return type(error).__name__
 
 
 def _check_operations(client: zeep.Client, report: Report) -> None:

@@ -37,17 +37,18 @@ def main() -> None:
 @click.option("--bind", help="HOST:PORT to listen on (default: SOAP_ORDERS_BIND or 127.0.0.1:8000).")
 @click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (default: SOAP_ORDERS_WORKERS or 2).")
 def serve(bind: str | None, workers: int | None) -> None:
-    """Serve the SOAP endpoint with gunicorn (contrib/gunicorn.conf.py when present)."""
+    """Serve the SOAP endpoint with gunicorn and the package's settings (soap_orders/gunicorn_conf.py)."""
+    if bind:
+        # The workers read their settings from the environment: a --bind moves the published
+        # address too, unless SOAP_ORDERS_PUBLIC_URL is set.
+        os.environ["SOAP_ORDERS_BIND"] = bind
     settings = _settings()
-    bind = bind or settings.bind
     args = [
         sys.executable, "-m", "gunicorn", "soap_orders.wsgi:application",
-        "--bind", bind, "--workers", str(workers or settings.workers),
+        "--config", "python:soap_orders.gunicorn_conf",
+        "--bind", settings.bind, "--workers", str(workers or settings.workers),
     ]
-    conf = Path(__file__).resolve().parent.parent / "contrib" / "gunicorn.conf.py"
-    if conf.is_file():
-        args += ["--config", str(conf)]
-    click.echo(f"Serving on http://{bind}/soap - WSDL at {settings.public_url}?wsdl", err=True)
+    click.echo(f"Serving on http://{settings.bind}/soap - WSDL at {settings.public_url}?wsdl", err=True)
     os.execv(sys.executable, args)
 
 
@@ -260,6 +261,11 @@ def audit(order_number: str) -> None:
 
     with _dependencies() as deps:
         records = order_history(deps.uow(), order_number)
+        if not records:
+            with deps.uow() as uow:
+                known = uow.orders.get(order_number) is not None
+            if not known:
+                raise click.ClickException(f"No order {order_number} is stored.")
     if not records:
         click.echo(f"No audit records for order {order_number}.")
     for record in records:
@@ -289,39 +295,62 @@ def demo_client(name: str) -> None:
     click.echo(f"""
 API client {name!r} (scopes orders:read orders:act) has a new secret: {secret}
 
-  import requests, zeep
-  from zeep.wsse.username import UsernameToken
-  wsdl = "{url}?wsdl"
+With the server running, paste these lines into {_python_hint()} (it has zeep and requests):
 
-  # HTTP Basic
-  session = requests.Session(); session.auth = ("{name}", "{secret}")
-  client = zeep.Client(wsdl, transport=zeep.Transport(session=session))
+{snippet(url, token_url, name, secret, digest)}""")
 
-  # WS-Security UsernameToken, PasswordText{' or PasswordDigest (use_digest=True)' if digest else ''}
-  client = zeep.Client(wsdl, wsse=UsernameToken("{name}", "{secret}"{', use_digest=True' if digest else ''}))
 
-  # OAuth2 client credentials, then a bearer token
-  token = requests.post("{token_url}", data={{"grant_type": "client_credentials"}},
-                        auth=("{name}", "{secret}")).json()["access_token"]
-  session = requests.Session(); session.headers["Authorization"] = "Bearer " + token
-  client = zeep.Client(wsdl, transport=zeep.Transport(session=session))
+def _python_hint() -> str:
+    """The interpreter running this command, relative to the working directory when inside it."""
+    executable = Path(sys.executable)
+    try:
+        return str(executable.relative_to(Path.cwd()))
+    except ValueError:
+        return str(executable)
 
-  client.service.FindOrdersByEmail(Email="<an email listed above>")
-""")
+
+def snippet(url: str, token_url: str, name: str, secret: str, digest: bool, email: str = "<an email listed above>") -> str:
+    """Python lines, without indentation, that call the service each way a client can authenticate."""
+    digest_note = " or PasswordDigest (use_digest=True)" if digest else ""
+    digest_arg = ", use_digest=True" if digest else ""
+    return f"""import requests, zeep
+from zeep.wsse.username import UsernameToken
+wsdl = "{url}?wsdl"
+
+# HTTP Basic
+session = requests.Session(); session.auth = ("{name}", "{secret}")
+client = zeep.Client(wsdl, transport=zeep.Transport(session=session))
+
+# WS-Security UsernameToken, PasswordText{digest_note}
+client = zeep.Client(wsdl, wsse=UsernameToken("{name}", "{secret}"{digest_arg}))
+
+# OAuth2 client credentials, then a bearer token
+token = requests.post("{token_url}", data={{"grant_type": "client_credentials"}},
+                      auth=("{name}", "{secret}")).json()["access_token"]
+session = requests.Session(); session.headers["Authorization"] = "Bearer " + token
+client = zeep.Client(wsdl, transport=zeep.Transport(session=session))
+
+page = client.service.FindOrdersByEmail(Email="{email}")
+print(page.TotalCount, [order.OrderNumber for order in page.Orders.Order])
+"""
 
 
 @main.command()
 @click.argument("url")
 @click.option("--client", "client_name", required=True, help="API client name.")
-@click.option("--secret", envvar="SOAP_ORDERS_CHECK_SECRET", required=True,
-              help="The client's secret (or set SOAP_ORDERS_CHECK_SECRET).")
+@click.option("--secret", envvar="SOAP_ORDERS_CHECK_SECRET", show_envvar=True,
+              help="The client's secret; better given in SOAP_ORDERS_CHECK_SECRET, which stays out of the process list.")
 @click.option("--way-in", type=click.Choice(["basic", "wsse-text", "wsse-digest", "bearer"]), default="basic", show_default=True)
 @click.option("--email", help="A customer email to search for (default: a made-up one).")
 @click.option("--order", "order_number", help="An order number to read.")
-def check(url: str, client_name: str, secret: str, way_in: str, email: str | None, order_number: str | None) -> None:
+def check(url: str, client_name: str, secret: str | None, way_in: str, email: str | None, order_number: str | None) -> None:
     """Contract-test a live deployment at URL (its /soap endpoint) through its WSDL. Read-only:
-    nothing is cancelled or refunded. Exits with status 1 when anything is off."""
+    nothing is cancelled or refunded. The client's secret comes from SOAP_ORDERS_CHECK_SECRET.
+    Exits with status 1 when anything is off."""
     from .check import check_deployment
+
+    if not secret:
+        raise click.UsageError("Set SOAP_ORDERS_CHECK_SECRET to the client's secret (or pass --secret).")
 
     report = check_deployment(url, client_name, secret, way_in=way_in, email=email, order_number=order_number)
     for ok, line in report.lines:

@@ -108,6 +108,19 @@ def _text(limit: int) -> String:
     return String(limit)
 
 
+class StringList(TypeDecorator[list]):
+    """A short list of strings, stored as JSON; NULL reads back as an empty list."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> list[str] | None:
+        return list(value) if value else None
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[str]:
+        return list(value or [])
+
+
 orders = Table(
     "orders",
     metadata,
@@ -141,6 +154,9 @@ orders = Table(
     Column("ship_postal_code", _text(limits.POSTAL_CODE)),
     Column("ship_country_code", String(2)),
     Column("ship_phone", _text(limits.PHONE)),
+    Column("address_changed_at", UTCDateTime),
+    Column("replaces_order_number", _text(limits.ORDER_NUMBER), index=True),
+    Column("replacement_order_numbers", StringList),
 )
 # Case-insensitive lookups by email, newest first.
 Index("ix_orders_email_lower_created_at", func.lower(orders.c.customer_email), orders.c.created_at)
@@ -161,6 +177,7 @@ order_lines = Table(
     Column("quantity_cancelled", Integer, nullable=False),
     Column("quantity_refunded", Integer, nullable=False),
     Column("quantity_returned", Integer, nullable=False),
+    Column("quantity_replaced", Integer, nullable=False, server_default="0"),
     UniqueConstraint("order_id", "line_number"),
 )
 
@@ -179,6 +196,8 @@ shipments = Table(
     Column("expected_delivery_date", Date),
     Column("delivered_at", UTCDateTime),
 )
+# Customers quote tracking numbers in any case: exact, case-insensitive lookups.
+Index("ix_shipments_tracking_number_lower", func.lower(shipments.c.tracking_number))
 
 shipment_items = Table(
     "shipment_items",
@@ -203,7 +222,9 @@ returns = Table(
     Column("label_url", _text(limits.URL)),
     Column("warehouse_status", _enum(model.WarehouseStatus), nullable=False),
     Column("refund_status", _enum(model.ReturnRefundStatus), nullable=False),
+    Column("refund_id", _text(limits.IDENTIFIER)),
 )
+Index("ix_returns_return_tracking_number_lower", func.lower(returns.c.return_tracking_number))
 
 return_items = Table(
     "return_items",
@@ -212,6 +233,7 @@ return_items = Table(
     Column("return_pk", ForeignKey("returns.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("sku", _text(limits.SKU), nullable=False),
     Column("quantity", Integer, nullable=False),
+    Column("line_number", Integer),
 )
 
 refunds = Table(
@@ -336,6 +358,7 @@ audit_records = Table(
     Column("order_number", _text(limits.ORDER_NUMBER), index=True),
     Column("request_id", _text(limits.REQUEST_ID)),
     Column("outcome", String(64), nullable=False),
+    Column("details", JSON),
 )
 
 

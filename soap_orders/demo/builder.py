@@ -42,6 +42,7 @@ from ..domain.orders import (
     ReturnItem,
     ReturnRefundStatus,
     ReturnStatus,
+    ReturnUpdate,
     Shipment,
     ShipmentItem,
     ShipmentStatus,
@@ -443,8 +444,10 @@ class OrderBuilder:
             refund.settle()
 
     def _return(self, *, full: bool) -> None:
-        """A return of some (or all) items, at some stage of its journey back; a completed return
-        is refunded by ``Order.refund`` for its lines (and, when everything came back, shipping)."""
+        """A return of some (or all) items, at some stage of its journey back. The warehouse's
+        reports are written as the ERP sends them; inspecting and refunding a received return are
+        ``Order.update_return`` (its lines refunded as a line refund is), and when everything came
+        back, shipping is refunded by ``Order.refund``."""
         rng, order = self.rng, self.order
         delivered = max(self.moments)
         if ANCHOR - delivered < timedelta(hours=8):
@@ -455,24 +458,26 @@ class OrderBuilder:
         created = self._after(delivered, days=14, minimum=timedelta(hours=6))
         self.moments.append(created)
         status = ReturnStatus.COMPLETED if full else pick(rng, RETURN_STAGES)
-        received = rng.choice((WarehouseStatus.RECEIVED, WarehouseStatus.INSPECTING))
+        # A return the warehouse has received is moved on by the domain's own rule (as
+        # UpdateReturn does): inspected, or refunded for its lines (the COMPLETED stage).
+        inspected = rng.choice((False, True))
+        reported = ReturnStatus.RECEIVED if status is ReturnStatus.COMPLETED else status
         warehouse, refund_status = {
             ReturnStatus.REQUESTED: (WarehouseStatus.AWAITING_ARRIVAL, ReturnRefundStatus.NOT_STARTED),
             ReturnStatus.LABEL_CREATED: (WarehouseStatus.AWAITING_ARRIVAL, ReturnRefundStatus.NOT_STARTED),
             ReturnStatus.IN_TRANSIT: (WarehouseStatus.AWAITING_ARRIVAL, ReturnRefundStatus.NOT_STARTED),
-            ReturnStatus.RECEIVED: (received, ReturnRefundStatus.NOT_STARTED),
-            ReturnStatus.COMPLETED: (WarehouseStatus.ACCEPTED, ReturnRefundStatus.REFUNDED),
+            ReturnStatus.RECEIVED: (WarehouseStatus.RECEIVED, ReturnRefundStatus.NOT_STARTED),
             ReturnStatus.REJECTED: (WarehouseStatus.REJECTED, ReturnRefundStatus.DECLINED),
             ReturnStatus.CANCELLED: (WarehouseStatus.AWAITING_ARRIVAL, ReturnRefundStatus.NOT_STARTED),
-        }[status]
+        }[reported]
         ret = Return(
             return_id=f"RT-{self.digits}-{len(order.returns) + 1}",
-            status=status,
+            status=reported,
             created_at=created,
             reason=rng.choice(RETURN_REASONS),
             warehouse_status=warehouse,
             refund_status=refund_status,
-            items=[ReturnItem(line.sku, quantities[line.line_number]) for line in chosen],
+            items=[ReturnItem(line.sku, quantities[line.line_number], line.line_number) for line in chosen],
         )
         if status is not ReturnStatus.REQUESTED:
             carrier = CARRIERS[self.customer.country.carriers[0]]
@@ -480,15 +485,30 @@ class OrderBuilder:
             ret.carrier_code = carrier.code
             ret.label_url = f"https://returns.example.com/labels/{ret.return_id}.pdf"
         order.returns.append(ret)
-        if status in (ReturnStatus.RECEIVED, ReturnStatus.COMPLETED):
+        if reported is ReturnStatus.RECEIVED:
             for line in chosen:
                 line.quantity_returned = quantities[line.line_number]
                 if line.quantity_returned == line.quantity:
                     line.status = LineStatus.RETURNED
+        if status is ReturnStatus.RECEIVED and inspected:
+            self._update_return(ret, ReturnUpdate.INSPECTED, created)
         if status is ReturnStatus.COMPLETED:
             at = self._after(created, days=8, minimum=timedelta(days=1))
-            wanted = tuple(RefundLineRequest(quantity, line_number=number) for number, quantity in quantities.items())
-            self._refund(Reason.CUSTOMER, f"Refund for return {ret.return_id}.", at, lines=wanted, settled=True)
+            refund = self._update_return(ret, ReturnUpdate.REFUNDED, at, note=f"Refund for return {ret.return_id}.")
+            if refund is None:
+                raise BuildError(f"{self.number}: return {ret.return_id} was not refunded")
+            refund.settle()
+            self.moments.append(at)
             if full and order.shipping_total > 0:
                 self._refund(Reason.CUSTOMER, "Shipping refunded with the full return.", at,
                              amount=order.shipping_total, settled=True)
+
+    def _update_return(self, ret: Return, update: ReturnUpdate, at: datetime, note: str | None = None) -> Refund | None:
+        """Move a return on through ``Order.update_return``; the refund it issued, if any."""
+        decision = self.order.update_return(
+            ret.return_id, update, now=at, request_id=f"demo-{ret.return_id}-{update.value.lower()}",
+            refund_id=self._refund_id(), note=note,
+        )
+        if decision.outcome is not Outcome.RETURN_UPDATED:
+            raise BuildError(f"{self.number}: {decision.message}")
+        return decision.refund

@@ -15,12 +15,14 @@ from ..domain.orders import Order
 from ..service.orders import Caller, upsert_orders
 from ..service.ports import AuditRecord, Clock, UnitOfWork
 from .builder import FIRST_ORDER_NUMBER, build_orders
-from .suggestions import Suggestions
+from .suggestions import Suggestions, suggestions_from_store
 
 #: Orders written per transaction.
 BATCH_SIZE = 500
 #: Who the audit records name as having written the demo orders.
 CALLER = Caller("demo-data")
+#: How many of the demo's order numbers are looked up for suggestions when nothing was written.
+SUGGEST_FROM = 1000
 #: How many skipped order numbers the report names.
 _NAMED = 3
 
@@ -93,10 +95,15 @@ def write_demo_data(wiring: Wiring, count: int, seed: int, *, if_empty: bool, re
                     first_number: int = FIRST_ORDER_NUMBER) -> str:
     """Write ``count`` generated orders; with ``if_empty``, only into a database without orders.
 
-    Returns what to tell the user: a one-line note when nothing was written, else a summary with
-    skipped order numbers (if any) and customer emails and order numbers worth trying."""
+    Returns what to tell the user: a summary with the order numbers skipped (if any), then
+    customer emails and order numbers worth trying (with ``if_empty`` and a database already
+    holding orders: a note that nothing was written, and suggestions from the demo's stored
+    orders, if any)."""
     if if_empty and _has_orders(wiring):
-        return "The database already holds orders; no demo data written."
+        lines = ["The database already holds orders; no demo data written."]
+        numbers = [f"SO-{first_number + i}" for i in range(min(count, SUGGEST_FROM))]
+        stored = suggestions_from_store(wiring.uow, numbers)
+        return "\n".join(lines + (["Try:", *stored] if stored else []))
     report = write_orders(wiring, build_orders(count, seed, first_number=first_number), replace=replace)
     written = report.created + report.updated
     counts = f"{report.created} created, {report.updated} updated"

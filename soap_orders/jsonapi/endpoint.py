@@ -17,6 +17,7 @@ from ..domain import errors
 from ..operations import Call, Operation, Services
 from ..service.auth import Authenticator
 from ..service.orders import Caller
+from ..web.access_log import note
 from ..web.body import BodyError, describe, read_body
 from ..web.connection import CONNECTION_CLOSE, closing
 from ..web.credentials import CHALLENGES, http_principal
@@ -73,7 +74,7 @@ class JsonRoute:
         if operation is None:
             return answer_error(respond, "404 Not Found", "NOT_FOUND",
                                 "No such operation; see GET /openapi.json for the operations.", False)
-        environ["soap_orders.operation"] = operation.name
+        note(environ, operation=operation.name)
         if environ.get("REQUEST_METHOD", "GET").upper() != "POST":
             return answer_error(respond, "405 Method Not Allowed", "METHOD_NOT_ALLOWED",
                                 f"Use POST {PREFIX}{operation.name}.", False, [("Allow", "POST")])
@@ -96,6 +97,8 @@ class JsonRoute:
             raise errors.Forbidden(f"This client lacks the {operation.scope.value} scope needed for {operation.name}.")
         command = operation.load(parse_body(body))
         result = operation.run(Call(self.services, Caller(principal.client, principal.address)), command)
+        outcome = getattr(result, "outcome", None)
+        note(environ, outcome=outcome.value if outcome is not None else "OK")
         return answer(respond, "200 OK", records.dump(operation.answer_document, result))
 
 
@@ -131,6 +134,7 @@ def refusal(respond: StartResponse, error: errors.DomainError) -> list[bytes]:
 
 def answer_error(respond: StartResponse, status: str, code: str, message: str, retryable: bool,
                  headers: list[tuple[str, str]] | None = None) -> list[bytes]:
+    note(error_code=code)
     return answer(respond, status, {"ErrorCode": code, "Message": message, "Retryable": retryable}, headers)
 
 

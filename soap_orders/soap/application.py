@@ -14,6 +14,7 @@ from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
 from ..domain.errors import DomainError, RateLimited
+from ..web.access_log import note, note_fault
 from ..web.connection import no_credentials, soap_refusal
 from . import faults
 from .envelope import check_envelope
@@ -114,6 +115,9 @@ class SoapEndpoint(WsgiApplication):
             log.info("request %s: protocol fault %s", p_ctx.transport.req_env.get("soap_orders.request_id"),
                      getattr(error, "faultcode", type(error).__name__))
             error = faults.from_protocol_fault(error)
+        environ = p_ctx.transport.req_env
+        note(environ, operation=getattr(p_ctx.descriptor, "name", None) or None)
+        note_fault(error, environ)
         p_ctx.out_error = error
         p_ctx.transport.resp_code = "500 Internal Server Error"
         refusal = p_ctx.transport.req_env.get("soap_orders.refusal")

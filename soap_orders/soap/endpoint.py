@@ -6,9 +6,11 @@ import io
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..domain.errors import DomainError
 from ..service.auth import Authenticator
+from ..web.access_log import note_fault
 from ..web.body import BodyError, describe, read_body
 from ..web.connection import CONNECTION_CLOSE, closing, refusal_status, soap_refusal
 from ..web.credentials import http_principal
@@ -29,11 +31,12 @@ class PayloadTooLarge(OrdersFault):
 class SoapRoute:
     """Serves the WSDL and SOAP calls on one path."""
 
-    def __init__(self, endpoint: SoapEndpoint, authenticator: Authenticator, *, path: str, max_body: int,
+    def __init__(self, endpoint: SoapEndpoint, authenticator: Authenticator, *, public_url: str, max_body: int,
                  body_timeout: float, wsdl_public: bool) -> None:
         self.endpoint = endpoint
+        self.public_url = public_url
+        self.path = urlsplit(public_url).path or "/soap"
         self.authenticator = authenticator
-        self.path = path
         self.max_body = max_body
         self.body_timeout = body_timeout
         self.wsdl_public = wsdl_public
@@ -53,8 +56,8 @@ class SoapRoute:
             return [b""] if method == "HEAD" else [wsdl]
         if method != "POST":
             return fault(respond, "405 Method Not Allowed", ValidationFault(
-                f"Use POST {self.path} for calls and GET {self.path}?wsdl for the WSDL.",
-                error_code="METHOD_NOT_ALLOWED"), [("Allow", "GET, POST")])
+                f"Use POST {self.path} for calls; the WSDL is at {self.public_url}?wsdl.",
+                error_code="METHOD_NOT_ALLOWED"), [("Allow", "POST")])
         content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
         if content_type not in _XML_TYPES:
             return fault(respond, "415 Unsupported Media Type", ValidationFault(
@@ -87,6 +90,7 @@ def refuse(respond: StartResponse, error: DomainError, *, soap_call: bool) -> li
 def fault(respond: StartResponse, status: str, refusal: OrdersFault,
           extra: list[tuple[str, str]] | None = None) -> list[bytes]:
     body = fault_envelope(refusal)
+    note_fault(refusal)
     respond(status, [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))] + (extra or []))
     return [body]
 

@@ -169,7 +169,7 @@ _ATOMIC = {
     **dict.fromkeys(("decimal", "Amount", "PositiveAmount"), "decimal number"),
     **dict.fromkeys(("integer", "int", "Count", "Quantity", "LineNumber", "PageSize", "PageNumber"), "whole number"),
     **dict.fromkeys(("dateTime", "Timestamp"), "date-time such as 2026-01-31T09:30:00Z"),
-    **dict.fromkeys(("date", "Date"), "date such as 2026-01-31"),
+    **dict.fromkeys(("date", "Date", "SearchDate"), "date such as 2026-01-31"),
     "boolean": "boolean (true or false)",
 }
 _MAX_LENGTH = r"maximum length of .?(\d+)"

@@ -15,6 +15,7 @@ from spyne import Service, rpc
 from ..domain.errors import DomainError
 from ..operations import BY_NAME, OPERATIONS, Call, Operation
 from ..service.orders import Caller
+from ..web.access_log import note
 from . import types as t
 from .faults import (
     AuthenticationFailedFault,
@@ -52,16 +53,18 @@ class OrdersServiceBase(Service):
 
     @classmethod
     def call_wrapper(cls, ctx: Any, args: Any = None) -> Any:
+        name = ctx.descriptor.name
+        note(ctx.transport.req_env, operation=name)
         principal = ctx.transport.req_env.get("soap_orders.principal")
         if principal is None:
             raise AuthenticationFailedFault("Authentication failed.")
-        name = ctx.descriptor.name
         scope = BY_NAME[name].scope
-        ctx.transport.req_env["soap_orders.operation"] = name
         if scope not in principal.scopes:
             raise ForbiddenFault(f"This client lacks the {scope.value} scope needed for {name}.")
         try:
-            return super().call_wrapper(ctx, args)
+            result = super().call_wrapper(ctx, args)
+            note(ctx.transport.req_env, outcome=_outcome(ctx, result))
+            return result
         except OrdersFault:
             raise
         except DomainError as error:
@@ -75,6 +78,14 @@ class OrdersServiceBase(Service):
         except Exception as error:
             log.exception("request %s: unexpected error in %s", request_id(ctx), ctx.method_request_string)
             raise InternalErrorFault(request_id(ctx)) from error
+
+
+def _outcome(ctx: Any, result: Any) -> str:
+    """An action's ``Outcome`` (its first output), ``OK`` for a read."""
+    names = list(getattr(ctx.descriptor.out_message, "_type_info", {}) or ())
+    if names[:1] == ["Outcome"] and isinstance(result, (tuple, list)) and result:
+        return str(result[0])
+    return "OK"
 
 
 def _wsdl_doc(doc: str) -> str:

@@ -37,6 +37,7 @@ class WebApplication:
         soap: soap_endpoint.SoapRoute,
         json: json_endpoint.JsonRoute,
         openapi: bytes,
+        public_url: str,
         authenticator: Authenticator,
         health_check: Callable[[], bool],
         unavailable_errors: tuple[type[BaseException], ...] = (),
@@ -44,13 +45,15 @@ class WebApplication:
         self.soap = soap
         self.json = json
         self.openapi = openapi
+        self.public_url = public_url
         self.authenticator = authenticator
         self.health_check = health_check
         self.unavailable_errors = unavailable_errors
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         supplied = environ.get("HTTP_X_REQUEST_ID", "")
-        request_id = supplied if _REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
+        request_id = environ.get("soap_orders.request_id") or (
+            supplied if _REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex)
         environ["soap_orders.request_id"] = request_id
 
         def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -77,7 +80,7 @@ class WebApplication:
         path = environ.get("PATH_INFO", "") or "/"
         method = environ.get("REQUEST_METHOD", "GET").upper()
         if path == "/health" and method in ("GET", "HEAD"):
-            return health(respond, self.health_check)
+            return health(respond, self.health_check, head=method == "HEAD")
         address = client_address(
             environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"), self.authenticator.settings.trusted_proxies
         )
@@ -104,4 +107,5 @@ class WebApplication:
         if path.rstrip("/") == self.soap.path.rstrip("/"):
             return self.soap(environ, respond)
         return soap_endpoint.fault(respond, "404 Not Found", ValidationFault(
-            f"No such endpoint; use POST {self.soap.path}.", error_code="NOT_FOUND"))
+            f"No such endpoint; use POST {self.soap.path} (WSDL at {self.public_url}?wsdl) or POST "
+            f"{json_endpoint.PREFIX}<Operation>.", error_code="NOT_FOUND"))

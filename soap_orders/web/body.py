@@ -68,11 +68,11 @@ def read_body(environ: dict[str, Any], max_body: int, timeout: float) -> bytes:
     timer.start()
     try:
         body = _read(environ, max_body)
-    except BodyError:
-        raise
-    except Exception as error:  # the server's body reader: bad chunking, reset connection
+    except Exception as error:  # a short read, or the server's body reader: bad chunking, reset connection
         if expired.is_set():
             raise BodyTooSlow() from None
+        if isinstance(error, BodyError):
+            raise
         raise BodyUnreadable(type(error).__name__) from None
     finally:
         timer.cancel()

@@ -432,7 +432,8 @@ def test_cli_demo_data_only_into_an_empty_database(db_url: str, deps: Dependenci
     second = invoke(db_url, "demo-data", "--if-empty", "--orders", "50", "--seed", "4")
 
     assert second.exit_code == 0, second.output
-    assert len(second.stdout.splitlines()) == 1 and "already holds orders" in second.stdout
+    assert second.stdout.splitlines()[0] == "The database already holds orders; no demo data written."
+    assert "Try:" in second.stdout and "@example.com" in second.stdout  # suggestions from the stored orders
     assert stored_count(deps) == 30
 
 

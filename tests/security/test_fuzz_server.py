@@ -29,7 +29,7 @@ from soap_orders.adapters.orm import (
     refunds,
 )
 from soap_orders.bootstrap import build_dependencies
-from tests.records import order_record, shipped, store
+from tests.records import order_record, store, store_example_orders
 from tests.server import Server, settings_for_tests
 from tests.xmltools import fault_detail
 
@@ -72,18 +72,9 @@ def fuzz_server(tmp_path_factory) -> Iterator[Server]:
     server = Server(_database("sqlite", directory, "fuzz"), directory / "gunicorn.log")
     deps = build_dependencies(settings_for_tests(server.database_url))
     try:
-        ann, cara = "ann.lee@example.com", "cara.diaz@example.com"
-        delivered = shipped(order_record("SO-100003", "ben.ross@example.com", CreatedAt="2026-02-20T16:45:00Z"),
-                            status="DELIVERED")
-        store(
-            deps,
-            shipped(order_record("SO-100001", ann, CreatedAt="2026-03-01T10:00:00Z")),
-            order_record("SO-100002", ann, CreatedAt="2026-03-05T09:30:00Z"),
-            delivered,
-            order_record("SO-100004", cara, CreatedAt="2026-01-11T08:15:00Z", Status="DELIVERED"),
-            order_record("SO-100005", cara, CreatedAt="2026-03-07T19:20:00Z", Status="PENDING", FinancialStatus="AUTHORIZED"),
-            *(order_record(f"SO-2000{i:02d}", ann, CreatedAt=f"2026-04-{i + 1:02d}T10:00:00Z") for i in range(20)),
-        )
+        store_example_orders(deps)
+        store(deps, *(order_record(f"SO-2000{i:02d}", "ann.lee@example.com", CreatedAt=f"2026-04-{i + 1:02d}T10:00:00Z")
+                      for i in range(20)))
     finally:
         deps.engine.dispose()
     yield server
