@@ -21,6 +21,7 @@ from typing import IO, Any
 import click
 from lxml import etree
 
+from . import xmlsafe
 from .documents import Document, ListOf
 from .documents.orders import ORDER
 from .documents.records import RecordError, order_from_record
@@ -29,7 +30,6 @@ from .domain.orders import Order
 from .service.orders import upsert_orders
 from .soap import faults
 from .soap.ns import TNS
-from .soap.xml import SAFE_PARSER_OPTIONS
 
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
 XML_SUFFIXES = frozenset({".xml"})
@@ -42,7 +42,7 @@ _ORDERS = f"{{{TNS}}}Orders"
 _XS = "http://www.w3.org/2001/XMLSchema"
 _WSDL = "http://schemas.xmlsoap.org/wsdl/"
 
-_NO_DOCTYPE = "Document type declarations are not allowed; nothing was imported."
+_NOTHING_IMPORTED = "; nothing was imported."
 
 #: The published schema, compiled on first use (the only module-level state).
 _schema: etree.XMLSchema | None = None
@@ -159,7 +159,7 @@ class _Batcher:
             return
         orders = list(self.pending.values())
         try:
-            summary = upsert_orders(self.deps.uow(), orders, self.deps.clock)
+            summary = upsert_orders(self.deps.uow(), orders, self.deps.clock, flows=self.deps.flow_routes)
         except DomainError as error:
             self.report.errors.append(ImportProblem(self.first_line, _clean(error.message)))
         else:
@@ -232,7 +232,7 @@ def order_schema() -> etree.XMLSchema:
 
 
 def _parser() -> etree.XMLPullParser:
-    return etree.XMLPullParser(events=("end",), **SAFE_PARSER_OPTIONS)
+    return xmlsafe.pull_parser()
 
 
 def _read_xml(
@@ -255,8 +255,8 @@ def _read_xml(
         try:
             while chunk := stream.read(CHUNK):
                 advance(len(chunk))
-                if not checked and (b"<!DOCTYPE" in chunk or b"<!ENTITY" in chunk):
-                    raise _Refused(1, _NO_DOCTYPE)
+                if not checked and xmlsafe.declares_a_dtd(chunk):
+                    raise xmlsafe.DoctypeRefused()
                 parser.feed(chunk)
                 drain()
             parser.close()
@@ -265,6 +265,9 @@ def _read_xml(
             drain()  # the Orders completed before the error are kept, like good JSON lines
             message = f"The file is not well-formed XML ({_where(error)})."
             report.errors.append(ImportProblem(error.lineno or 1, message))
+    except xmlsafe.XmlRefused as refused:
+        batcher.discard()
+        report.errors.append(ImportProblem(1, refused.message.rstrip(".") + _NOTHING_IMPORTED))
     except _Refused as refused:
         batcher.discard()
         report.errors.append(ImportProblem(refused.line, refused.message))
@@ -278,8 +281,7 @@ def _where(error: etree.XMLSyntaxError) -> str:
 def _check_document(element: etree._Element) -> None:
     """Refuse a document type declaration or a root other than Orders / Order."""
     tree = element.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise _Refused(1, _NO_DOCTYPE)
+    xmlsafe.check_tree(tree)
     root = tree.getroot()
     if root.tag not in (_ORDERS, _ORDER):
         raise _Refused(

@@ -10,7 +10,7 @@ import enum
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from ..documents import records
 from ..domain import limits
 from ..domain.errors import IdempotencyConflict, OrderNotFound, ValidationError
+from ..domain.notifications import FlowEventType, snapshot
 from ..domain.orders import (
     Decision,
     LineResult,
@@ -30,6 +31,7 @@ from ..domain.orders import (
     Refund,
     RefundLineRequest,
 )
+from .notifications import queue_flow_events
 from .ports import AuditRecord, Clock, OrderQuery, UnitOfWork
 
 MAX_PAGE_SIZE = limits.MAX_PAGE_SIZE
@@ -212,10 +214,12 @@ def _act_once(
     clock: Clock,
     caller: Caller,
     act: Callable[[Order, datetime], Decision],
+    flows: Mapping[FlowEventType, str] | None = None,
 ) -> ActionResult:
     """Run ``act`` on the command's order once per RequestId: the result, the change, its events, a
-    new order the decision created (a replacement) and the audit records commit together; the same
-    RequestId with the same parameters replays the first result, with others is a conflict."""
+    new order the decision created (a replacement), the audit records and, with ``flows``, the
+    notifications the change calls for commit together; the same RequestId with the same
+    parameters replays the first result, with others is a conflict."""
     request_id = command.request_id.strip()
     if not 1 <= len(request_id) <= limits.REQUEST_ID:
         raise ValidationError("RequestId must be 1 to 64 characters.", "RequestId")
@@ -230,7 +234,10 @@ def _act_once(
         order = uow.orders.get(command.order_number, for_update=True)
         if order is None:
             raise OrderNotFound()
+        before = snapshot(order) if flows else None
         decision = act(order, now)
+        if before is not None and flows:
+            queue_flow_events(uow, before, order, flows, now)
         replacement = decision.replacement
         result = ActionResult(
             decision.outcome, decision.reason_code, decision.message, order, decision.refund, decision.lines,
@@ -326,9 +333,13 @@ class UpsertSummary:
 
 
 def upsert_orders(
-    uow: UnitOfWork, orders: Iterable[Order], clock: Clock, caller: Caller = Caller("import")
+    uow: UnitOfWork, orders: Iterable[Order], clock: Clock, caller: Caller = Caller("import"),
+    *, flows: Mapping[FlowEventType, str] | None = None,
 ) -> UpsertSummary:
-    """Insert new orders and replace existing ones with the same number, in one transaction."""
+    """Insert new orders and replace existing ones with the same number, in one transaction.
+
+    With ``flows``, a replaced order's shipment, stock and return changes queue notifications
+    (see ``service.notifications``) in the same transaction."""
     batch = list(orders)
     numbers = [order.order_number for order in batch]
     if len(set(numbers)) != len(numbers):
@@ -344,6 +355,8 @@ def upsert_orders(
                 uow.orders.add(order)
                 created += 1
             else:
+                if flows:
+                    queue_flow_events(uow, current, order, flows, now)
                 uow.orders.replace(current, order)
                 updated += 1
             uow.audit.add(AuditRecord(now, caller.client, caller.address, "UpsertOrder", order.order_number, None,
