@@ -119,32 +119,25 @@ def import_(file: Path, fmt: str, batch_size: int) -> None:
 @click.option("--orders", "count", type=click.IntRange(1, 1_000_000), default=200, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds orders.")
+@click.option("--replace", is_flag=True,
+              help="Overwrite existing orders that have the same order numbers, with everything done to them "
+                   "(refunds, cancellations). Without it an order number in use is skipped and its order left untouched.")
+@click.option("--first-number", type=click.IntRange(100_001, 998_999_999), default=100_001, show_default=True,
+              help="Number the orders from SO-N (to add demo orders beside existing ones).")
 @click.option("--jsonl", type=click.Path(dir_okay=False, path_type=Path), help="Write JSON Lines here instead of the database.")
-def demo_data(count: int, seed: int, if_empty: bool, jsonl: Path | None) -> None:
-    """Generate realistic demo orders (same seed, same data)."""
-    from .demo import generate_records, write_demo_data
+def demo_data(count: int, seed: int, if_empty: bool, replace: bool, first_number: int, jsonl: Path | None) -> None:
+    """Generate realistic demo orders (same seed, same data).
+
+    Demo data never changes an order it did not create: order numbers already in use are skipped
+    and reported, unless --replace is given."""
+    from .demo import write_demo_data, write_jsonl
 
     if jsonl is not None:
-        import json
-
-        with jsonl.open("w", encoding="utf-8") as out:
-            for record in generate_records(count, seed):
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        write_jsonl(jsonl, count, seed, first_number=first_number)
         click.echo(f"Wrote {count} orders to {jsonl}.")
         return
     with _dependencies() as deps:
-        if if_empty:
-            with deps.uow() as uow:
-                has_orders = uow.orders.count() > 0
-            if has_orders:
-                from .demo_samples import suggestions_from_store
-
-                numbers = [record["OrderNumber"] for record in generate_records(count, seed)]
-                lines = suggestions_from_store(deps, numbers)
-                click.echo("\n".join(["The database already holds orders; no demo data written."]
-                                      + (["Try:", *lines] if lines else [])))
-                return
-        summary = write_demo_data(deps, count, seed, if_empty=if_empty)
+        summary = write_demo_data(deps, count, seed, if_empty=if_empty, replace=replace, first_number=first_number)
         click.echo(summary)
 
 

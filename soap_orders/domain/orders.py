@@ -347,6 +347,13 @@ class Refund:
         """A failed refund returned no money and does not reduce the refundable balance."""
         return self.status is not RefundStatus.FAILED
 
+    def settle(self) -> None:
+        """The payment provider confirmed the money went back: a PENDING refund becomes COMPLETED.
+        The amount, and so the order's refundable balance, do not change."""
+        if self.status is not RefundStatus.PENDING:
+            raise ValidationError(f"Refund {self.refund_id} is {self.status.value}, not PENDING.", "Status")
+        self.status = RefundStatus.COMPLETED
+
 
 @dataclass(frozen=True)
 class RefundLineRequest:
