@@ -60,12 +60,18 @@ def db() -> None:
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
-    """Apply migrations up to REVISION."""
+    """Apply migrations up to REVISION; at the newest, write the documents of orders that have none
+    or an out-of-date one (after a release that changed the order document)."""
     from .adapters import migrate
+    from .service.orders import write_missing_documents
 
     with _dependencies() as deps:
         migrate.upgrade(deps.engine, revision)
         click.echo(f"Database at revision {migrate.current_revision(deps.engine)}.")
+        if migrate.current_revision(deps.engine) == migrate.head_revision():
+            written = write_missing_documents(deps.uow)
+            if written:
+                click.echo(f"Wrote the documents of {written} order(s).")
 
 
 @db.command("current")

@@ -162,6 +162,17 @@ orders = Table(
 # Case-insensitive lookups by email, newest first.
 Index("ix_orders_email_lower_created_at", func.lower(orders.c.customer_email), orders.c.created_at)
 
+# Each order's document, written again in the transaction of any change to the order, so reads
+# fetch it in one query (see documents/rendered.py); render_version tells a current one.
+order_documents = Table(
+    "order_documents",
+    metadata,
+    Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True),
+    Column("render_version", Integer, nullable=False),
+    Column("xml", Text, nullable=False),
+    Column("json", Text, nullable=False),
+)
+
 order_lines = Table(
     "order_lines",
     metadata,

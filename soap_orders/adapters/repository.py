@@ -6,11 +6,13 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, inspect, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from ..documents.records import Rendered
+from ..documents.rendered import RENDER_VERSION, as_rendered, render_order
 from ..domain.clients import ApiClient
 from ..domain.orders import Order
 from ..service.ports import (
@@ -27,6 +29,7 @@ from .orm import (
     auth_failures,
     idempotency_records,
     oauth_tokens,
+    order_documents,
     orders,
     returns,
     shipments,
@@ -66,6 +69,29 @@ class SqlAlchemyOrderRepository:
         return found
 
     def find_by_email(self, query: OrderQuery) -> tuple[list[Order], int]:
+        return self._page(self._email_conditions(query), query.limit, query.offset)
+
+    def find_rendered_by_email(self, query: OrderQuery) -> tuple[list[Rendered], int] | None:
+        """A page of the current documents of a customer's orders, and how many there are in all;
+        None when one of them is missing or out of date (then read the orders themselves)."""
+        conditions = self._email_conditions(query)
+        total = self.session.scalar(select(func.count()).select_from(orders).where(*conditions)) or 0
+        if total <= query.offset:
+            return [], total
+        rows = self.session.execute(
+            select(order_documents.c.render_version, order_documents.c.xml, order_documents.c.json)
+            .select_from(orders.outerjoin(order_documents, order_documents.c.order_id == orders.c.id))
+            .where(*conditions)
+            .order_by(orders.c.created_at.desc(), orders.c.id.desc())
+            .limit(query.limit)
+            .offset(query.offset)
+        ).all()
+        documents = [as_rendered(row) for row in rows]
+        if any(document is None for document in documents):
+            return None
+        return [document for document in documents if document is not None], total
+
+    def _email_conditions(self, query: OrderQuery) -> list[Any]:
         conditions: list[Any] = [func.lower(orders.c.customer_email) == func.lower(query.email)]
         if query.status is not None:
             conditions.append(orders.c.status == query.status)
@@ -73,7 +99,7 @@ class SqlAlchemyOrderRepository:
             conditions.append(orders.c.created_at >= _start_of(query.placed_from))
         if query.placed_to is not None and query.placed_to < date.max:  # up to date.max: no upper bound
             conditions.append(orders.c.created_at < _start_of(query.placed_to + timedelta(days=1)))
-        return self._page(conditions, query.limit, query.offset)
+        return conditions
 
     def find_by_tracking_number(self, query: TrackingQuery) -> tuple[list[Order], int]:
         # Both sides lowered, so the functional indexes on lower(tracking number) serve the lookup.
@@ -111,6 +137,53 @@ class SqlAlchemyOrderRepository:
         begin_writing(self.session)
         self.session.add(order)
         self._track(order)
+
+    def store_documents(self, changed: Iterable[Order]) -> None:
+        """Write the documents of ``changed`` orders (all flushed first, so each has its id)."""
+        changed = list(changed)
+        if not changed:
+            return
+        self.session.flush()
+        rows = []
+        for order in changed:
+            state = inspect(order)
+            if state.deleted or state.detached or not state.identity:
+                continue
+            rendered = render_order(order)
+            rows.append({"order_id": state.identity[0], "render_version": RENDER_VERSION,
+                         "xml": rendered.xml, "json": rendered.json})
+        if not rows:
+            return
+        dialect = self.session.get_bind().dialect.name
+        upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(order_documents)
+        self.session.execute(upsert.on_conflict_do_update(
+            index_elements=[order_documents.c.order_id],
+            set_={"render_version": upsert.excluded.render_version, "xml": upsert.excluded.xml,
+                  "json": upsert.excluded.json},
+        ), rows)
+
+    def without_current_document(self, limit: int) -> list[str]:
+        """Numbers of orders whose document is missing or out of date, at most ``limit``."""
+        stale = or_(order_documents.c.order_id.is_(None), order_documents.c.render_version != RENDER_VERSION)
+        return list(self.session.scalars(
+            select(orders.c.order_number)
+            .select_from(orders.outerjoin(order_documents, order_documents.c.order_id == orders.c.id))
+            .where(stale).order_by(orders.c.id).limit(limit)
+        ))
+
+    def rendered(self, order_number: str) -> tuple[str, Rendered] | None:
+        """The customer's email and the current document of an order; None when the order is not
+        stored, or its document is missing or out of date (then read the order itself)."""
+        row = self.session.execute(
+            select(orders.c.customer_email, order_documents.c.render_version, order_documents.c.xml,
+                   order_documents.c.json)
+            .select_from(orders.outerjoin(order_documents, order_documents.c.order_id == orders.c.id))
+            .where(orders.c.order_number == order_number)
+        ).one_or_none()
+        if row is None or row.xml is None:
+            return None
+        rendered = as_rendered(row)
+        return None if rendered is None else (row.customer_email, rendered)
 
     def replace(self, current: Order, new: Order) -> None:
         """Give ``current`` every field of ``new``. Old children are deleted before new ones are

@@ -57,6 +57,7 @@ class SqlAlchemyUnitOfWork:
         ]
         if rows:
             self.session.execute(insert(order_events), rows)
+        self.orders.store_documents(self.orders.seen)
         self.session.commit()
         for order in self.orders.seen:
             order.events.clear()

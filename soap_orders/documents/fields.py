@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Union
 
+#: The namespace of every document and element of the contract.
+TNS = "urn:soap-orders:orders:v1"
+
 
 @dataclass(frozen=True)
 class Text:

@@ -9,7 +9,9 @@ never its value. ``dump`` writes amounts with their currency's places and times 
 from __future__ import annotations
 
 import enum
+import json
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -31,6 +33,16 @@ from .fields import (
     Timestamp,
 )
 from .orders import ORDER, REFUND
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A document written before, when it last changed: its XML element (prefix ``tns``) and its
+    JSON form. Answers carry it in place of the object it was written from."""
+
+    xml: str
+    json: str
+
 
 #: The most digits an amount may have in all, as the schema publishes and the database stores.
 TOTAL_DIGITS = 18
@@ -245,11 +257,14 @@ def dump(document: Document, obj: Any, currency: str | None = None) -> dict[str,
         if isinstance(kind, ListOf):
             item_kind = kind.item
             if isinstance(item_kind, Document):
-                record[field.name] = [dump(item_kind, item, currency) for item in (value or ())]
+                record[field.name] = [json.loads(item.json) if isinstance(item, Rendered) else dump(item_kind, item, currency)
+                                      for item in (value or ())]
             else:
                 record[field.name] = [plain(item_kind, item, currency) for item in (value or ())]
         elif value is None or is_unset_flag(field, value):
             continue
+        elif isinstance(value, Rendered):
+            record[field.name] = json.loads(value.json)
         elif isinstance(kind, Document):
             if kind.factory is not None and not isinstance(value, dict) and not _has_any(kind, value):
                 continue

@@ -10,13 +10,14 @@ import enum
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 from ..documents import records
+from ..documents.records import Rendered
 from ..domain import limits
 from ..domain.errors import IdempotencyConflict, OrderNotFound, ValidationError
 from ..domain.notifications import FlowEventType, snapshot
@@ -49,7 +50,8 @@ class FindOrdersByEmail:
 
 @dataclass(frozen=True)
 class OrderPage:
-    orders: list[Order]
+    #: The orders, or their kept-written documents (what answers carry).
+    orders: Sequence[Order | Rendered]
     total_count: int
     page_number: int
     page_size: int
@@ -138,8 +140,9 @@ def normalize_email(email: str) -> str:
     return email
 
 
-def find_orders_by_email(uow: UnitOfWork, query: FindOrdersByEmail) -> OrderPage:
-    """A customer's orders, newest first, one page at a time; no match is an empty page."""
+def find_orders_by_email(uow: UnitOfWork, query: FindOrdersByEmail, *, documents: bool = False) -> OrderPage:
+    """A customer's orders, newest first, one page at a time; no match is an empty page. With
+    ``documents``, the page holds the orders' kept-written documents when all are current."""
     email = normalize_email(query.email)
     if not 1 <= query.page_size <= MAX_PAGE_SIZE:
         raise ValidationError(f"PageSize must be between 1 and {MAX_PAGE_SIZE}.", "PageSize")
@@ -147,18 +150,47 @@ def find_orders_by_email(uow: UnitOfWork, query: FindOrdersByEmail) -> OrderPage
         raise ValidationError("PageNumber must be at least 1.", "PageNumber")
     if query.placed_from and query.placed_to and query.placed_from > query.placed_to:
         raise ValidationError("PlacedFrom must not be after PlacedTo.", "PlacedFrom")
+    wanted = OrderQuery(
+        email=email,
+        status=query.status,
+        placed_from=query.placed_from,
+        placed_to=query.placed_to,
+        limit=query.page_size,
+        offset=(query.page_number - 1) * query.page_size,
+    )
     with uow:
-        orders, total = uow.orders.find_by_email(
-            OrderQuery(
-                email=email,
-                status=query.status,
-                placed_from=query.placed_from,
-                placed_to=query.placed_to,
-                limit=query.page_size,
-                offset=(query.page_number - 1) * query.page_size,
-            )
-        )
+        found = uow.orders.find_rendered_by_email(wanted) if documents else None
+        if found is not None:
+            return OrderPage(found[0], found[1], query.page_number, query.page_size)
+        orders, total = uow.orders.find_by_email(wanted)
     return OrderPage(orders, total, query.page_number, query.page_size)
+
+
+def get_order_document(uow: UnitOfWork, order_number: str, email: str | None = None) -> Order | Rendered:
+    """One order's kept-written document (the order itself when it has no current one); when
+    ``email`` is given it must be the customer's, else not found."""
+    with uow:
+        found = uow.orders.rendered(order_number.strip())
+    if found is None:
+        return get_order(uow, order_number, email)
+    customer_email, document = found
+    if email is not None and customer_email.lower() != normalize_email(email).lower():
+        raise OrderNotFound()
+    return document
+
+
+def write_missing_documents(uow: Callable[[], UnitOfWork], batch: int = 500) -> int:
+    """Write the documents of every order that has none, or an out-of-date one (after a release
+    that changed the document); returns how many were written. Safe to run while serving."""
+    written = 0
+    while True:
+        with uow() as unit:
+            numbers = unit.orders.without_current_document(batch)
+            if not numbers:
+                return written
+            unit.orders.get_many(numbers, for_update=True)  # tracked, so commit writes them
+            unit.commit()
+        written += len(numbers)
 
 
 def get_order(uow: UnitOfWork, order_number: str, email: str | None = None) -> Order:

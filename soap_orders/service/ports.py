@@ -8,6 +8,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from ..documents.records import Rendered
 from ..domain.clients import ApiClient, Scope
 from ..domain.orders import Order, OrderStatus
 
@@ -50,6 +51,18 @@ class OrderRepository(Protocol):
     def get_many(self, order_numbers: Iterable[str], *, for_update: bool = False) -> dict[str, Order]: ...
 
     def find_by_email(self, query: OrderQuery) -> tuple[list[Order], int]: ...
+
+    def find_rendered_by_email(self, query: OrderQuery) -> tuple[list[Rendered], int] | None:
+        """The same page as kept-written documents; None when one is missing or out of date."""
+
+    def rendered(self, order_number: str) -> tuple[str, Rendered] | None:
+        """The customer's email and the current document of an order; None when there is none."""
+
+    def store_documents(self, changed: Iterable[Order]) -> None:
+        """Write the documents of orders changed in this unit of work."""
+
+    def without_current_document(self, limit: int) -> list[str]:
+        """Numbers of orders whose document is missing or out of date, at most ``limit``."""
 
     def find_by_tracking_number(self, query: TrackingQuery) -> tuple[list[Order], int]:
         """A page of matching orders, newest first, and how many match in all."""

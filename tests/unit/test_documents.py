@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from soap_orders.documents import records
+from soap_orders.documents import xml as writer
 from soap_orders.documents.orders import ORDER
 from soap_orders.domain import money
 from soap_orders.domain.orders import (
@@ -37,8 +38,8 @@ from soap_orders.domain.orders import (
 )
 from soap_orders.importing import element_to_record, order_schema
 from soap_orders.soap import types as wire
-from soap_orders.soap import writer
 from soap_orders.soap.application import OrdersSoap11
+from soap_orders.soap.writer import answer_envelope
 from tests.xmltools import assert_nodes_equal
 
 PROTOCOL = OrdersSoap11()
@@ -155,7 +156,7 @@ def test_a_whole_answer_envelope_is_what_spyne_writes_for_it(found, total, more)
 
     operation = BY_NAME["FindOrdersByEmail"]
     page = OrderPage(found, max(total, len(found)), 1, 20)
-    envelope = etree.fromstring(writer.answer_envelope(operation.answer_document, page))
+    envelope = etree.fromstring(answer_envelope(operation.answer_document, page))
     body = envelope.find("{http://schemas.xmlsoap.org/soap/envelope/}Body")
     parent = etree.Element("parent")
     PROTOCOL.to_parent(None, wire.model(operation.answer_document), wire.to_wire(operation.answer_document, page),
