@@ -53,3 +53,13 @@ class RefundIssued(OrderEvent):
     note: str | None
     request_id: str
     lines: tuple[tuple[int, int], ...]  # (line number, quantity) for line refunds
+
+
+@dataclass(frozen=True)
+class OrderUpserted(OrderEvent):
+    """The ERP's document of the order was stored: ``outcome`` CREATED or UPDATED, and for an
+    update the wire names of the parts that changed."""
+
+    outcome: str
+    request_id: str | None
+    changed: tuple[str, ...]

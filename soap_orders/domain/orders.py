@@ -86,6 +86,15 @@ class RefundStatus(str, enum.Enum):
     FAILED = "FAILED"
 
 
+class Origin(str, enum.Enum):
+    """Who made a part of an order: the ERP that feeds it in, or a caller acting through the service.
+
+    An upsert from the ERP may update what the ERP made; what the service made is kept."""
+
+    ERP = "ERP"
+    SERVICE = "SERVICE"
+
+
 class Reason(str, enum.Enum):
     """Why an order is cancelled or a refund issued."""
 
@@ -179,6 +188,14 @@ class OrderLine:
     quantity_cancelled: int = 0
     quantity_refunded: int = 0
     quantity_returned: int = 0
+    #: The part of ``quantity_refunded`` / ``quantity_cancelled`` done through the service: an
+    #: upsert may report more, never less, and may not drop or shrink the line below it.
+    quantity_refunded_by_service: int = 0
+    quantity_cancelled_by_service: int = 0
+
+    @property
+    def touched_by_service(self) -> bool:
+        return bool(self.quantity_refunded_by_service or self.quantity_cancelled_by_service)
 
     @property
     def line_total(self) -> Decimal:
@@ -246,6 +263,7 @@ class Return:
     warehouse_status: WarehouseStatus = WarehouseStatus.AWAITING_ARRIVAL
     refund_status: ReturnRefundStatus = ReturnRefundStatus.NOT_STARTED
     items: list[ReturnItem] = field(default_factory=list)
+    origin: Origin = Origin.ERP
 
 
 @dataclass(eq=False)
@@ -256,6 +274,7 @@ class Refund:
     status: RefundStatus
     created_at: datetime
     note: str | None = None
+    origin: Origin = Origin.ERP
 
     @property
     def counts(self) -> bool:
@@ -303,6 +322,10 @@ class Order:
     updated_at: datetime | None = None
     cancelled_at: datetime | None = None
     cancel_reason: Reason | None = None
+    #: Who cancelled the order (None while it is not cancelled).
+    cancel_origin: Origin | None = None
+    #: SERVICE once the shipping address was changed through the service: upserts then keep it.
+    address_origin: Origin = Origin.ERP
     lines: list[OrderLine] = field(default_factory=list)
     shipments: list[Shipment] = field(default_factory=list)
     returns: list[Return] = field(default_factory=list)
@@ -374,6 +397,13 @@ class Order:
         numbers = [line.line_number for line in self.lines]
         if len(set(numbers)) != len(numbers):
             raise ValidationError("LineNumber values must be unique within an order.", "LineNumber")
+        for kind, wire, ids in (
+            ("Refunds", "RefundId", [r.refund_id for r in self.refunds]),
+            ("Shipments", "ShipmentId", [s.shipment_id for s in self.shipments]),
+            ("Returns", "ReturnId", [r.return_id for r in self.returns]),
+        ):
+            if len(set(ids)) != len(ids):
+                raise ValidationError(f"{wire} values must be unique within an order's {kind}.", wire)
         for line in self.lines:
             line.unit_price = money.parse_amount(line.unit_price, self.currency, field="UnitPrice")
             line.check()
@@ -418,8 +448,10 @@ class Order:
         for line in self.lines:
             line.status = LineStatus.CANCELLED
             line.quantity_cancelled = line.quantity - line.quantity_shipped
+            line.quantity_cancelled_by_service = line.quantity_cancelled
         self.cancelled_at = self.updated_at = now
         self.cancel_reason = reason
+        self.cancel_origin = Origin.SERVICE
         self.events.append(
             OrderCancelled(
                 self.order_number, now, reason.value, note, request_id,
@@ -480,6 +512,7 @@ class Order:
             line = self.line(line_number=number)
             assert line is not None
             line.quantity_refunded += quantity
+            line.quantity_refunded_by_service += quantity
         refund = self._add_refund(refund_id, requested, reason, now, note)
         self.updated_at = now
         self.events.append(
@@ -522,20 +555,9 @@ class Order:
     def _add_refund(
         self, refund_id: str, amount: Decimal, reason: Reason, now: datetime, note: str | None
     ) -> Refund:
-        refund = Refund(refund_id, amount, reason, RefundStatus.PENDING, now, note)
+        refund = Refund(refund_id, amount, reason, RefundStatus.PENDING, now, note, Origin.SERVICE)
         self.refunds.append(refund)
         self.financial_status = (
             FinancialStatus.REFUNDED if self.refundable_amount == 0 else FinancialStatus.PARTIALLY_REFUNDED
         )
         return refund
-
-    def replace_with(self, other: Order) -> None:
-        """Take every stored field of ``other`` (an import of the same order number)."""
-        for name in _STORED_FIELDS:
-            setattr(self, name, getattr(other, name))
-
-
-_STORED_FIELDS: tuple[str, ...] = tuple(
-    f for f in Order.__dataclass_fields__ if f != "order_number"
-)
-
