@@ -141,6 +141,8 @@ orders = Table(
     Column("ship_postal_code", _text("PostalCode")),
     Column("ship_country_code", String(2)),
     Column("ship_phone", _text("Phone")),
+    Column("cancel_origin", _enum(model.Origin)),
+    Column("address_origin", _enum(model.Origin), nullable=False, server_default=model.Origin.ERP.value),
 )
 # Case-insensitive lookups by email, newest first.
 Index("ix_orders_email_lower_created_at", func.lower(orders.c.customer_email), orders.c.created_at)
@@ -161,6 +163,8 @@ order_lines = Table(
     Column("quantity_cancelled", Integer, nullable=False),
     Column("quantity_refunded", Integer, nullable=False),
     Column("quantity_returned", Integer, nullable=False),
+    Column("quantity_refunded_by_service", Integer, nullable=False, server_default="0"),
+    Column("quantity_cancelled_by_service", Integer, nullable=False, server_default="0"),
     UniqueConstraint("order_id", "line_number"),
 )
 
@@ -203,6 +207,7 @@ returns = Table(
     Column("label_url", _text("Url")),
     Column("warehouse_status", _enum(model.WarehouseStatus), nullable=False),
     Column("refund_status", _enum(model.ReturnRefundStatus), nullable=False),
+    Column("origin", _enum(model.Origin), nullable=False, server_default=model.Origin.ERP.value),
 )
 
 return_items = Table(
@@ -225,6 +230,7 @@ refunds = Table(
     Column("status", _enum(model.RefundStatus), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("note", _text("Note")),
+    Column("origin", _enum(model.Origin), nullable=False, server_default=model.Origin.ERP.value),
     UniqueConstraint("order_id", "refund_id"),
 )
 

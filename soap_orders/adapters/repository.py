@@ -77,13 +77,6 @@ class SqlAlchemyOrderRepository:
         self.session.add(order)
         self._track(order)
 
-    def replace(self, current: Order, new: Order) -> None:
-        """Give ``current`` every field of ``new``. Old children are deleted before new ones are
-        inserted, so a re-imported line number or refund id does not collide with itself."""
-        for children in (current.lines, current.shipments, current.returns, current.refunds):
-            children.clear()
-        self.session.flush()
-        current.replace_with(new)
 
 
 def _start_of(day: Any) -> datetime:
@@ -210,11 +203,16 @@ class SqlAlchemyAuditLog:
         self.session = session
 
     def add(self, record: AuditRecord) -> None:
-        self.session.execute(insert(audit_records).values(
-            occurred_at=record.occurred_at, client=record.client, address=record.address,
-            operation=record.operation, order_number=record.order_number, request_id=record.request_id,
-            outcome=record.outcome,
-        ))
+        self.add_many([record])
+
+    def add_many(self, records: Iterable[AuditRecord]) -> None:
+        rows = [
+            {"occurred_at": r.occurred_at, "client": r.client, "address": r.address, "operation": r.operation,
+             "order_number": r.order_number, "request_id": r.request_id, "outcome": r.outcome}
+            for r in records
+        ]
+        if rows:
+            self.session.execute(insert(audit_records), rows)
 
     def for_order(self, order_number: str) -> list[AuditRecord]:
         rows = self.session.execute(
