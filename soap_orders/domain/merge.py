@@ -364,8 +364,8 @@ class _Plan:
 
         # Lines: update by number, add new ones, drop the ones the document no longer has.
         kept = {id(old) for old, _new, _values in self.lines if old is not None}
-        for old in [line for line in stored.lines if id(line) not in kept]:
-            stored.lines.remove(old)
+        for dropped in [line for line in stored.lines if id(line) not in kept]:
+            stored.lines.remove(dropped)
             changed.append("Lines")
         for old, new, values in self.lines:
             target = new if old is None else old

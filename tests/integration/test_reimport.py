@@ -157,7 +157,7 @@ def test_unchanged_documents_write_nothing(deps: Dependencies, tmp_path: Path) -
     path = write_jsonl(tmp_path / "a.jsonl", *records)
     import_file(deps, path)
     statements: list[str] = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    listener = lambda *args: statements.append(args[2])
     event.listen(deps.engine, "before_cursor_execute", listener)
     try:
         report = import_file(deps, path)
@@ -174,7 +174,7 @@ def test_the_upsert_reads_stored_orders_for_update_in_one_query(deps: Dependenci
     numbers = [f"RE-L{i}" for i in range(5)]
     use_cases.upsert_orders(deps.uow(), [order_from_record(order_record(n)) for n in numbers], deps.clock)
     statements: list[str] = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    listener = lambda *args: statements.append(args[2])
     event.listen(deps.engine, "before_cursor_execute", listener)
     try:
         changed = [order_from_record(order_record(n, Status="ON_HOLD")) for n in numbers]
@@ -239,7 +239,7 @@ def test_cli_prints_refusals_with_their_lines(database_url: str, deps: Dependenc
 
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "b.jsonl:2: FinancialStatus: says nothing was charged, but refunds have been made; the order was not "
-        "changed. (TOTAL_BELOW_REFUNDED)",
+        ("b.jsonl:2: FinancialStatus: says nothing was charged, but refunds have been made; the order was not "
+         "changed. (TOTAL_BELOW_REFUNDED)"),
     ]
     assert result.stdout == "0 created, 0 updated, 1 unchanged, 1 failed.\n"
