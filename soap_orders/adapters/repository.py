@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -43,11 +43,28 @@ class SqlAlchemyOrderRepository:
         stmt = select(Order).where(orders.c.order_number.in_(numbers))
         if for_update:
             begin_writing(self.session)
-            stmt = stmt.with_for_update(of=orders)
+            self._lock_numbers(numbers)
+            stmt = stmt.with_for_update(of=orders).order_by(orders.c.order_number)
         found = {order.order_number: order for order in self.session.scalars(stmt)}
         for order in found.values():
             self._track(order)
         return found
+
+    def _lock_numbers(self, numbers: list[str]) -> None:
+        """On PostgreSQL, also lock order numbers not stored yet (``FOR UPDATE`` can only lock rows
+        that exist): two transactions creating the same order then run one after the other, and
+        the second finds the first's order instead of failing on the unique number. Locks are taken
+        in one order, so two batches never wait on each other in a circle. They end with the
+        transaction. SQLite needs none: its writers are serialised when they begin."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        self.session.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(n, 0) AS k "
+                "FROM unnest(CAST(:numbers AS text[])) AS n ORDER BY k) AS keys"
+            ),
+            {"numbers": sorted(set(numbers))},
+        )
 
     def find_by_email(self, query: OrderQuery) -> tuple[list[Order], int]:
         conditions: list[Any] = [func.lower(orders.c.customer_email) == func.lower(query.email)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -243,3 +244,21 @@ def test_cli_prints_refusals_with_their_lines(database_url: str, deps: Dependenc
          "changed. (TOTAL_BELOW_REFUNDED)"),
     ]
     assert result.stdout == "0 created, 0 updated, 1 unchanged, 1 failed.\n"
+
+
+def test_two_transactions_creating_one_order_run_one_after_the_other(deps: Dependencies) -> None:
+    """The second waits for the first and then merges into its order instead of failing on the number."""
+    results: list[use_cases.UpsertReport] = []
+    with deps.uow() as first:
+        assert first.orders.get_many(["RE-RACE"], for_update=True) == {}
+        second = threading.Thread(target=lambda: results.append(use_cases.upsert_orders(
+            deps.uow(), [order_from_record(order_record("RE-RACE", Status="ON_HOLD"))], deps.clock)))
+        second.start()
+        second.join(timeout=1.0)
+        assert second.is_alive(), "the second transaction did not wait for the first"
+        first.orders.add(order_from_record(order_record("RE-RACE")))
+        first.commit()
+    second.join(timeout=30)
+
+    assert [(r.outcome, r.changed) for r in results[0].results] == [(UpsertOutcome.UPDATED, ("Status",))]
+    assert use_cases.get_order(deps.uow(), "RE-RACE").status is OrderStatus.ON_HOLD
