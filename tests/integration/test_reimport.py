@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import event, select
 
+from soap_orders.adapters import migrate
 from soap_orders.adapters.orm import audit_records, order_events
 from soap_orders.bootstrap import Dependencies
 from soap_orders.cli import main
@@ -262,3 +263,25 @@ def test_two_transactions_creating_one_order_run_one_after_the_other(deps: Depen
 
     assert [(r.outcome, r.changed) for r in results[0].results] == [(UpsertOutcome.UPDATED, ("Status",))]
     assert use_cases.get_order(deps.uow(), "RE-RACE").status is OrderStatus.ON_HOLD
+
+
+def test_upgrading_marks_what_the_service_did_before_from_the_event_log(deps: Dependencies, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "a.jsonl", order_record("RE-M1"), order_record("RE-M2"),
+                       order_record("RE-M3") | {"Refunds": [
+                           {"RefundId": "ERP-1", "Amount": "1.00", "Reason": "OTHER", "Status": "COMPLETED",
+                            "CreatedAt": "2026-03-02T10:00:00Z"}]})
+    assert import_file(deps, path).created == 3
+    refund(deps, "RE-M1", "dg-refund-m1", lines=(RefundLineRequest(1, line_number=1),))
+    use_cases.cancel_order(deps.uow(), use_cases.CancelOrder("RE-M2", "dg-cancel-m2", Reason.CUSTOMER), deps.clock, DG)
+
+    migrate.downgrade(deps.engine, "0002")
+    migrate.upgrade(deps.engine)
+
+    m1, m2, m3 = (use_cases.get_order(deps.uow(), n) for n in ("RE-M1", "RE-M2", "RE-M3"))
+    assert [r.origin for r in m1.refunds] == [Origin.SERVICE]
+    assert [line.quantity_refunded_by_service for line in m1.lines] == [1, 0]
+    assert m2.cancel_origin is Origin.SERVICE and [r.origin for r in m2.refunds] == [Origin.SERVICE]
+    assert [line.quantity_cancelled_by_service for line in m2.lines] == [2, 1]
+    assert [r.origin for r in m3.refunds] == [Origin.ERP] and m3.cancel_origin is None
+    again = import_file(deps, path)
+    assert (again.unchanged, again.errors) == (3, [])
