@@ -299,12 +299,49 @@ def upsert_orders(
     for a stored order gets an audit record too), committed with the change. With a ``request_id``
     the batch runs once per caller and id: a repeat replays the first results (without orders)."""
     batch = list(orders)
+    return _upsert(uow, list(batch), clock, caller, request_id, lambda: _fingerprint_of(
+        [records.order_to_record(order) for order in batch]))
+
+
+def upsert_records(
+    uow: UnitOfWork,
+    documents: Iterable[Any],
+    clock: Clock,
+    caller: Caller = Caller("import"),
+    *,
+    request_id: str | None = None,
+) -> UpsertReport:
+    """``upsert_orders`` for documents in their record form (dicts with the wire's names), as the
+    SOAP and JSON operations receive them: a record that is not a valid order is REJECTED with
+    ``INVALID_DOCUMENT`` in its place, and the others go on."""
+    items = list(documents)
+    prepared: list[Order | UpsertResult] = []
+    for item in items:
+        try:
+            prepared.append(records.order_from_record(item))
+        except records.RecordError as error:
+            number = item.get("OrderNumber") if isinstance(item, dict) else None
+            number = number.strip()[:records.MAX_LEN["OrderNumber"]] if isinstance(number, str) else ""
+            prepared.append(UpsertResult(number, UpsertOutcome.REJECTED, UpsertReasonCode.INVALID_DOCUMENT,
+                                         error.message, error.path or None))
+    return _upsert(uow, prepared, clock, caller, request_id, lambda: _fingerprint_of(items))
+
+
+def _upsert(
+    uow: UnitOfWork,
+    batch: list[Order | UpsertResult],
+    clock: Clock,
+    caller: Caller,
+    request_id: str | None,
+    fingerprint_of_batch: Callable[[], str],
+) -> UpsertReport:
+    """Upsert the orders of ``batch``; its results (documents refused before) are kept in place."""
     fingerprint = None
     if request_id is not None:
         request_id = request_id.strip()
         if not 1 <= len(request_id) <= records.MAX_LEN["RequestId"]:
             raise ValidationError("RequestId must be 1 to 64 characters.", "RequestId")
-        fingerprint = _batch_fingerprint(batch)
+        fingerprint = fingerprint_of_batch()  # before merging, which consumes the documents
     now = clock()
     results: list[UpsertResult] = []
     audit: list[AuditRecord] = []
@@ -315,8 +352,12 @@ def upsert_orders(
                 if kept.fingerprint != fingerprint:
                     raise IdempotencyConflict()
                 return _upsert_report_from_record(kept.result)
-        stored = uow.orders.get_many({order.order_number for order in batch}, for_update=True)
+        stored = uow.orders.get_many({item.order_number for item in batch if isinstance(item, Order)},
+                                     for_update=True)
         for document in batch:
+            if isinstance(document, UpsertResult):
+                results.append(document)
+                continue
             current = stored.get(document.order_number)
             if current is None:
                 decision = accept_new(document, now=now, request_id=request_id)
@@ -343,37 +384,9 @@ def upsert_orders(
     return report
 
 
-def upsert_records(
-    uow: UnitOfWork,
-    documents: Iterable[Any],
-    clock: Clock,
-    caller: Caller = Caller("import"),
-    *,
-    request_id: str | None = None,
-) -> UpsertReport:
-    """``upsert_orders`` for documents in their record form (dicts with the wire's names), as the
-    SOAP and JSON operations receive them: a record that is not a valid order is REJECTED with
-    ``INVALID_DOCUMENT`` in its place, and the others go on."""
-    items = list(documents)
-    orders: list[Order] = []
-    refused: dict[int, UpsertResult] = {}
-    for index, item in enumerate(items):
-        try:
-            orders.append(records.order_from_record(item))
-        except records.RecordError as error:
-            number = item.get("OrderNumber") if isinstance(item, dict) else None
-            number = number.strip()[:records.MAX_LEN["OrderNumber"]] if isinstance(number, str) else ""
-            refused[index] = UpsertResult(number, UpsertOutcome.REJECTED, UpsertReasonCode.INVALID_DOCUMENT,
-                                          error.message, error.path or None)
-    if request_id is not None and refused:
-        raise ValidationError("Every document must be a valid order to be upserted under a RequestId.", "Orders")
-    upserted = iter(upsert_orders(uow, orders, clock, caller, request_id=request_id).results if orders else ())
-    return UpsertReport(tuple(refused[i] if i in refused else next(upserted) for i in range(len(items))))
-
-
-def _batch_fingerprint(batch: list[Order]) -> str:
-    body = json.dumps([UPSERT_OPERATION, [_canonical(records.order_to_record(o)) for o in batch]],
-                      sort_keys=True, separators=(",", ":"))
+def _fingerprint_of(documents: list[Any]) -> str:
+    """A digest of a batch's documents, insensitive to how numbers were written."""
+    body = json.dumps([UPSERT_OPERATION, _canonical(documents)], sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(body.encode()).hexdigest()
 
 

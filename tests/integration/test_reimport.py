@@ -218,15 +218,15 @@ def test_per_record_results_and_one_bad_document_does_not_block_the_others(deps:
 
 def test_a_batch_under_a_request_id_runs_once(deps: Dependencies) -> None:
     caller = use_cases.Caller("erp-2")
-    documents = [order_record("RE-11"), order_record("RE-12")]
+    documents = [order_record("RE-11"), {"OrderNumber": "RE-BAD"}, order_record("RE-12")]
 
     first = use_cases.upsert_records(deps.uow(), documents, deps.clock, caller, request_id="erp-batch-1")
     replay = use_cases.upsert_records(deps.uow(), copy.deepcopy(documents), deps.clock, caller,
                                       request_id="erp-batch-1")
 
-    assert [r.outcome for r in first.results] == [UpsertOutcome.CREATED] * 2
-    assert [(r.order_number, r.outcome, r.message) for r in replay.results] == [
-        (r.order_number, r.outcome, r.message) for r in first.results]
+    assert [r.outcome for r in first.results] == [UpsertOutcome.CREATED, UpsertOutcome.REJECTED, UpsertOutcome.CREATED]
+    assert [(r.order_number, r.outcome, r.reason_code, r.message) for r in replay.results] == [
+        (r.order_number, r.outcome, r.reason_code, r.message) for r in first.results]
     assert [kind for kind, _payload in events_of(deps, "RE-11")] == ["OrderUpserted"]
     with pytest.raises(IdempotencyConflict):
         use_cases.upsert_records(deps.uow(), documents[:1], deps.clock, caller, request_id="erp-batch-1")
