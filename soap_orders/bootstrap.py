@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
@@ -18,6 +19,9 @@ from .config import ConfigError, Settings
 from .domain.errors import ValidationError
 from .service.auth import Authenticator, AuthSettings
 from .service.ports import Clock, SecretBox, UnitOfWork
+
+if TYPE_CHECKING:
+    from .web.access_log import AccessLog
 
 
 def utc_now() -> datetime:
@@ -53,7 +57,7 @@ def build_dependencies(settings: Settings, *, clock: Clock = utc_now) -> Depende
     engine = create_database_engine(settings.database_url)
     session_factory = create_session_factory(engine)
 
-    def uow() -> SqlAlchemyUnitOfWork:
+    def uow() -> UnitOfWork:
         return SqlAlchemyUnitOfWork(session_factory)
 
     return Dependencies(
@@ -74,33 +78,46 @@ def database_is_healthy(engine: Engine) -> bool:
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    """One stderr handler: JSON lines, or text on a terminal (SOAP_ORDERS_LOG_FORMAT decides)."""
+    from . import logs
+
+    logs.configure(settings.log_level, settings.log_format)
     # spyne logs every client fault with a traceback; our own log lines carry what matters.
     for name in ("spyne", "spyne.application", "spyne.application.client", "spyne.protocol", "spyne.server"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependencies | None = None):  # type: ignore[no-untyped-def]
+def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependencies | None = None) -> AccessLog:
     """The whole web application for ``settings`` (read from the environment when not given)."""
-    from .http import WebApplication
+    from .jsonapi.endpoint import JsonRoute
+    from .jsonapi.openapi import openapi_json
+    from .operations import BY_NAME, OPERATIONS
     from .soap.application import SoapEndpoint, build_application
+    from .soap.endpoint import SoapRoute
+    from .web.access_log import AccessLog
+    from .web.app import WebApplication
 
     settings = settings or Settings.from_env()
     deps = dependencies or build_dependencies(settings)
-    endpoint = SoapEndpoint(build_application(deps), settings.public_url)
-    return WebApplication(
-        endpoint,
+    soap = SoapRoute(
+        SoapEndpoint(build_application(deps), settings.public_url),
+        deps.authenticator,
         public_url=settings.public_url,
         max_body=settings.max_body,
         body_timeout=settings.body_timeout,
-        health_check=lambda: database_is_healthy(deps.engine),
-        authenticator=deps.authenticator,
         wsdl_public=settings.wsdl_public,
-        unavailable_errors=deps.unavailable_errors,
     )
+    json = JsonRoute(BY_NAME, deps, deps.authenticator, max_body=settings.max_body,
+                     body_timeout=settings.body_timeout, unavailable_errors=deps.unavailable_errors)
+    return AccessLog(WebApplication(
+        soap=soap,
+        json=json,
+        openapi=openapi_json(OPERATIONS, settings.public_url),
+        public_url=settings.public_url,
+        authenticator=deps.authenticator,
+        health_check=lambda: database_is_healthy(deps.engine),
+        unavailable_errors=deps.unavailable_errors,
+    ))
 
 
 def build_wsdl(public_url: str) -> bytes:
@@ -108,3 +125,11 @@ def build_wsdl(public_url: str) -> bytes:
     from .soap.application import SoapEndpoint, build_application
 
     return SoapEndpoint(build_application(None), public_url).wsdl
+
+
+def build_openapi(public_url: str) -> bytes:
+    """The OpenAPI document of the JSON twin for ``public_url``, without touching a database."""
+    from .jsonapi.openapi import openapi_json
+    from .operations import OPERATIONS
+
+    return openapi_json(OPERATIONS, public_url)

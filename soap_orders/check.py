@@ -6,17 +6,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 import zeep
 from zeep.wsse.username import UsernameToken
 
-OPERATIONS = {
-    "FindOrdersByEmail": ["Email", "Status", "PlacedFrom", "PlacedTo", "PageSize", "PageNumber"],
-    "GetOrder": ["OrderNumber", "Email"],
-    "CancelOrder": ["OrderNumber", "RequestId", "Reason", "Note"],
-    "IssueRefund": ["OrderNumber", "RequestId", "Reason", "Amount", "Lines", "Note"],
-}
+from .operations import OPERATIONS
+
+#: Each operation and the elements of its request, in order, as the deployment must publish them.
+EXPECTED = {operation.name: [f.name for f in operation.request] for operation in OPERATIONS}
 
 
 @dataclass
@@ -44,24 +43,38 @@ def check_deployment(
     elif way_in in ("wsse-text", "wsse-digest"):
         wsse = UsernameToken(client_name, secret, use_digest=way_in == "wsse-digest")
     elif way_in == "bearer":
-        answer = requests.post(endpoint.rsplit("/", 1)[0] + "/oauth/token", auth=(client_name, secret),
-                               data={"grant_type": "client_credentials"}, timeout=timeout)
+        token_url = endpoint.rsplit("/", 1)[0] + "/oauth/token"
+        try:
+            answer = requests.post(token_url, auth=(client_name, secret),
+                                   data={"grant_type": "client_credentials"}, timeout=timeout)
+        except requests.RequestException as error:
+            report.add(False, f"OAuth2 token endpoint {token_url} could not be reached: {_reason(error)}")
+            return report
         if answer.status_code != 200:
-            report.add(False, f"OAuth2 token endpoint answered {answer.status_code}")
+            report.add(False, f"OAuth2 token endpoint {token_url} answered HTTP {answer.status_code} {answer.reason}")
             return report
         session.headers["Authorization"] = "Bearer " + answer.json()["access_token"]
         report.add(True, "OAuth2 client credentials grant issued a bearer token")
+    wsdl_url = endpoint + "?wsdl"
     try:
-        client = zeep.Client(endpoint + "?wsdl", transport=zeep.Transport(session=session, timeout=timeout,
-                                                                          operation_timeout=timeout), wsse=wsse)
+        answer = session.get(wsdl_url, timeout=timeout)
+    except requests.RequestException as error:
+        report.add(False, f"WSDL at {wsdl_url} could not be loaded: {_reason(error)}")
+        return report
+    if answer.status_code != 200:
+        report.add(False, f"WSDL at {wsdl_url} could not be loaded: HTTP {answer.status_code} {answer.reason}")
+        return report
+    try:
+        client = zeep.Client(wsdl_url, transport=zeep.Transport(session=session, timeout=timeout,
+                                                                operation_timeout=timeout), wsse=wsse)
     except Exception as error:  # any failure to fetch or read the WSDL is the finding
-        report.add(False, f"WSDL could not be loaded: {type(error).__name__}")
+        report.add(False, f"WSDL at {wsdl_url} could not be read: {type(error).__name__}")
         return report
     report.add(True, "WSDL loaded")
     _check_operations(client, report)
     _check_address(client, endpoint, report)
 
-    def call(label: str, action: Callable[[], object]) -> object | None:
+    def call(label: str, action: Callable[[], Any]) -> Any:
         try:
             result = action()
         except zeep.exceptions.Fault as fault:
@@ -92,11 +105,19 @@ def check_deployment(
     return report
 
 
+def _reason(error: requests.RequestException) -> str:
+    if isinstance(error, requests.ConnectionError):
+        return "connection failed (nothing answering, or a network or TLS problem)"
+    if isinstance(error, requests.Timeout):
+        return "no answer in time"
+    return type(error).__name__
+
+
 def _check_operations(client: zeep.Client, report: Report) -> None:
     service = next(iter(client.wsdl.services.values()))
     port = next(iter(service.ports.values()))
     operations = port.binding._operations
-    for name, fields in OPERATIONS.items():
+    for name, fields in EXPECTED.items():
         operation = operations.get(name)
         if operation is None:
             report.add(False, f"operation {name} is missing")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -16,6 +16,8 @@ from .config import ConfigError, Settings
 
 if TYPE_CHECKING:
     from .bootstrap import Dependencies
+
+T = TypeVar("T")
 
 
 def _settings() -> Settings:
@@ -35,17 +37,18 @@ def main() -> None:
 @click.option("--bind", help="HOST:PORT to listen on (default: SOAP_ORDERS_BIND or 127.0.0.1:8000).")
 @click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (default: SOAP_ORDERS_WORKERS or 2).")
 def serve(bind: str | None, workers: int | None) -> None:
-    """Serve the SOAP endpoint with gunicorn (contrib/gunicorn.conf.py when present)."""
+    """Serve the SOAP endpoint with gunicorn and the package's settings (soap_orders/gunicorn_conf.py)."""
+    if bind:
+        # The workers read their settings from the environment: a --bind moves the published
+        # address too, unless SOAP_ORDERS_PUBLIC_URL is set.
+        os.environ["SOAP_ORDERS_BIND"] = bind
     settings = _settings()
-    bind = bind or settings.bind
     args = [
         sys.executable, "-m", "gunicorn", "soap_orders.wsgi:application",
-        "--bind", bind, "--workers", str(workers or settings.workers),
+        "--config", "python:soap_orders.gunicorn_conf",
+        "--bind", settings.bind, "--workers", str(workers or settings.workers),
     ]
-    conf = Path(__file__).resolve().parent.parent / "contrib" / "gunicorn.conf.py"
-    if conf.is_file():
-        args += ["--config", str(conf)]
-    click.echo(f"Serving on http://{bind}/soap - WSDL at {settings.public_url}?wsdl", err=True)
+    click.echo(f"Serving on http://{settings.bind}/soap - WSDL at {settings.public_url}?wsdl", err=True)
     os.execv(sys.executable, args)
 
 
@@ -59,23 +62,19 @@ def db() -> None:
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION."""
     from .adapters import migrate
-    from .adapters.database import create_database_engine
 
-    engine = create_database_engine(_settings().database_url)
-    migrate.upgrade(engine, revision)
-    click.echo(f"Database at revision {migrate.current_revision(engine)}.")
-    engine.dispose()
+    with _dependencies() as deps:
+        migrate.upgrade(deps.engine, revision)
+        click.echo(f"Database at revision {migrate.current_revision(deps.engine)}.")
 
 
 @db.command("current")
 def db_current() -> None:
     """Print the database's migration revision and the newest one available."""
     from .adapters import migrate
-    from .adapters.database import create_database_engine
 
-    engine = create_database_engine(_settings().database_url)
-    click.echo(f"current: {migrate.current_revision(engine) or 'none'}\nhead:    {migrate.head_revision()}")
-    engine.dispose()
+    with _dependencies() as deps:
+        click.echo(f"current: {migrate.current_revision(deps.engine) or 'none'}\nhead:    {migrate.head_revision()}")
 
 
 @main.command()
@@ -85,6 +84,15 @@ def wsdl(public_url: str | None) -> None:
     from .bootstrap import build_wsdl
 
     click.echo(build_wsdl(public_url or _settings().public_url).decode(), nl=False)
+
+
+@main.command()
+@click.option("--public-url", help="Address of the SOAP endpoint; the JSON twin is on the same host.")
+def openapi(public_url: str | None) -> None:
+    """Print the OpenAPI document of the JSON twin."""
+    from .bootstrap import build_openapi
+
+    click.echo(build_openapi(public_url or _settings().public_url).decode(), nl=False)
 
 
 @main.command("import")
@@ -128,6 +136,17 @@ def demo_data(count: int, seed: int, if_empty: bool, jsonl: Path | None) -> None
         click.echo(f"Wrote {count} orders to {jsonl}.")
         return
     with _dependencies() as deps:
+        if if_empty:
+            with deps.uow() as uow:
+                has_orders = uow.orders.count() > 0
+            if has_orders:
+                from .demo_samples import suggestions_from_store
+
+                numbers = [record["OrderNumber"] for record in generate_records(count, seed)]
+                lines = suggestions_from_store(deps, numbers)
+                click.echo("\n".join(["The database already holds orders; no demo data written."]
+                                      + (["Try:", *lines] if lines else [])))
+                return
         summary = write_demo_data(deps, count, seed, if_empty=if_empty)
         click.echo(summary)
 
@@ -147,7 +166,7 @@ def _dependencies() -> Iterator[Dependencies]:
         deps.engine.dispose()
 
 
-def _domain_errors(action):  # type: ignore[no-untyped-def]
+def _domain_errors(action: Callable[[], T]) -> T:
     """Run ``action``; a domain error becomes a one-line message and exit status 1."""
     from .domain.errors import DomainError
 
@@ -231,6 +250,19 @@ def clients_rotate(name: str) -> None:
     click.echo(rotated.secret)
 
 
+@clients.command("unlock")
+@click.argument("name")
+@click.option("--address", "addresses", multiple=True, metavar="ADDRESS",
+              help="Also forget the failures counted against this address as a whole (repeatable).")
+def clients_unlock(name: str, addresses: tuple[str, ...]) -> None:
+    """Forget the client's failed authentications, so throttling no longer refuses it."""
+    from .service.auth import unlock_client
+
+    with _dependencies() as deps:
+        forgotten = _domain_errors(lambda: unlock_client(deps.uow(), name, addresses))
+    click.echo(f"Client {name} unlocked ({forgotten} recorded failure{'' if forgotten == 1 else 's'} forgotten).")
+
+
 @main.command()
 @click.option("--order", "order_number", required=True, help="Order number whose history to print.")
 def audit(order_number: str) -> None:
@@ -239,6 +271,11 @@ def audit(order_number: str) -> None:
 
     with _dependencies() as deps:
         records = order_history(deps.uow(), order_number)
+        if not records:
+            with deps.uow() as uow:
+                known = uow.orders.get(order_number) is not None
+            if not known:
+                raise click.ClickException(f"No order {order_number} is stored.")
     if not records:
         click.echo(f"No audit records for order {order_number}.")
     for record in records:
@@ -268,39 +305,62 @@ def demo_client(name: str) -> None:
     click.echo(f"""
 API client {name!r} (scopes orders:read orders:act) has a new secret: {secret}
 
-  import requests, zeep
-  from zeep.wsse.username import UsernameToken
-  wsdl = "{url}?wsdl"
+With the server running, paste these lines into {_python_hint()} (it has zeep and requests):
 
-  # HTTP Basic
-  session = requests.Session(); session.auth = ("{name}", "{secret}")
-  client = zeep.Client(wsdl, transport=zeep.Transport(session=session))
+{snippet(url, token_url, name, secret, digest)}""")
 
-  # WS-Security UsernameToken, PasswordText{' or PasswordDigest (use_digest=True)' if digest else ''}
-  client = zeep.Client(wsdl, wsse=UsernameToken("{name}", "{secret}"{', use_digest=True' if digest else ''}))
 
-  # OAuth2 client credentials, then a bearer token
-  token = requests.post("{token_url}", data={{"grant_type": "client_credentials"}},
-                        auth=("{name}", "{secret}")).json()["access_token"]
-  session = requests.Session(); session.headers["Authorization"] = "Bearer " + token
-  client = zeep.Client(wsdl, transport=zeep.Transport(session=session))
+def _python_hint() -> str:
+    """The interpreter running this command, relative to the working directory when inside it."""
+    executable = Path(sys.executable)
+    try:
+        return str(executable.relative_to(Path.cwd()))
+    except ValueError:
+        return str(executable)
 
-  client.service.FindOrdersByEmail(Email="<an email listed above>")
-""")
+
+def snippet(url: str, token_url: str, name: str, secret: str, digest: bool, email: str = "<an email listed above>") -> str:
+    """Python lines, without indentation, that call the service each way a client can authenticate."""
+    digest_note = " or PasswordDigest (use_digest=True)" if digest else ""
+    digest_arg = ", use_digest=True" if digest else ""
+    return f"""import requests, zeep
+from zeep.wsse.username import UsernameToken
+wsdl = "{url}?wsdl"
+
+# HTTP Basic
+session = requests.Session(); session.auth = ("{name}", "{secret}")
+client = zeep.Client(wsdl, transport=zeep.Transport(session=session))
+
+# WS-Security UsernameToken, PasswordText{digest_note}
+client = zeep.Client(wsdl, wsse=UsernameToken("{name}", "{secret}"{digest_arg}))
+
+# OAuth2 client credentials, then a bearer token
+token = requests.post("{token_url}", data={{"grant_type": "client_credentials"}},
+                      auth=("{name}", "{secret}")).json()["access_token"]
+session = requests.Session(); session.headers["Authorization"] = "Bearer " + token
+client = zeep.Client(wsdl, transport=zeep.Transport(session=session))
+
+page = client.service.FindOrdersByEmail(Email="{email}")
+print(page.TotalCount, [order.OrderNumber for order in page.Orders.Order])
+"""
 
 
 @main.command()
 @click.argument("url")
 @click.option("--client", "client_name", required=True, help="API client name.")
-@click.option("--secret", envvar="SOAP_ORDERS_CHECK_SECRET", required=True,
-              help="The client's secret (or set SOAP_ORDERS_CHECK_SECRET).")
+@click.option("--secret", envvar="SOAP_ORDERS_CHECK_SECRET", show_envvar=True,
+              help="The client's secret; better given in SOAP_ORDERS_CHECK_SECRET, which stays out of the process list.")
 @click.option("--way-in", type=click.Choice(["basic", "wsse-text", "wsse-digest", "bearer"]), default="basic", show_default=True)
 @click.option("--email", help="A customer email to search for (default: a made-up one).")
 @click.option("--order", "order_number", help="An order number to read.")
-def check(url: str, client_name: str, secret: str, way_in: str, email: str | None, order_number: str | None) -> None:
+def check(url: str, client_name: str, secret: str | None, way_in: str, email: str | None, order_number: str | None) -> None:
     """Contract-test a live deployment at URL (its /soap endpoint) through its WSDL. Read-only:
-    nothing is cancelled or refunded. Exits with status 1 when anything is off."""
+    nothing is cancelled or refunded. The client's secret comes from SOAP_ORDERS_CHECK_SECRET.
+    Exits with status 1 when anything is off."""
     from .check import check_deployment
+
+    if not secret:
+        raise click.UsageError("Set SOAP_ORDERS_CHECK_SECRET to the client's secret (or pass --secret).")
 
     report = check_deployment(url, client_name, secret, way_in=way_in, email=email, order_number=order_number)
     for ok, line in report.lines:

@@ -1,6 +1,6 @@
 """Realistic, reproducible demo orders: ``soap-orders demo-data``.
 
-``generate_records`` yields order records (the plain-data form read by ``service.records``) from a
+``generate_records`` yields order records (the plain-data form read by ``documents.records``) from a
 seed alone: the same ``(count, seed)`` always gives the same orders, whatever the date or machine.
 Every record obeys the domain's invariants; statuses, shipments, returns and refunds agree with
 each other. Timestamps are anchored on 2026-01-01T00:00:00Z and reach back about six months, with
@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_CEILING, Decimal
 from typing import Any, TypeVar
-
 
 from .domain import money
 from .domain.orders import (
@@ -781,7 +780,7 @@ def generate_records(count: int, seed: int) -> Iterator[dict[str, Any]]:
     """Yield ``count`` order records, deterministically from ``seed``.
 
     Order numbers run from SO-100001 in order of creation; about three orders share each customer
-    email. Every record is accepted by ``service.records.order_from_record``.
+    email. Every record is accepted by ``documents.records.order_from_record``.
     """
     rng = random.Random(seed)
     customers = max(1, math.ceil(count * CUSTOMERS_PER_ORDER))
@@ -848,8 +847,8 @@ def write_demo_data(deps: Any, count: int, seed: int, *, if_empty: bool) -> str:
 
     Returns what to tell the user: a one-line note when nothing was written, else a summary with
     customer emails and order numbers worth trying."""
+    from .documents.records import order_from_record
     from .service.orders import upsert_orders
-    from .service.records import order_from_record
 
     if if_empty and _database_has_orders(deps):
         return "The database already holds orders; no demo data written."

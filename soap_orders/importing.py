@@ -21,11 +21,11 @@ from typing import IO, Any
 import click
 from lxml import etree
 
+from .documents.records import RecordError, order_from_record
 from .domain.errors import DomainError
 from .domain.merge import UpsertOutcome
 from .domain.orders import Order
 from .service.orders import upsert_orders
-from .service.records import RecordError, order_from_record
 from .soap import faults
 from .soap.ns import TNS
 from .soap.xml import SAFE_PARSER_OPTIONS
@@ -160,7 +160,7 @@ class _Batcher:
             self.report.created += upserted.created
             self.report.updated += upserted.updated
             self.report.unchanged += upserted.unchanged
-            for line, result in zip(lines, upserted.results):
+            for line, result in zip(lines, upserted.results, strict=True):
                 if result.outcome is UpsertOutcome.REJECTED:
                     message = f"{result.message} ({result.reason_code.value})"
                     self.report.errors.append(ImportProblem(line, _clean(message)))

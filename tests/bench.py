@@ -24,8 +24,8 @@ from soap_orders.adapters import migrate
 from soap_orders.adapters.database import create_database_engine
 from soap_orders.bootstrap import build_dependencies
 from soap_orders.demo import generate_records
+from soap_orders.documents.records import order_from_record
 from soap_orders.service import orders as use_cases
-from soap_orders.service.records import order_from_record
 from tests.server import settings_for_tests
 
 _runs = itertools.count()

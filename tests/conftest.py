@@ -18,6 +18,18 @@ from tests.server import Server, settings_for_tests
 
 PG_ENV = "SOAP_ORDERS_TEST_DATABASE_URL"
 PG_SCHEMA = "soap_orders_test"
+PG_SKIP = f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Every PostgreSQL skip is reported from one place, so the summary shows one line for all of
+    them instead of one per test."""
+    outcome = yield
+    report = outcome.get_result()
+    longrepr = report.longrepr
+    if report.skipped and isinstance(longrepr, tuple) and len(longrepr) == 3 and str(longrepr[2]).endswith(PG_SKIP):
+        report.longrepr = (__file__, _PG_SKIP_LINE, longrepr[2])
 
 
 def _postgres_url() -> str | None:
@@ -57,7 +69,7 @@ def _database(kind: str, directory: Path, name: str) -> str:
         return _migrated(f"sqlite:///{directory / 'orders.sqlite3'}")
     base = _postgres_url()
     if base is None:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+        pytest.skip(PG_SKIP)
     return _migrated(_fresh_postgres(base, PG_SCHEMA))
 
 
@@ -84,3 +96,7 @@ def server_deps(server: Server) -> Iterator[Dependencies]:
     dependencies = build_dependencies(settings_for_tests(server.database_url))
     yield dependencies
     dependencies.engine.dispose()
+
+
+_PG_SKIP_LINE = next(number for number, line in enumerate(Path(__file__).read_text().splitlines(), start=1)
+                     if line.strip() == "pytest.skip(PG_SKIP)")

@@ -7,8 +7,8 @@ import itertools
 from typing import Any
 
 from soap_orders.bootstrap import Dependencies
+from soap_orders.documents.records import order_from_record
 from soap_orders.service import orders as use_cases
-from soap_orders.service.records import order_from_record
 
 _numbers = itertools.count(1)
 
@@ -69,3 +69,29 @@ def store(deps: Dependencies, *records: dict[str, Any]) -> list[str]:
     """Upsert the records; returns their order numbers."""
     use_cases.upsert_orders(deps.uow(), [order_from_record(r) for r in records], deps.clock)
     return [r["OrderNumber"] for r in records]
+
+
+def store_example_orders(deps: Dependencies) -> None:
+    """Orders with the numbers and emails of ``make run``'s demo data (200 orders, seed 1), so the
+    request examples work there too (tests/unit/test_examples_match_demo_data.py checks that)."""
+    louis, olivia = "louis.novak@example.com", "olivia.murphy@example.com"
+
+    def example(number: str, email: str, **overrides: Any) -> dict[str, Any]:
+        first, last = (part.capitalize() for part in email.split("@")[0].split("."))
+        record = order_record(number, email, **overrides)
+        record["Customer"].update(FirstName=first, LastName=last)
+        record["ShippingAddress"]["Name"] = f"{first} {last}"
+        return record
+
+    delivered = shipped(example("SO-100003", olivia, CreatedAt="2026-02-20T16:45:00Z"), status="DELIVERED")
+    delivered["Shipments"][0].update(Status="DELIVERED", DeliveredAt="2026-02-23T11:02:00Z")
+    delivered["Lines"][0].update(Sku="RZB", Name="Safety Razor Blades (20 Pack)")
+    delivered["Shipments"][0]["Items"][0]["Sku"] = "RZB"
+    store(
+        deps,
+        shipped(example("SO-100137", louis, CreatedAt="2026-03-01T10:00:00Z")),
+        example("SO-100164", "emily.lefebvre@example.com", CreatedAt="2026-03-05T09:30:00Z"),
+        delivered,
+        example("SO-100004", olivia, CreatedAt="2026-01-11T08:15:00Z", Status="DELIVERED"),
+        example("SO-100005", olivia, CreatedAt="2026-03-07T19:20:00Z", Status="PENDING", FinancialStatus="AUTHORIZED"),
+    )

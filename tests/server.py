@@ -72,7 +72,7 @@ class Server:
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "soap_orders.wsgi:application",
-             "--config", str(ROOT / "contrib" / "gunicorn.conf.py"),
+             "--config", "python:soap_orders.gunicorn_conf",
              "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)],
             env=env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
         )

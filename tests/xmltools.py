@@ -27,3 +27,15 @@ def assert_nodes_equal(left: bytes | str | etree._Element, right: bytes | str | 
             ) if x.strip() != y.strip()
         )
         raise AssertionError(f"XML trees differ:\n{diff[:4000]}")
+
+
+TNS = "urn:soap-orders:orders:v1"
+
+
+def fault_detail(detail: etree._Element | None) -> dict[str, str]:
+    """The fields of a fault's typed detail (``detail/tns:FaultDetail/tns:ErrorCode`` ...), by name;
+    asserts the detail holds that one element and nothing else."""
+    assert detail is not None, "the fault has no detail"
+    children = [child for child in detail if isinstance(child.tag, str)]
+    assert [child.tag for child in children] == [f"{{{TNS}}}FaultDetail"], [child.tag for child in children]
+    return {etree.QName(child).localname: child.text or "" for child in children[0] if isinstance(child.tag, str)}

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from . import orm
 
-
 #: Execution option set on a session's connection before its first statement when the transaction
 #: is going to write (SQLite then begins it with BEGIN IMMEDIATE). Other databases ignore it.
 WRITE_INTENT = "soap_orders_write_intent"

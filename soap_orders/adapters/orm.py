@@ -35,9 +35,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import composite, registry, relationship
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from ..domain import limits
 from ..domain import orders as model
 from ..domain.clients import ApiClient, Scope
-from ..service.records import MAX_LEN
 
 metadata = MetaData(
     naming_convention={
@@ -104,15 +104,15 @@ def _enum(kind: type[enum.Enum]) -> Enum:
     )
 
 
-def _text(limit: str) -> String:
-    return String(MAX_LEN[limit])
+def _text(limit: int) -> String:
+    return String(limit)
 
 
 orders = Table(
     "orders",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("order_number", _text("OrderNumber"), nullable=False, unique=True),
+    Column("order_number", _text(limits.ORDER_NUMBER), nullable=False, unique=True),
     Column("order_type", _enum(model.OrderType), nullable=False),
     Column("channel", _enum(model.Channel), nullable=False),
     Column("status", _enum(model.OrderStatus), nullable=False),
@@ -129,18 +129,18 @@ orders = Table(
     Column("cancel_reason", _enum(model.Reason)),
     Column("expected_ship_date", Date),
     Column("expected_delivery_date", Date),
-    Column("customer_email", _text("Email"), nullable=False),
-    Column("customer_first_name", _text("FirstName")),
-    Column("customer_last_name", _text("LastName")),
-    Column("customer_phone", _text("Phone")),
-    Column("ship_name", _text("AddressName")),
-    Column("ship_line1", _text("Line1")),
-    Column("ship_line2", _text("Line2")),
-    Column("ship_city", _text("City")),
-    Column("ship_region", _text("Region")),
-    Column("ship_postal_code", _text("PostalCode")),
+    Column("customer_email", _text(limits.EMAIL), nullable=False),
+    Column("customer_first_name", _text(limits.PERSON_NAME)),
+    Column("customer_last_name", _text(limits.PERSON_NAME)),
+    Column("customer_phone", _text(limits.PHONE)),
+    Column("ship_name", _text(limits.ADDRESS_NAME)),
+    Column("ship_line1", _text(limits.ADDRESS_LINE)),
+    Column("ship_line2", _text(limits.ADDRESS_LINE)),
+    Column("ship_city", _text(limits.PLACE)),
+    Column("ship_region", _text(limits.PLACE)),
+    Column("ship_postal_code", _text(limits.POSTAL_CODE)),
     Column("ship_country_code", String(2)),
-    Column("ship_phone", _text("Phone")),
+    Column("ship_phone", _text(limits.PHONE)),
     Column("cancel_origin", _enum(model.Origin)),
     Column("address_origin", _enum(model.Origin), nullable=False, server_default=model.Origin.ERP.value),
 )
@@ -153,11 +153,11 @@ order_lines = Table(
     Column("id", Integer, primary_key=True),
     Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("line_number", Integer, nullable=False),
-    Column("sku", _text("Sku"), nullable=False),
-    Column("name", _text("LineName"), nullable=False),
+    Column("sku", _text(limits.SKU), nullable=False),
+    Column("name", _text(limits.PRODUCT_NAME), nullable=False),
     Column("quantity", Integer, nullable=False),
     Column("unit_price", Money, nullable=False),
-    Column("image_url", _text("Url")),
+    Column("image_url", _text(limits.URL)),
     Column("status", _enum(model.LineStatus), nullable=False),
     Column("quantity_shipped", Integer, nullable=False),
     Column("quantity_cancelled", Integer, nullable=False),
@@ -173,12 +173,12 @@ shipments = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("shipment_id", _text("ShipmentId"), nullable=False),
+    Column("shipment_id", _text(limits.IDENTIFIER), nullable=False),
     Column("status", _enum(model.ShipmentStatus), nullable=False),
-    Column("carrier_name", _text("CarrierName")),
-    Column("carrier_code", _text("CarrierCode")),
-    Column("tracking_number", _text("TrackingNumber")),
-    Column("tracking_url", _text("Url")),
+    Column("carrier_name", _text(limits.CARRIER_NAME)),
+    Column("carrier_code", _text(limits.IDENTIFIER)),
+    Column("tracking_number", _text(limits.IDENTIFIER)),
+    Column("tracking_url", _text(limits.URL)),
     Column("shipped_at", UTCDateTime),
     Column("expected_delivery_date", Date),
     Column("delivered_at", UTCDateTime),
@@ -189,7 +189,7 @@ shipment_items = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("shipment_pk", ForeignKey("shipments.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("sku", _text("Sku"), nullable=False),
+    Column("sku", _text(limits.SKU), nullable=False),
     Column("quantity", Integer, nullable=False),
 )
 
@@ -198,13 +198,13 @@ returns = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("return_id", _text("ReturnId"), nullable=False),
+    Column("return_id", _text(limits.IDENTIFIER), nullable=False),
     Column("status", _enum(model.ReturnStatus), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
-    Column("reason", _text("ReturnReason")),
-    Column("return_tracking_number", _text("TrackingNumber")),
-    Column("carrier_code", _text("CarrierCode")),
-    Column("label_url", _text("Url")),
+    Column("reason", _text(limits.RETURN_REASON)),
+    Column("return_tracking_number", _text(limits.IDENTIFIER)),
+    Column("carrier_code", _text(limits.IDENTIFIER)),
+    Column("label_url", _text(limits.URL)),
     Column("warehouse_status", _enum(model.WarehouseStatus), nullable=False),
     Column("refund_status", _enum(model.ReturnRefundStatus), nullable=False),
     Column("origin", _enum(model.Origin), nullable=False, server_default=model.Origin.ERP.value),
@@ -215,7 +215,7 @@ return_items = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("return_pk", ForeignKey("returns.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("sku", _text("Sku"), nullable=False),
+    Column("sku", _text(limits.SKU), nullable=False),
     Column("quantity", Integer, nullable=False),
 )
 
@@ -224,12 +224,12 @@ refunds = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("refund_id", _text("RefundId"), nullable=False),
+    Column("refund_id", _text(limits.IDENTIFIER), nullable=False),
     Column("amount", Money, nullable=False),
     Column("reason", _enum(model.Reason), nullable=False),
     Column("status", _enum(model.RefundStatus), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
-    Column("note", _text("Note")),
+    Column("note", _text(limits.NOTE)),
     Column("origin", _enum(model.Origin), nullable=False, server_default=model.Origin.ERP.value),
     UniqueConstraint("order_id", "refund_id"),
 )
@@ -240,7 +240,7 @@ idempotency_records = Table(
     "idempotency_records",
     metadata,
     Column("client", String(64), primary_key=True),
-    Column("request_id", _text("RequestId"), primary_key=True),
+    Column("request_id", _text(limits.REQUEST_ID), primary_key=True),
     Column("operation", String(64), nullable=False),
     Column("fingerprint", String(64), nullable=False),
     Column("result", JSON),
@@ -252,7 +252,7 @@ order_events = Table(
     "order_events",
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("order_number", _text("OrderNumber"), nullable=False, index=True),
+    Column("order_number", _text(limits.ORDER_NUMBER), nullable=False, index=True),
     Column("event_type", String(64), nullable=False),
     Column("payload", JSON, nullable=False),
     Column("occurred_at", UTCDateTime, nullable=False),
@@ -339,8 +339,8 @@ audit_records = Table(
     Column("client", String(64), nullable=False),
     Column("address", String(45)),
     Column("operation", String(64), nullable=False),
-    Column("order_number", _text("OrderNumber"), index=True),
-    Column("request_id", _text("RequestId")),
+    Column("order_number", _text(limits.ORDER_NUMBER), index=True),
+    Column("request_id", _text(limits.REQUEST_ID)),
     Column("outcome", String(64), nullable=False),
 )
 

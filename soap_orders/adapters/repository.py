@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, text, update
@@ -15,7 +15,15 @@ from ..domain.clients import ApiClient
 from ..domain.orders import Order
 from ..service.ports import AuditRecord, OrderQuery, StoredResult, StoredToken
 from .database import begin_writing
-from .orm import api_clients, audit_records, auth_failures, idempotency_records, oauth_tokens, orders, wsse_nonces
+from .orm import (
+    api_clients,
+    audit_records,
+    auth_failures,
+    idempotency_records,
+    oauth_tokens,
+    orders,
+    wsse_nonces,
+)
 
 
 class SqlAlchemyOrderRepository:
@@ -72,7 +80,7 @@ class SqlAlchemyOrderRepository:
             conditions.append(orders.c.status == query.status)
         if query.placed_from is not None:
             conditions.append(orders.c.created_at >= _start_of(query.placed_from))
-        if query.placed_to is not None:
+        if query.placed_to is not None and query.placed_to < date.max:  # up to date.max: no upper bound
             conditions.append(orders.c.created_at < _start_of(query.placed_to + timedelta(days=1)))
         total = self.session.scalar(select(func.count()).select_from(orders).where(*conditions)) or 0
         if total <= query.offset:
@@ -176,6 +184,7 @@ class SqlAlchemyTokenStore:
         self.session.execute(update(oauth_tokens).where(oauth_tokens.c.client == client).values(revoked=True))
 
     def purge_expired(self, now: datetime) -> None:
+        begin_writing(self.session)
         self.session.execute(delete(oauth_tokens).where(oauth_tokens.c.expires_at < now - timedelta(days=1)))
 
 
@@ -211,8 +220,20 @@ class SqlAlchemyFailureLog:
         self.session.execute(delete(auth_failures).where(auth_failures.c.occurred_at < now - timedelta(days=1)))
         self.session.execute(insert(auth_failures).values(key=key[:128], occurred_at=now))
 
-    def clear(self, key: str) -> None:
-        self.session.execute(delete(auth_failures).where(auth_failures.c.key == key))
+    def clear(self, key: str) -> int:
+        begin_writing(self.session)
+        return _rowcount(self.session.execute(delete(auth_failures).where(auth_failures.c.key == key)))
+
+    def clear_client(self, name: str) -> int:
+        begin_writing(self.session)
+        return _rowcount(self.session.execute(delete(auth_failures).where(
+            (auth_failures.c.key == f"client:{name}")
+            | auth_failures.c.key.startswith(f"client:{name}@", autoescape=True)
+        )))
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class SqlAlchemyAuditLog:

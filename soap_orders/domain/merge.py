@@ -459,7 +459,7 @@ def _replace_items(
     if [(i.sku, i.quantity) for i in old] == [(i.sku, i.quantity) for i in new]:
         return
     # Update in place as far as both go, then add or drop the rest: no row is deleted and re-inserted.
-    for target, source in zip(old, new):
+    for target, source in zip(old, new, strict=False):
         put(target, "sku", source.sku, wire)
         put(target, "quantity", source.quantity, wire)
     if len(new) > len(old):

@@ -337,10 +337,10 @@ class Order:
     def events(self) -> list[OrderEvent]:
         """Events recorded since the order was loaded (not persisted on the order itself)."""
         try:
-            return self.__dict__["_events"]  # type: ignore[no-any-return]
+            recorded: list[OrderEvent] = self.__dict__["_events"]
         except KeyError:
-            self.__dict__["_events"] = events = []
-            return events
+            recorded = self.__dict__["_events"] = []
+        return recorded
 
     @property
     def captured_amount(self) -> Decimal:

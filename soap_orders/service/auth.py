@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from ..domain.clients import ApiClient, Scope, address_in, parse_networks
-from ..domain.errors import AuthenticationFailed, Forbidden, RateLimited, ValidationError
+from ..domain.errors import (
+    AuthenticationFailed,
+    Forbidden,
+    RateLimited,
+    ValidationError,
+)
 from . import passwords
 from .ports import AuditRecord, Clock, SecretBox, StoredToken, UnitOfWork
 
@@ -155,9 +160,12 @@ class Authenticator:
     def refresh(self, refresh_token: str, address: str | None, client_name: str | None = None) -> TokenPair:
         """Refresh grant: the old refresh token stops working and a new pair is issued."""
         with self.uow() as uow:
-            self._check_rate(self._keys(client_name, address), uow)
+            # The token row is read for update first: the transaction takes its write lock as it
+            # begins (SQLite: BEGIN IMMEDIATE; PostgreSQL: the row lock), so a concurrent refresh
+            # waits its turn instead of failing when this one upgrades a read to a write.
             digest = token_digest(refresh_token)
             stored = uow.tokens.get(digest, for_update=True)
+            self._check_rate(self._keys(client_name, address), uow)
             now = self.clock()
             valid = (
                 stored is not None and stored.kind == "refresh" and not stored.revoked and stored.expires_at > now
@@ -196,8 +204,11 @@ class Authenticator:
     ) -> Principal:
         keys = self._keys(name, address)
         with self.uow() as uow:
-            self._check_rate(keys, uow)
             client = uow.clients.get(name) if _plausible(name) else None
+            # Failures of others from an address the client is explicitly allowed to call from do
+            # not lock the client out there; guesses at its own name from there still count.
+            own_address = client is not None and bool(client.allowed_networks) and client.allows_address(address)
+            self._check_rate([key for key in keys if not (own_address and key.startswith("addr:"))], uow)
         try:
             if client is None:
                 passwords.verify_secret(secrets.token_urlsafe(8), passwords.dummy_hash())
@@ -226,9 +237,11 @@ class Authenticator:
 
     @staticmethod
     def _keys(name: str | None, address: str | None) -> list[str]:
+        """Failures count per address and per (client name, address) pair: wrong secrets sent for
+        a client's name from elsewhere never lock the client out of its own address."""
         keys = [f"addr:{address}"] if address else []
         if name and _plausible(name):
-            keys.append(f"client:{name}")
+            keys.append(failure_key(name, address))
         return keys
 
     def _check_rate(self, keys: list[str], uow: UnitOfWork) -> None:
@@ -242,6 +255,11 @@ class Authenticator:
             for key in keys:
                 uow.failures.add(key, now)
             uow.commit()
+
+
+def failure_key(name: str, address: str | None) -> str:
+    """The failure-log key of a client name tried from an address."""
+    return f"client:{name}@{address or '-'}"
 
 
 def _plausible(name: str) -> bool:
@@ -316,6 +334,18 @@ def set_disabled(uow: UnitOfWork, name: str, disabled: bool = True) -> ApiClient
             uow.tokens.revoke_client(client.name)
         uow.commit()
     return client
+
+
+def unlock_client(uow: UnitOfWork, name: str, addresses: Iterable[str] = ()) -> int:
+    """Forget the client's recorded authentication failures (from every address), and those of
+    ``addresses`` as a whole; returns how many were forgotten."""
+    with uow:
+        _existing(uow, name)
+        forgotten = uow.failures.clear_client(name)
+        for address in addresses:
+            forgotten += uow.failures.clear(f"addr:{address.strip()}")
+        uow.commit()
+    return forgotten
 
 
 def list_clients(uow: UnitOfWork) -> list[ApiClient]:

@@ -16,13 +16,23 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from ..documents import records
+from ..domain import limits
 from ..domain.errors import IdempotencyConflict, OrderNotFound, ValidationError
 from ..domain.merge import UpsertOutcome, UpsertReasonCode, accept_new, merge_into
-from ..domain.orders import Decision, Order, OrderStatus, Outcome, Reason, ReasonCode, Refund, RefundLineRequest
-from . import records
+from ..domain.orders import (
+    Decision,
+    Order,
+    OrderStatus,
+    Outcome,
+    Reason,
+    ReasonCode,
+    Refund,
+    RefundLineRequest,
+)
 from .ports import AuditRecord, Clock, OrderQuery, UnitOfWork
 
-MAX_PAGE_SIZE = 100
+MAX_PAGE_SIZE = limits.MAX_PAGE_SIZE
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,12 @@ class OrderPage:
     @property
     def has_more(self) -> bool:
         return self.page_number * self.page_size < self.total_count
+
+
+@dataclass(frozen=True)
+class GetOrder:
+    order_number: str
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,13 +99,21 @@ class ActionResult:
     order: Order
     refund: Refund | None = None
 
+    @property
+    def currency(self) -> str:
+        return self.order.currency
+
+    @property
+    def refundable_amount(self) -> Decimal:
+        return self.order.refundable_amount
+
 
 # ---------------------------------------------------------------------- queries
 
 
 def normalize_email(email: str) -> str:
     email = (email or "").strip()
-    if not email or "@" not in email or len(email) > records.MAX_LEN["Email"]:
+    if not email or "@" not in email or len(email) > limits.EMAIL:
         raise ValidationError("Email must be an email address of at most 254 characters.", "Email")
     return email
 
@@ -172,7 +196,7 @@ def _act_once(
     act: Callable[[Order, datetime], Decision],
 ) -> ActionResult:
     request_id = command.request_id.strip()
-    if not 1 <= len(request_id) <= records.MAX_LEN["RequestId"]:
+    if not 1 <= len(request_id) <= limits.REQUEST_ID:
         raise ValidationError("RequestId must be 1 to 64 characters.", "RequestId")
     fingerprint = _fingerprint(operation, command)
     now = clock()
@@ -321,7 +345,7 @@ def upsert_records(
             prepared.append(records.order_from_record(item))
         except records.RecordError as error:
             number = item.get("OrderNumber") if isinstance(item, dict) else None
-            number = number.strip()[:records.MAX_LEN["OrderNumber"]] if isinstance(number, str) else ""
+            number = number.strip()[:limits.ORDER_NUMBER] if isinstance(number, str) else ""
             prepared.append(UpsertResult(number, UpsertOutcome.REJECTED, UpsertReasonCode.INVALID_DOCUMENT,
                                          error.message, error.path or None))
     return _upsert(uow, prepared, clock, caller, request_id, lambda: _fingerprint_of(items))
@@ -339,7 +363,7 @@ def _upsert(
     fingerprint = None
     if request_id is not None:
         request_id = request_id.strip()
-        if not 1 <= len(request_id) <= records.MAX_LEN["RequestId"]:
+        if not 1 <= len(request_id) <= limits.REQUEST_ID:
             raise ValidationError("RequestId must be 1 to 64 characters.", "RequestId")
         fingerprint = fingerprint_of_batch()  # before merging, which consumes the documents
     now = clock()

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from ..domain.clients import ApiClient, Scope
 from ..domain.orders import Order, OrderStatus
@@ -112,7 +112,11 @@ class FailureLog(Protocol):
 
     def add(self, key: str, now: datetime) -> None: ...
 
-    def clear(self, key: str) -> None: ...
+    def clear(self, key: str) -> int:
+        """Forget the failures of ``key``; returns how many."""
+
+    def clear_client(self, name: str) -> int:
+        """Forget the failures recorded for client ``name`` from any address; returns how many."""
 
 
 class AuditLog(Protocol):
@@ -133,15 +137,31 @@ class SecretBox(Protocol):
 
 
 class UnitOfWork(Protocol):
-    orders: OrderRepository
-    idempotency: IdempotencyStore
-    clients: ClientRepository
-    tokens: TokenStore
-    nonces: NonceStore
-    failures: FailureLog
-    audit: AuditLog
+    """One transaction over the stores; rolled back unless ``commit`` is called. The stores are
+    read-only members, so any adapter whose stores satisfy these protocols satisfies this one."""
 
-    def __enter__(self) -> UnitOfWork: ...
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
+
+    @property
+    def clients(self) -> ClientRepository: ...
+
+    @property
+    def tokens(self) -> TokenStore: ...
+
+    @property
+    def nonces(self) -> NonceStore: ...
+
+    @property
+    def failures(self) -> FailureLog: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    def __enter__(self) -> Self: ...
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

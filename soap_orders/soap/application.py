@@ -7,19 +7,21 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from lxml import etree
 import spyne.const as spyne_const
+from lxml import etree
 from spyne import Application, DateTime
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
+from ..domain.errors import DomainError, RateLimited
+from ..web.access_log import note, note_fault
+from ..web.connection import no_credentials, soap_refusal
 from . import faults
-from .faults import OrdersFault
-from .ns import SOAP11_ENV, TNS
-from .services import OrdersService
-from ..domain.errors import DomainError
 from .envelope import check_envelope
-from .faults import AuthenticationFailedFault
+from .faults import AuthenticationFailedFault, OrdersFault
+from .leniency import XsiTypes
+from .ns import SOAP11_ENV, TNS, WSSE
+from .services import OrdersService
 from .wsse import username_token
 from .xml import parse_xml, to_utf8
 
@@ -52,19 +54,27 @@ class OrdersSoap11(Soap11):
         check_envelope(root, environ.get("HTTP_SOAPACTION"))
         if environ.get("soap_orders.principal") is None:
             environ["soap_orders.principal"] = _authenticate_envelope(ctx, root)
+        leniency = getattr(self, "xsi_types", None)
+        if leniency is not None:
+            leniency.strip(root)
         ctx.in_document = (root, {})
 
 
 def _authenticate_envelope(ctx: Any, root: Any) -> Any:
     """The caller proven by a WS-Security UsernameToken; a call with no credentials at all fails."""
+    environ = ctx.transport.req_env
     token = username_token(root)
     if token is None:
+        if root.find(f"{{{SOAP11_ENV}}}Header/{{{WSSE}}}Security") is None:
+            environ["soap_orders.refusal"] = no_credentials()  # no Authorization header, no WS-Security
         raise AuthenticationFailedFault(
             "Authentication is required: HTTP Basic, an OAuth2 bearer token or a WS-Security UsernameToken."
         )
     try:
-        return ctx.app.soap_orders.authenticator.username_token(token, ctx.transport.req_env.get("soap_orders.address"))
+        return ctx.app.soap_orders.authenticator.username_token(token, environ.get("soap_orders.address"))
     except DomainError as error:
+        if isinstance(error, RateLimited):
+            environ["soap_orders.refusal"] = soap_refusal(error)
         raise (faults.fault_for(error) or AuthenticationFailedFault("Authentication failed.")) from None
 
 
@@ -94,21 +104,61 @@ class SoapEndpoint(WsgiApplication):
         super().__init__(app)
         self.doc.wsdl11.build_interface_document(public_url)
         document = etree.fromstring(self.doc.wsdl11.get_interface_document())
+        _declare_faults(document)
         _sort_schema_declarations(document)
         self.wsdl: bytes = etree.tostring(document, pretty_print=True, xml_declaration=True, encoding="UTF-8")
         faults.set_schema_names(schema_names(self.wsdl))
+        app.in_protocol.xsi_types = XsiTypes(self.wsdl)
 
     def handle_error(self, p_ctx: Any, others: Any, error: Any, start_response: Any) -> Any:
         if not isinstance(error, OrdersFault):
             log.info("request %s: protocol fault %s", p_ctx.transport.req_env.get("soap_orders.request_id"),
                      getattr(error, "faultcode", type(error).__name__))
             error = faults.from_protocol_fault(error)
+        environ = p_ctx.transport.req_env
+        note(environ, operation=getattr(p_ctx.descriptor, "name", None) or None)
+        note_fault(error, environ)
         p_ctx.out_error = error
         p_ctx.transport.resp_code = "500 Internal Server Error"
+        refusal = p_ctx.transport.req_env.get("soap_orders.refusal")
+        if refusal is not None and isinstance(error, faults.AuthenticationFailedFault | faults.RateLimitedFault):
+            status, headers = refusal
+            p_ctx.transport.resp_code = status
+            for name, value in headers:
+                p_ctx.transport.resp_headers.setdefault(name, []).append(value)
         return super().handle_error(p_ctx, others, error, start_response)
 
 
 _XS = "http://www.w3.org/2001/XMLSchema"
+_WSDL = "http://schemas.xmlsoap.org/wsdl/"
+_WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
+_FAULT_MESSAGE = "OrdersFault"
+
+
+def _declare_faults(document: etree._Element) -> None:
+    """Declare the contract's fault on every operation, with its typed detail, so generated
+    clients (JAX-WS, .NET, CXF) get a typed exception carrying ErrorCode, Message and Retryable.
+    spyne publishes no typed faults of its own."""
+    xs, wsdl, soap = (lambda name, ns=ns: f"{{{ns}}}{name}" for ns in (_XS, _WSDL, _WSDL_SOAP))
+    schema = document.find(f"{wsdl('types')}/{xs('schema')}[@targetNamespace='{TNS}']")
+    assert schema is not None
+    detail = etree.SubElement(schema, xs("complexType"), name="FaultDetail")
+    sequence = etree.SubElement(detail, xs("sequence"))
+    for name, kind in (("ErrorCode", "xs:string"), ("Message", "xs:string"), ("Retryable", "xs:boolean")):
+        etree.SubElement(sequence, xs("element"), name=name, type=kind)
+    etree.SubElement(schema, xs("element"), name="FaultDetail", type="tns:FaultDetail")
+    first_message = document.find(wsdl("message"))
+    assert first_message is not None
+    message = etree.Element(wsdl("message"), name=_FAULT_MESSAGE)
+    etree.SubElement(message, wsdl("part"), name="FaultDetail", element="tns:FaultDetail")
+    first_message.addprevious(message)
+    for operation in document.iterfind(f"{wsdl('portType')}/{wsdl('operation')}"):
+        etree.SubElement(operation, wsdl("fault"), name=_FAULT_MESSAGE, message=f"tns:{_FAULT_MESSAGE}")
+    for operation in document.iterfind(f"{wsdl('binding')}/{wsdl('operation')}"):
+        fault = etree.SubElement(operation, wsdl("fault"), name=_FAULT_MESSAGE)
+        etree.SubElement(fault, soap("fault"), name=_FAULT_MESSAGE, use="literal")
+
+
 _DECLARATION_ORDER = {f"{{{_XS}}}{kind}": rank for rank, kind in enumerate(
     ("import", "simpleType", "complexType", "element"))}
 
@@ -140,7 +190,7 @@ def fault_envelope(fault: OrdersFault) -> bytes:
     node = etree.SubElement(body, f"{{{SOAP11_ENV}}}Fault")
     etree.SubElement(node, "faultcode").text = f"soap11env:{fault.faultcode}"
     etree.SubElement(node, "faultstring").text = fault.faultstring
-    detail = etree.SubElement(node, "detail")
-    for key, value in fault.detail.items():
-        etree.SubElement(detail, key).text = value
+    typed = etree.SubElement(etree.SubElement(node, "detail"), faults.DETAIL, nsmap={"tns": TNS})
+    for key, value in fault.fields.items():
+        etree.SubElement(typed, f"{{{TNS}}}{key}").text = value
     return etree.tostring(env, xml_declaration=True, encoding="UTF-8")

@@ -11,8 +11,12 @@ import re
 
 from spyne import Fault
 
+from ..documents.records import RecordError
 from ..domain import errors
-from ..service.records import RecordError
+from .ns import TNS
+
+#: The typed detail element every fault carries, declared in the WSDL as each operation's wsdl:fault.
+DETAIL = f"{{{TNS}}}FaultDetail"
 
 
 class OrdersFault(Fault):
@@ -25,12 +29,14 @@ class OrdersFault(Fault):
 
     def __init__(self, message: str, *, error_code: str | None = None) -> None:
         self.message = message
-        code = error_code or self.error_code
-        super().__init__(
-            faultcode=self.faultcode_value,
-            faultstring=message,
-            detail={"ErrorCode": code, "Message": message, "Retryable": "true" if self.retryable else "false"},
-        )
+        self.code = error_code or self.error_code
+        detail = {f"{{{TNS}}}{name}": value for name, value in self.fields.items()}
+        super().__init__(faultcode=self.faultcode_value, faultstring=message, detail={DETAIL: detail})
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """The detail's fields, as the typed ``FaultDetail`` element carries them."""
+        return {"ErrorCode": self.code, "Message": self.message, "Retryable": "true" if self.retryable else "false"}
 
 
 class ValidationFault(OrdersFault):
@@ -163,13 +169,13 @@ _ATOMIC = {
     **dict.fromkeys(("decimal", "Amount", "PositiveAmount"), "decimal number"),
     **dict.fromkeys(("integer", "int", "Count", "Quantity", "LineNumber", "PageSize", "PageNumber"), "whole number"),
     **dict.fromkeys(("dateTime", "Timestamp"), "date-time such as 2026-01-31T09:30:00Z"),
-    **dict.fromkeys(("date", "Date"), "date such as 2026-01-31"),
+    **dict.fromkeys(("date", "Date", "SearchDate"), "date such as 2026-01-31"),
     "boolean": "boolean (true or false)",
 }
 _MAX_LENGTH = r"maximum length of .?(\d+)"
-_MIN_INCLUSIVE = r"minimum value allowed \(.?(-?[\d.]+)"
+_MIN_INCLUSIVE = r"minimum value allowed \(.?(-?[\d.]+(?:-\d\d-\d\d)?)"
 _MIN_EXCLUSIVE = r"greater than .?(-?[\d.]+)"
-_MAX_INCLUSIVE = r"maximum value allowed \(.?(-?[\d.]+)"
+_MAX_INCLUSIVE = r"maximum value allowed \(.?(-?[\d.]+(?:-\d\d-\d\d)?)"
 
 
 def describe_schema_error(text: str) -> str:
@@ -188,6 +194,8 @@ def _describe_schema_error(text: str) -> str:
         found = re.search(pattern, text)
         return found.group(1) if found else "?"
 
+    if "XMLSchema-instance}type'" in text:  # an xsi:type the leniency did not remove (see leniency.py)
+        return f"{field} carries an xsi:type that is not its own schema type; send it without xsi:type."
     if "ENUMERATION" in kind_name:
         # The offending value comes before the allowed set in lxml's text: read the set from the end,
         # and keep only values of the form enumerations take here.

@@ -1,93 +1,42 @@
-"""Wire types of the v1 contract (namespace ``urn:soap-orders:orders:v1``).
+"""Wire types of the v1 contract (namespace ``urn:soap-orders:orders:v1``), derived from the
+document descriptions in ``soap_orders.documents``.
 
 Every simple and complex type has an explicit name and namespace, so the WSDL never depends on
 Python class names or declaration order. Required elements are ``minOccurs=1`` and not nillable;
-optional ones are left out when empty; lists have explicit wrappers (``Orders/Order``).
+optional ones are left out when empty; lists have explicit wrappers (``Orders/Order``). Each
+description maps to one spyne type, made once and reused.
 """
 
 from __future__ import annotations
 
 import enum
+from decimal import Decimal as PyDecimal
+from functools import cache
 from typing import Any
 
-from spyne import ComplexModel, Date, DateTime, Decimal, Integer, Unicode
+from spyne import Boolean as SpyneBoolean
+from spyne import ComplexModel, Unicode
+from spyne import Date as SpyneDate
+from spyne import DateTime as SpyneDateTime
+from spyne import Decimal as SpyneDecimal
+from spyne import Integer as SpyneInteger
 
+from ..documents import (
+    Amount,
+    Boolean,
+    Choice,
+    Date,
+    Document,
+    Field,
+    Integer,
+    Kind,
+    ListOf,
+    Text,
+    Timestamp,
+    records,
+)
 from ..domain import money
-from ..domain import orders as model
-from ..service.records import MAX_LEN
 from .ns import TNS
-
-# ---------------------------------------------------------------------- simple types
-
-
-def _string(name: str, limit: int, **facets: Any) -> Any:
-    return Unicode.customize(type_name=name, __namespace__=TNS, max_len=limit, min_len=1, **facets)
-
-
-def _enumeration(kind: type[enum.Enum], name: str | None = None) -> Any:
-    return Unicode.customize(
-        type_name=name or kind.__name__, __namespace__=TNS, values=[member.value for member in kind]
-    )
-
-
-OrderNumberType = _string("OrderNumber", MAX_LEN["OrderNumber"])
-RequestIdType = _string("RequestId", MAX_LEN["RequestId"])
-EmailType = _string("Email", MAX_LEN["Email"], pattern=r"\s*[^@\s]+@[^@\s]+\s*")
-CurrencyType = _string("CurrencyCode", 3, pattern="[A-Z]{3}")
-CountryType = _string("CountryCode", 2, pattern="[A-Z]{2}")
-SkuType = _string("Sku", MAX_LEN["Sku"])
-IdentifierType = _string("Identifier", 64)
-PhoneType = _string("Phone", MAX_LEN["Phone"])
-Text100 = _string("Text100", 100)
-Text200 = _string("Text200", 200)
-Text255 = _string("Text255", 255)
-UrlType = _string("Url", MAX_LEN["Url"])
-NoteType = _string("Note", MAX_LEN["Note"])
-MessageType = _string("Message", 1000)
-
-AmountType = Decimal.customize(
-    type_name="Amount", __namespace__=TNS, total_digits=18, fraction_digits=money.MAX_DECIMAL_PLACES
-)
-PositiveAmountType = Decimal.customize(
-    type_name="PositiveAmount", __namespace__=TNS, total_digits=18,
-    fraction_digits=money.MAX_DECIMAL_PLACES, gt=0,
-)
-CountType = Integer.customize(type_name="Count", __namespace__=TNS, ge=0, le=1_000_000)
-QuantityType = Integer.customize(type_name="Quantity", __namespace__=TNS, ge=1, le=1_000_000)
-LineNumberType = Integer.customize(type_name="LineNumber", __namespace__=TNS, ge=0, le=1_000_000)
-PageSizeType = Integer.customize(type_name="PageSize", __namespace__=TNS, ge=1, le=100)
-PageNumberType = Integer.customize(type_name="PageNumber", __namespace__=TNS, ge=1, le=1_000_000)
-DateType = Date.customize(type_name="Date", __namespace__=TNS)
-TimestampType = DateTime.customize(type_name="Timestamp", __namespace__=TNS)
-
-OrderStatusType = _enumeration(model.OrderStatus)
-FinancialStatusType = _enumeration(model.FinancialStatus)
-LineStatusType = _enumeration(model.LineStatus)
-ShipmentStatusType = _enumeration(model.ShipmentStatus)
-ReturnStatusType = _enumeration(model.ReturnStatus)
-WarehouseStatusType = _enumeration(model.WarehouseStatus)
-ReturnRefundStatusType = _enumeration(model.ReturnRefundStatus)
-RefundStatusType = _enumeration(model.RefundStatus)
-ReasonType = _enumeration(model.Reason)
-OrderTypeType = _enumeration(model.OrderType)
-ChannelType = _enumeration(model.Channel)
-OutcomeType = _enumeration(model.Outcome)
-ReasonCodeType = _enumeration(model.ReasonCode)
-
-
-def required(kind: Any, **extra: Any) -> Any:
-    """An element that is always present and never nil."""
-    return kind.customize(min_occurs=1, nillable=False, type_name=kind.get_type_name(), **extra)
-
-
-def optional(kind: Any, **extra: Any) -> Any:
-    """An element left out when there is no value (never sent as xsi:nil)."""
-    return kind.customize(min_occurs=0, nillable=False, type_name=kind.get_type_name(), **extra)
-
-
-def many(kind: Any, limit: int | str = "unbounded") -> Any:
-    """The repeated element inside a list wrapper."""
-    return kind.customize(min_occurs=0, max_occurs=limit, nillable=False, type_name=kind.get_type_name())
 
 
 class Model(ComplexModel):
@@ -96,178 +45,107 @@ class Model(ComplexModel):
     __namespace__ = TNS
 
 
-# ---------------------------------------------------------------------- the order document
+@cache
+def simple(kind: Kind) -> Any:
+    """The spyne simple type of a scalar kind."""
+    if isinstance(kind, Text):
+        facets: dict[str, Any] = {"pattern": kind.pattern} if kind.pattern else {}
+        return Unicode.customize(type_name=kind.type_name, __namespace__=TNS, max_len=kind.max_len, min_len=1, **facets)
+    if isinstance(kind, Choice):
+        return Unicode.customize(type_name=kind.type_name, __namespace__=TNS, values=list(kind.values))
+    if isinstance(kind, Amount):
+        extra = {"gt": 0} if kind.positive else {}
+        return SpyneDecimal.customize(
+            type_name=kind.type_name, __namespace__=TNS, total_digits=records.TOTAL_DIGITS,
+            fraction_digits=money.MAX_DECIMAL_PLACES, **extra,
+        )
+    if isinstance(kind, Integer):
+        return SpyneInteger.customize(type_name=kind.type_name, __namespace__=TNS, ge=kind.ge, le=kind.le)
+    if isinstance(kind, Date):
+        bounds = {name: value for name, value in (("ge", kind.ge), ("le", kind.le)) if value is not None}
+        return SpyneDate.customize(type_name=kind.type_name, __namespace__=TNS, **bounds)
+    if isinstance(kind, Timestamp):
+        return SpyneDateTime.customize(type_name=kind.type_name, __namespace__=TNS)
+    if isinstance(kind, Boolean):
+        return SpyneBoolean
+    raise TypeError(f"not a scalar kind: {kind!r}")
 
 
-class Customer(Model):
-    __type_name__ = "Customer"
-    _type_info = [
-        ("Email", required(EmailType)),
-        ("FirstName", optional(Text100)),
-        ("LastName", optional(Text100)),
-        ("Phone", optional(PhoneType)),
-    ]
+def spyne_type(kind: Kind) -> Any:
+    if isinstance(kind, Document):
+        return model(kind)
+    if isinstance(kind, ListOf):
+        return wrapper(kind)
+    return simple(kind)
 
 
-class Address(Model):
-    __type_name__ = "Address"
-    _type_info = [
-        ("Name", optional(Text200)),
-        ("Line1", optional(Text200)),
-        ("Line2", optional(Text200)),
-        ("City", optional(Text100)),
-        ("Region", optional(Text100)),
-        ("PostalCode", optional(_string("PostalCode", MAX_LEN["PostalCode"]))),
-        ("CountryCode", optional(CountryType)),
-        ("Phone", optional(PhoneType)),
-    ]
+def element(field: Field) -> Any:
+    """The spyne type of one element: required ones always present and never nil, optional ones
+    left out when empty (never sent as xsi:nil)."""
+    kind = spyne_type(field.kind)
+    extra: dict[str, Any] = {}
+    if field.default is not None and not field.required:
+        extra["default"] = field.default
+    if isinstance(field.kind, Boolean) and field.kind.type_name is None:
+        return kind.customize(min_occurs=1 if field.required else 0, nillable=False, **extra)
+    return kind.customize(
+        min_occurs=1 if field.required else 0, nillable=False, type_name=kind.get_type_name(), **extra
+    )
 
 
-class Line(Model):
-    __type_name__ = "Line"
-    _type_info = [
-        ("LineNumber", required(LineNumberType)),
-        ("Sku", required(SkuType)),
-        ("Name", required(Text255)),
-        ("Quantity", required(QuantityType)),
-        ("UnitPrice", required(AmountType)),
-        ("LineTotal", required(AmountType)),
-        ("ImageUrl", optional(UrlType)),
-        ("Status", required(LineStatusType)),
-        ("QuantityShipped", required(CountType)),
-        ("QuantityCancelled", required(CountType)),
-        ("QuantityRefunded", required(CountType)),
-        ("QuantityReturned", required(CountType)),
-    ]
+@cache
+def model(document: Document) -> Any:
+    """The complex type of a document."""
+    return type(document.type_name, (Model,), {
+        "__type_name__": document.type_name,
+        "__doc__": document.doc,
+        "_type_info": [(f.name, element(f)) for f in document.fields],
+    })
 
 
-class Lines(Model):
-    __type_name__ = "Lines"
-    _type_info = [("Line", many(Line))]
+@cache
+def wrapper(kind: ListOf) -> Any:
+    """The explicit wrapper of a list: ``Lines`` holding ``Line`` elements."""
+    item = model(kind.item)
+    limit: int | str = "unbounded" if kind.max_occurs is None else kind.max_occurs
+    repeated = item.customize(min_occurs=kind.min_occurs, max_occurs=limit, nillable=False, type_name=item.get_type_name())
+    return type(kind.type_name, (Model,), {"__type_name__": kind.type_name, "_type_info": [(kind.item_name, repeated)]})
 
 
-class Item(Model):
-    __type_name__ = "Item"
-    _type_info = [("Sku", required(SkuType)), ("Quantity", required(QuantityType))]
+# ---------------------------------------------------------------------- values
 
 
-class Items(Model):
-    __type_name__ = "Items"
-    _type_info = [("Item", many(Item))]
+def to_wire(document: Document, obj: Any, currency: str | None = None) -> Any:
+    """A wire object for a domain object (or answer) described by ``document``."""
+    own = getattr(obj, "currency", None)
+    if isinstance(own, str):
+        currency = own
+    values: dict[str, Any] = {}
+    for field in document.fields:
+        value = getattr(obj, field.attribute)
+        kind = field.kind
+        if isinstance(kind, ListOf):
+            values[field.name] = wrapper(kind)(**{kind.item_name: [to_wire(kind.item, v, currency) for v in value or ()]})
+        elif value is None:
+            continue
+        elif isinstance(kind, Document):
+            if any(getattr(value, f.attribute) is not None for f in kind.fields):
+                values[field.name] = to_wire(kind, value, currency)
+        elif isinstance(kind, Amount):
+            values[field.name] = money.quantize(PyDecimal(value), currency) if currency else value
+        elif isinstance(value, enum.Enum):
+            values[field.name] = value.value
+        else:
+            values[field.name] = value
+    return model(document)(**values)
 
 
-class Shipment(Model):
-    __type_name__ = "Shipment"
-    _type_info = [
-        ("ShipmentId", required(IdentifierType)),
-        ("CarrierName", optional(Text100)),
-        ("CarrierCode", optional(IdentifierType)),
-        ("TrackingNumber", optional(IdentifierType)),
-        ("TrackingUrl", optional(UrlType)),
-        ("Status", required(ShipmentStatusType)),
-        ("ShippedAt", optional(TimestampType)),
-        ("ExpectedDeliveryDate", optional(DateType)),
-        ("DeliveredAt", optional(TimestampType)),
-        ("Items", required(Items)),
-    ]
-
-
-class Shipments(Model):
-    __type_name__ = "Shipments"
-    _type_info = [("Shipment", many(Shipment))]
-
-
-class Return(Model):
-    __type_name__ = "Return"
-    _type_info = [
-        ("ReturnId", required(IdentifierType)),
-        ("Status", required(ReturnStatusType)),
-        ("Reason", optional(Text255)),
-        ("ReturnTrackingNumber", optional(IdentifierType)),
-        ("CarrierCode", optional(IdentifierType)),
-        ("LabelUrl", optional(UrlType)),
-        ("WarehouseStatus", required(WarehouseStatusType)),
-        ("RefundStatus", required(ReturnRefundStatusType)),
-        ("CreatedAt", required(TimestampType)),
-        ("Items", required(Items)),
-    ]
-
-
-class Returns(Model):
-    __type_name__ = "Returns"
-    _type_info = [("Return", many(Return))]
-
-
-class Refund(Model):
-    __type_name__ = "Refund"
-    _type_info = [
-        ("RefundId", required(IdentifierType)),
-        ("Amount", required(AmountType)),
-        ("Reason", required(ReasonType)),
-        ("Status", required(RefundStatusType)),
-        ("CreatedAt", required(TimestampType)),
-        ("Note", optional(NoteType)),
-    ]
-
-
-class Refunds(Model):
-    __type_name__ = "Refunds"
-    _type_info = [("Refund", many(Refund))]
-
-
-class Order(Model):
-    """A customer's order with its lines, shipments, returns and refunds."""
-
-    __type_name__ = "Order"
-    _type_info = [
-        ("OrderNumber", required(OrderNumberType)),
-        ("OrderType", required(OrderTypeType)),
-        ("Channel", required(ChannelType)),
-        ("Status", required(OrderStatusType)),
-        ("FinancialStatus", required(FinancialStatusType)),
-        ("CreatedAt", required(TimestampType)),
-        ("UpdatedAt", optional(TimestampType)),
-        ("CancelledAt", optional(TimestampType)),
-        ("CancelReason", optional(ReasonType)),
-        ("Currency", required(CurrencyType)),
-        ("Subtotal", required(AmountType)),
-        ("ShippingTotal", required(AmountType)),
-        ("TaxTotal", required(AmountType)),
-        ("DiscountTotal", required(AmountType)),
-        ("Total", required(AmountType)),
-        ("RefundedAmount", required(AmountType)),
-        ("RefundableAmount", required(AmountType)),
-        ("ExpectedShipDate", optional(DateType)),
-        ("ExpectedDeliveryDate", optional(DateType)),
-        ("ShippedAt", optional(TimestampType)),
-        ("Customer", required(Customer)),
-        ("ShippingAddress", optional(Address)),
-        ("Lines", required(Lines)),
-        ("Shipments", required(Shipments)),
-        ("Returns", required(Returns)),
-        ("Refunds", required(Refunds)),
-    ]
-
-
-class Orders(Model):
-    __type_name__ = "Orders"
-    _type_info = [("Order", many(Order, 100))]
-
-
-# ---------------------------------------------------------------------- request parts
-
-
-class RefundLine(Model):
-    """One line of a per-line refund: LineNumber or Sku (or both, when they must agree)."""
-
-    __type_name__ = "RefundLine"
-    _type_info = [
-        ("LineNumber", optional(LineNumberType)),
-        ("Sku", optional(SkuType)),
-        ("Quantity", required(QuantityType)),
-    ]
-
-
-class RefundLines(Model):
-    __type_name__ = "RefundLines"
-    _type_info = [("Line", RefundLine.customize(min_occurs=1, max_occurs=100, nillable=False, type_name="RefundLine"))]
+def from_wire(kind: Kind, value: Any) -> Any:
+    """The plain-data form of a value spyne parsed, for the same loading as the JSON form."""
+    if value is None:
+        return None
+    if isinstance(kind, Document):
+        return {f.name: v for f in kind.fields if (v := from_wire(f.kind, getattr(value, f.name, None))) is not None}
+    if isinstance(kind, ListOf):
+        return [from_wire(kind.item, item) for item in getattr(value, kind.item_name, None) or ()]
+    return value

@@ -42,13 +42,13 @@ def to_utf8(data: bytes, charset: str | None) -> bytes:
     """The body as UTF-8, honouring the HTTP charset; refuses unknown, lying or disagreeing ones."""
     if not charset:
         return data
-    try:
-        codec = codecs.lookup(charset).name
-    except LookupError:
-        raise _refuse("The Content-Type charset is not a supported character encoding.", "UNSUPPORTED_CHARSET") from None
+    codec = text_encoding(charset)
+    if codec is None:
+        raise _refuse("The Content-Type charset is not a supported character encoding.", "UNSUPPORTED_CHARSET")
     try:
         text = data.decode(codec)
-    except UnicodeDecodeError:
+        text.encode("utf-8")  # lone surrogates (a UTF-16 or UTF-32 body can decode to them) are not text
+    except (UnicodeError, ValueError):
         raise _refuse(f"The body is not valid {codec} as its Content-Type says.", "INVALID_ENCODING") from None
     declared = _DECLARED_ENCODING.match(text.encode("utf-8", "replace"))
     if declared:
@@ -61,6 +61,27 @@ def to_utf8(data: bytes, charset: str | None) -> bytes:
     if codec == "utf-8":
         return data
     return _DECLARATION.sub("", text, count=1).encode("utf-8")
+
+
+#: Codecs Python has that are not character sets a document may be sent in: escapes, IDNA,
+#: punycode, UTF-7 (which smuggles markup past byte-level checks) and the like.
+_NOT_CHARSETS = frozenset({
+    "idna", "punycode", "utf-7", "unicode-escape", "raw-unicode-escape", "undefined", "unicode-internal",
+    "mbcs", "oem", "palmos", "charmap",
+})
+
+
+def text_encoding(charset: str) -> str | None:
+    """The codec name of ``charset`` when it is a character encoding a body may use, else None:
+    binary transforms (base64, hex, zlib, bz2, uu, quopri, rot13) and Python's escape codecs are not."""
+    try:
+        info = codecs.lookup(charset)
+    except (LookupError, ValueError, TypeError):
+        return None
+    name = info.name.replace("_", "-").lower()
+    if not getattr(info, "_is_text_encoding", True) or name in _NOT_CHARSETS:
+        return None
+    return info.name
 
 
 def _declares_a_dtd(data: bytes) -> bool:

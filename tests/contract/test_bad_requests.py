@@ -6,6 +6,7 @@ import pytest
 from lxml import etree
 
 from tests.records import order_record, store
+from tests.xmltools import fault_detail
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +26,7 @@ def fault(response) -> dict[str, str]:
     node = etree.fromstring(response.content).find(f"{{{ENV}}}Body/{{{ENV}}}Fault")
     assert node is not None, text
     found = {"faultcode": node.findtext("faultcode"), "faultstring": node.findtext("faultstring")}
-    found.update({child.tag: child.text for child in node.find("detail")})
+    found.update(fault_detail(node.find("detail")))
     return found
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from soap_orders.adapters.orm import order_events, refunds
 from tests.contract.clients import WAYS_IN, make_client
 from tests.records import order_record, shipped, store, unique
+from tests.xmltools import fault_detail
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +38,7 @@ def fault_of(call: Any, *args: Any, **kwargs: Any) -> zeep.exceptions.Fault:
 
 
 def detail(fault: zeep.exceptions.Fault) -> dict[str, str]:
-    return {child.tag: child.text for child in fault.detail}
+    return fault_detail(fault.detail)
 
 
 def refund_count(deps: Any, number: str) -> int:
@@ -61,7 +62,7 @@ def test_find_by_email_is_trimmed_and_case_insensitive_newest_first(client, serv
     )
     result = client.service.FindOrdersByEmail(Email=f"  {email.title()} ")
     assert [o.OrderNumber for o in result.Orders.Order] == [new, old]
-    assert (result.TotalCount, result.PageNumber, result.PageSize, result.HasMore) == (2, 1, 20, False)
+    assert (result.TotalCount, result.CurrentPage, result.ItemsPerPage, result.HasMore) == (2, 1, 20, False)
     first = result.Orders.Order[0]
     assert first.Status == "PROCESSING"
     assert first.Total == Decimal("30.00") and first.Currency == "EUR"

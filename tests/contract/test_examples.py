@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from tests.records import order_record, shipped, store
+from tests.records import store_example_orders
 from tests.xmltools import assert_nodes_equal
 
 pytestmark = pytest.mark.slow
@@ -27,18 +27,7 @@ REQUESTS = sorted(EXAMPLES.glob("*-request.xml"))
 
 @pytest.fixture(scope="module")
 def example_orders(server_deps):
-    ann = "ann.lee@example.com"
-    delivered = shipped(order_record("SO-100003", "ben.ross@example.com", CreatedAt="2026-02-20T16:45:00Z"), status="DELIVERED")
-    delivered["Shipments"][0].update(Status="DELIVERED", DeliveredAt="2026-02-23T11:02:00Z")
-    cara = "cara.diaz@example.com"
-    store(
-        server_deps,
-        shipped(order_record("SO-100001", ann, CreatedAt="2026-03-01T10:00:00Z")),
-        order_record("SO-100002", ann, CreatedAt="2026-03-05T09:30:00Z"),
-        delivered,
-        order_record("SO-100004", cara, CreatedAt="2026-01-11T08:15:00Z", Status="DELIVERED"),
-        order_record("SO-100005", cara, CreatedAt="2026-03-07T19:20:00Z", Status="PENDING", FinancialStatus="AUTHORIZED"),
-    )
+    store_example_orders(server_deps)
 
 
 def _masked(tree: etree._Element) -> etree._Element:

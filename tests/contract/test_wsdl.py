@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import requests
 from lxml import etree
 
-from soap_orders.bootstrap import build_wsdl
+from soap_orders.bootstrap import build_openapi, build_wsdl
+from soap_orders.operations import OPERATIONS
 from tests.xmltools import assert_nodes_equal
 
 COMMITTED = Path(__file__).resolve().parents[2] / "wsdl" / "orders.wsdl"
+COMMITTED_OPENAPI = COMMITTED.with_name("openapi.json")
 COMMITTED_URL = "http://127.0.0.1:8000/soap"
 WSDL = "http://schemas.xmlsoap.org/wsdl/"
 SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
@@ -37,8 +40,22 @@ def test_generated_wsdl_matches_the_committed_copy():
     assert_nodes_equal(build_wsdl(COMMITTED_URL), COMMITTED.read_bytes())
 
 
-def test_committed_wsdl_names_the_v1_operations():
-    assert operations_in(COMMITTED.read_bytes()) == {"FindOrdersByEmail", "GetOrder", "CancelOrder", "IssueRefund"}
+def test_committed_wsdl_names_every_declared_operation():
+    assert operations_in(COMMITTED.read_bytes()) == {operation.name for operation in OPERATIONS}
+
+
+def test_generated_openapi_matches_the_committed_copy():
+    """Regenerate with `make wsdl` after a deliberate contract change."""
+    assert json.loads(build_openapi(COMMITTED_URL)) == json.loads(COMMITTED_OPENAPI.read_bytes())
+
+
+@pytest.mark.slow
+def test_served_openapi_matches_the_committed_copy_but_for_its_server(server):
+    served = requests.get(f"{server.base_url}/openapi.json", timeout=10).json()
+    committed = json.loads(COMMITTED_OPENAPI.read_bytes())
+    assert served.pop("servers") == [{"url": server.base_url}]
+    committed.pop("servers")
+    assert served == committed
 
 
 @pytest.mark.slow

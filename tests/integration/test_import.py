@@ -19,13 +19,14 @@ from soap_orders.adapters.orm import orders as orders_table
 from soap_orders.bootstrap import Dependencies
 from soap_orders.cli import main
 from soap_orders.demo import generate_records
+from soap_orders.documents.orders import ORDER
+from soap_orders.documents.records import order_from_record, order_to_record
 from soap_orders.domain import money
 from soap_orders.domain.errors import ValidationError
 from soap_orders.importing import ImportProblem, detect_format, import_file
 from soap_orders.service.orders import get_order
-from soap_orders.service.records import order_from_record, order_to_record
-from soap_orders.soap import types as wire
 from soap_orders.soap.ns import TNS
+from soap_orders.soap.types import model as wire_model
 
 SECRET = "S3CRET-VALUE"
 
@@ -113,7 +114,7 @@ def order_element(record: dict[str, Any]) -> etree._Element:
     for line in data.get("Lines", []):
         line["LineTotal"] = amount(Decimal(line["UnitPrice"]) * line["Quantity"])
     element = etree.Element(f"{{{TNS}}}Order", nsmap={None: TNS})
-    _fill(element, wire.Order, data)
+    _fill(element, wire_model(ORDER), data)
     return element
 
 
@@ -431,7 +432,8 @@ def test_cli_demo_data_only_into_an_empty_database(db_url: str, deps: Dependenci
     second = invoke(db_url, "demo-data", "--if-empty", "--orders", "50", "--seed", "4")
 
     assert second.exit_code == 0, second.output
-    assert len(second.stdout.splitlines()) == 1 and "already holds orders" in second.stdout
+    assert second.stdout.splitlines()[0] == "The database already holds orders; no demo data written."
+    assert "Try:" in second.stdout and "@example.com" in second.stdout  # suggestions from the stored orders
     assert stored_count(deps) == 30
 
 

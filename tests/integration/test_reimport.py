@@ -17,6 +17,7 @@ from soap_orders.adapters import migrate
 from soap_orders.adapters.orm import audit_records, order_events
 from soap_orders.bootstrap import Dependencies
 from soap_orders.cli import main
+from soap_orders.documents.records import order_from_record, order_to_record
 from soap_orders.domain.errors import IdempotencyConflict
 from soap_orders.domain.merge import UpsertOutcome, UpsertReasonCode
 from soap_orders.domain.orders import (
@@ -30,7 +31,6 @@ from soap_orders.domain.orders import (
 )
 from soap_orders.importing import import_file
 from soap_orders.service import orders as use_cases
-from soap_orders.service.records import order_from_record, order_to_record
 from tests.records import order_record, shipped
 
 DG = use_cases.Caller("dg", "127.0.0.1")
@@ -159,7 +159,10 @@ def test_unchanged_documents_write_nothing(deps: Dependencies, tmp_path: Path) -
     path = write_jsonl(tmp_path / "a.jsonl", *records)
     import_file(deps, path)
     statements: list[str] = []
-    listener = lambda *args: statements.append(args[2])
+
+    def listener(*args: Any) -> None:
+        statements.append(args[2])
+
     event.listen(deps.engine, "before_cursor_execute", listener)
     try:
         report = import_file(deps, path)
@@ -176,7 +179,10 @@ def test_the_upsert_reads_stored_orders_for_update_in_one_query(deps: Dependenci
     numbers = [f"RE-L{i}" for i in range(5)]
     use_cases.upsert_orders(deps.uow(), [order_from_record(order_record(n)) for n in numbers], deps.clock)
     statements: list[str] = []
-    listener = lambda *args: statements.append(args[2])
+
+    def listener(*args: Any) -> None:
+        statements.append(args[2])
+
     event.listen(deps.engine, "before_cursor_execute", listener)
     try:
         changed = [order_from_record(order_record(n, Status="ON_HOLD")) for n in numbers]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -14,10 +13,10 @@ from sqlalchemy import func, select, text
 
 from soap_orders.adapters import migrate
 from soap_orders.adapters.orm import metadata, order_events, orders
+from soap_orders.documents.records import order_from_record
 from soap_orders.domain.orders import OrderStatus, Reason
 from soap_orders.service import orders as use_cases
 from soap_orders.service.ports import OrderQuery
-from soap_orders.service.records import order_from_record
 from tests.records import order_record, shipped, store
 
 
@@ -164,7 +163,7 @@ def test_sqlite_write_transactions_take_the_lock_when_they_begin(deps):
 
 def test_amounts_read_back_keep_their_currency_places(deps):
     """PostgreSQL returns NUMERIC(18, 4); the record form still shows the currency's places."""
-    from soap_orders.service.records import order_to_record
+    from soap_orders.documents.records import order_to_record
 
     store(deps, order_record("PLACES-1"))
     with deps.uow() as uow:

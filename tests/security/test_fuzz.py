@@ -33,6 +33,7 @@ from tests import (
     server as test_server,  # not "import settings_for_tests": pytest would collect it as a test
 )
 from tests.records import order_record, shipped, store
+from tests.xmltools import fault_detail
 
 ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 TNS = "urn:soap-orders:orders:v1"
@@ -169,12 +170,12 @@ def check_answer(status: int, headers: dict[str, str], content: bytes, *, echoed
         _event(f"200 {answer.findtext(f'{{{TNS}}}Outcome') or 'served'}")
         return answer
     assert answer.tag == f"{{{ENV}}}Fault", (status, content[:500])
-    _event(f"{status} {(answer.findtext('detail/ErrorCode') or '?')}")
+    _event(f"{status} {fault_detail(answer.find('detail')).get('ErrorCode', '?')}")
     faultcode = (answer.findtext("faultcode") or "").split(":", 1)[-1]
     assert faultcode in KNOWN_FAULTCODES, (faultcode, content[:1000])
-    detail = answer.find("detail")
-    assert detail is not None and [child.tag for child in detail] == ["ErrorCode", "Message", "Retryable"], content[:1000]
-    error_code, message, retryable = (child.text or "" for child in detail)
+    detail = fault_detail(answer.find("detail"))
+    assert list(detail) == ["ErrorCode", "Message", "Retryable"], content[:1000]
+    error_code, message, retryable = detail["ErrorCode"], detail["Message"], detail["Retryable"]
     assert error_code and error_code.replace("_", "").isalnum() and error_code.isupper(), error_code
     assert message and len(message) <= 300, message
     assert answer.findtext("faultstring") == message

@@ -27,6 +27,7 @@ from sqlalchemy import inspect, text
 
 from tests.records import order_record, store, unique
 from tests.server import ROOT, Server
+from tests.xmltools import fault_detail
 
 pytestmark = pytest.mark.slow
 
@@ -89,7 +90,7 @@ def fault(response: Any, status: int) -> dict[str, str]:
     assert node is not None, response.content[:2000]
     code = node.findtext("faultcode") or ""
     found = {"faultcode": code.split(":", 1)[-1], "faultstring": node.findtext("faultstring") or ""}
-    found.update({child.tag: child.text or "" for child in node.find("detail")})
+    found.update(fault_detail(node.find("detail")))
     assert set(found) == {"faultcode", "faultstring", "ErrorCode", "Message", "Retryable"}, found
     assert found["Retryable"] == "false", found
     return found

@@ -186,11 +186,11 @@ class Traffic:
 
 def measure(directory: Path, requests_count: int = REQUESTS) -> Measurement:
     """Start a one-worker server on a fresh SQLite database, warm it up, and measure."""
+    # Make sure the worker is not recycled during the run (max_requests 5000, jitter 500).
+    from soap_orders import gunicorn_conf
     from tests.conftest import _migrated
 
-    # Make sure the worker is not recycled during the run (max_requests 5000, jitter 500).
-    config = (test_server.ROOT / "contrib" / "gunicorn.conf.py").read_text()
-    assert "max_requests = 5000" in config and "max_requests_jitter = 500" in config
+    assert gunicorn_conf.max_requests == 5000 and gunicorn_conf.max_requests_jitter == 500
     assert WARM_UP + requests_count < 5000 - 500
 
     database_url = _migrated(f"sqlite:///{directory / 'memory.sqlite3'}")

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from soap_orders.domain.clients import ApiClient, Scope, address_in, client_address, parse_networks
+from soap_orders.domain.clients import (
+    ApiClient,
+    Scope,
+    address_in,
+    client_address,
+    parse_networks,
+)
 from soap_orders.domain.errors import ValidationError
 from soap_orders.service import passwords
 
@@ -75,8 +81,9 @@ def test_secrets_are_stored_as_salted_scrypt_hashes():
 def test_every_operation_in_the_wsdl_needs_a_scope():
     from lxml import etree
 
-    from soap_orders.soap.services import REQUIRED_SCOPE
+    from soap_orders.operations import BY_NAME
 
     wsdl = etree.parse(str(Path(__file__).resolve().parents[2] / "wsdl" / "orders.wsdl"))
     operations = {op.get("name") for op in wsdl.iterfind(".//{http://schemas.xmlsoap.org/wsdl/}portType/{http://schemas.xmlsoap.org/wsdl/}operation")}
-    assert operations == set(REQUIRED_SCOPE)
+    assert operations == set(BY_NAME)
+    assert all(operation.scope for operation in BY_NAME.values())

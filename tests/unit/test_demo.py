@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from soap_orders.demo import ANCHOR, generate_records
+from soap_orders.documents.records import order_from_record
 from soap_orders.domain.orders import FinancialStatus, OrderStatus
-from soap_orders.service.records import order_from_record
 
 SEEDS = (1, 2, 3)
 AMOUNT_FIELDS = ("Subtotal", "ShippingTotal", "TaxTotal", "DiscountTotal", "Total")

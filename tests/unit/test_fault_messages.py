@@ -9,8 +9,8 @@ from lxml import etree
 from spyne import Fault
 from spyne.protocol.xml import SchemaValidationError
 
+from soap_orders.documents.records import RecordError
 from soap_orders.domain import errors
-from soap_orders.service.records import RecordError
 from soap_orders.soap import faults
 from soap_orders.soap.xml import describe_syntax_error
 
@@ -298,7 +298,7 @@ def test_schema_validation_fault_from_spyne_becomes_a_schema_violation():
 
     assert isinstance(fault, faults.ValidationFault)
     assert fault.faultcode == "Client.ValidationError"
-    assert fault.detail == {"ErrorCode": "SCHEMA_VIOLATION", "Message": "Sku is longer than 8 characters.",
+    assert fault.fields == {"ErrorCode": "SCHEMA_VIOLATION", "Message": "Sku is longer than 8 characters.",
                             "Retryable": "false"}
 
 
@@ -307,14 +307,14 @@ def test_an_unknown_body_element_is_an_unknown_operation():
 
     fault = faults.from_protocol_fault(SchemaValidationError(text.encode()))
 
-    assert fault.detail["ErrorCode"] == "UNKNOWN_OPERATION"
+    assert fault.fields["ErrorCode"] == "UNKNOWN_OPERATION"
     assert "Injected" not in fault.message
 
 
 def test_spyne_syntax_fault_becomes_malformed_xml():
     fault = faults.from_protocol_fault(Fault("Client.XMLSyntaxError", f"Entity '{SECRET}' not defined, line 3, column 7"))
 
-    assert fault.detail["ErrorCode"] == "MALFORMED_XML"
+    assert fault.fields["ErrorCode"] == "MALFORMED_XML"
     assert fault.message == "The request is not well-formed XML."
     assert SECRET not in fault.message
 
@@ -323,14 +323,14 @@ def test_spyne_syntax_fault_becomes_malformed_xml():
 def test_routing_faults_become_unknown_operation(code):
     fault = faults.from_protocol_fault(Fault(code, SECRET))
 
-    assert fault.detail["ErrorCode"] == "UNKNOWN_OPERATION"
+    assert fault.fields["ErrorCode"] == "UNKNOWN_OPERATION"
     assert SECRET not in fault.message
 
 
 def test_other_client_faults_become_a_generic_schema_violation():
     fault = faults.from_protocol_fault(Fault("Client.Whatever", SECRET))
 
-    assert fault.detail["ErrorCode"] == "SCHEMA_VIOLATION"
+    assert fault.fields["ErrorCode"] == "SCHEMA_VIOLATION"
     assert fault.message == "The request does not match the operation's schema."
 
 
@@ -339,7 +339,7 @@ def test_server_faults_become_a_retryable_internal_error():
 
     assert isinstance(fault, faults.InternalErrorFault)
     assert fault.faultcode == "Server.InternalError"
-    assert fault.detail["Retryable"] == "true"
+    assert fault.fields["Retryable"] == "true"
     assert SECRET not in fault.message
 
 
@@ -367,7 +367,7 @@ def test_domain_errors_map_onto_contract_faults(error, fault_class, faultcode, e
     assert type(fault) is fault_class
     assert fault.faultcode == faultcode
     assert fault.faultstring == error.message
-    assert fault.detail == {"ErrorCode": error_code, "Message": error.message, "Retryable": "false"}
+    assert fault.fields == {"ErrorCode": error_code, "Message": error.message, "Retryable": "false"}
     assert SECRET not in fault.message
 
 

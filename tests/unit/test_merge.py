@@ -11,7 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from soap_orders.domain.events import OrderUpserted
-from soap_orders.domain.merge import UpsertOutcome, UpsertReasonCode, accept_new, merge_into
+from soap_orders.domain.merge import (
+    UpsertOutcome,
+    UpsertReasonCode,
+    accept_new,
+    merge_into,
+)
 from soap_orders.domain.orders import (
     Address,
     Customer,
@@ -375,7 +380,7 @@ def service_history(draw: st.DrawFn) -> Order:
 def erp_documents(draw: st.DrawFn) -> Order:
     """Documents an ERP might send: lines dropped, resized or repriced, totals, statuses, refunds, shipments."""
     lines = []
-    for number, sku, quantity, price in ((1, "SKU-A", 2, "10.00"), (2, "SKU-B", 1, "15.50"), (3, "SKU-C", 1, "2.00")):
+    for number, sku, price in ((1, "SKU-A", "10.00"), (2, "SKU-B", "15.50"), (3, "SKU-C", "2.00")):
         if draw(st.booleans()):
             lines.append(make_line(
                 number, draw(st.sampled_from([sku, sku, "SKU-X"])), draw(st.integers(1, 3)),

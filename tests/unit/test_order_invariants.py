@@ -8,7 +8,13 @@ from decimal import Decimal
 import pytest
 
 from soap_orders.domain.errors import InvalidAmount, InvalidCurrency, ValidationError
-from soap_orders.domain.orders import Customer, FinancialStatus, OrderStatus, RefundStatus, ShipmentStatus
+from soap_orders.domain.orders import (
+    Customer,
+    FinancialStatus,
+    OrderStatus,
+    RefundStatus,
+    ShipmentStatus,
+)
 from tests.unit.factories import NOW, add_shipment, make_line, make_order, make_refund
 
 

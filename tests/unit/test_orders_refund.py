@@ -19,7 +19,16 @@ from soap_orders.domain.orders import (
     RefundLineRequest,
     RefundStatus,
 )
-from tests.unit.factories import NOW, by_number, by_sku, make_line, make_order, make_refund, refund, snapshot
+from tests.unit.factories import (
+    NOW,
+    by_number,
+    by_sku,
+    make_line,
+    make_order,
+    make_refund,
+    refund,
+    snapshot,
+)
 
 
 def taxed_order(**overrides):

@@ -10,6 +10,13 @@ from typing import Any
 
 import pytest
 
+from soap_orders.documents.records import (
+    RecordError,
+    order_from_record,
+    order_to_record,
+    refund_from_record,
+    refund_to_record,
+)
 from soap_orders.domain.orders import (
     Address,
     Channel,
@@ -30,13 +37,6 @@ from soap_orders.domain.orders import (
     ShipmentItem,
     ShipmentStatus,
     WarehouseStatus,
-)
-from soap_orders.service.records import (
-    RecordError,
-    order_from_record,
-    order_to_record,
-    refund_from_record,
-    refund_to_record,
 )
 from tests.unit.factories import CREATED_AT, NOW, cancel, make_line, make_order, plain
 
@@ -311,8 +311,8 @@ def test_an_unknown_field_of_a_nested_record_is_refused_with_its_path():
         ("Lines[2].Quantity", "two", "must be a whole number"),
         ("Lines[2].Quantity", 2.5, "must be a whole number"),
         ("Lines[2].Quantity", True, "must be a whole number"),
-        ("Lines[2].Quantity", 1_000_001, "must be between 0 and 1000000"),
-        ("Lines[2].Quantity", -1, "must be between 0 and 1000000"),
+        ("Lines[2].Quantity", 1_000_001, "must be between 1 and 1000000"),
+        ("Lines[2].Quantity", 0, "must be between 1 and 1000000"),
         ("Lines[1].UnitPrice", "10.001", "has more than 2 decimal places for EUR"),
         ("Lines[1].UnitPrice", "NaN", "is not a finite number"),
         ("Lines[1].UnitPrice", [10], "must be a decimal number"),

@@ -1,12 +1,12 @@
 """Initial schema: orders, lines, shipments, returns, refunds, idempotency records, order events
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 13:54:48.023604
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 # Exact decimals: NUMERIC where the database has it, canonical text on SQLite.
 MONEY = sa.Numeric(18, 4).with_variant(sa.String(40), "sqlite")

@@ -8,8 +8,8 @@ Existing rows are marked from the order event log: a refund or cancellation reco
 made through the service; everything else came from the ERP.
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0003_merge"
 down_revision = "0002"

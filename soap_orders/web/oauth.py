@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
-from .domain.clients import Scope
-from .domain.errors import AuthenticationFailed, Forbidden, RateLimited
-from .service.auth import Authenticator, Principal, TokenPair
+from ..domain.clients import Scope
+from ..domain.errors import AuthenticationFailed, Forbidden, RateLimited
+from ..service.auth import Authenticator, Principal, TokenPair
 
 MAX_FORM = 8 * 1024
 

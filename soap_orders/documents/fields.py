@@ -1,0 +1,131 @@
+"""The kinds of field a document may have, and the document itself: plain, immutable data."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Union
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string of 1 to ``max_len`` characters, surrounding whitespace ignored."""
+
+    type_name: str
+    max_len: int
+    #: An XML Schema pattern the whole value must match, and what it looks like in words.
+    pattern: str | None = None
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Integer:
+    type_name: str
+    ge: int
+    le: int
+
+
+@dataclass(frozen=True)
+class Amount:
+    """Money: an exact decimal with at most the currency's places, the currency beside it."""
+
+    type_name: str
+    positive: bool = False
+
+
+@dataclass(frozen=True)
+class Date:
+    type_name: str = "Date"
+    #: Bounds, when the date is one a caller chooses (a search range), inclusive.
+    ge: date | None = None
+    le: date | None = None
+
+
+@dataclass(frozen=True)
+class Timestamp:
+    """A point in time, UTC, written with ``Z``."""
+
+    type_name: str = "Timestamp"
+
+
+@dataclass(frozen=True)
+class Boolean:
+    type_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One value of an enumeration."""
+
+    enumeration: type[enum.Enum]
+    type_name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.type_name:
+            object.__setattr__(self, "type_name", self.enumeration.__name__)
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(member.value for member in self.enumeration)
+
+
+@dataclass(frozen=True)
+class ListOf:
+    """A list with an explicit wrapper: ``Lines`` holding ``Line`` elements."""
+
+    type_name: str
+    item_name: str
+    item: Document
+    min_occurs: int = 0
+    max_occurs: int | None = None  # None: unbounded
+
+
+Scalar = Union[Text, Integer, Amount, Date, Timestamp, Boolean, Choice]
+Kind = Union[Scalar, "Document", ListOf]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One element of a document.
+
+    ``attr`` is the attribute of the domain object (or command) that holds the value; ``derived``
+    fields are computed by the domain, written on output and ignored on input."""
+
+    name: str
+    kind: Kind
+    attr: str = ""
+    required: bool = False
+    default: Any = None
+    derived: bool = False
+
+    @property
+    def attribute(self) -> str:
+        return self.attr or _snake(self.name)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A complex type: its wire name, its fields in order, and what it loads into."""
+
+    type_name: str
+    fields: tuple[Field, ...]
+    #: Builds the domain object (or command) from loaded attributes; None loads a plain dict.
+    factory: Callable[..., Any] | None = field(default=None, compare=False)
+    doc: str | None = None
+
+    def field(self, name: str) -> Field:
+        for candidate in self.fields:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(name)
+
+
+def _snake(name: str) -> str:
+    out = []
+    for index, char in enumerate(name):
+        if char.isupper() and index:
+            out.append("_")
+        out.append(char.lower())
+    return "".join(out)

@@ -1,0 +1,188 @@
+"""The order document and its parts, and the shapes of the order operations' requests.
+
+Element names and their order are the contract's; ``attr`` names the domain attribute when it is
+not the element name in snake case.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..domain import limits
+from ..domain import orders as model
+from .fields import (
+    Amount,
+    Boolean,
+    Choice,
+    Date,
+    Document,
+    Field,
+    Integer,
+    ListOf,
+    Text,
+    Timestamp,
+)
+
+# ---------------------------------------------------------------------- simple kinds
+
+ORDER_NUMBER = Text("OrderNumber", limits.ORDER_NUMBER)
+REQUEST_ID = Text("RequestId", limits.REQUEST_ID)
+EMAIL = Text("Email", limits.EMAIL, pattern=r"\s*[^@\s]+@[^@\s]+\s*", hint="an email address")
+CURRENCY = Text("CurrencyCode", limits.CURRENCY, pattern="[A-Z]{3}", hint="an ISO 4217 currency code such as EUR")
+COUNTRY = Text("CountryCode", limits.COUNTRY_CODE, pattern="[A-Z]{2}", hint="an ISO 3166-1 alpha-2 code such as GB")
+SKU = Text("Sku", limits.SKU)
+IDENTIFIER = Text("Identifier", limits.IDENTIFIER)
+PHONE = Text("Phone", limits.PHONE)
+POSTAL_CODE = Text("PostalCode", limits.POSTAL_CODE)
+TEXT100 = Text("Text100", 100)
+TEXT200 = Text("Text200", 200)
+TEXT255 = Text("Text255", 255)
+URL = Text("Url", limits.URL)
+NOTE = Text("Note", limits.NOTE)
+MESSAGE = Text("Message", limits.MESSAGE)
+
+AMOUNT = Amount("Amount")
+POSITIVE_AMOUNT = Amount("PositiveAmount", positive=True)
+COUNT = Integer("Count", 0, limits.MAX_COUNT)
+QUANTITY = Integer("Quantity", 1, limits.MAX_COUNT)
+LINE_NUMBER = Integer("LineNumber", 0, limits.MAX_COUNT)
+PAGE_SIZE = Integer("PageSize", 1, limits.MAX_PAGE_SIZE)
+PAGE_NUMBER = Integer("PageNumber", 1, limits.MAX_COUNT)
+DATE = Date()
+#: A date a caller searches by: bounded so that any day after it still exists.
+SEARCH_DATE = Date("SearchDate", ge=date(1900, 1, 1), le=date(9999, 12, 30))
+TIMESTAMP = Timestamp()
+BOOLEAN = Boolean()
+
+ORDER_STATUS = Choice(model.OrderStatus)
+FINANCIAL_STATUS = Choice(model.FinancialStatus)
+LINE_STATUS = Choice(model.LineStatus)
+SHIPMENT_STATUS = Choice(model.ShipmentStatus)
+RETURN_STATUS = Choice(model.ReturnStatus)
+WAREHOUSE_STATUS = Choice(model.WarehouseStatus)
+RETURN_REFUND_STATUS = Choice(model.ReturnRefundStatus)
+REFUND_STATUS = Choice(model.RefundStatus)
+REASON = Choice(model.Reason)
+ORDER_TYPE = Choice(model.OrderType)
+CHANNEL = Choice(model.Channel)
+OUTCOME = Choice(model.Outcome)
+REASON_CODE = Choice(model.ReasonCode)
+
+# ---------------------------------------------------------------------- the order document
+
+CUSTOMER = Document("Customer", (
+    Field("Email", EMAIL, required=True),
+    Field("FirstName", TEXT100),
+    Field("LastName", TEXT100),
+    Field("Phone", PHONE),
+), model.Customer)
+
+ADDRESS = Document("Address", (
+    Field("Name", TEXT200),
+    Field("Line1", TEXT200),
+    Field("Line2", TEXT200),
+    Field("City", TEXT100),
+    Field("Region", TEXT100),
+    Field("PostalCode", POSTAL_CODE),
+    Field("CountryCode", COUNTRY),
+    Field("Phone", PHONE),
+), model.Address)
+
+LINE = Document("Line", (
+    Field("LineNumber", LINE_NUMBER, required=True),
+    Field("Sku", SKU, required=True),
+    Field("Name", TEXT255, required=True),
+    Field("Quantity", QUANTITY, required=True),
+    Field("UnitPrice", AMOUNT, required=True),
+    Field("LineTotal", AMOUNT, required=True, derived=True),
+    Field("ImageUrl", URL),
+    Field("Status", LINE_STATUS, required=True, default=model.LineStatus.PENDING),
+    Field("QuantityShipped", COUNT, required=True, default=0),
+    Field("QuantityCancelled", COUNT, required=True, default=0),
+    Field("QuantityRefunded", COUNT, required=True, default=0),
+    Field("QuantityReturned", COUNT, required=True, default=0),
+), model.OrderLine)
+
+
+def _items(factory: type) -> ListOf:
+    return ListOf("Items", "Item", Document("Item", (
+        Field("Sku", SKU, required=True),
+        Field("Quantity", QUANTITY, required=True),
+    ), factory))
+
+
+SHIPMENT = Document("Shipment", (
+    Field("ShipmentId", IDENTIFIER, required=True),
+    Field("CarrierName", TEXT100),
+    Field("CarrierCode", IDENTIFIER),
+    Field("TrackingNumber", IDENTIFIER),
+    Field("TrackingUrl", URL),
+    Field("Status", SHIPMENT_STATUS, required=True),
+    Field("ShippedAt", TIMESTAMP),
+    Field("ExpectedDeliveryDate", DATE),
+    Field("DeliveredAt", TIMESTAMP),
+    Field("Items", _items(model.ShipmentItem), required=True),
+), model.Shipment)
+
+RETURN = Document("Return", (
+    Field("ReturnId", IDENTIFIER, required=True),
+    Field("Status", RETURN_STATUS, required=True),
+    Field("Reason", TEXT255),
+    Field("ReturnTrackingNumber", IDENTIFIER),
+    Field("CarrierCode", IDENTIFIER),
+    Field("LabelUrl", URL),
+    Field("WarehouseStatus", WAREHOUSE_STATUS, required=True, default=model.WarehouseStatus.AWAITING_ARRIVAL),
+    Field("RefundStatus", RETURN_REFUND_STATUS, required=True, default=model.ReturnRefundStatus.NOT_STARTED),
+    Field("CreatedAt", TIMESTAMP, required=True),
+    Field("Items", _items(model.ReturnItem), required=True),
+), model.Return)
+
+REFUND = Document("Refund", (
+    Field("RefundId", IDENTIFIER, required=True),
+    Field("Amount", AMOUNT, required=True),
+    Field("Reason", REASON, required=True),
+    Field("Status", REFUND_STATUS, required=True),
+    Field("CreatedAt", TIMESTAMP, required=True),
+    Field("Note", NOTE),
+), model.Refund)
+
+ORDER = Document("Order", (
+    Field("OrderNumber", ORDER_NUMBER, required=True),
+    Field("OrderType", ORDER_TYPE, required=True, default=model.OrderType.STANDARD),
+    Field("Channel", CHANNEL, required=True, default=model.Channel.WEB),
+    Field("Status", ORDER_STATUS, required=True, default=model.OrderStatus.PENDING),
+    Field("FinancialStatus", FINANCIAL_STATUS, required=True, default=model.FinancialStatus.PENDING),
+    Field("CreatedAt", TIMESTAMP, required=True),
+    Field("UpdatedAt", TIMESTAMP),
+    Field("CancelledAt", TIMESTAMP),
+    Field("CancelReason", REASON),
+    Field("Currency", CURRENCY, required=True),
+    Field("Subtotal", AMOUNT, required=True),
+    Field("ShippingTotal", AMOUNT, required=True, default=0),
+    Field("TaxTotal", AMOUNT, required=True, default=0),
+    Field("DiscountTotal", AMOUNT, required=True, default=0),
+    Field("Total", AMOUNT, required=True),
+    Field("RefundedAmount", AMOUNT, required=True, derived=True),
+    Field("RefundableAmount", AMOUNT, required=True, derived=True),
+    Field("ExpectedShipDate", DATE),
+    Field("ExpectedDeliveryDate", DATE),
+    Field("ShippedAt", TIMESTAMP, derived=True),
+    Field("Customer", CUSTOMER, required=True),
+    Field("ShippingAddress", ADDRESS),
+    Field("Lines", ListOf("Lines", "Line", LINE), required=True),
+    Field("Shipments", ListOf("Shipments", "Shipment", SHIPMENT), required=True),
+    Field("Returns", ListOf("Returns", "Return", RETURN), required=True),
+    Field("Refunds", ListOf("Refunds", "Refund", REFUND), required=True),
+), model.Order, doc="A customer's order with its lines, shipments, returns and refunds.")
+
+ORDERS = ListOf("Orders", "Order", ORDER, max_occurs=limits.MAX_PAGE_SIZE)
+
+# ---------------------------------------------------------------------- request parts
+
+REFUND_LINE = Document("RefundLine", (
+    Field("LineNumber", LINE_NUMBER),
+    Field("Sku", SKU),
+    Field("Quantity", QUANTITY, required=True),
+), model.RefundLineRequest, doc="One line of a per-line refund: LineNumber or Sku (or both, when they must agree).")
+
+REFUND_LINES = ListOf("RefundLines", "Line", REFUND_LINE, min_occurs=1, max_occurs=100)

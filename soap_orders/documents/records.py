@@ -1,0 +1,304 @@
+"""The plain-data form of a document: a dict with the wire's PascalCase names.
+
+It is the JSON twin's body, what ``soap-orders import`` reads from JSON Lines (and from XML
+documents, once turned into dicts), and what a stored idempotent result keeps. ``load`` checks
+every field's form and length against the document's description; its errors name the field,
+never its value. ``dump`` writes amounts with their currency's places and times in UTC with ``Z``.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ..domain import money
+from ..domain.errors import DomainError
+from ..domain.orders import Order, Refund
+from .fields import (
+    Amount,
+    Boolean,
+    Choice,
+    Date,
+    Document,
+    Field,
+    Integer,
+    Kind,
+    ListOf,
+    Text,
+    Timestamp,
+)
+from .orders import ORDER, REFUND
+
+#: The most digits an amount may have in all, as the schema publishes and the database stores.
+TOTAL_DIGITS = 18
+
+
+class RecordError(DomainError):
+    """A record that cannot be loaded; ``path`` names the field (``Lines[2].Quantity``)."""
+
+    code = "INVALID_RECORD"
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}" if path else problem)
+        self.path = path
+        self.problem = problem
+
+
+def required_on_input(field: Field) -> bool:
+    """Lists may be left out (empty), and fields with a default take it when absent."""
+    return field.required and field.default is None and not field.derived and not isinstance(field.kind, ListOf)
+
+
+# ---------------------------------------------------------------------- loading
+
+
+def load(document: Document, record: Any, path: str = "", currency: str | None = None) -> Any:
+    """Check ``record`` against ``document`` and build what the document describes."""
+    if not isinstance(record, dict):
+        raise RecordError(path, "must be an object")
+    names = {f.name for f in document.fields}
+    for key in record:
+        if key not in names:
+            raise RecordError(_join(path, str(key)[:64]), "is not a field of this record")
+    values: dict[str, Any] = {}
+    for field in document.fields:
+        if field.derived:
+            continue
+        value = record.get(field.name)
+        where = _join(path, field.name)
+        if value is None or value == "":
+            if required_on_input(field):
+                raise RecordError(where, "is required")
+            continue
+        values[field.attribute] = _load_value(field.kind, value, where, currency)
+    if document.factory is None:
+        return values
+    return document.factory(**values)
+
+
+def _load_value(kind: Kind, value: Any, path: str, currency: str | None) -> Any:
+    if isinstance(kind, Document):
+        return load(kind, value, path, currency)
+    if isinstance(kind, ListOf):
+        if isinstance(value, dict) and set(value) <= {kind.item_name}:
+            value = value.get(kind.item_name) or []  # the wire's wrapper form, {"Line": [...]}
+        if not isinstance(value, list):
+            raise RecordError(path, "must be a list")
+        if len(value) < kind.min_occurs:
+            raise RecordError(path, f"must have at least {kind.min_occurs} item(s)")
+        if kind.max_occurs is not None and len(value) > kind.max_occurs:
+            raise RecordError(path, f"must have at most {kind.max_occurs} items")
+        return [load(kind.item, item, f"{path}[{i}]", currency) for i, item in enumerate(value, 1)]
+    return load_scalar(kind, value, path, currency)
+
+
+def load_scalar(kind: Kind, value: Any, path: str, currency: str | None = None) -> Any:
+    if isinstance(kind, Text):
+        return _text(kind, value, path)
+    if isinstance(kind, Integer):
+        return _integer(kind, value, path)
+    if isinstance(kind, Amount):
+        return _amount(kind, value, path, currency)
+    if isinstance(kind, Timestamp):
+        return _timestamp(value, path)
+    if isinstance(kind, Date):
+        return _date(kind, value, path)
+    if isinstance(kind, Choice):
+        return _choice(kind, value, path)
+    if isinstance(kind, Boolean):
+        return _boolean(value, path)
+    raise TypeError(f"not a scalar kind: {kind!r}")
+
+
+def _text(kind: Text, value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise RecordError(path, "must be a string")
+    value = value.strip()
+    if not value:
+        raise RecordError(path, "must not be empty")
+    if len(value) > kind.max_len:
+        raise RecordError(path, f"is longer than {kind.max_len} characters")
+    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+        raise RecordError(path, "contains control characters")
+    if kind.pattern is not None and not re.fullmatch(kind.pattern, value):
+        raise RecordError(path, f"must be {kind.hint or 'in the expected format'}")
+    return value
+
+
+def _integer(kind: Integer, value: Any, path: str) -> int:
+    if isinstance(value, bool):
+        raise RecordError(path, "must be a whole number")
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]{1,9}\s*", value):
+        value = int(value)
+    if not isinstance(value, int):
+        raise RecordError(path, "must be a whole number")
+    if not kind.ge <= value <= kind.le:
+        raise RecordError(path, f"must be between {kind.ge} and {kind.le}")
+    return value
+
+
+def _amount(kind: Amount, value: Any, path: str, currency: str | None) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        raise RecordError(path, "must be a decimal number")
+    if currency is None:
+        amount = _plain_decimal(value, path)
+    else:
+        try:
+            amount = money.parse_amount(value, currency, field=path)
+        except DomainError as exc:
+            raise RecordError(path, exc.message.removeprefix(path).strip().rstrip(".")) from None
+    if kind.positive and amount <= 0:
+        raise RecordError(path, "must be greater than zero")
+    return amount
+
+
+def _plain_decimal(value: Any, path: str) -> Decimal:
+    """A finite decimal, before the currency is known: the domain checks its size and places
+    against the currency once it is."""
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise RecordError(path, "must be a decimal number") from None
+    if not amount.is_finite():
+        raise RecordError(path, "must be a finite number")
+    normal = amount.normalize().as_tuple()
+    digits, exponent = len(normal.digits), normal.exponent
+    assert isinstance(exponent, int)
+    if -exponent > money.MAX_DECIMAL_PLACES:
+        raise RecordError(path, "has too many decimal places")
+    if max(digits, digits + exponent) > TOTAL_DIGITS:
+        raise RecordError(path, "has too many digits")
+    return amount
+
+
+def _timestamp(value: Any, path: str) -> datetime:
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise RecordError(path, "must be an ISO 8601 date-time such as 2026-01-31T09:30:00Z") from None
+    else:
+        raise RecordError(path, "must be an ISO 8601 date-time")
+    if parsed.tzinfo is None:
+        raise RecordError(path, "must carry a time zone (Z for UTC)")
+    return parsed.astimezone(timezone.utc)
+
+
+def _date(kind: Date, value: Any, path: str) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        day = value
+    elif not isinstance(value, str) or not re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", value):
+        raise RecordError(path, "must be a date such as 2026-01-31")
+    else:
+        try:
+            day = date.fromisoformat(value.strip())
+        except ValueError:
+            raise RecordError(path, "must be a date such as 2026-01-31") from None
+    if (kind.ge is not None and day < kind.ge) or (kind.le is not None and day > kind.le):
+        raise RecordError(path, f"must be between {kind.ge} and {kind.le}")
+    return day
+
+
+def _choice(kind: Choice, value: Any, path: str) -> enum.Enum:
+    if isinstance(value, kind.enumeration):
+        return value
+    try:
+        return kind.enumeration(value)
+    except ValueError:
+        raise RecordError(path, f"must be one of {', '.join(kind.values)}") from None
+
+
+def _boolean(value: Any, path: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip() in ("true", "false", "1", "0"):
+        return value.strip() in ("true", "1")
+    raise RecordError(path, "must be true or false")
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+# ---------------------------------------------------------------------- writing
+
+
+def dump(document: Document, obj: Any, currency: str | None = None) -> dict[str, Any]:
+    """The plain-data form of ``obj``: absent optionals left out, lists always present."""
+    own = getattr(obj, "currency", None)
+    if isinstance(own, str):
+        currency = own
+    record: dict[str, Any] = {}
+    for field in document.fields:
+        value = getattr(obj, field.attribute)
+        kind = field.kind
+        if isinstance(kind, ListOf):
+            record[field.name] = [dump(kind.item, item, currency) for item in (value or ())]
+        elif value is None:
+            continue
+        elif isinstance(kind, Document):
+            if kind.factory is not None and not isinstance(value, dict) and not _has_any(kind, value):
+                continue
+            record[field.name] = dump(kind, value, currency)
+        else:
+            record[field.name] = plain(kind, value, currency)
+    return record
+
+
+def _has_any(document: Document, obj: Any) -> bool:
+    """An embedded part with no value at all (an address of nothing) is left out."""
+    return any(getattr(obj, f.attribute) is not None for f in document.fields)
+
+
+def plain(kind: Kind, value: Any, currency: str | None = None) -> Any:
+    """One scalar in its JSON-ready form: strings for money and times, never a float."""
+    if isinstance(kind, Amount):
+        amount = money.quantize(Decimal(value), currency) if currency else Decimal(value)
+        return f"{amount:f}"
+    if isinstance(kind, Timestamp):
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(kind, Date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+# ---------------------------------------------------------------------- the order document
+
+
+def order_from_record(record: Any) -> Order:
+    """Build an order from its plain-data form, checking every field and the order's invariants."""
+    if not isinstance(record, dict):
+        raise RecordError("", "an order record must be an object")
+    if record.get("Customer") is None:
+        raise RecordError("Customer", "is required")
+    currency = record.get("Currency")
+    if not isinstance(currency, str) or currency.strip() not in money.ISO_4217:
+        raise RecordError("Currency", "must be an ISO 4217 currency code such as EUR")
+    order: Order = load(ORDER, record, "", currency.strip())
+    try:
+        order.check()
+    except DomainError as exc:
+        raise RecordError("", exc.message) from None
+    return order
+
+
+def order_to_record(order: Order) -> dict[str, Any]:
+    return dump(ORDER, order)
+
+
+def refund_to_record(refund: Refund, currency: str) -> dict[str, Any]:
+    return dump(REFUND, refund, currency)
+
+
+def refund_from_record(record: dict[str, Any], currency: str) -> Refund:
+    refund: Refund = load(REFUND, record, "Refund", currency)
+    return refund

@@ -1,0 +1,71 @@
+"""gunicorn settings for soap_orders, shipped inside the package so an installed wheel has them.
+
+``soap-orders serve`` uses them; running gunicorn directly, pass
+``--config python:soap_orders.gunicorn_conf``. Bind address and worker count come from the command
+line or SOAP_ORDERS_BIND / SOAP_ORDERS_WORKERS.
+"""
+
+import os
+from typing import Any
+
+from gunicorn.glogging import Logger as _GunicornLogger
+
+bind = os.environ.get("SOAP_ORDERS_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("SOAP_ORDERS_WORKERS", "2"))
+
+# Threaded workers: a slow client holds one thread, not a whole process. Threads mostly wait on
+# sockets and the database, so there are many; a request body must arrive within
+# SOAP_ORDERS_BODY_TIMEOUT seconds, which bounds how long a trickling client can hold one.
+worker_class = "gthread"
+threads = 32
+
+# A request that takes longer than this is stuck: the worker is replaced.
+timeout = 30
+graceful_timeout = 30
+keepalive = 5
+
+# Recycle workers now and then, jittered so they do not all restart together. This is a
+# backstop for slow memory growth, not the defence against large requests (see the body limit).
+max_requests = 5000
+max_requests_jitter = 500
+
+# Header limits well below gunicorn's defaults: SOAP requests carry few, short headers.
+limit_request_line = 4094
+limit_request_fields = 50
+limit_request_field_size = 8190
+
+# No runtime control socket (gunicorn 25.1+): its default path is per user, shared by every
+# instance the user runs, and signals (HUP to reload, TERM to stop) do the same job.
+control_socket_disable = True
+
+# The application writes its own access log (one line per request, with the request id, client,
+# operation and outcome or fault code: soap_orders.web.access_log), so gunicorn's is off.
+accesslog = None
+
+
+class SoapOrdersLogger(_GunicornLogger):
+    """gunicorn's own messages (boot, worker exits) in the service's format, JSON or text, with
+    the same scrubbing as the application's lines."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        from soap_orders.logs import formatter_from_env, install_filters
+
+        for handler in self.error_log.handlers:
+            handler.setFormatter(formatter_from_env())
+            install_filters(handler)
+
+
+logger_class = SoapOrdersLogger
+
+
+def post_worker_init(worker: Any) -> None:
+    # gunicorn answers malformed HTTP with an HTML page quoting the request; answer with a fault.
+    from soap_orders.soap.endpoint import install_gunicorn_error_writer
+
+    install_gunicorn_error_writer()
+
+    # The application's "Connection: close" closes the connection; absurd chunk sizes are refused at once.
+    from soap_orders.web.connection import install_gunicorn_adjustments
+
+    install_gunicorn_adjustments()

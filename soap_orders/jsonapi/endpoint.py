@@ -1,0 +1,146 @@
+"""``POST /json/<Operation>``: a JSON body of the request's fields in, the answer's fields out.
+
+Errors are ``{"ErrorCode", "Message", "Retryable"}`` with a fitting HTTP status. Money is a
+decimal string beside its currency, never a float; on input a JSON number is read exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from ..documents import records
+from ..domain import errors
+from ..operations import Call, Operation, Services
+from ..service.auth import Authenticator
+from ..service.orders import Caller
+from ..web.access_log import note
+from ..web.body import BodyError, describe, read_body
+from ..web.connection import CONNECTION_CLOSE, closing
+from ..web.credentials import CHALLENGES, http_principal
+
+log = logging.getLogger("soap_orders.json")
+
+StartResponse = Callable[..., Any]
+PREFIX = "/json/"
+
+#: Domain errors and their HTTP statuses; the first matching class wins.
+STATUS_TABLE: tuple[tuple[type[errors.DomainError], str], ...] = (
+    (errors.AuthenticationFailed, "401 Unauthorized"),
+    (errors.Forbidden, "403 Forbidden"),
+    (errors.RateLimited, "429 Too Many Requests"),
+    (errors.OrderNotFound, "404 Not Found"),
+    (errors.IdempotencyConflict, "409 Conflict"),
+    (errors.ValidationError, "400 Bad Request"),
+    (records.RecordError, "400 Bad Request"),
+)
+
+
+class JsonRoute:
+    def __init__(self, operations: Mapping[str, Operation], services: Services, authenticator: Authenticator, *,
+                 max_body: int, body_timeout: float, unavailable_errors: tuple[type[BaseException], ...]) -> None:
+        self.operations = operations
+        self.services = services
+        self.authenticator = authenticator
+        self.max_body = max_body
+        self.body_timeout = body_timeout
+        self.unavailable_errors = unavailable_errors
+
+    def __call__(self, environ: dict[str, Any], respond: StartResponse) -> Iterable[bytes]:
+        request_id = environ.get("soap_orders.request_id", "-")
+        try:
+            return self._serve(environ, respond)
+        except errors.DomainError as error:
+            if any(isinstance(error, kind) for kind, _ in STATUS_TABLE):
+                return refusal(respond, error)
+            log.error("request %s: unmapped %s", request_id, type(error).__name__)
+            return answer_error(respond, "500 Internal Server Error", "INTERNAL_ERROR",
+                                f"An internal error occurred (request id {request_id}). It has been logged.", True)
+        except self.unavailable_errors as error:
+            log.warning("request %s: storage unavailable: %s", request_id, type(error).__name__)
+            return answer_error(respond, "503 Service Unavailable", "UNAVAILABLE",
+                                "The service is temporarily unavailable; retry shortly.", True, [("Retry-After", "5")])
+        except Exception:
+            log.exception("request %s: unexpected error in %s", request_id, environ.get("PATH_INFO"))
+            return answer_error(respond, "500 Internal Server Error", "INTERNAL_ERROR",
+                                f"An internal error occurred (request id {request_id}). It has been logged.", True)
+
+    def _serve(self, environ: dict[str, Any], respond: StartResponse) -> Iterable[bytes]:
+        name = environ.get("PATH_INFO", "")[len(PREFIX):]
+        operation = self.operations.get(name)
+        if operation is None:
+            return answer_error(respond, "404 Not Found", "NOT_FOUND",
+                                "No such operation; see GET /openapi.json for the operations.", False)
+        note(environ, operation=operation.name)
+        if environ.get("REQUEST_METHOD", "GET").upper() != "POST":
+            return answer_error(respond, "405 Method Not Allowed", "METHOD_NOT_ALLOWED",
+                                f"Use POST {PREFIX}{operation.name}.", False, [("Allow", "POST")])
+        principal = http_principal(environ, self.authenticator, environ.get("soap_orders.address"), required=True)
+        assert principal is not None
+        environ["soap_orders.principal"] = principal
+        content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            return answer_error(respond, "415 Unsupported Media Type", "UNSUPPORTED_MEDIA_TYPE",
+                                "Content-Type must be application/json.", False)
+        try:
+            body = read_body(environ, self.max_body, self.body_timeout)
+        except BodyError as error:
+            message = describe(error, self.max_body, self.body_timeout)
+            if error.code == "TRUNCATED_BODY":
+                return answer_error(respond, error.status, error.code, message, False)
+            # The rest of the body is unread (or unreadable): close the connection once the answer is sent.
+            return closing(environ, answer_error(respond, error.status, error.code, message, False, [CONNECTION_CLOSE]))
+        if operation.scope not in principal.scopes:
+            raise errors.Forbidden(f"This client lacks the {operation.scope.value} scope needed for {operation.name}.")
+        command = operation.load(parse_body(body))
+        result = operation.run(Call(self.services, Caller(principal.client, principal.address)), command)
+        outcome = getattr(result, "outcome", None)
+        note(environ, outcome=outcome.value if outcome is not None else "OK")
+        return answer(respond, "200 OK", records.dump(operation.answer_document, result))
+
+
+def parse_body(body: bytes) -> dict[str, Any]:
+    """The request object: UTF-8 JSON, numbers read exactly, no key given twice."""
+    try:
+        value = json.loads(body.decode("utf-8"), parse_float=Decimal, object_pairs_hook=_unique_keys)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise errors.ValidationError("The body is not valid UTF-8 JSON.") from None
+    if not isinstance(value, dict):
+        raise errors.ValidationError("The body must be a JSON object of the request's fields.")
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError("duplicate key")
+        result[key] = value
+    return result
+
+
+def refusal(respond: StartResponse, error: errors.DomainError) -> list[bytes]:
+    status = next(status for kind, status in STATUS_TABLE if isinstance(error, kind))
+    headers: list[tuple[str, str]] = []
+    if isinstance(error, errors.AuthenticationFailed):
+        headers = list(CHALLENGES)
+    elif isinstance(error, errors.RateLimited):
+        headers = [("Retry-After", str(error.retry_after))]
+    return answer_error(respond, status, error.code, error.message, isinstance(error, errors.RateLimited), headers)
+
+
+def answer_error(respond: StartResponse, status: str, code: str, message: str, retryable: bool,
+                 headers: list[tuple[str, str]] | None = None) -> list[bytes]:
+    note(error_code=code)
+    return answer(respond, status, {"ErrorCode": code, "Message": message, "Retryable": retryable}, headers)
+
+
+def answer(respond: StartResponse, status: str, body: dict[str, Any],
+           headers: list[tuple[str, str]] | None = None) -> list[bytes]:
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    respond(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data))),
+                     ("Cache-Control", "no-store"), *(headers or [])])
+    return [data]

@@ -1,0 +1,16 @@
+"""Every operation of the contract, each declared once (see ``base.Operation``).
+
+Adding an operation means adding its declaration to a capability module here and its module's
+``OPERATIONS`` to the tuple below; the SOAP service, the JSON routes, OpenAPI, the scope check and
+``check`` pick it up from this registry.
+"""
+
+from __future__ import annotations
+
+from .base import Call, Operation, Services
+from .orders import OPERATIONS as ORDER_OPERATIONS
+
+OPERATIONS: tuple[Operation, ...] = (*ORDER_OPERATIONS,)
+BY_NAME: dict[str, Operation] = {operation.name: operation for operation in OPERATIONS}
+
+__all__ = ["BY_NAME", "OPERATIONS", "Call", "Operation", "Services"]

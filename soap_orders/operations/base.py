@@ -1,0 +1,81 @@
+"""What an operation is: one declaration from which every way of calling it is derived."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Protocol
+
+from ..documents import Document, Field, records
+from ..domain.clients import Scope
+from ..domain.errors import ValidationError
+from ..service.orders import Caller
+from ..service.ports import Clock, UnitOfWork
+
+
+class Services(Protocol):
+    """What a use case is handed: a fresh unit of work per call, and the clock."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+    def uow(self) -> UnitOfWork: ...
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of an operation: the wired services and who is calling."""
+
+    services: Services
+    caller: Caller
+
+    def uow(self) -> UnitOfWork:
+        return self.services.uow()
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+
+@dataclass(frozen=True)
+class Operation:
+    """An operation of the contract, declared once.
+
+    ``request`` lists the request's elements (loaded into ``command``), ``answer`` the answer's
+    elements (read by name from what ``run`` returns). The SOAP service, the JSON routes, the scope
+    check, the OpenAPI document, ``check`` and the tests' operation lists all come from here."""
+
+    name: str
+    scope: Scope
+    request: tuple[Field, ...]
+    command: Callable[..., Any]
+    answer: tuple[Field, ...]
+    run: Callable[[Call, Any], Any] = field(compare=False)
+    doc: str = ""
+    #: True for operations that change state (and so take a RequestId and are replayed).
+    writes: bool = False
+
+    @cached_property
+    def request_document(self) -> Document:
+        return Document(self.name, self.request, self.command)
+
+    @cached_property
+    def answer_document(self) -> Document:
+        return Document(f"{self.name}Response", self.answer)
+
+    def load(self, record: Any) -> Any:
+        """The command for a request in its plain-data form; a bad field is a ValidationError."""
+        try:
+            return records.load(self.request_document, record)
+        except records.RecordError as error:
+            raise ValidationError(error.message, error.path or None) from None
+
+    @property
+    def summary(self) -> str:
+        return self.description.split(". ")[0].rstrip(".") + "."
+
+    @property
+    def description(self) -> str:
+        return " ".join(inspect.cleandoc(self.doc).split())

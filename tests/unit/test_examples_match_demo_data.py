@@ -1,0 +1,67 @@
+"""The request examples in wsdl/examples/ and the README work against ``make run``'s demo data
+(200 orders, seed 1): the orders, emails and SKUs they name exist there, in a state that gives the
+answer the example shows."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from soap_orders.demo import generate_records
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "wsdl" / "examples"
+TNS = "{urn:soap-orders:orders:v1}"
+
+
+@pytest.fixture(scope="module")
+def demo() -> dict[str, dict]:
+    return {record["OrderNumber"]: record for record in generate_records(200, 1)}
+
+
+def fields(name: str) -> dict[str, str]:
+    tree = etree.parse(str(EXAMPLES / f"{name}-request.xml"))
+    return {node.tag.removeprefix(TNS): (node.text or "").strip() for node in tree.iter() if isinstance(node.tag, str)}
+
+
+def test_find_orders_by_email_names_a_customer_with_several_orders(demo):
+    email = fields("FindOrdersByEmail")["Email"].lower()
+    assert sum(record["Customer"]["Email"].lower() == email for record in demo.values()) >= 2
+
+
+def test_get_order_names_an_order_with_its_customers_email(demo):
+    request = fields("GetOrder")
+    assert demo[request["OrderNumber"]]["Customer"]["Email"].lower() == request["Email"].lower()
+    assert demo[request["OrderNumber"]]["Shipments"], "the example shows a parcel to track"
+    other = fields("GetOrder-not-found")
+    assert other["OrderNumber"] in demo
+    assert demo[other["OrderNumber"]]["Customer"]["Email"].lower() != other["Email"].lower()
+
+
+def test_cancel_examples_name_a_cancellable_and_a_shipped_order(demo):
+    cancellable = demo[fields("CancelOrder")["OrderNumber"]]
+    assert cancellable["Status"] in ("PENDING", "PROCESSING", "ON_HOLD") and not cancellable.get("Shipments")
+    assert cancellable["FinancialStatus"] == "PAID"  # the example shows the refund a paid order gets
+    shipped = demo[fields("CancelOrder-rejected")["OrderNumber"]]
+    assert shipped["Shipments"]
+
+
+def test_refund_examples_name_a_paid_order_and_one_of_its_skus(demo):
+    request = fields("IssueRefund")
+    order = demo[request["OrderNumber"]]
+    assert order["FinancialStatus"] == "PAID"
+    assert request["Sku"] in {line["Sku"] for line in order["Lines"]}
+    assert fields("IssueRefund-invalid")["OrderNumber"] in demo
+
+
+def test_the_readme_uses_the_same_examples(demo):
+    readme = (ROOT / "README.md").read_text()
+    for number in set(re.findall(r"<ord:OrderNumber>([^<]+)<", readme)):
+        assert number in demo, number
+    for email in set(re.findall(r"<ord:Email>([^<]+)<", readme)):
+        assert any(r["Customer"]["Email"].lower() == email.lower() for r in demo.values()), email
+    for number in re.findall(r"soap-orders audit --order (SO-\d+)", readme):
+        assert number in demo, number
