@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SOAP_ORDERS_DATABASE_URL ?= sqlite:///var/soap_orders.sqlite3
 export SOAP_ORDERS_DATABASE_URL
 
-.PHONY: run test lint bench wsdl clean
+.PHONY: run test lint bench mutation wsdl clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (spyne 2.14 does not import on 3.12+)"; exit 1; }
@@ -50,10 +50,15 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m tests.bench
 
+# Mutation testing of the domain rules (configured in setup.cfg); slow, so not part of `make test`.
+mutation: $(VENV)/.installed-test
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
+
 wsdl: $(VENV)/.installed
 	$(BIN)/soap-orders wsdl --public-url http://127.0.0.1:8000/soap > wsdl/orders.wsdl
 	$(BIN)/soap-orders openapi --public-url http://127.0.0.1:8000/soap > wsdl/openapi.json
 	$(BIN)/python contrib/soapui_project.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache mutants

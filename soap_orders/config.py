@@ -49,6 +49,8 @@ class Settings:
     bind: str = DEFAULT_BIND
     #: Number of gunicorn worker processes for ``soap-orders serve``.
     workers: int = 2
+    #: Days after delivery within which a customer may open a return.
+    return_window_days: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -92,6 +94,7 @@ class Settings:
             log_format=log_format,
             bind=bind,
             workers=integer("WORKERS", 2, 1, 64),
+            return_window_days=integer("RETURN_WINDOW_DAYS", 30, 0, 3650),
         )
 
 

@@ -21,6 +21,8 @@ from typing import IO, Any
 import click
 from lxml import etree
 
+from .documents import Document, ListOf
+from .documents.orders import ORDER
 from .documents.records import RecordError, order_from_record
 from .domain.errors import DomainError
 from .domain.merge import UpsertOutcome
@@ -35,7 +37,6 @@ XML_SUFFIXES = frozenset({".xml"})
 #: Bytes read from the file at a time when streaming XML.
 CHUNK = 64 * 1024
 #: Wrapper elements whose children become a list (``Lines/Line`` -> ``Lines: [...]``).
-LIST_WRAPPERS = frozenset({"Lines", "Shipments", "Returns", "Refunds", "Items"})
 
 _ORDER = f"{{{TNS}}}Order"
 _ORDERS = f"{{{TNS}}}Orders"
@@ -324,22 +325,26 @@ def _import_element(
     _load(line, element_to_record(element), batcher, report)
 
 
-def element_to_record(element: etree._Element) -> dict[str, Any]:
-    """The record form of a (schema-valid) Order element: nested elements become dicts, list
-    wrappers become lists of their children's dicts, and leaves become their text."""
-    return {_local(child): _value(child) for child in _children(element)}
-
-
-def _value(element: etree._Element) -> Any:
-    """A list for a list wrapper, a dict for an element with children, else the text."""
-    children = _children(element)
-    if _local(element) in LIST_WRAPPERS:
-        return [element_to_record(item) for item in children]
-    if children or not (element.text or "").strip():
-        # Every leaf type of the schema needs some text, so an empty element that passed
-        # validation is a complex one whose children are all optional (ShippingAddress).
-        return {_local(child): _value(child) for child in children}
-    return element.text
+def element_to_record(element: etree._Element, document: Document = ORDER) -> dict[str, Any]:
+    """The record form of a (schema-valid) element of ``document``, read by its description:
+    nested documents become dicts, list wrappers lists of their items, and leaves their text."""
+    record: dict[str, Any] = {}
+    for child in _children(element):
+        name = _local(child)
+        try:
+            kind = document.field(name).kind
+        except KeyError:
+            record[name] = child.text  # not a field: the record loader says so
+            continue
+        if isinstance(kind, ListOf):
+            item = kind.item
+            record[name] = [element_to_record(i, item) if isinstance(item, Document) else i.text
+                            for i in _children(child)]
+        elif isinstance(kind, Document):
+            record[name] = element_to_record(child, kind)
+        else:
+            record[name] = child.text
+    return record
 
 
 def _children(element: etree._Element) -> list[etree._Element]:

@@ -108,6 +108,19 @@ def _text(limit: int) -> String:
     return String(limit)
 
 
+class StringList(TypeDecorator[list]):
+    """A short list of strings, stored as JSON; NULL reads back as an empty list."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> list[str] | None:
+        return list(value) if value else None
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[str]:
+        return list(value or [])
+
+
 orders = Table(
     "orders",
     metadata,
@@ -141,6 +154,9 @@ orders = Table(
     Column("ship_postal_code", _text(limits.POSTAL_CODE)),
     Column("ship_country_code", String(2)),
     Column("ship_phone", _text(limits.PHONE)),
+    Column("address_changed_at", UTCDateTime),
+    Column("replaces_order_number", _text(limits.ORDER_NUMBER), index=True),
+    Column("replacement_order_numbers", StringList),
     Column("cancel_origin", _enum(model.Origin)),
     Column("address_origin", _enum(model.Origin), nullable=False, server_default=model.Origin.ERP.value),
 )
@@ -163,6 +179,7 @@ order_lines = Table(
     Column("quantity_cancelled", Integer, nullable=False),
     Column("quantity_refunded", Integer, nullable=False),
     Column("quantity_returned", Integer, nullable=False),
+    Column("quantity_replaced", Integer, nullable=False, server_default="0"),
     Column("quantity_refunded_by_service", Integer, nullable=False, server_default="0"),
     Column("quantity_cancelled_by_service", Integer, nullable=False, server_default="0"),
     UniqueConstraint("order_id", "line_number"),
@@ -183,6 +200,8 @@ shipments = Table(
     Column("expected_delivery_date", Date),
     Column("delivered_at", UTCDateTime),
 )
+# Customers quote tracking numbers in any case: exact, case-insensitive lookups.
+Index("ix_shipments_tracking_number_lower", func.lower(shipments.c.tracking_number))
 
 shipment_items = Table(
     "shipment_items",
@@ -207,8 +226,10 @@ returns = Table(
     Column("label_url", _text(limits.URL)),
     Column("warehouse_status", _enum(model.WarehouseStatus), nullable=False),
     Column("refund_status", _enum(model.ReturnRefundStatus), nullable=False),
+    Column("refund_id", _text(limits.IDENTIFIER)),
     Column("origin", _enum(model.Origin), nullable=False, server_default=model.Origin.ERP.value),
 )
+Index("ix_returns_return_tracking_number_lower", func.lower(returns.c.return_tracking_number))
 
 return_items = Table(
     "return_items",
@@ -217,6 +238,7 @@ return_items = Table(
     Column("return_pk", ForeignKey("returns.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("sku", _text(limits.SKU), nullable=False),
     Column("quantity", Integer, nullable=False),
+    Column("line_number", Integer),
 )
 
 refunds = Table(
@@ -342,6 +364,7 @@ audit_records = Table(
     Column("order_number", _text(limits.ORDER_NUMBER), index=True),
     Column("request_id", _text(limits.REQUEST_ID)),
     Column("outcome", String(64), nullable=False),
+    Column("details", JSON),
 )
 
 

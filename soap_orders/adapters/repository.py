@@ -6,14 +6,20 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ..domain.clients import ApiClient
 from ..domain.orders import Order
-from ..service.ports import AuditRecord, OrderQuery, StoredResult, StoredToken
+from ..service.ports import (
+    AuditRecord,
+    OrderQuery,
+    StoredResult,
+    StoredToken,
+    TrackingQuery,
+)
 from .database import begin_writing
 from .orm import (
     api_clients,
@@ -22,6 +28,8 @@ from .orm import (
     idempotency_records,
     oauth_tokens,
     orders,
+    returns,
+    shipments,
     wsse_nonces,
 )
 
@@ -82,15 +90,34 @@ class SqlAlchemyOrderRepository:
             conditions.append(orders.c.created_at >= _start_of(query.placed_from))
         if query.placed_to is not None and query.placed_to < date.max:  # up to date.max: no upper bound
             conditions.append(orders.c.created_at < _start_of(query.placed_to + timedelta(days=1)))
+        return self._page(conditions, query.limit, query.offset)
+
+    def find_by_tracking_number(self, query: TrackingQuery) -> tuple[list[Order], int]:
+        # Both sides lowered, so the functional indexes on lower(tracking number) serve the lookup.
+        wanted = func.lower(query.tracking_number)
+        conditions: list[Any] = [
+            or_(
+                orders.c.id.in_(select(shipments.c.order_id).where(func.lower(shipments.c.tracking_number) == wanted)),
+                orders.c.id.in_(
+                    select(returns.c.order_id).where(func.lower(returns.c.return_tracking_number) == wanted)
+                ),
+            )
+        ]
+        if query.email is not None:
+            conditions.append(func.lower(orders.c.customer_email) == func.lower(query.email))
+        return self._page(conditions, query.limit, query.offset)
+
+    def _page(self, conditions: list[Any], limit: int, offset: int) -> tuple[list[Order], int]:
+        """A page of the orders meeting ``conditions``, newest first, and how many meet them."""
         total = self.session.scalar(select(func.count()).select_from(orders).where(*conditions)) or 0
-        if total <= query.offset:
+        if total <= offset:
             return [], total
         stmt = (
             select(Order)
             .where(*conditions)
             .order_by(orders.c.created_at.desc(), orders.c.id.desc())
-            .limit(query.limit)
-            .offset(query.offset)
+            .limit(limit)
+            .offset(offset)
         )
         return list(self.session.scalars(stmt)), total
 
@@ -246,7 +273,8 @@ class SqlAlchemyAuditLog:
     def add_many(self, records: Iterable[AuditRecord]) -> None:
         rows = [
             {"occurred_at": r.occurred_at, "client": r.client, "address": r.address, "operation": r.operation,
-             "order_number": r.order_number, "request_id": r.request_id, "outcome": r.outcome}
+             "order_number": r.order_number, "request_id": r.request_id, "outcome": r.outcome,
+             "details": r.details}
             for r in records
         ]
         if rows:
@@ -258,6 +286,6 @@ class SqlAlchemyAuditLog:
         ).mappings()
         return [
             AuditRecord(r["occurred_at"], r["client"], r["address"], r["operation"], r["order_number"],
-                        r["request_id"], r["outcome"])
+                        r["request_id"], r["outcome"], r["details"])
             for r in rows
         ]

@@ -71,18 +71,23 @@ class Choice:
         return tuple(member.value for member in self.enumeration)
 
 
+Scalar = Union[Text, Integer, Amount, Date, Timestamp, Boolean, Choice]
+
+
 @dataclass(frozen=True)
 class ListOf:
-    """A list with an explicit wrapper: ``Lines`` holding ``Line`` elements."""
+    """A list with an explicit wrapper: ``Lines`` holding ``Line`` elements (documents), or
+    ``ReplacementOrderNumbers`` holding ``OrderNumber`` elements (scalars)."""
 
     type_name: str
     item_name: str
-    item: Document
+    item: Document | Scalar
     min_occurs: int = 0
     max_occurs: int | None = None  # None: unbounded
 
 
-Scalar = Union[Text, Integer, Amount, Date, Timestamp, Boolean, Choice]
+
+
 Kind = Union[Scalar, "Document", ListOf]
 
 

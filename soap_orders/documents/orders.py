@@ -101,14 +101,22 @@ LINE = Document("Line", (
     Field("QuantityCancelled", COUNT, required=True, default=0),
     Field("QuantityRefunded", COUNT, required=True, default=0),
     Field("QuantityReturned", COUNT, required=True, default=0),
+    # Fields added after 1.0 are optional in the schema, so documents written before stay valid.
+    Field("QuantityReplaced", COUNT, default=0),
 ), model.OrderLine)
 
 
-def _items(factory: type) -> ListOf:
-    return ListOf("Items", "Item", Document("Item", (
-        Field("Sku", SKU, required=True),
-        Field("Quantity", QUANTITY, required=True),
-    ), factory))
+SHIPMENT_ITEMS = ListOf("Items", "Item", Document("Item", (
+    Field("Sku", SKU, required=True),
+    Field("Quantity", QUANTITY, required=True),
+), model.ShipmentItem))
+
+#: A returned item names its order line when it was created through the service.
+RETURN_ITEMS = ListOf("ReturnItems", "Item", Document("ReturnItem", (
+    Field("Sku", SKU, required=True),
+    Field("Quantity", QUANTITY, required=True),
+    Field("LineNumber", LINE_NUMBER),
+), model.ReturnItem))
 
 
 SHIPMENT = Document("Shipment", (
@@ -121,7 +129,7 @@ SHIPMENT = Document("Shipment", (
     Field("ShippedAt", TIMESTAMP),
     Field("ExpectedDeliveryDate", DATE),
     Field("DeliveredAt", TIMESTAMP),
-    Field("Items", _items(model.ShipmentItem), required=True),
+    Field("Items", SHIPMENT_ITEMS, required=True),
 ), model.Shipment)
 
 RETURN = Document("Return", (
@@ -134,7 +142,8 @@ RETURN = Document("Return", (
     Field("WarehouseStatus", WAREHOUSE_STATUS, required=True, default=model.WarehouseStatus.AWAITING_ARRIVAL),
     Field("RefundStatus", RETURN_REFUND_STATUS, required=True, default=model.ReturnRefundStatus.NOT_STARTED),
     Field("CreatedAt", TIMESTAMP, required=True),
-    Field("Items", _items(model.ReturnItem), required=True),
+    Field("RefundId", IDENTIFIER),
+    Field("Items", RETURN_ITEMS, required=True),
 ), model.Return)
 
 REFUND = Document("Refund", (
@@ -167,6 +176,9 @@ ORDER = Document("Order", (
     Field("ExpectedShipDate", DATE),
     Field("ExpectedDeliveryDate", DATE),
     Field("ShippedAt", TIMESTAMP, derived=True),
+    Field("AddressChangedAt", TIMESTAMP),
+    Field("ReplacesOrderNumber", ORDER_NUMBER),
+    Field("ReplacementOrderNumbers", ListOf("OrderNumbers", "OrderNumber", ORDER_NUMBER)),
     Field("Customer", CUSTOMER, required=True),
     Field("ShippingAddress", ADDRESS),
     Field("Lines", ListOf("Lines", "Line", LINE), required=True),

@@ -91,7 +91,7 @@ def _load_value(kind: Kind, value: Any, path: str, currency: str | None) -> Any:
             raise RecordError(path, f"must have at least {kind.min_occurs} item(s)")
         if kind.max_occurs is not None and len(value) > kind.max_occurs:
             raise RecordError(path, f"must have at most {kind.max_occurs} items")
-        return [load(kind.item, item, f"{path}[{i}]", currency) for i, item in enumerate(value, 1)]
+        return [_load_value(kind.item, item, f"{path}[{i}]", currency) for i, item in enumerate(value, 1)]
     return load_scalar(kind, value, path, currency)
 
 
@@ -240,7 +240,11 @@ def dump(document: Document, obj: Any, currency: str | None = None) -> dict[str,
         value = getattr(obj, field.attribute)
         kind = field.kind
         if isinstance(kind, ListOf):
-            record[field.name] = [dump(kind.item, item, currency) for item in (value or ())]
+            item_kind = kind.item
+            if isinstance(item_kind, Document):
+                record[field.name] = [dump(item_kind, item, currency) for item in (value or ())]
+            else:
+                record[field.name] = [plain(item_kind, item, currency) for item in (value or ())]
         elif value is None:
             continue
         elif isinstance(kind, Document):

@@ -56,6 +56,62 @@ class RefundIssued(OrderEvent):
 
 
 @dataclass(frozen=True)
+class ShippingAddressChanged(OrderEvent):
+    request_id: str
+    old_address: dict[str, str | None] | None
+    new_address: dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class OrderLinesCancelled(OrderEvent):
+    request_id: str
+    reason: str
+    note: str | None
+    lines: tuple[tuple[int, int], ...]  # (line number, quantity cancelled)
+    refund_id: str | None  # the refund issued for them (its RefundIssued event carries the money)
+    released_amount: Decimal | None  # what was only authorised and no longer will be charged
+    order_cancelled: bool
+
+
+@dataclass(frozen=True)
+class ReplacementIssued(OrderEvent):
+    request_id: str
+    replacement_order_number: str
+    reason: str
+    note: str | None
+    lines: tuple[tuple[int, int], ...]  # (line number of this order, quantity replaced)
+
+
+@dataclass(frozen=True)
+class ReplacementOrderCreated(OrderEvent):
+    request_id: str
+    replaces_order_number: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReturnCreated(OrderEvent):
+    request_id: str
+    return_id: str
+    reason: str
+    note: str | None
+    lines: tuple[tuple[int, int], ...]  # (line number, quantity returned)
+    return_tracking_number: str | None
+    carrier_code: str | None
+    label_url: str | None
+
+
+@dataclass(frozen=True)
+class ReturnUpdated(OrderEvent):
+    request_id: str
+    return_id: str
+    old_status: str
+    new_status: str
+    note: str | None
+    refund_id: str | None
+
+
+@dataclass(frozen=True)
 class OrderUpserted(OrderEvent):
     """The ERP's document of the order was stored: ``outcome`` CREATED or UPDATED, and for an
     update the wire names of the parts that changed."""

@@ -68,6 +68,8 @@ class UpsertReasonCode(str, enum.Enum):
     LINE_REFUNDED = "LINE_REFUNDED"
     #: A line cancelled through the service is missing, has another SKU, or a quantity below what was cancelled.
     LINE_CANCELLED = "LINE_CANCELLED"
+    #: A line with items replaced through the service is missing, has another SKU, or a quantity below them.
+    LINE_REPLACED = "LINE_REPLACED"
     #: The total, or a payment that is not captured, is less than what has been refunded.
     TOTAL_BELOW_REFUNDED = "TOTAL_BELOW_REFUNDED"
     #: An order or line cancelled through the service is reported as shipped.
@@ -215,6 +217,12 @@ class _Plan:
     def _lines(self) -> list[tuple[OrderLine | None, OrderLine, dict[str, Any]]]:
         """(stored line or None, incoming line, merged values) in the document's order."""
         stored_lines = {line.line_number: line for line in self.stored.lines}
+        returned: dict[int, int] = {}  # items returned through the service, by line
+        for return_ in self.stored.returns:
+            if return_.origin is Origin.SERVICE:
+                for item in return_.items:
+                    if item.line_number is not None:
+                        returned[item.line_number] = returned.get(item.line_number, 0) + item.quantity
         reported = {line.line_number for line in self.incoming.lines}
         for line in self.stored.lines:
             if line.line_number not in reported and line.touched_by_service:
@@ -236,9 +244,14 @@ class _Plan:
                 if line.quantity < by_cancel:
                     raise _Refused(UpsertReasonCode.LINE_CANCELLED, f"Lines[{index}].Quantity",
                                    "is below the quantity cancelled through the service")
+                if line.quantity < old.quantity_replaced:
+                    raise _Refused(UpsertReasonCode.LINE_REPLACED, f"Lines[{index}].Quantity",
+                                   "is below the quantity replaced through the service")
                 if by_cancel and line.quantity_shipped > line.quantity - by_cancel:
                     raise _Refused(UpsertReasonCode.CANCELLED_ORDER_SHIPPED, f"Lines[{index}].QuantityShipped",
                                    "includes items cancelled through the service")
+            values["quantity_returned"] = min(max(line.quantity_returned, returned.get(line.line_number, 0)),
+                                              line.quantity)
             values["quantity_refunded"] = max(line.quantity_refunded, by_refund)
             values["quantity_cancelled"] = max(line.quantity_cancelled, by_cancel)
             values["quantity_refunded_by_service"] = by_refund
@@ -396,7 +409,9 @@ class _Plan:
 def _line_conflict(line: OrderLine) -> tuple[UpsertReasonCode, str]:
     if line.quantity_refunded_by_service:
         return UpsertReasonCode.LINE_REFUNDED, "refunded"
-    return UpsertReasonCode.LINE_CANCELLED, "cancelled"
+    if line.quantity_cancelled_by_service:
+        return UpsertReasonCode.LINE_CANCELLED, "cancelled"
+    return UpsertReasonCode.LINE_REPLACED, "replaced"
 
 
 def _counted(refund: Refund) -> Decimal:
@@ -456,12 +471,17 @@ def _replace_items(
     old: list[Any], new: Iterable[ShipmentItem | ReturnItem], put: _Put, changed: list[str], wire: str
 ) -> None:
     new = list(new)
-    if [(i.sku, i.quantity) for i in old] == [(i.sku, i.quantity) for i in new]:
+    def key(item: Any) -> tuple[Any, ...]:
+        return item.sku, item.quantity, getattr(item, "line_number", None)
+
+    if [key(i) for i in old] == [key(i) for i in new]:
         return
     # Update in place as far as both go, then add or drop the rest: no row is deleted and re-inserted.
     for target, source in zip(old, new, strict=False):
         put(target, "sku", source.sku, wire)
         put(target, "quantity", source.quantity, wire)
+        if hasattr(source, "line_number"):
+            put(target, "line_number", source.line_number, wire)
     if len(new) > len(old):
         old.extend(new[len(old):])
     else:

@@ -7,13 +7,23 @@ this module, never the reverse.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from . import money
+from . import addresses, money
 from .errors import ValidationError
-from .events import OrderCancelled, OrderEvent, RefundIssued
+from .events import (
+    OrderCancelled,
+    OrderEvent,
+    OrderLinesCancelled,
+    RefundIssued,
+    ReplacementIssued,
+    ReplacementOrderCreated,
+    ReturnCreated,
+    ReturnUpdated,
+    ShippingAddressChanged,
+)
 
 
 class OrderStatus(str, enum.Enum):
@@ -63,6 +73,8 @@ class ReturnStatus(str, enum.Enum):
     COMPLETED = "COMPLETED"
     REJECTED = "REJECTED"
     CANCELLED = "CANCELLED"
+    INSPECTED = "INSPECTED"
+    REFUNDED = "REFUNDED"
 
 
 class WarehouseStatus(str, enum.Enum):
@@ -105,6 +117,39 @@ class Reason(str, enum.Enum):
     DAMAGED = "DAMAGED"
     LATE_DELIVERY = "LATE_DELIVERY"
     OTHER = "OTHER"
+    #: Refund of the items of a return, issued when the warehouse marks the return refunded.
+    RETURN = "RETURN"
+
+
+class ReplacementReason(str, enum.Enum):
+    """Why a replacement order is sent."""
+
+    DAMAGED = "DAMAGED"
+    LOST = "LOST"
+    WRONG_ITEM = "WRONG_ITEM"
+    DEFECTIVE = "DEFECTIVE"
+    OTHER = "OTHER"
+
+
+class ReturnReason(str, enum.Enum):
+    """Why the customer sends items back."""
+
+    SIZE = "SIZE"
+    DEFECTIVE = "DEFECTIVE"
+    NOT_AS_DESCRIBED = "NOT_AS_DESCRIBED"
+    WRONG_ITEM = "WRONG_ITEM"
+    UNWANTED = "UNWANTED"
+    DAMAGED = "DAMAGED"
+    OTHER = "OTHER"
+
+
+class ReturnUpdate(str, enum.Enum):
+    """The steps the warehouse or ERP moves a return through."""
+
+    RECEIVED = "RECEIVED"
+    INSPECTED = "INSPECTED"
+    REFUNDED = "REFUNDED"
+    REJECTED = "REJECTED"
 
 
 class OrderType(str, enum.Enum):
@@ -132,6 +177,11 @@ class Outcome(str, enum.Enum):
     ALREADY_CANCELLED = "ALREADY_CANCELLED"
     REFUNDED = "REFUNDED"
     REJECTED = "REJECTED"
+    ADDRESS_CHANGED = "ADDRESS_CHANGED"
+    LINES_CANCELLED = "LINES_CANCELLED"
+    REPLACEMENT_ISSUED = "REPLACEMENT_ISSUED"
+    RETURN_CREATED = "RETURN_CREATED"
+    RETURN_UPDATED = "RETURN_UPDATED"
 
 
 class ReasonCode(str, enum.Enum):
@@ -145,6 +195,13 @@ class ReasonCode(str, enum.Enum):
     EXCEEDS_REFUNDABLE = "EXCEEDS_REFUNDABLE"
     EXCEEDS_LINE_QUANTITY = "EXCEEDS_LINE_QUANTITY"
     UNKNOWN_LINE = "UNKNOWN_LINE"
+    NOT_SHIPPED = "NOT_SHIPPED"
+    NOT_DELIVERED = "NOT_DELIVERED"
+    OUTSIDE_RETURN_WINDOW = "OUTSIDE_RETURN_WINDOW"
+    EXCEEDS_RETURNABLE = "EXCEEDS_RETURNABLE"
+    EXCEEDS_REPLACEABLE = "EXCEEDS_REPLACEABLE"
+    UNKNOWN_RETURN = "UNKNOWN_RETURN"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
 
 
 CAPTURED_STATUSES = frozenset(
@@ -153,6 +210,19 @@ CAPTURED_STATUSES = frozenset(
 SHIPPED_ORDER_STATUSES = frozenset(
     {OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.DELIVERED}
 )
+# Line statuses that say every quantity not cancelled has left (and, for the last two, arrived).
+SHIPPED_LINE_STATUSES = frozenset({LineStatus.SHIPPED, LineStatus.DELIVERED, LineStatus.RETURNED})
+DELIVERED_LINE_STATUSES = frozenset({LineStatus.DELIVERED, LineStatus.RETURNED})
+# Where a return may go next, by the status it has now.
+RETURN_TRANSITIONS: dict[ReturnStatus, frozenset[ReturnUpdate]] = {
+    ReturnStatus.REQUESTED: frozenset({ReturnUpdate.RECEIVED, ReturnUpdate.REJECTED}),
+    ReturnStatus.LABEL_CREATED: frozenset({ReturnUpdate.RECEIVED, ReturnUpdate.REJECTED}),
+    ReturnStatus.IN_TRANSIT: frozenset({ReturnUpdate.RECEIVED, ReturnUpdate.REJECTED}),
+    ReturnStatus.RECEIVED: frozenset({ReturnUpdate.INSPECTED, ReturnUpdate.REFUNDED, ReturnUpdate.REJECTED}),
+    ReturnStatus.INSPECTED: frozenset({ReturnUpdate.REFUNDED, ReturnUpdate.REJECTED}),
+}
+# Longest values of the caller-supplied texts of a return (the same limits as the stored columns).
+RETURN_TEXT_LIMITS = {"ReturnTrackingNumber": 64, "CarrierCode": 64, "LabelUrl": 2048}
 
 
 @dataclass
@@ -188,6 +258,13 @@ class OrderLine:
     quantity_cancelled: int = 0
     quantity_refunded: int = 0
     quantity_returned: int = 0
+    #: Items sent again in replacement orders, across all of them.
+    quantity_replaced: int = 0
+
+    @property
+    def open_quantity(self) -> int:
+        """Neither shipped nor cancelled: what may still be cancelled."""
+        return max(self.quantity - self.quantity_shipped - self.quantity_cancelled, 0)
     #: The part of ``quantity_refunded`` / ``quantity_cancelled`` done through the service: an
     #: upsert may report more, never less, and may not drop or shrink the line below it.
     quantity_refunded_by_service: int = 0
@@ -195,7 +272,7 @@ class OrderLine:
 
     @property
     def touched_by_service(self) -> bool:
-        return bool(self.quantity_refunded_by_service or self.quantity_cancelled_by_service)
+        return bool(self.quantity_refunded_by_service or self.quantity_cancelled_by_service or self.quantity_replaced)
 
     @property
     def line_total(self) -> Decimal:
@@ -211,7 +288,9 @@ class OrderLine:
             raise ValidationError(f"Line {self.line_number}: Quantity must be at least 1.", "Quantity")
         if self.unit_price < 0:
             raise ValidationError(f"Line {self.line_number}: UnitPrice must not be negative.", "UnitPrice")
-        for name in ("quantity_shipped", "quantity_cancelled", "quantity_refunded", "quantity_returned"):
+        for name in (
+            "quantity_shipped", "quantity_cancelled", "quantity_refunded", "quantity_returned", "quantity_replaced"
+        ):
             value = getattr(self, name)
             if not 0 <= value <= self.quantity:
                 wire = "Quantity" + name.split("_")[1].capitalize()
@@ -249,6 +328,8 @@ class Shipment:
 class ReturnItem:
     sku: str
     quantity: int
+    #: The order line returned; absent on returns imported without it (then the SKU tells).
+    line_number: int | None = None
 
 
 @dataclass(eq=False)
@@ -263,6 +344,8 @@ class Return:
     warehouse_status: WarehouseStatus = WarehouseStatus.AWAITING_ARRIVAL
     refund_status: ReturnRefundStatus = ReturnRefundStatus.NOT_STARTED
     items: list[ReturnItem] = field(default_factory=list)
+    #: The refund issued when the return was marked refunded.
+    refund_id: str | None = None
     origin: Origin = Origin.ERP
 
 
@@ -292,6 +375,21 @@ class RefundLineRequest:
 
 
 @dataclass(frozen=True)
+class LineResult:
+    """What became of one requested line of a line cancellation."""
+
+    quantity: int
+    line_number: int | None
+    sku: str | None
+    reason_code: ReasonCode  # NONE when the quantity was cancelled
+    message: str
+
+    @property
+    def done(self) -> bool:
+        return self.reason_code is ReasonCode.NONE
+
+
+@dataclass(frozen=True)
 class Decision:
     """The result of asking an order to do something."""
 
@@ -299,6 +397,14 @@ class Decision:
     reason_code: ReasonCode
     message: str
     refund: Refund | None = None
+    #: Per requested line, for line cancellations.
+    lines: tuple[LineResult, ...] = ()
+    #: What was only authorised and will no longer be charged (line cancellations).
+    released_amount: Decimal | None = None
+    #: The new order, for replacements (to be stored beside this one).
+    replacement: Order | None = None
+    #: The return created or updated.
+    return_id: str | None = None
 
 
 @dataclass(eq=False)
@@ -330,6 +436,12 @@ class Order:
     shipments: list[Shipment] = field(default_factory=list)
     returns: list[Return] = field(default_factory=list)
     refunds: list[Refund] = field(default_factory=list)
+    #: When the shipping address was last changed through this service (not by an import).
+    address_changed_at: datetime | None = None
+    #: For a replacement order: the order it replaces.
+    replaces_order_number: str | None = None
+    #: Replacement orders issued for this one, oldest first.
+    replacement_order_numbers: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ derived figures
 
@@ -498,7 +610,7 @@ class Order:
                         ReasonCode.EXCEEDS_LINE_QUANTITY,
                         f"line {number} has only {line.refundable_quantity} item(s) left to refund",
                     )
-            requested = min(self._lines_value(line_quantities), refundable)
+            requested = self._lines_refund_amount(line_quantities)
             if requested <= 0:
                 return self._reject(ReasonCode.NOTHING_REFUNDABLE, "those items were free of charge")
         elif requested is None:
@@ -508,19 +620,7 @@ class Order:
                 ReasonCode.EXCEEDS_REFUNDABLE,
                 f"at most {money.format_amount(refundable, self.currency)} can be refunded",
             )
-        for number, quantity in line_quantities.items():
-            line = self.line(line_number=number)
-            assert line is not None
-            line.quantity_refunded += quantity
-            line.quantity_refunded_by_service += quantity
-        refund = self._add_refund(refund_id, requested, reason, now, note)
-        self.updated_at = now
-        self.events.append(
-            RefundIssued(
-                self.order_number, now, refund.refund_id, refund.amount, self.currency, reason.value,
-                note, request_id, tuple(sorted(line_quantities.items())),
-            )
-        )
+        refund = self._issue_refund(line_quantities, requested, reason, now, request_id, refund_id, note)
         return Decision(
             Outcome.REFUNDED,
             ReasonCode.NONE,
@@ -529,17 +629,424 @@ class Order:
             refund,
         )
 
+    # ------------------------------------------------------------------ rules: address, lines, replacements, returns
+
+    def shipped_quantity(self, line: OrderLine) -> int:
+        """Items of ``line`` that have left; a line whose status says shipped counts all not cancelled."""
+        if line.status in SHIPPED_LINE_STATUSES:
+            return max(line.quantity_shipped, line.quantity - line.quantity_cancelled)
+        return line.quantity_shipped
+
+    def delivered_quantity(self, line: OrderLine) -> int:
+        """Items of ``line`` known to have arrived: all shipped once the line or order is delivered,
+        else what delivered parcels carried of its SKU."""
+        shipped = self.shipped_quantity(line)
+        if line.status in DELIVERED_LINE_STATUSES or self.status is OrderStatus.DELIVERED:
+            return shipped
+        carried = sum(
+            item.quantity
+            for shipment in self.shipments
+            if shipment.status is ShipmentStatus.DELIVERED
+            for item in shipment.items
+            if item.sku == line.sku
+        )
+        return min(carried, shipped)
+
+    @property
+    def delivered_at(self) -> datetime | None:
+        """When the last delivered parcel arrived, if any delivery time is known."""
+        times = [
+            s.delivered_at for s in self.shipments if s.status is ShipmentStatus.DELIVERED and s.delivered_at
+        ]
+        return max(times) if times else None
+
+    @property
+    def return_window_start(self) -> datetime:
+        """Where the return window starts: the last delivery; when no delivery time is known, the
+        first departure, else the order's creation (the earliest the goods can have arrived)."""
+        return self.delivered_at or self.shipped_at or self.created_at
+
+    def change_shipping_address(self, address: Address, *, now: datetime, request_id: str) -> Decision:
+        """Send the order somewhere else, while nothing has shipped."""
+        new = addresses.validated(address)
+        if self.status is OrderStatus.CANCELLED:
+            return self._refuse("have its address changed", ReasonCode.ALREADY_CANCELLED, "it was cancelled")
+        if self.has_shipped:
+            return self._refuse("have its address changed", ReasonCode.ALREADY_SHIPPED, "it has already shipped")
+        old = self.shipping_address
+        self.shipping_address = new
+        self.address_origin = Origin.SERVICE
+        self.address_changed_at = self.updated_at = now
+        self.events.append(
+            ShippingAddressChanged(
+                self.order_number, now, request_id, None if old is None else asdict(old), asdict(new)
+            )
+        )
+        return Decision(
+            Outcome.ADDRESS_CHANGED, ReasonCode.NONE, f"The shipping address of order {self.order_number} was changed."
+        )
+
+    def cancel_lines(
+        self,
+        wanted: tuple[RefundLineRequest, ...],
+        *,
+        reason: Reason,
+        now: datetime,
+        request_id: str,
+        refund_id: str,
+        note: str | None = None,
+    ) -> Decision:
+        """Cancel quantities of lines not yet shipped; each requested line is cancelled whole or refused.
+
+        What was paid for them is refunded as a line refund is; what was only authorised is released.
+        Cancelling the last open item of an order that has not shipped cancels the order, and refunds
+        everything still refundable (shipping included)."""
+        if not wanted:
+            raise ValidationError("Give at least one line to cancel.", "Lines")
+        resolved = [(request, self._resolve_line(request, "cancel")) for request in wanted]
+        if self.status is OrderStatus.CANCELLED:
+            return self._refuse("be cancelled", ReasonCode.ALREADY_CANCELLED, "it was already cancelled")
+        results: list[LineResult] = []
+        quantities: dict[int, int] = {}
+        for request, line in resolved:
+            code, why = ReasonCode.NONE, ""
+            if line is None:
+                code, why = ReasonCode.UNKNOWN_LINE, "is not part of the order"
+            else:
+                already = quantities.get(line.line_number, 0)
+                total = already + request.quantity
+                if total <= line.open_quantity:
+                    quantities[line.line_number] = total
+                elif total <= line.quantity - line.quantity_cancelled:
+                    left = line.open_quantity - already
+                    code, why = ReasonCode.ALREADY_SHIPPED, f"has only {left} item(s) not shipped"
+                elif line.quantity_cancelled == line.quantity:
+                    code, why = ReasonCode.ALREADY_CANCELLED, "was already cancelled"
+                else:
+                    left = max(line.open_quantity - already, 0)
+                    code, why = ReasonCode.EXCEEDS_LINE_QUANTITY, f"has only {left} item(s) left to cancel"
+            label = f"line {line.line_number}" if line is not None else "the line"
+            message = f"Not cancelled: {label} {why}." if why else f"Cancelled {request.quantity} item(s) of {label}."
+            results.append(LineResult(request.quantity, request.line_number, request.sku, code, message))
+        if not quantities:
+            first = next(r for r in results if not r.done)
+            return Decision(
+                Outcome.REJECTED, first.reason_code,
+                f"No line of order {self.order_number} could be cancelled.", lines=tuple(results),
+            )
+        for number, quantity in quantities.items():
+            line = self.line(line_number=number)
+            assert line is not None
+            line.quantity_cancelled += quantity
+            line.quantity_cancelled_by_service += quantity
+            if line.quantity_cancelled == line.quantity:
+                line.status = LineStatus.CANCELLED
+        closes = all(line.open_quantity == 0 for line in self.lines)
+        cancels_order = closes and not self.has_shipped
+        refund = None
+        released = None
+        if self.financial_status in CAPTURED_STATUSES:
+            units = {
+                n: min(q, self.line(line_number=n).refundable_quantity)  # type: ignore[union-attr]
+                for n, q in quantities.items()
+            }
+            units = {n: q for n, q in units.items() if q > 0}
+            amount = self.refundable_amount if cancels_order else self._lines_refund_amount(units)
+            if amount > 0:
+                refund = self._issue_refund(units, amount, reason, now, request_id, refund_id, note)
+        elif self.financial_status in (FinancialStatus.PENDING, FinancialStatus.AUTHORIZED):
+            released = self.total if cancels_order else min(self._lines_value(quantities), self.total)
+            if cancels_order:
+                self.financial_status = FinancialStatus.VOIDED
+        if cancels_order:
+            self.status = OrderStatus.CANCELLED
+            self.cancelled_at = now
+            self.cancel_reason = reason
+            self.cancel_origin = Origin.SERVICE
+        elif closes and self.status is OrderStatus.PARTIALLY_SHIPPED:
+            self.status = OrderStatus.SHIPPED
+        self.updated_at = now
+        self.events.append(
+            OrderLinesCancelled(
+                self.order_number, now, request_id, reason.value, note, tuple(sorted(quantities.items())),
+                refund.refund_id if refund else None, released, cancels_order,
+            )
+        )
+        if cancels_order:
+            self.events.append(OrderCancelled(self.order_number, now, reason.value, note, request_id, None, None))
+        message = f"Items of order {self.order_number} were cancelled."
+        if cancels_order:
+            message = f"Order {self.order_number} has been cancelled: no item was left to send."
+        if refund is not None:
+            message += f" A refund of {money.format_amount(refund.amount, self.currency)} has been issued."
+        if any(not r.done for r in results):
+            message += " Some lines could not be cancelled."
+        return Decision(
+            Outcome.LINES_CANCELLED, ReasonCode.NONE, message, refund, lines=tuple(results), released_amount=released
+        )
+
+    def issue_replacement(
+        self,
+        wanted: tuple[RefundLineRequest, ...],
+        *,
+        reason: ReplacementReason,
+        now: datetime,
+        request_id: str,
+        replacement_number: str,
+        note: str | None = None,
+    ) -> Decision:
+        """Send shipped items again in a new order that charges nothing, linked both ways.
+
+        Per line, all replacements together never exceed what was shipped."""
+        quantities, refusal = self._requested_lines(wanted, "replacement", "a replacement")
+        if not any(self.shipped_quantity(line) for line in self.lines):
+            return self._refuse("get a replacement", ReasonCode.NOT_SHIPPED, "nothing of it has shipped yet")
+        if refusal is not None:
+            return refusal
+        for number, quantity in quantities.items():
+            line = self.line(line_number=number)
+            assert line is not None
+            left = self.shipped_quantity(line) - line.quantity_replaced
+            if quantity > left:
+                return self._refuse(
+                    "get a replacement", ReasonCode.EXCEEDS_REPLACEABLE,
+                    f"line {number} has only {max(left, 0)} shipped item(s) left to replace",
+                )
+        zero = money.quantize(Decimal(0), self.currency)
+        new_lines = []
+        for position, (number, quantity) in enumerate(quantities.items(), 1):
+            line = self.line(line_number=number)
+            assert line is not None
+            line.quantity_replaced += quantity
+            new_lines.append(OrderLine(position, line.sku, line.name, quantity, zero, line.image_url))
+        address = self.shipping_address
+        replacement = Order(
+            order_number=replacement_number,
+            customer=Customer(**asdict(self.customer)),
+            currency=self.currency,
+            created_at=now,
+            subtotal=zero,
+            total=zero,
+            shipping_total=zero,
+            tax_total=zero,
+            discount_total=zero,
+            order_type=OrderType.REPLACEMENT,
+            channel=self.channel,
+            status=OrderStatus.PENDING,
+            financial_status=FinancialStatus.PAID,
+            shipping_address=None if address is None else Address(**asdict(address)),
+            updated_at=now,
+            lines=new_lines,
+            replaces_order_number=self.order_number,
+        )
+        replacement.events.append(
+            ReplacementOrderCreated(replacement_number, now, request_id, self.order_number, reason.value)
+        )
+        self.replacement_order_numbers = [*self.replacement_order_numbers, replacement_number]
+        self.updated_at = now
+        self.events.append(
+            ReplacementIssued(
+                self.order_number, now, request_id, replacement_number, reason.value, note,
+                tuple(sorted(quantities.items())),
+            )
+        )
+        return Decision(
+            Outcome.REPLACEMENT_ISSUED, ReasonCode.NONE,
+            f"Replacement order {replacement_number} was created for order {self.order_number}.",
+            replacement=replacement,
+        )
+
+    def create_return(
+        self,
+        wanted: tuple[RefundLineRequest, ...],
+        *,
+        reason: ReturnReason,
+        now: datetime,
+        window: timedelta,
+        request_id: str,
+        return_id: str,
+        return_tracking_number: str | None = None,
+        carrier_code: str | None = None,
+        label_url: str | None = None,
+        note: str | None = None,
+    ) -> Decision:
+        """Open a return (RMA) for delivered items within the return window.
+
+        Per line, open and completed returns together never exceed what was delivered."""
+        texts = _return_texts(return_tracking_number, carrier_code, label_url)
+        quantities, refusal = self._requested_lines(wanted, "return", "a return")
+        if not any(self.delivered_quantity(line) for line in self.lines):
+            return self._refuse("get a return", ReasonCode.NOT_DELIVERED, "nothing of it has been delivered yet")
+        if refusal is not None:
+            return refusal
+        if now - self.return_window_start > window:
+            return self._refuse(
+                "get a return", ReasonCode.OUTSIDE_RETURN_WINDOW,
+                f"items can be returned only within {window.days} days of delivery",
+            )
+        for number, quantity in quantities.items():
+            line = self.line(line_number=number)
+            assert line is not None
+            delivered = self.delivered_quantity(line)
+            if delivered == 0:
+                return self._refuse("get a return", ReasonCode.NOT_DELIVERED, f"line {number} has not been delivered")
+            left = delivered - line.quantity_returned
+            if quantity > left:
+                return self._refuse(
+                    "get a return", ReasonCode.EXCEEDS_RETURNABLE,
+                    f"line {number} has only {max(left, 0)} delivered item(s) left to return",
+                )
+        items = []
+        for number, quantity in quantities.items():
+            line = self.line(line_number=number)
+            assert line is not None
+            line.quantity_returned += quantity
+            items.append(ReturnItem(line.sku, quantity, number))
+        tracking, carrier, label = texts
+        status = ReturnStatus.LABEL_CREATED if label else ReturnStatus.REQUESTED
+        self.returns.append(
+            Return(return_id, status, now, reason.value, tracking, carrier, label, items=items, origin=Origin.SERVICE)
+        )
+        self.updated_at = now
+        self.events.append(
+            ReturnCreated(
+                self.order_number, now, request_id, return_id, reason.value, note,
+                tuple(sorted(quantities.items())), tracking, carrier, label,
+            )
+        )
+        return Decision(
+            Outcome.RETURN_CREATED, ReasonCode.NONE,
+            f"Return {return_id} was created for order {self.order_number}.", return_id=return_id,
+        )
+
+    def update_return(
+        self,
+        return_id: str,
+        status: ReturnUpdate,
+        *,
+        now: datetime,
+        request_id: str,
+        refund_id: str,
+        note: str | None = None,
+    ) -> Decision:
+        """Move a return on: received, inspected, refunded (its lines, as a line refund is) or rejected."""
+        found = next((r for r in self.returns if r.return_id == return_id), None)
+        if found is None:
+            return self._refuse(
+                "have that return updated", ReasonCode.UNKNOWN_RETURN, "it has no return with that ReturnId"
+            )
+        if status not in RETURN_TRANSITIONS.get(found.status, frozenset()):
+            return Decision(
+                Outcome.REJECTED, ReasonCode.INVALID_TRANSITION,
+                f"Return {return_id} of order {self.order_number} is {found.status.value} "
+                f"and cannot become {status.value}.",
+                return_id=return_id,
+            )
+        old = found.status
+        refund = None
+        if status is ReturnUpdate.REFUNDED:
+            quantities: dict[int, int] = {}
+            for item in found.items:
+                line = self._return_line(item)
+                if line is None:
+                    return self._refuse(
+                        "have that return refunded", ReasonCode.UNKNOWN_LINE, "an item of the return is not part of it"
+                    )
+                quantities[line.line_number] = quantities.get(line.line_number, 0) + item.quantity
+            decision = self.refund(
+                reason=Reason.RETURN, now=now, request_id=request_id, refund_id=refund_id, note=note,
+                lines=tuple(RefundLineRequest(q, line_number=n) for n, q in quantities.items()),
+            )
+            if decision.outcome is not Outcome.REFUNDED:
+                return replace(decision, return_id=return_id)
+            refund = decision.refund
+            assert refund is not None
+            found.status, found.refund_id = ReturnStatus.REFUNDED, refund.refund_id
+            found.warehouse_status, found.refund_status = WarehouseStatus.ACCEPTED, ReturnRefundStatus.REFUNDED
+        elif status is ReturnUpdate.REJECTED:
+            for item in found.items:
+                line = self._return_line(item)
+                if line is not None:
+                    line.quantity_returned = max(line.quantity_returned - item.quantity, 0)
+            found.status = ReturnStatus.REJECTED
+            found.warehouse_status, found.refund_status = WarehouseStatus.REJECTED, ReturnRefundStatus.DECLINED
+        elif status is ReturnUpdate.RECEIVED:
+            found.status, found.warehouse_status = ReturnStatus.RECEIVED, WarehouseStatus.RECEIVED
+        else:
+            found.status, found.warehouse_status = ReturnStatus.INSPECTED, WarehouseStatus.ACCEPTED
+        self.updated_at = now
+        self.events.append(
+            ReturnUpdated(
+                self.order_number, now, request_id, return_id, old.value, found.status.value, note,
+                refund.refund_id if refund else None,
+            )
+        )
+        message = f"Return {return_id} of order {self.order_number} is now {found.status.value}."
+        if refund is not None:
+            message += f" A refund of {money.format_amount(refund.amount, self.currency)} has been issued."
+        return Decision(Outcome.RETURN_UPDATED, ReasonCode.NONE, message, refund, return_id=return_id)
+
+    def _return_line(self, item: ReturnItem) -> OrderLine | None:
+        if item.line_number is not None:
+            return self.line(line_number=item.line_number)
+        return self.line(sku=item.sku)
+
+    def _requested_lines(
+        self, wanted: tuple[RefundLineRequest, ...], what: str, action: str
+    ) -> tuple[dict[int, int], Decision | None]:
+        """Requested quantities summed per line number, or a refusal naming an unknown line."""
+        if not wanted:
+            raise ValidationError(f"Give at least one line for {action}.", "Lines")
+        quantities: dict[int, int] = {}
+        refusal = None
+        for request in wanted:
+            line = self._resolve_line(request, what)
+            if line is None:
+                refusal = refusal or self._refuse(
+                    f"get {action}", ReasonCode.UNKNOWN_LINE, "one of the items is not part of it"
+                )
+            else:
+                quantities[line.line_number] = quantities.get(line.line_number, 0) + request.quantity
+        return quantities, refusal
+
+    def _refuse(self, verb: str, code: ReasonCode, why: str) -> Decision:
+        return Decision(Outcome.REJECTED, code, f"Order {self.order_number} cannot {verb}: {why}.")
+
     # ------------------------------------------------------------------ helpers of the rules
 
     def _reject(self, code: ReasonCode, why: str) -> Decision:
         return Decision(Outcome.REJECTED, code, f"Order {self.order_number} cannot be refunded: {why}.")
 
-    def _resolve_line(self, wanted: RefundLineRequest) -> OrderLine | None:
+    def _resolve_line(self, wanted: RefundLineRequest, what: str = "refund") -> OrderLine | None:
         if wanted.line_number is None and wanted.sku is None:
-            raise ValidationError("Each refund line needs a LineNumber or a Sku.", "Line")
+            raise ValidationError(f"Each {what} line needs a LineNumber or a Sku.", "Line")
         if wanted.quantity < 1:
-            raise ValidationError("Refund line Quantity must be at least 1.", "Quantity")
+            raise ValidationError(f"{what.capitalize()} line Quantity must be at least 1.", "Quantity")
         return self.line(line_number=wanted.line_number, sku=wanted.sku)
+
+    def _lines_refund_amount(self, quantities: dict[int, int]) -> Decimal:
+        """The refund owed for line quantities: their value, never more than is still refundable."""
+        return min(self._lines_value(quantities), self.refundable_amount)
+
+    def _issue_refund(
+        self, quantities: dict[int, int], amount: Decimal, reason: Reason, now: datetime, request_id: str,
+        refund_id: str, note: str | None,
+    ) -> Refund:
+        """Record a refund of ``amount`` (for ``quantities`` of lines, if any) and its event."""
+        for number, quantity in quantities.items():
+            line = self.line(line_number=number)
+            assert line is not None
+            line.quantity_refunded += quantity
+            line.quantity_refunded_by_service += quantity
+        refund = self._add_refund(refund_id, amount, reason, now, note)
+        self.updated_at = now
+        self.events.append(
+            RefundIssued(
+                self.order_number, now, refund.refund_id, refund.amount, self.currency, reason.value,
+                note, request_id, tuple(sorted(quantities.items())),
+            )
+        )
+        return refund
 
     def _lines_value(self, quantities: dict[int, int]) -> Decimal:
         """What the given line quantities cost the customer: their share of the goods after the
@@ -561,3 +1068,25 @@ class Order:
             FinancialStatus.REFUNDED if self.refundable_amount == 0 else FinancialStatus.PARTIALLY_REFUNDED
         )
         return refund
+
+
+def _return_texts(
+    tracking_number: str | None, carrier_code: str | None, label_url: str | None
+) -> tuple[str | None, str | None, str | None]:
+    """The caller's return tracking number, carrier code and label URL, stripped and checked."""
+    values = []
+    given = (("ReturnTrackingNumber", tracking_number), ("CarrierCode", carrier_code), ("LabelUrl", label_url))
+    for wire, raw in given:
+        value = (raw or "").strip() or None
+        if value is not None:
+            if len(value) > RETURN_TEXT_LIMITS[wire]:
+                raise ValidationError(f"{wire} must be at most {RETURN_TEXT_LIMITS[wire]} characters.", wire)
+            if any(ord(ch) < 33 or ord(ch) == 127 for ch in value) and wire != "CarrierCode":
+                raise ValidationError(f"{wire} must not contain spaces or control characters.", wire)
+            if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+                raise ValidationError(f"{wire} must not contain control characters.", wire)
+        values.append(value)
+    label = values[2]
+    if label is not None and not label.lower().startswith(("https://", "http://")):
+        raise ValidationError("LabelUrl must be an http:// or https:// URL.", "LabelUrl")
+    return values[0], values[1], values[2]

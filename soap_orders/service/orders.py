@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from ..documents import records
 from ..domain import limits
@@ -22,6 +22,7 @@ from ..domain.errors import IdempotencyConflict, OrderNotFound, ValidationError
 from ..domain.merge import UpsertOutcome, UpsertReasonCode, accept_new, merge_into
 from ..domain.orders import (
     Decision,
+    LineResult,
     Order,
     OrderStatus,
     Outcome,
@@ -98,6 +99,14 @@ class ActionResult:
     message: str
     order: Order
     refund: Refund | None = None
+    #: Per requested line (line cancellations).
+    lines: tuple[LineResult, ...] = ()
+    #: What was only authorised and will no longer be charged (line cancellations).
+    released_amount: Decimal | None = None
+    #: The order created as a replacement.
+    replacement_order_number: str | None = None
+    #: The return created or updated.
+    return_id: str | None = None
 
     @property
     def currency(self) -> str:
@@ -106,6 +115,16 @@ class ActionResult:
     @property
     def refundable_amount(self) -> Decimal:
         return self.order.refundable_amount
+
+
+class ActionCommand(Protocol):
+    """What every action names: the order and the caller's RequestId (a frozen dataclass)."""
+
+    @property
+    def order_number(self) -> str: ...
+
+    @property
+    def request_id(self) -> str: ...
 
 
 # ---------------------------------------------------------------------- queries
@@ -190,11 +209,14 @@ def new_refund_id() -> str:
 def _act_once(
     uow: UnitOfWork,
     operation: str,
-    command: CancelOrder | IssueRefund,
+    command: ActionCommand,
     clock: Clock,
     caller: Caller,
     act: Callable[[Order, datetime], Decision],
 ) -> ActionResult:
+    """Run ``act`` on the command's order once per RequestId: the result, the change, its events, a
+    new order the decision created (a replacement) and the audit records commit together; the same
+    RequestId with the same parameters replays the first result, with others is a conflict."""
     request_id = command.request_id.strip()
     if not 1 <= len(request_id) <= limits.REQUEST_ID:
         raise ValidationError("RequestId must be 1 to 64 characters.", "RequestId")
@@ -210,17 +232,33 @@ def _act_once(
         if order is None:
             raise OrderNotFound()
         decision = act(order, now)
-        result = ActionResult(decision.outcome, decision.reason_code, decision.message, order, decision.refund)
+        replacement = decision.replacement
+        result = ActionResult(
+            decision.outcome, decision.reason_code, decision.message, order, decision.refund, decision.lines,
+            decision.released_amount, replacement.order_number if replacement else None, decision.return_id,
+        )
         uow.idempotency.complete(caller.client, request_id, _result_to_record(result))
+        outcome = f"{decision.outcome.value}/{decision.reason_code.value}"
         uow.audit.add(AuditRecord(now, caller.client, caller.address, operation, order.order_number, request_id,
-                                  f"{decision.outcome.value}/{decision.reason_code.value}"))
+                                  outcome, _audit_details(order)))
+        if replacement is not None:
+            uow.orders.add(replacement)
+            uow.audit.add(AuditRecord(now, caller.client, caller.address, operation, replacement.order_number,
+                                      request_id, "CREATED", _audit_details(replacement)))
         uow.commit()
     return result
 
 
-def _fingerprint(operation: str, command: CancelOrder | IssueRefund) -> str:
+def _audit_details(order: Order) -> dict[str, Any] | None:
+    """The events the action recorded on ``order``, for the audit trail (None when there are none)."""
+    if not order.events:
+        return None
+    return {"Events": [{"Type": event.name, **event.payload()} for event in order.events]}
+
+
+def _fingerprint(operation: str, command: ActionCommand) -> str:
     """A digest of everything but the RequestId, insensitive to how numbers were written."""
-    fields = asdict(command)
+    fields = asdict(command)  # type: ignore[call-overload]
     del fields["request_id"]
     body = json.dumps([operation, _canonical(fields)], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest()
@@ -241,13 +279,26 @@ def _canonical(value: Any) -> Any:
 
 
 def _result_to_record(result: ActionResult) -> dict[str, Any]:
-    return {
+    record: dict[str, Any] = {
         "Outcome": result.outcome.value,
         "ReasonCode": result.reason_code.value,
         "Message": result.message,
         "Refund": records.refund_to_record(result.refund, result.order.currency) if result.refund else None,
         "Order": records.order_to_record(result.order),
     }
+    if result.lines:
+        record["Lines"] = [
+            {"Quantity": r.quantity, "LineNumber": r.line_number, "Sku": r.sku, "ReasonCode": r.reason_code.value,
+             "Message": r.message}
+            for r in result.lines
+        ]
+    if result.released_amount is not None:
+        record["ReleasedAmount"] = f"{result.released_amount:f}"
+    if result.replacement_order_number is not None:
+        record["ReplacementOrderNumber"] = result.replacement_order_number
+    if result.return_id is not None:
+        record["ReturnId"] = result.return_id
+    return record
 
 
 def _result_from_record(record: dict[str, Any]) -> ActionResult:
@@ -255,7 +306,15 @@ def _result_from_record(record: dict[str, Any]) -> ActionResult:
     refund = None
     if record.get("Refund"):
         refund = records.refund_from_record(record["Refund"], order.currency)
-    return ActionResult(Outcome(record["Outcome"]), ReasonCode(record["ReasonCode"]), record["Message"], order, refund)
+    lines = tuple(
+        LineResult(r["Quantity"], r["LineNumber"], r["Sku"], ReasonCode(r["ReasonCode"]), r["Message"])
+        for r in record.get("Lines", ())
+    )
+    released = record.get("ReleasedAmount")
+    return ActionResult(
+        Outcome(record["Outcome"]), ReasonCode(record["ReasonCode"]), record["Message"], order, refund, lines,
+        None if released is None else Decimal(released), record.get("ReplacementOrderNumber"), record.get("ReturnId"),
+    )
 
 
 # ---------------------------------------------------------------------- data in

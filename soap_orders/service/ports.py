@@ -26,6 +26,16 @@ class OrderQuery:
 
 
 @dataclass(frozen=True)
+class TrackingQuery:
+    """Orders with an outbound shipment or a return of this tracking number (any case)."""
+
+    tracking_number: str
+    email: str | None = None
+    limit: int = 20
+    offset: int = 0
+
+
+@dataclass(frozen=True)
 class StoredResult:
     """A result kept under a RequestId."""
 
@@ -44,6 +54,9 @@ class OrderRepository(Protocol):
     def get_many(self, order_numbers: Iterable[str], *, for_update: bool = False) -> dict[str, Order]: ...
 
     def find_by_email(self, query: OrderQuery) -> tuple[list[Order], int]: ...
+
+    def find_by_tracking_number(self, query: TrackingQuery) -> tuple[list[Order], int]:
+        """A page of matching orders, newest first, and how many match in all."""
 
     def add(self, order: Order) -> None: ...
 
@@ -79,6 +92,8 @@ class AuditRecord:
     order_number: str | None
     request_id: str | None
     outcome: str
+    #: What changed, e.g. the events the action recorded (with an address's old value).
+    details: dict[str, Any] | None = None
 
 
 class ClientRepository(Protocol):

@@ -106,7 +106,7 @@ def model(document: Document) -> Any:
 @cache
 def wrapper(kind: ListOf) -> Any:
     """The explicit wrapper of a list: ``Lines`` holding ``Line`` elements."""
-    item = model(kind.item)
+    item = spyne_type(kind.item)
     limit: int | str = "unbounded" if kind.max_occurs is None else kind.max_occurs
     repeated = item.customize(min_occurs=kind.min_occurs, max_occurs=limit, nillable=False, type_name=item.get_type_name())
     return type(kind.type_name, (Model,), {"__type_name__": kind.type_name, "_type_info": [(kind.item_name, repeated)]})
@@ -125,7 +125,9 @@ def to_wire(document: Document, obj: Any, currency: str | None = None) -> Any:
         value = getattr(obj, field.attribute)
         kind = field.kind
         if isinstance(kind, ListOf):
-            values[field.name] = wrapper(kind)(**{kind.item_name: [to_wire(kind.item, v, currency) for v in value or ()]})
+            item_kind = kind.item
+            items = [to_wire(item_kind, v, currency) if isinstance(item_kind, Document) else v for v in value or ()]
+            values[field.name] = wrapper(kind)(**{kind.item_name: items})
         elif value is None:
             continue
         elif isinstance(kind, Document):

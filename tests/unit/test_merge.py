@@ -27,8 +27,10 @@ from soap_orders.domain.orders import (
     Origin,
     Reason,
     RefundStatus,
+    ReplacementReason,
     Return,
     ReturnItem,
+    ReturnReason,
     ReturnStatus,
     ShipmentStatus,
 )
@@ -437,3 +439,62 @@ def test_no_merge_lowers_refunds_or_drops_what_the_service_did(stored: Order, do
         assert stored.refunded_amount <= stored.captured_amount
         assert stored.refundable_amount == max(stored.captured_amount - stored.refunded_amount, Decimal(0))
         stored.check()
+
+
+# ---------------------------------------------------------------------- the other actions made through the service
+
+
+def test_an_address_changed_by_the_action_is_kept() -> None:
+    stored = document(shipping_address=Address("Ada", "1 Old Road", city="London", country_code="GB"))
+    stored.change_shipping_address(
+        Address("Ada", "2 New Street", city="Leeds", postal_code="LS1 1AA", country_code="GB"), now=NOW,
+        request_id="r-addr")
+    assert stored.address_origin is Origin.SERVICE
+    incoming = document(shipping_address=Address("Ada", "1 Old Road", city="London", country_code="GB"))
+
+    assert merge_into(stored, incoming, now=LATER).outcome is UpsertOutcome.UNCHANGED
+    assert stored.shipping_address is not None and stored.shipping_address.line1 == "2 New Street"
+
+
+def test_a_line_cancelled_by_the_action_is_kept_and_cannot_be_removed() -> None:
+    stored = document(financial_status=FinancialStatus.AUTHORIZED)
+    stored.cancel_lines((by_number(2, 1),), reason=Reason.CUSTOMER, now=NOW, request_id="r-lines", refund_id="RF-L")
+    assert stored.line(line_number=2).quantity_cancelled_by_service == 1  # type: ignore[union-attr]
+
+    assert merge_into(stored, document(financial_status=FinancialStatus.AUTHORIZED), now=LATER).outcome is (
+        UpsertOutcome.UNCHANGED)
+    rejected(stored, document(financial_status=FinancialStatus.AUTHORIZED, lines=default_lines()[:1]),
+             UpsertReasonCode.LINE_CANCELLED, "Lines")
+
+
+def delivered_document() -> Order:
+    order = mark_shipped(document())
+    order.status = OrderStatus.DELIVERED
+    order.shipments[0].status = ShipmentStatus.DELIVERED
+    order.shipments[0].delivered_at = NOW - timedelta(days=2)
+    return order
+
+
+def test_a_return_opened_by_the_action_is_kept_with_its_returned_quantity() -> None:
+    stored = delivered_document()
+    decision = stored.create_return((by_number(1, 1),), reason=ReturnReason.SIZE, now=NOW, window=timedelta(days=30),
+                                    request_id="r-ret", return_id="RMA-1")
+    assert decision.outcome.value != "REJECTED"
+    before = state(stored)
+
+    assert merge_into(stored, delivered_document(), now=LATER).outcome is UpsertOutcome.UNCHANGED
+    assert state(stored) == before
+    assert [(r.return_id, r.origin) for r in stored.returns] == [("RMA-1", Origin.SERVICE)]
+    assert stored.line(line_number=1).quantity_returned == 1  # type: ignore[union-attr]
+
+
+def test_a_line_with_replaced_items_cannot_be_removed() -> None:
+    stored = mark_shipped(document())
+    decision = stored.issue_replacement((by_number(2, 1),), reason=ReplacementReason.DAMAGED, now=NOW,
+                                        request_id="r-repl", replacement_number="ORD-1001-R1")
+    assert decision.outcome.value != "REJECTED"
+    incoming = mark_shipped(document(lines=default_lines()[:1]))
+
+    rejected(stored, incoming, UpsertReasonCode.LINE_REPLACED, "Lines")
+    assert merge_into(stored, mark_shipped(document()), now=LATER).outcome is not UpsertOutcome.REJECTED
+    assert stored.replacement_order_numbers == ["ORD-1001-R1"]

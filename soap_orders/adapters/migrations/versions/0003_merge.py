@@ -2,7 +2,7 @@
 quantities refunded or cancelled through the service (so an upsert from the ERP keeps them)
 
 Revision ID: 0003_merge
-Revises: 0002
+Revises: 0003_actions
 
 Existing rows are marked from the order event log: a refund or cancellation recorded there was
 made through the service; everything else came from the ERP.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_merge"
-down_revision = "0002"
+down_revision = "0003_actions"
 branch_labels = None
 depends_on = None
 
@@ -20,7 +20,10 @@ _ORIGIN = sa.String(32)
 
 orders = sa.table(
     "orders", sa.column("id", sa.Integer), sa.column("order_number", sa.String), sa.column("status", sa.String),
-    sa.column("cancel_origin", sa.String),
+    sa.column("cancel_origin", sa.String), sa.column("address_origin", sa.String),
+)
+returns = sa.table(
+    "returns", sa.column("order_id", sa.Integer), sa.column("return_id", sa.String), sa.column("origin", sa.String),
 )
 lines = sa.table(
     "order_lines", sa.column("order_id", sa.Integer), sa.column("line_number", sa.Integer),
@@ -54,12 +57,31 @@ def _mark_existing_rows() -> None:
     ids = dict(bind.execute(sa.select(orders.c.order_number, orders.c.id)).all())
     rows = bind.execute(
         sa.select(events.c.order_number, events.c.event_type, events.c.payload)
-        .where(events.c.event_type.in_(["RefundIssued", "OrderCancelled"]))
+        .where(events.c.event_type.in_(
+            ["RefundIssued", "OrderCancelled", "OrderLinesCancelled", "ShippingAddressChanged", "ReturnCreated"]))
         .order_by(events.c.id)
     ).all()
     for number, kind, payload in rows:
         order_id = ids.get(number)
         if order_id is None:
+            continue
+        if kind == "ShippingAddressChanged":
+            bind.execute(orders.update().where(orders.c.id == order_id).values(address_origin="SERVICE"))
+            continue
+        if kind == "ReturnCreated":
+            bind.execute(returns.update().where(returns.c.order_id == order_id,
+                                                returns.c.return_id == payload.get("return_id"))
+                         .values(origin="SERVICE"))
+            continue
+        if kind == "OrderLinesCancelled":
+            for number_, quantity in payload.get("lines") or ():
+                bind.execute(
+                    lines.update().where(lines.c.order_id == order_id, lines.c.line_number == number_)
+                    .values(quantity_cancelled_by_service=lines.c.quantity_cancelled_by_service + quantity)
+                )
+            if payload.get("order_cancelled"):
+                bind.execute(orders.update().where(orders.c.id == order_id, orders.c.status == "CANCELLED")
+                             .values(cancel_origin="SERVICE"))
             continue
         refund_id = payload.get("refund_id")
         if refund_id:
