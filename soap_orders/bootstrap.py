@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
@@ -15,12 +16,15 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from .adapters.database import create_database_engine, create_session_factory
 from .adapters.secret_box import FernetSecretBox
 from .adapters.unit_of_work import SqlAlchemyUnitOfWork
-from .config import ConfigError, Settings
+from .config import ConfigError, DgSettings, Settings
 from .domain.errors import ValidationError
+from .domain.notifications import FlowEventType
 from .service.auth import Authenticator, AuthSettings
 from .service.ports import Clock, SecretBox, UnitOfWork
 
 if TYPE_CHECKING:
+    from .adapters.flow_client import RequestsFlowClient
+    from .service.relay import Relay
     from .web.access_log import AccessLog
 
 
@@ -41,6 +45,8 @@ class Dependencies:
     authenticator: Authenticator
     secret_box: SecretBox | None
     settings: Settings
+    #: The configured flow id of each notification type (types without one are not queued).
+    flow_routes: Mapping[FlowEventType, str] = field(default_factory=dict)
 
 
 def build_dependencies(settings: Settings, *, clock: Clock = utc_now) -> Dependencies:
@@ -68,7 +74,54 @@ def build_dependencies(settings: Settings, *, clock: Clock = utc_now) -> Depende
         authenticator=Authenticator(uow, clock, auth_settings, secret_box),
         secret_box=secret_box,
         settings=settings,
+        flow_routes=flow_routes(settings.dg),
     )
+
+
+def flow_routes(dg: DgSettings) -> dict[FlowEventType, str]:
+    configured = {
+        FlowEventType.SHIPMENT_DELAYED: dg.flow_shipment_delayed,
+        FlowEventType.ITEM_OUT_OF_STOCK: dg.flow_item_out_of_stock,
+        FlowEventType.DELIVERED: dg.flow_delivered,
+        FlowEventType.RETURN_UPDATED: dg.flow_return_updated,
+    }
+    return {kind: flow for kind, flow in configured.items() if flow}
+
+
+def precise_now() -> datetime:
+    """The current time in UTC with microseconds (the relay's schedule is finer than seconds)."""
+    return datetime.now(timezone.utc)
+
+
+def build_flow_client(dg: DgSettings) -> RequestsFlowClient:
+    """The Flow Execution API client; ConfigError when the address or credentials are missing."""
+    from .adapters.flow_client import RequestsFlowClient
+
+    if dg.endpoint is None:
+        raise ConfigError("Set SOAP_ORDERS_DG_REGION (eu or us) or SOAP_ORDERS_DG_BASE_URL to send notifications")
+    if not dg.api_key or not dg.api_secret:
+        raise ConfigError("Set SOAP_ORDERS_DG_API_KEY and SOAP_ORDERS_DG_API_SECRET to send notifications")
+    return RequestsFlowClient(dg.endpoint, dg.api_key, dg.api_secret,
+                              connect_timeout=dg.connect_timeout, read_timeout=dg.read_timeout)
+
+
+def build_relay(deps: Dependencies, stop: threading.Event | None = None) -> Relay:
+    """The outbox relay, wired to the Flow Execution API of ``deps.settings``."""
+    from .adapters.flow_client import exponential_backoff
+    from .service.relay import Relay, RelaySettings
+
+    dg = deps.settings.dg
+    client = build_flow_client(dg)
+    settings = RelaySettings(
+        batch_size=dg.batch_size,
+        max_attempts=dg.max_attempts,
+        lease=timedelta(seconds=dg.lease),
+        request_time=timedelta(seconds=dg.connect_timeout + dg.read_timeout),
+        poll_interval=dg.poll_interval,
+        retention=timedelta(days=dg.retention_days),
+    )
+    return Relay(deps.uow, client, precise_now, exponential_backoff(dg.backoff_initial, dg.backoff_max), settings,
+                 stop)
 
 
 def database_is_healthy(engine: Engine) -> bool:

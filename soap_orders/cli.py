@@ -367,3 +367,10 @@ def check(url: str, client_name: str, secret: str | None, way_in: str, email: st
         click.echo(f"{'ok  ' if ok else 'FAIL'}  {line}")
     if not report.ok:
         sys.exit(1)
+
+
+# Proactive notifications: the relay and the outbox commands live in their own module.
+from .cli_outbox import outbox, relay  # noqa: E402
+
+main.add_command(relay)
+main.add_command(outbox)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///var/soap_orders.sqlite3"
 DEFAULT_BIND = "127.0.0.1:8000"
@@ -51,6 +52,8 @@ class Settings:
     workers: int = 2
     #: Days after delivery within which a customer may open a return.
     return_window_days: int = 30
+    #: The consumer's Flow Execution API: credentials, flow ids and how the relay behaves.
+    dg: DgSettings = field(default_factory=lambda: DgSettings())
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -95,6 +98,7 @@ class Settings:
             bind=bind,
             workers=integer("WORKERS", 2, 1, 64),
             return_window_days=integer("RETURN_WINDOW_DAYS", 30, 0, 3650),
+            dg=DgSettings.from_env(env),
         )
 
 
@@ -122,3 +126,112 @@ def _read_key_file(path: str) -> str | None:
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"The secret key file {path} cannot be read ({type(error).__name__})") from None
     return key or None
+
+
+#: Where each region's Flow Execution API lives (``/execution`` is appended).
+DG_REGION_URLS = {
+    "eu": "https://flow-server.eu.dgdeepai.com",
+    "us": "https://flow-server.us.dgdeepai.com",
+}
+
+
+@dataclass(frozen=True)
+class DgSettings:
+    """``SOAP_ORDERS_DG_*``: proactive notifications to the consumer's Flow Execution API."""
+
+    #: ``eu`` or ``us``; picks the API's address unless ``base_url`` is set.
+    region: str | None = None
+    #: Overrides the region's address (``https://host[:port][/prefix]``; ``/execution`` is appended).
+    base_url: str | None = None
+    api_key: str | None = None
+    #: Never shown: not in repr, logs or messages.
+    api_secret: str | None = field(default=None, repr=False)
+    #: Flow ids per event type; a type without one is not queued.
+    flow_shipment_delayed: str | None = None
+    flow_item_out_of_stock: str | None = None
+    flow_delivered: str | None = None
+    flow_return_updated: str | None = None
+    #: Seconds to connect, and to wait for the answer.
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    #: Tries per event before it is DEAD (5xx, timeouts, connection errors; 429 does not count).
+    max_attempts: int = 10
+    #: Exponential backoff with jitter: first wait and longest wait, in seconds.
+    backoff_initial: float = 2.0
+    backoff_max: float = 3600.0
+    #: Events claimed per batch, and how long a claim holds (seconds) before another relay may take them.
+    batch_size: int = 50
+    lease: float = 300.0
+    #: Seconds the relay sleeps when nothing is due.
+    poll_interval: float = 1.0
+    #: Days SENT events are kept before the relay deletes them.
+    retention_days: int = 7
+
+    @property
+    def endpoint(self) -> str | None:
+        """The execution URL, or None when neither region nor base URL is set."""
+        base = self.base_url or (DG_REGION_URLS[self.region] if self.region else None)
+        return None if base is None else base.rstrip("/") + "/execution"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> DgSettings:
+        def get(name: str) -> str | None:
+            return env.get(f"SOAP_ORDERS_DG_{name}", "").strip() or None
+
+        def number(name: str, default: float, low: float, high: float, kind: type = float) -> float:
+            raw = get(name)
+            if raw is None:
+                return default
+            try:
+                value = kind(raw)
+            except ValueError:
+                what = "a whole number" if kind is int else "a number"
+                raise ConfigError(f"SOAP_ORDERS_DG_{name} must be {what}") from None
+            if not low <= value <= high:
+                raise ConfigError(f"SOAP_ORDERS_DG_{name} must be between {low:g} and {high:g}")
+            return value
+
+        region = get("REGION")
+        if region is not None:
+            region = region.lower()
+            if region not in DG_REGION_URLS:
+                raise ConfigError("SOAP_ORDERS_DG_REGION must be eu or us")
+        base_url = get("BASE_URL")
+        if base_url is not None:
+            parts = urlsplit(base_url)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+                raise ConfigError("SOAP_ORDERS_DG_BASE_URL must be an http:// or https:// URL without query")
+        flows = {}
+        for name in ("SHIPMENT_DELAYED", "ITEM_OUT_OF_STOCK", "DELIVERED", "RETURN_UPDATED"):
+            flow = get(f"FLOW_{name}")
+            if flow is not None and (len(flow) > 200 or not flow.isprintable() or any(c.isspace() for c in flow)):
+                raise ConfigError(f"SOAP_ORDERS_DG_FLOW_{name} must be a flow id of at most 200 characters "
+                                  "without spaces")
+            flows[f"flow_{name.lower()}"] = flow
+        api_key = get("API_KEY")
+        if api_key is not None and (":" in api_key or not api_key.isprintable()):
+            raise ConfigError("SOAP_ORDERS_DG_API_KEY must not contain ':' or control characters")
+        api_secret = get("API_SECRET")
+        if api_secret is not None and not api_secret.isprintable():
+            raise ConfigError("SOAP_ORDERS_DG_API_SECRET must not contain control characters")
+        settings = cls(
+            region=region,
+            base_url=base_url,
+            api_key=api_key,
+            api_secret=api_secret,
+            connect_timeout=number("CONNECT_TIMEOUT", 5.0, 0.01, 300),
+            read_timeout=number("READ_TIMEOUT", 20.0, 0.01, 600),
+            max_attempts=int(number("MAX_ATTEMPTS", 10, 1, 1000, int)),
+            backoff_initial=number("BACKOFF_INITIAL", 2.0, 0.001, 3600),
+            backoff_max=number("BACKOFF_MAX", 3600.0, 0.001, 86_400),
+            batch_size=int(number("BATCH_SIZE", 50, 1, 1000, int)),
+            lease=number("LEASE", 300.0, 1, 86_400),
+            poll_interval=number("POLL_INTERVAL", 1.0, 0.01, 3600),
+            retention_days=int(number("RETENTION_DAYS", 7, 1, 3650, int)),
+            **flows,
+        )
+        if settings.backoff_max < settings.backoff_initial:
+            raise ConfigError("SOAP_ORDERS_DG_BACKOFF_MAX must not be less than SOAP_ORDERS_DG_BACKOFF_INITIAL")
+        if settings.lease < 2 * (settings.connect_timeout + settings.read_timeout):
+            raise ConfigError("SOAP_ORDERS_DG_LEASE must be at least twice the connect and read timeouts together")
+        return settings

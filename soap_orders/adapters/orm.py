@@ -30,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import composite, registry, relationship
@@ -180,6 +181,7 @@ order_lines = Table(
     Column("quantity_refunded", Integer, nullable=False),
     Column("quantity_returned", Integer, nullable=False),
     Column("quantity_replaced", Integer, nullable=False, server_default="0"),
+    Column("out_of_stock", Boolean, nullable=False, server_default=false()),
     Column("quantity_refunded_by_service", Integer, nullable=False, server_default="0"),
     Column("quantity_cancelled_by_service", Integer, nullable=False, server_default="0"),
     UniqueConstraint("order_id", "line_number"),
@@ -365,6 +367,30 @@ audit_records = Table(
     Column("request_id", _text(limits.REQUEST_ID)),
     Column("outcome", String(64), nullable=False),
     Column("details", JSON),
+)
+
+# Notifications for the consumer's Flow Execution API, written with the change they announce and
+# posted by the relay (``soap-orders relay``): PENDING until a 2xx answer (SENT) or given up (DEAD).
+flow_outbox = Table(
+    "flow_outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("order_number", _text(limits.ORDER_NUMBER), nullable=False),
+    Column("event_type", String(32), nullable=False),
+    Column("external_id", String(100), nullable=False, index=True),
+    Column("payload", JSON, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_until", UTCDateTime),
+    Column("claim_token", String(32)),
+    Column("last_attempt_at", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Index("ix_flow_outbox_state_next_attempt_at", "state", "next_attempt_at"),
+    Index("ix_flow_outbox_order_number_id", "order_number", "id"),
 )
 
 

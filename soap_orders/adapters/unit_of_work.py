@@ -8,6 +8,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from .orm import order_events
+from .outbox import SqlAlchemyOutbox
 from .repository import (
     SqlAlchemyAuditLog,
     SqlAlchemyClientRepository,
@@ -32,6 +33,7 @@ class SqlAlchemyUnitOfWork:
         self.nonces = SqlAlchemyNonceStore(self.session)
         self.failures = SqlAlchemyFailureLog(self.session)
         self.audit = SqlAlchemyAuditLog(self.session)
+        self.outbox = SqlAlchemyOutbox(self.session)
         return self
 
     def __exit__(

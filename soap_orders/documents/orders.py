@@ -103,6 +103,8 @@ LINE = Document("Line", (
     Field("QuantityReturned", COUNT, required=True, default=0),
     # Fields added after 1.0 are optional in the schema, so documents written before stay valid.
     Field("QuantityReplaced", COUNT, default=0),
+    # Reported by the ERP: the item cannot be supplied from stock (the consumer is told).
+    Field("OutOfStock", BOOLEAN),
 ), model.OrderLine)
 
 
@@ -198,3 +200,20 @@ REFUND_LINE = Document("RefundLine", (
 ), model.RefundLineRequest, doc="One line of a per-line refund: LineNumber or Sku (or both, when they must agree).")
 
 REFUND_LINES = ListOf("RefundLines", "Line", REFUND_LINE, min_occurs=1, max_occurs=100)
+
+LINE_REQUEST = Document("LineRequest", REFUND_LINE.fields, model.RefundLineRequest,
+                        doc="One line of a request: LineNumber or Sku (or both, when they must agree), and a Quantity.")
+LINE_REQUESTS = ListOf("LineRequests", "Line", LINE_REQUEST, min_occurs=1, max_occurs=100)
+
+LINE_RESULT = Document("LineResult", (
+    Field("Quantity", QUANTITY, required=True),
+    Field("LineNumber", LINE_NUMBER),
+    Field("Sku", SKU),
+    Field("ReasonCode", REASON_CODE, required=True),
+    Field("Message", MESSAGE, required=True),
+), model.LineResult, doc="What became of one requested line: ReasonCode NONE when it was done.")
+LINE_RESULTS = ListOf("LineResults", "Line", LINE_RESULT)
+
+REPLACEMENT_REASON = Choice(model.ReplacementReason)
+RETURN_REASON = Choice(model.ReturnReason)
+RETURN_UPDATE = Choice(model.ReturnUpdate)

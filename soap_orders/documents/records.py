@@ -48,8 +48,11 @@ class RecordError(DomainError):
 
 
 def required_on_input(field: Field) -> bool:
-    """Lists may be left out (empty), and fields with a default take it when absent."""
-    return field.required and field.default is None and not field.derived and not isinstance(field.kind, ListOf)
+    """Fields with a default take it when absent, and a list may be left out (empty) unless it
+    must hold at least one item."""
+    if isinstance(field.kind, ListOf):
+        return field.required and field.kind.min_occurs > 0
+    return field.required and field.default is None and not field.derived
 
 
 # ---------------------------------------------------------------------- loading
@@ -245,7 +248,7 @@ def dump(document: Document, obj: Any, currency: str | None = None) -> dict[str,
                 record[field.name] = [dump(item_kind, item, currency) for item in (value or ())]
             else:
                 record[field.name] = [plain(item_kind, item, currency) for item in (value or ())]
-        elif value is None:
+        elif value is None or is_unset_flag(field, value):
             continue
         elif isinstance(kind, Document):
             if kind.factory is not None and not isinstance(value, dict) and not _has_any(kind, value):
@@ -254,6 +257,11 @@ def dump(document: Document, obj: Any, currency: str | None = None) -> dict[str,
         else:
             record[field.name] = plain(kind, value, currency)
     return record
+
+
+def is_unset_flag(field: Field, value: Any) -> bool:
+    """An optional flag that is false is left out, like any optional field without a value."""
+    return value is False and not field.required and isinstance(field.kind, Boolean)
 
 
 def _has_any(document: Document, obj: Any) -> bool:

@@ -183,7 +183,9 @@ _ERP_FIELDS: tuple[tuple[str, str], ...] = (
     ("ExpectedDeliveryDate", "expected_delivery_date"),
     ("Customer", "customer"),
 )
-_LINE_FIELDS = ("sku", "name", "quantity", "unit_price", "image_url", "quantity_shipped", "quantity_returned")
+_LINE_FIELDS = (
+    "sku", "name", "quantity", "unit_price", "image_url", "quantity_shipped", "quantity_returned", "out_of_stock",
+)
 _SHIPMENT_FIELDS = (
     "status", "carrier_name", "carrier_code", "tracking_number", "tracking_url", "shipped_at",
     "expected_delivery_date", "delivered_at",

@@ -258,6 +258,8 @@ class OrderLine:
     quantity_cancelled: int = 0
     quantity_refunded: int = 0
     quantity_returned: int = 0
+    #: The ERP reports the item cannot be supplied from stock (queues an out-of-stock notification).
+    out_of_stock: bool = False
     #: Items sent again in replacement orders, across all of them.
     quantity_replaced: int = 0
 

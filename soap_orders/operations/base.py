@@ -8,18 +8,27 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 
+from ..config import Settings
 from ..documents import Document, Field, records
 from ..domain.clients import Scope
 from ..domain.errors import ValidationError
+from ..service.notifications import FlowRoutes
 from ..service.orders import Caller
 from ..service.ports import Clock, UnitOfWork
 
 
 class Services(Protocol):
-    """What a use case is handed: a fresh unit of work per call, and the clock."""
+    """What a use case is handed: a fresh unit of work per call, the clock, the settings and the
+    routes of proactive notifications."""
 
     @property
     def clock(self) -> Clock: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def flow_routes(self) -> FlowRoutes: ...
 
     def uow(self) -> UnitOfWork: ...
 
@@ -37,6 +46,14 @@ class Call:
     @property
     def clock(self) -> Clock:
         return self.services.clock
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def flow_routes(self) -> FlowRoutes:
+        return self.services.flow_routes
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,17 @@ def _refund(call: Call, command: use_cases.IssueRefund) -> use_cases.ActionResul
     return use_cases.issue_refund(call.uow(), command, call.clock, call.caller)
 
 
+PAGE_ANSWER = (
+    Field("Orders", d.ORDERS, required=True),
+    Field("TotalCount", d.COUNT, required=True),
+    # Not PageNumber and PageSize: wrapper-style code generators (JAX-WS, .NET) map request and
+    # response members to one method's parameters, so they must not share names.
+    Field("CurrentPage", d.PAGE_NUMBER, attr="page_number", required=True),
+    Field("ItemsPerPage", d.PAGE_SIZE, attr="page_size", required=True),
+    Field("HasMore", d.BOOLEAN, required=True),
+)
+
+
 FIND_ORDERS_BY_EMAIL = Operation(
     name="FindOrdersByEmail",
     scope=Scope.READ,
@@ -52,15 +63,7 @@ FIND_ORDERS_BY_EMAIL = Operation(
         Field("PageNumber", d.PAGE_NUMBER, default=1),
     ),
     command=use_cases.FindOrdersByEmail,
-    answer=(
-        Field("Orders", d.ORDERS, required=True),
-        Field("TotalCount", d.COUNT, required=True),
-        # Not PageNumber and PageSize: wrapper-style code generators (JAX-WS, .NET) map request and
-        # response members to one method's parameters, so they must not share names.
-        Field("CurrentPage", d.PAGE_NUMBER, attr="page_number", required=True),
-        Field("ItemsPerPage", d.PAGE_SIZE, attr="page_size", required=True),
-        Field("HasMore", d.BOOLEAN, required=True),
-    ),
+    answer=PAGE_ANSWER,
     run=_find,
     doc="""A customer's orders by email (trimmed, case-insensitive), newest first, one page at a time.
     Status, PlacedFrom and PlacedTo (UTC dates, inclusive) narrow the search. No match is an

@@ -23,6 +23,7 @@ from ..domain.orders import (
     ReturnReason,
     ReturnUpdate,
 )
+from .notifications import FlowRoutes
 from .orders import (
     MAX_PAGE_SIZE,
     ActionResult,
@@ -145,8 +146,10 @@ def create_return(
     clock: Clock,
     caller: Caller,
     return_window_days: int = DEFAULT_RETURN_WINDOW_DAYS,
+    flows: FlowRoutes | None = None,
 ) -> ActionResult:
-    """Open a return for delivered items within ``return_window_days`` of delivery."""
+    """Open a return for delivered items within ``return_window_days`` of delivery; with
+    ``flows``, the consumer is told (a return-update notification)."""
     command = replace(command, order_number=command.order_number.strip(), note=_note(command.note),
                       lines=_stripped(command.lines))
 
@@ -158,11 +161,14 @@ def create_return(
             label_url=command.label_url, note=command.note,
         )
 
-    return _act_once(uow, "CreateReturn", command, clock, caller, act)
+    return _act_once(uow, "CreateReturn", command, clock, caller, act, flows)
 
 
-def update_return(uow: UnitOfWork, command: UpdateReturn, clock: Clock, caller: Caller) -> ActionResult:
-    """Move a return to RECEIVED, INSPECTED, REFUNDED (refunding its lines) or REJECTED."""
+def update_return(
+    uow: UnitOfWork, command: UpdateReturn, clock: Clock, caller: Caller, flows: FlowRoutes | None = None
+) -> ActionResult:
+    """Move a return to RECEIVED, INSPECTED, REFUNDED (refunding its lines) or REJECTED; with
+    ``flows``, the consumer is told."""
     return_id = command.return_id.strip()
     if not 1 <= len(return_id) <= limits.IDENTIFIER:
         raise ValidationError("ReturnId must be 1 to 64 characters.", "ReturnId")
@@ -175,7 +181,7 @@ def update_return(uow: UnitOfWork, command: UpdateReturn, clock: Clock, caller: 
             refund_id=new_refund_id(), note=command.note,
         )
 
-    return _act_once(uow, "UpdateReturn", command, clock, caller, act)
+    return _act_once(uow, "UpdateReturn", command, clock, caller, act, flows)
 
 
 def new_return_id() -> str:

@@ -10,7 +10,7 @@ import enum
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,6 +20,7 @@ from ..documents import records
 from ..domain import limits
 from ..domain.errors import IdempotencyConflict, OrderNotFound, ValidationError
 from ..domain.merge import UpsertOutcome, UpsertReasonCode, accept_new, merge_into
+from ..domain.notifications import FlowEventType, snapshot
 from ..domain.orders import (
     Decision,
     LineResult,
@@ -31,6 +32,7 @@ from ..domain.orders import (
     Refund,
     RefundLineRequest,
 )
+from .notifications import queue_flow_events
 from .ports import AuditRecord, Clock, OrderQuery, UnitOfWork
 
 MAX_PAGE_SIZE = limits.MAX_PAGE_SIZE
@@ -213,10 +215,12 @@ def _act_once(
     clock: Clock,
     caller: Caller,
     act: Callable[[Order, datetime], Decision],
+    flows: Mapping[FlowEventType, str] | None = None,
 ) -> ActionResult:
     """Run ``act`` on the command's order once per RequestId: the result, the change, its events, a
-    new order the decision created (a replacement) and the audit records commit together; the same
-    RequestId with the same parameters replays the first result, with others is a conflict."""
+    new order the decision created (a replacement), the audit records and, with ``flows``, the
+    notifications the change calls for commit together; the same RequestId with the same
+    parameters replays the first result, with others is a conflict."""
     request_id = command.request_id.strip()
     if not 1 <= len(request_id) <= limits.REQUEST_ID:
         raise ValidationError("RequestId must be 1 to 64 characters.", "RequestId")
@@ -231,7 +235,10 @@ def _act_once(
         order = uow.orders.get(command.order_number, for_update=True)
         if order is None:
             raise OrderNotFound()
+        before = snapshot(order) if flows else None
         decision = act(order, now)
+        if before is not None and flows:
+            queue_flow_events(uow, before, order, flows, now)
         replacement = decision.replacement
         result = ActionResult(
             decision.outcome, decision.reason_code, decision.message, order, decision.refund, decision.lines,
@@ -373,6 +380,7 @@ def upsert_orders(
     caller: Caller = Caller("import"),
     *,
     request_id: str | None = None,
+    flows: Mapping[FlowEventType, str] | None = None,
 ) -> UpsertReport:
     """Create new orders and merge documents of stored ones (merge, never erase), in one transaction.
 
@@ -380,10 +388,12 @@ def upsert_orders(
     Stored orders of the batch are read in one query and locked; only what differs is written. Each
     created or updated order gets an ``OrderUpserted`` event and an audit record (a refused document
     for a stored order gets an audit record too), committed with the change. With a ``request_id``
-    the batch runs once per caller and id: a repeat replays the first results (without orders)."""
+    the batch runs once per caller and id: a repeat replays the first results (without orders).
+    With ``flows``, an updated order's shipment, stock and return changes queue notifications (see
+    ``service.notifications``) in the same transaction."""
     batch = list(orders)
     return _upsert(uow, list(batch), clock, caller, request_id, lambda: _fingerprint_of(
-        [records.order_to_record(order) for order in batch]))
+        [records.order_to_record(order) for order in batch]), flows)
 
 
 def upsert_records(
@@ -417,6 +427,7 @@ def _upsert(
     caller: Caller,
     request_id: str | None,
     fingerprint_of_batch: Callable[[], str],
+    flows: Mapping[FlowEventType, str] | None = None,
 ) -> UpsertReport:
     """Upsert the orders of ``batch``; its results (documents refused before) are kept in place."""
     fingerprint = None
@@ -448,7 +459,10 @@ def _upsert(
                     uow.orders.add(document)
                     stored[document.order_number] = current = document
             else:
+                before = snapshot(current) if flows else None
                 decision = merge_into(current, document, now=now, request_id=request_id)
+                if flows and before is not None and decision.outcome is UpsertOutcome.UPDATED:
+                    queue_flow_events(uow, before, current, flows, now)
             results.append(UpsertResult(
                 document.order_number, decision.outcome, decision.reason_code, decision.message, decision.field,
                 current if decision.accepted else None, decision.changed,

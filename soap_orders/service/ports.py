@@ -151,6 +151,70 @@ class SecretBox(Protocol):
     def decrypt(self, token: str) -> str: ...
 
 
+@dataclass(frozen=True)
+class OutboxMessage:
+    """A notification to post to the consumer's Flow Execution API, queued with its change."""
+
+    order_number: str
+    event_type: str
+    external_id: str
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """A stored outbox row, as the relay and the operators see it."""
+
+    id: int
+    order_number: str
+    event_type: str
+    external_id: str
+    payload: dict[str, Any]
+    state: str  # PENDING, SENT or DEAD
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    last_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    counts: dict[str, int]
+    oldest_pending: datetime | None
+
+
+class OutboxStore(Protocol):
+    def add(self, messages: list[OutboxMessage]) -> None:
+        """Queue messages in the caller's transaction, in order."""
+
+    def claim(self, now: datetime, limit: int, lease_until: datetime, token: str) -> list[OutboxEntry]:
+        """Lease up to ``limit`` due PENDING rows to ``token``, oldest first, at most one per order and
+        none behind an earlier PENDING row of its order; rows leased by others are skipped."""
+
+    def mark_sent(self, entry_id: int, token: str, now: datetime, status: int) -> bool: ...
+
+    def mark_retry(self, entry_id: int, token: str, now: datetime, next_attempt_at: datetime,
+                   status: int | None, error: str, *, count_attempt: bool = True) -> bool: ...
+
+    def mark_dead(self, entry_id: int, token: str, now: datetime, status: int | None, error: str) -> bool: ...
+
+    def release(self, token: str) -> int:
+        """Give up the leases of ``token``'s rows that are still PENDING."""
+
+    def prune(self, sent_before: datetime) -> int: ...
+
+    def stats(self) -> OutboxStats: ...
+
+    def entries(self, state: str | None, limit: int) -> list[OutboxEntry]: ...
+
+    def requeue_dead(self, entry_ids: list[int] | None, now: datetime) -> int:
+        """Make DEAD rows (those given, or all when None) PENDING and due now, attempts reset."""
+
+
 class UnitOfWork(Protocol):
     """One transaction over the stores; rolled back unless ``commit`` is called. The stores are
     read-only members, so any adapter whose stores satisfy these protocols satisfies this one."""
@@ -175,6 +239,9 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditLog: ...
+
+    @property
+    def outbox(self) -> OutboxStore: ...
 
     def __enter__(self) -> Self: ...
 

@@ -128,7 +128,7 @@ def to_wire(document: Document, obj: Any, currency: str | None = None) -> Any:
             item_kind = kind.item
             items = [to_wire(item_kind, v, currency) if isinstance(item_kind, Document) else v for v in value or ()]
             values[field.name] = wrapper(kind)(**{kind.item_name: items})
-        elif value is None:
+        elif value is None or records.is_unset_flag(field, value):
             continue
         elif isinstance(kind, Document):
             if any(getattr(value, f.attribute) is not None for f in kind.fields):

@@ -227,11 +227,11 @@ def test_a_failing_batch_is_reported_at_its_first_line(
 ) -> None:
     real = importing.upsert_orders
 
-    def refuse_second_batch(uow: Any, orders: Any, clock: Any) -> Any:
+    def refuse_second_batch(uow: Any, orders: Any, clock: Any, **options: Any) -> Any:
         orders = list(orders)
         if any(order.order_number == "SO-B3" for order in orders):
             raise ValidationError("The same OrderNumber appears twice in one batch.", "OrderNumber")
-        return real(uow, orders, clock)
+        return real(uow, orders, clock, **options)
 
     monkeypatch.setattr(importing, "upsert_orders", refuse_second_batch)
     path = write_jsonl(tmp_path / "orders.jsonl", [minimal(f"SO-B{i}") for i in range(1, 6)])

@@ -110,6 +110,16 @@ def test_erp_fields_are_updated_and_the_service_refund_survives() -> None:
     assert stored.events == [OrderUpserted("ORD-1001", LATER, "UPDATED", "erp-1", result.changed)]
 
 
+def test_line_facts_the_erp_owns_follow_the_document() -> None:
+    stored = document()
+    lines = default_lines()
+    lines[0].out_of_stock = True
+    lines[1].name = "Renamed"
+
+    assert merge_into(stored, document(lines=lines), now=LATER).changed == ("Lines",)
+    assert [(line.out_of_stock, line.name) for line in stored.lines] == [(True, "Item 1"), (False, "Renamed")]
+
+
 def test_a_partial_service_refund_makes_a_paid_document_partially_refunded() -> None:
     stored = document()
     refund(stored, amount="10.00")

@@ -2,7 +2,7 @@
 quantities refunded or cancelled through the service (so an upsert from the ERP keeps them)
 
 Revision ID: 0003_merge
-Revises: 0003_actions
+Revises: 0004_outbox
 
 Existing rows are marked from the order event log: a refund or cancellation recorded there was
 made through the service; everything else came from the ERP.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_merge"
-down_revision = "0003_actions"
+down_revision = "0004_outbox"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,152 @@
+"""``soap-orders relay`` and ``soap-orders outbox ...``: deliver and watch proactive notifications."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from datetime import datetime, timezone
+from typing import Any
+
+import click
+
+from .config import ConfigError
+
+EVENT_TYPES = ("shipment-delayed", "item-out-of-stock", "delivered", "return-updated")
+
+
+def _dependencies() -> Any:
+    from .cli import _dependencies as dependencies
+
+    return dependencies()
+
+
+def _domain_errors(action: Any) -> Any:
+    from .cli import _domain_errors as domain_errors
+
+    return domain_errors(action)
+
+
+def _time(value: datetime | None) -> str:
+    return "-" if value is None else value.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit (for cron or a test).")
+def relay(once: bool) -> None:
+    """Post queued notifications to the consumer's Flow Execution API (SOAP_ORDERS_DG_*).
+
+    Runs until SIGTERM or Ctrl-C, which it obeys after the request in hand."""
+    from .bootstrap import build_relay, configure_logging
+
+    with _dependencies() as deps:
+        configure_logging(deps.settings)
+        stop = threading.Event()
+        try:
+            worker = build_relay(deps, stop)
+        except ConfigError as error:
+            raise click.UsageError(str(error)) from None
+
+        def request_stop(_signum: int, _frame: Any) -> None:
+            stop.set()
+
+        previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            if not once:
+                click.echo(f"Relay delivering to {deps.settings.dg.endpoint} (SIGTERM to stop).", err=True)
+            report = worker.drain() if once else worker.run_forever()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            worker.client.close()
+    click.echo(f"{report.sent} sent, {report.retried} to retry, {report.dead} dead, {report.pruned} pruned.")
+
+
+@click.group()
+def outbox() -> None:
+    """The outbox of proactive notifications: status, dead events, retries, a test event."""
+
+
+@outbox.command("status")
+def outbox_status() -> None:
+    """Events per state and the age of the oldest pending one."""
+    from .service.notifications import outbox_status as status
+
+    with _dependencies() as deps:
+        stats = status(deps.uow())
+        now = deps.clock()
+    for state in ("PENDING", "SENT", "DEAD"):
+        click.echo(f"{state.lower():8}{stats.counts.get(state, 0)}")
+    if stats.oldest_pending is None:
+        click.echo("oldest pending: none")
+    else:
+        age = max(int((now - stats.oldest_pending).total_seconds()), 0)
+        click.echo(f"oldest pending: {age} s (queued {_time(stats.oldest_pending)})")
+
+
+@outbox.command("list")
+@click.option("--state", type=click.Choice(["pending", "sent", "dead"]), help="Only events in this state.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+def outbox_list(state: str | None, limit: int) -> None:
+    """One line per event, oldest first: id, state, type, order, external id, attempts, last answer."""
+    from .service.notifications import list_outbox
+
+    with _dependencies() as deps:
+        entries = _domain_errors(lambda: list_outbox(deps.uow(), state.upper() if state else None, limit))
+    if not entries:
+        click.echo("No events.")
+    for e in entries:
+        answer = f"{e.last_status or '-'} {e.last_error or ''}".strip()
+        click.echo("\t".join((
+            str(e.id), e.state, e.event_type, e.order_number, e.external_id, f"attempts={e.attempts}",
+            f"queued={_time(e.created_at)}", f"last={_time(e.last_attempt_at)}", answer,
+        )))
+
+
+@outbox.command("retry")
+@click.argument("ids", nargs=-1, type=click.IntRange(1))
+@click.option("--all-dead", is_flag=True, help="Queue every DEAD event again.")
+def outbox_retry(ids: tuple[int, ...], all_dead: bool) -> None:
+    """Queue DEAD events again (by id, or --all-dead), due now with their attempts reset."""
+    from .service.notifications import retry_dead
+
+    if bool(ids) == all_dead:
+        raise click.UsageError("Give event ids or --all-dead (not both).")
+    with _dependencies() as deps:
+        count = retry_dead(deps.uow(), None if all_dead else list(ids), deps.clock())
+    click.echo(f"{count} event(s) queued again.")
+    if ids and count < len(ids):
+        click.echo("Only DEAD events can be retried; the others were left as they are.", err=True)
+
+
+@outbox.command("send-test")
+@click.option("--type", "kind", type=click.Choice(EVENT_TYPES), required=True)
+@click.option("--order", "order_number", required=True, help="A stored order to build the event from.")
+def outbox_send_test(kind: str, order_number: str) -> None:
+    """Post one real event of TYPE about ORDER to its configured flow now (not through the outbox),
+    to check credentials and the flow with the consumer. The flow acts on it as on any event
+    (its inputs carry "test": true). Exits with status 1 unless the answer is 2xx."""
+    from .bootstrap import build_flow_client, precise_now
+    from .domain.notifications import FlowEventType
+    from .service.notifications import test_event_body
+
+    event_type = FlowEventType(kind.replace("-", "_"))
+    with _dependencies() as deps:
+        body = _domain_errors(
+            lambda: test_event_body(deps.uow(), order_number, event_type, deps.flow_routes, precise_now())
+        )
+        try:
+            client = build_flow_client(deps.settings.dg)
+        except ConfigError as error:
+            raise click.UsageError(str(error)) from None
+        try:
+            delivery = client.post(body)
+        finally:
+            client.close()
+    click.echo(f"external_id {body['external_id']} to flow {body['action_id']}")
+    if delivery.status is None:
+        click.echo(f"No answer: {delivery.detail}.")
+        sys.exit(1)
+    click.echo(f"HTTP {delivery.status}{': ' + delivery.detail if delivery.detail else ''}")
+    if not 200 <= delivery.status < 300:
+        sys.exit(1)

@@ -1,0 +1,183 @@
+"""Arranging outbox tests: DG settings pointing at a fake flow server, orders whose changes queue
+notifications, and a relay wired like production."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from soap_orders.bootstrap import Dependencies, build_dependencies, build_relay
+from soap_orders.config import DgSettings
+from soap_orders.documents.records import order_from_record
+from soap_orders.service import orders as use_cases
+from soap_orders.service.ports import OutboxEntry
+from soap_orders.service.relay import Relay
+from tests.records import order_record, shipped, unique
+from tests.server import ROOT, settings_for_tests
+
+KEY, SECRET = "dg-test-key", "dg-test-secret"
+FLOWS = {
+    "flow_shipment_delayed": "flow-delayed-1",
+    "flow_item_out_of_stock": "flow-oos-1",
+    "flow_delivered": "flow-delivered-1",
+    "flow_return_updated": "flow-return-1",
+}
+BASIC = "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
+
+
+def dg_settings(base_url: str, **overrides: Any) -> DgSettings:
+    """Short timeouts and backoffs so that every test stays within a few seconds."""
+    values: dict[str, Any] = {
+        "base_url": base_url, "api_key": KEY, "api_secret": SECRET, "connect_timeout": 0.5,
+        "read_timeout": 0.5, "max_attempts": 4, "backoff_initial": 0.02, "backoff_max": 0.05,
+        "batch_size": 10, "lease": 3.0, "poll_interval": 0.05, **FLOWS,
+    }
+    values.update(overrides)
+    return DgSettings(**values)
+
+
+def dg_environment(database_url: str, dg: DgSettings) -> dict[str, str]:
+    """The same settings as SOAP_ORDERS_* variables, for a relay in another process."""
+    env = {"SOAP_ORDERS_DATABASE_URL": database_url, "SOAP_ORDERS_LOG_LEVEL": "WARNING"}
+    names = {
+        "base_url": "BASE_URL", "api_key": "API_KEY", "api_secret": "API_SECRET",
+        "connect_timeout": "CONNECT_TIMEOUT", "read_timeout": "READ_TIMEOUT", "max_attempts": "MAX_ATTEMPTS",
+        "backoff_initial": "BACKOFF_INITIAL", "backoff_max": "BACKOFF_MAX", "batch_size": "BATCH_SIZE",
+        "lease": "LEASE", "poll_interval": "POLL_INTERVAL",
+        **{name: name.upper() for name in FLOWS},
+    }
+    for attr, name in names.items():
+        value = getattr(dg, attr)
+        if value is not None:
+            env[f"SOAP_ORDERS_DG_{name}"] = str(value)
+    return env
+
+
+def wired(database_url: str, dg: DgSettings) -> Dependencies:
+    return build_dependencies(settings_for_tests(database_url, dg=dg))
+
+
+def relay_for(deps: Dependencies) -> Relay:
+    relay: Relay = build_relay(deps)
+    return relay
+
+
+def base_record(number: str | None = None) -> dict[str, Any]:
+    """A shipped order with two parcels (SH-1 in transit, SH-2 out for delivery) and a return."""
+    record = shipped(order_record(number or unique("N")))
+    first = record["Shipments"][0]
+    first["ShipmentId"] = "SH-1"
+    first["Items"] = [{"Sku": "MUG-RED", "Quantity": 2}]
+    second = copy.deepcopy(first)
+    second.update({"ShipmentId": "SH-2", "Status": "OUT_FOR_DELIVERY", "TrackingNumber": "RM000000002GB",
+                   "Items": [{"Sku": "TEA-001", "Quantity": 1}]})
+    record["Shipments"].append(second)
+    record["Returns"] = [{
+        "ReturnId": "RMA-1", "Status": "IN_TRANSIT", "CreatedAt": "2026-03-08T09:00:00Z",
+        "ReturnTrackingNumber": "RT-77", "CarrierCode": "ups", "Items": [{"Sku": "MUG-RED", "Quantity": 1}],
+    }]
+    return record
+
+
+def store(deps: Dependencies, record: dict[str, Any]) -> None:
+    use_cases.upsert_orders(deps.uow(), [order_from_record(record)], deps.clock, flows=deps.flow_routes)
+
+
+def change(deps: Dependencies, record: dict[str, Any], mutate: Callable[[dict[str, Any]], None],
+           updated_at: str | None = None) -> dict[str, Any]:
+    """Import a changed copy of ``record`` (as the ERP would) and return it."""
+    new = copy.deepcopy(record)
+    mutate(new)
+    if updated_at is not None:
+        new["UpdatedAt"] = updated_at
+    store(deps, new)
+    return new
+
+
+def delay(record: dict[str, Any], index: int = 0) -> None:
+    record["Shipments"][index]["Status"] = "DELAYED"
+    record["Shipments"][index]["ExpectedDeliveryDate"] = "2026-03-09"
+
+
+def deliver(record: dict[str, Any], index: int = 1) -> None:
+    record["Shipments"][index]["Status"] = "DELIVERED"
+    record["Shipments"][index]["DeliveredAt"] = "2026-03-06T15:20:00Z"
+
+
+def entries(deps: Dependencies, state: str | None = None) -> list[OutboxEntry]:
+    with deps.uow() as uow:
+        return uow.outbox.entries(state, 10_000)
+
+
+def drain_until(relay: Relay, done: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Run the relay's drain again and again (backoffs are tiny) until ``done`` or the timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        relay.drain()
+        if done():
+            return
+        time.sleep(0.02)
+    raise AssertionError("the relay did not reach the expected state in time")
+
+
+def with_settings(deps: Dependencies, **overrides: Any) -> Dependencies:
+    return replace(deps, settings=replace(deps.settings, dg=replace(deps.settings.dg, **overrides)))
+
+
+def queue_delays(deps: Dependencies, count: int, prefix: str) -> list[str]:
+    """Store ``count`` orders, then delay a parcel of each in one import: ``count`` events queued in
+    one transaction. Returns their external ids."""
+    records = [base_record(f"{prefix}-{i:04d}") for i in range(count)]
+    use_cases.upsert_orders(deps.uow(), [order_from_record(r) for r in records], deps.clock)
+    changed = []
+    for record in records:
+        record = copy.deepcopy(record)
+        delay(record)
+        changed.append(order_from_record(record))
+    use_cases.upsert_orders(deps.uow(), changed, deps.clock, flows=deps.flow_routes)
+    return [e.external_id for e in entries(deps)]
+
+
+class RelayProcess:
+    """``soap-orders relay`` in a process of its own, stopped when the test ends."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from soap_orders.cli import main; main()", "relay"],
+            env={**os.environ, **env}, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def wait_until_running(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if "Relay delivering to" in self.log():
+                return
+            if self.process.poll() is not None:
+                raise AssertionError(f"relay exited early:\n{self.log()}")
+            time.sleep(0.05)
+        raise AssertionError(f"relay did not start:\n{self.log()}")
+
+    def terminate(self, timeout: float = 15.0) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self._log.close()

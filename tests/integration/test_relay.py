@@ -1,0 +1,389 @@
+"""The outbox and the relay over real HTTP to a fake Flow Execution API on 127.0.0.1, on a SQLite
+file and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from soap_orders.bootstrap import Dependencies
+from soap_orders.cli import main
+from soap_orders.domain.notifications import snapshot
+from soap_orders.domain.orders import ShipmentStatus
+from soap_orders.importing import import_file
+from soap_orders.service.notifications import queue_flow_events
+from tests.flow_server import FlowServer
+from tests.integration.outbox_helpers import (
+    BASIC,
+    FLOWS,
+    base_record,
+    change,
+    delay,
+    deliver,
+    dg_environment,
+    dg_settings,
+    drain_until,
+    entries,
+    relay_for,
+    store,
+    wired,
+    with_settings,
+)
+
+
+@pytest.fixture
+def flow() -> Iterator[FlowServer]:
+    with FlowServer() as server:
+        yield server
+
+
+@pytest.fixture
+def outbox_deps(database_url: str, flow: FlowServer) -> Iterator[Dependencies]:
+    deps = wired(database_url, dg_settings(flow.base_url))
+    yield deps
+    deps.engine.dispose()
+
+
+def test_each_event_type_is_posted_with_the_documented_body_and_basic_auth(
+    outbox_deps: Dependencies, flow: FlowServer
+) -> None:
+    record = base_record("SO-EVT-1")
+    store(outbox_deps, record)
+
+    def everything(r: dict) -> None:  # type: ignore[type-arg]
+        delay(r, 0)
+        deliver(r, 1)
+        r["Lines"][1]["OutOfStock"] = True
+        r["Returns"][0]["Status"] = "RECEIVED"
+        r["Returns"][0]["WarehouseStatus"] = "INSPECTING"
+
+    change(outbox_deps, record, everything, updated_at="2026-03-06T16:00:00Z")
+    queued = entries(outbox_deps)
+    assert [e.event_type for e in queued] == ["shipment_delayed", "delivered", "item_out_of_stock", "return_updated"]
+
+    report = relay_for(outbox_deps).drain()
+
+    assert report.sent == 4
+    assert [e.state for e in entries(outbox_deps)] == ["SENT"] * 4
+    assert [r.path for r in flow.received] == ["/execution"] * 4
+    for received in flow.received:
+        assert received.headers["Authorization"] == BASIC
+        assert received.headers["Content-Type"] == "application/json"
+    bodies = {body["inputs"]["event_type"]: body for body in flow.bodies()}
+    assert [b["external_id"] for b in flow.bodies()] == [e.external_id for e in queued]
+
+    def expected(kind: str, flow_id: str, data: dict, **extra: object) -> dict:  # type: ignore[type-arg]
+        external_id = bodies[kind]["external_id"]
+        assert external_id.startswith(kind + "-")
+        return {"action_id": flow_id, "external_id": external_id,
+                "inputs": {"external_id": external_id, "shipment_data": {"order_id": "SO-EVT-1", **data},
+                           "event_type": kind, **extra}}
+
+    assert bodies["shipment_delayed"] == expected(
+        "shipment_delayed", FLOWS["flow_shipment_delayed"],
+        {"shipment_id": "SH-1", "tracking_number": "RM123456789GB", "carrier_code": "royalmail",
+         "items": [{"sku": "MUG-RED", "quantity": 2}]},
+        status="DELAYED", expected_delivery_date="2026-03-09")
+    assert bodies["delivered"] == expected(
+        "delivered", FLOWS["flow_delivered"],
+        {"shipment_id": "SH-2", "tracking_number": "RM000000002GB", "carrier_code": "royalmail",
+         "items": [{"sku": "TEA-001", "quantity": 1}]},
+        status="DELIVERED", expected_delivery_date="2026-03-05", delivered_at="2026-03-06T15:20:00Z")
+    assert bodies["item_out_of_stock"] == expected(
+        "item_out_of_stock", FLOWS["flow_item_out_of_stock"],
+        {"shipment_id": "SH-2", "tracking_number": "RM000000002GB", "carrier_code": "royalmail",
+         "items": [{"sku": "TEA-001", "quantity": 1}]},
+        status="OUT_OF_STOCK", line_number=2, name="Green tea", expected_delivery_date="2026-03-06")
+    assert bodies["return_updated"] == expected(
+        "return_updated", FLOWS["flow_return_updated"],
+        {"shipment_id": "RMA-1", "tracking_number": "RT-77", "carrier_code": "ups",
+         "items": [{"sku": "MUG-RED", "quantity": 1}]},
+        return_id="RMA-1", status="RECEIVED", warehouse_status="INSPECTING", refund_status="NOT_STARTED")
+
+
+def test_the_import_command_path_queues_events_for_changed_orders(
+    outbox_deps: Dependencies, flow: FlowServer, tmp_path: Path
+) -> None:
+    record = base_record("SO-IMP-1")
+    path = tmp_path / "orders.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    assert import_file(outbox_deps, path).created == 1
+    assert entries(outbox_deps) == []  # a new order announces nothing
+    delay(record, 0)
+    path.write_text(json.dumps(record) + "\n")
+
+    assert import_file(outbox_deps, path).updated == 1
+    assert import_file(outbox_deps, path).updated == 1  # the same data again is no new change
+
+    [entry] = entries(outbox_deps)
+    assert (entry.event_type, entry.order_number, entry.state) == ("shipment_delayed", "SO-IMP-1", "PENDING")
+
+
+def test_a_type_without_a_flow_id_is_not_queued(database_url: str, flow: FlowServer) -> None:
+    deps = wired(database_url, dg_settings(flow.base_url, flow_delivered=None))
+    try:
+        record = base_record()
+        store(deps, record)
+        change(deps, record, lambda r: (delay(r, 0), deliver(r, 1)))
+        assert [e.event_type for e in entries(deps)] == ["shipment_delayed"]
+    finally:
+        deps.engine.dispose()
+
+
+def test_a_rolled_back_change_writes_no_outbox_row(outbox_deps: Dependencies) -> None:
+    record = base_record("SO-RB-1")
+    store(outbox_deps, record)
+
+    with pytest.raises(RuntimeError), outbox_deps.uow() as uow:
+        order = uow.orders.get("SO-RB-1", for_update=True)
+        assert order is not None
+        before = snapshot(order)
+        order.shipments[0].status = ShipmentStatus.DELAYED
+        assert len(queue_flow_events(uow, before, order, outbox_deps.flow_routes, outbox_deps.clock())) == 1
+        raise RuntimeError("the change fails before it is committed")
+
+    assert entries(outbox_deps) == []
+    with outbox_deps.uow() as uow:
+        stored = uow.orders.get("SO-RB-1")
+        assert stored is not None and stored.shipments[0].status is ShipmentStatus.IN_TRANSIT
+
+
+def test_server_errors_are_retried_with_the_same_external_id(outbox_deps: Dependencies, flow: FlowServer) -> None:
+    record = base_record()
+    store(outbox_deps, record)
+    change(outbox_deps, record, delay)
+    flow.fail(500, times=1).fail(503, times=1).reject(408, "")
+    relay = relay_for(outbox_deps)
+
+    drain_until(relay, lambda: entries(outbox_deps)[0].state == "SENT")
+
+    [entry] = entries(outbox_deps)
+    assert [r.status for r in flow.received] == [500, 503, 408, 200]
+    assert flow.ids() == [entry.external_id] * 4
+    assert all(body == flow.bodies()[0] for body in flow.bodies())
+    assert entry.attempts == 4 and entry.last_status == 200 and entry.last_error is None
+
+
+def test_timeouts_are_retried_and_the_request_in_hand_is_not_repeated_at_once(
+    outbox_deps: Dependencies, flow: FlowServer
+) -> None:
+    record = base_record()
+    store(outbox_deps, record)
+    change(outbox_deps, record, delay)
+    flow.stall(1.5)  # longer than the 0.5 s read timeout
+    relay = relay_for(with_settings(outbox_deps, backoff_initial=0.5, backoff_max=0.5))
+
+    relay.drain()
+    [entry] = entries(outbox_deps)
+    assert (entry.state, entry.attempts, entry.last_status, entry.last_error) == ("PENDING", 1, None, "timed out")
+    drain_until(relay, lambda: entries(outbox_deps)[0].state == "SENT")
+    assert flow.ids() == [entry.external_id] * 2
+
+
+def test_an_event_is_dead_after_the_attempt_limit(outbox_deps: Dependencies, flow: FlowServer) -> None:
+    record = base_record()
+    store(outbox_deps, record)
+    change(outbox_deps, record, delay)
+    flow.fail(502, times=10)
+    relay = relay_for(outbox_deps)
+
+    drain_until(relay, lambda: entries(outbox_deps)[0].state == "DEAD")
+
+    [entry] = entries(outbox_deps)
+    assert entry.attempts == 4 and len(flow.received) == 4
+    assert entry.last_status == 502 and entry.last_error == 'HTTP 502: {"error": "server trouble"}'
+    time.sleep(0.1)
+    relay.drain()
+    assert len(flow.received) == 4  # a dead event is not posted again
+
+
+def test_an_unreachable_api_is_retried_then_dead(database_url: str) -> None:
+    closed = FlowServer()
+    closed.stop()  # nothing listens on its port any more
+    deps = wired(database_url, dg_settings(closed.base_url, max_attempts=2))
+    try:
+        record = base_record()
+        store(deps, record)
+        change(deps, record, delay)
+        drain_until(relay_for(deps), lambda: entries(deps)[0].state == "DEAD")
+        [entry] = entries(deps)
+        assert (entry.attempts, entry.last_status, entry.last_error) == (2, None, "connection failed")
+    finally:
+        deps.engine.dispose()
+
+
+def test_a_400_is_dead_at_once_with_the_answer_kept(outbox_deps: Dependencies, flow: FlowServer) -> None:
+    record = base_record()
+    store(outbox_deps, record)
+    change(outbox_deps, record, delay)
+    flow.reject(400, '{"error": "unknown action_id"}\n' + "x" * 5000)
+
+    report = relay_for(outbox_deps).drain()
+
+    [entry] = entries(outbox_deps)
+    assert (report.dead, entry.state, entry.attempts, entry.last_status) == (1, "DEAD", 1, 400)
+    assert entry.last_error is not None and entry.last_error.startswith('HTTP 400: {"error": "unknown action_id"}')
+    assert len(entry.last_error) <= 600  # only the start of a long body is kept
+    assert len(flow.received) == 1
+
+
+def test_429_retry_after_is_honoured_and_pauses_the_relay(outbox_deps: Dependencies, flow: FlowServer) -> None:
+    first, second = base_record(), base_record()
+    for record in (first, second):
+        store(outbox_deps, record)
+        change(outbox_deps, record, delay)
+    flow.rate_limit("1")
+    relay = relay_for(outbox_deps)
+
+    relay.drain()
+    assert len(flow.received) == 1  # the rest of the batch waits too
+    relay.drain()
+    assert len(flow.received) == 1
+    drain_until(relay, lambda: [e.state for e in entries(outbox_deps)] == ["SENT", "SENT"])
+
+    gap = flow.received[1].at - flow.received[0].at
+    assert gap >= 0.95
+    assert flow.ids()[0] == flow.ids()[1] == entries(outbox_deps)[0].external_id
+    assert entries(outbox_deps)[0].attempts == 1  # a 429 is not a failed attempt
+
+
+def test_events_of_one_order_are_delivered_in_order(outbox_deps: Dependencies, flow: FlowServer) -> None:
+    record = base_record()
+    store(outbox_deps, record)
+    delayed = change(outbox_deps, record, delay, updated_at="2026-03-05T10:00:00Z")
+    change(outbox_deps, delayed, deliver, updated_at="2026-03-05T11:00:00Z")
+    other = base_record()
+    store(outbox_deps, other)
+    change(outbox_deps, other, delay)
+    flow.fail(500, times=1)
+    first, second, unrelated = entries(outbox_deps)
+
+    drain_until(relay_for(outbox_deps), lambda: all(e.state == "SENT" for e in entries(outbox_deps)))
+
+    ids = flow.ids()
+    assert ids[0] == first.external_id  # failed once
+    assert ids.index(second.external_id) > ids.index(first.external_id, 1)  # only after the first went through
+    assert unrelated.external_id in ids[:3]  # another order is not held up
+
+
+def test_sent_events_are_pruned_after_the_retention_period(outbox_deps: Dependencies, flow: FlowServer) -> None:
+    record = base_record()
+    store(outbox_deps, record)
+    change(outbox_deps, record, delay)
+    flow.reject(400)
+    relay = relay_for(outbox_deps)
+    relay.drain()
+    change(outbox_deps, record, deliver)
+    relay.drain()
+    assert sorted(e.state for e in entries(outbox_deps)) == ["DEAD", "SENT"]
+
+    assert relay.prune() == 0  # still within the retention period
+    relay.clock = lambda: outbox_deps.clock() + timedelta(days=8)
+    assert relay.prune() == 1
+
+    assert [e.state for e in entries(outbox_deps)] == ["DEAD"]
+
+
+def test_outbox_commands(outbox_deps: Dependencies, flow: FlowServer, database_url: str) -> None:
+    record = base_record("SO-CLI-1")
+    store(outbox_deps, record)
+    change(outbox_deps, record, lambda r: (delay(r, 0), deliver(r, 1)))
+    flow.reject(400, '{"error": "nope"}')
+    relay_for(outbox_deps).drain()
+    env = dg_environment(database_url, outbox_deps.settings.dg)
+    runner = CliRunner()
+
+    status = runner.invoke(main, ["outbox", "status"], env=env)
+    assert status.exit_code == 0, status.output
+    assert status.output.split() == ["pending", "0", "sent", "1", "dead", "1", "oldest", "pending:", "none"]
+
+    listed = runner.invoke(main, ["outbox", "list", "--state", "dead"], env=env)
+    assert listed.exit_code == 0, listed.output
+    [line] = listed.output.splitlines()
+    dead_id = line.split("\t")[0]
+    assert "\tDEAD\tshipment_delayed\tSO-CLI-1\tshipment_delayed-" in line and '400 HTTP 400: {"error": "nope"}' in line
+
+    assert runner.invoke(main, ["outbox", "retry"], env=env).exit_code == 2
+    retried = runner.invoke(main, ["outbox", "retry", dead_id], env=env)
+    assert retried.exit_code == 0 and "1 event(s) queued again." in retried.output
+
+    pending = runner.invoke(main, ["outbox", "status"], env=env)
+    assert "pending 1" in " ".join(pending.output.split())
+    assert re.search(r"^oldest pending: \d+ s \(queued \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$", pending.output, re.M)
+
+    relayed = runner.invoke(main, ["relay", "--once"], env=env)
+    assert relayed.exit_code == 0, relayed.output
+    assert "1 sent, 0 to retry, 0 dead" in relayed.output
+    assert runner.invoke(main, ["outbox", "list", "--state", "pending"], env=env).output == "No events.\n"
+    assert runner.invoke(main, ["outbox", "retry", "--all-dead"], env=env).output == "0 event(s) queued again.\n"
+
+
+def test_send_test_posts_one_event_to_the_configured_flow(
+    outbox_deps: Dependencies, flow: FlowServer, database_url: str
+) -> None:
+    store(outbox_deps, base_record("SO-TEST-1"))
+    env = dg_environment(database_url, outbox_deps.settings.dg)
+    runner = CliRunner()
+
+    sent = runner.invoke(main, ["outbox", "send-test", "--type", "delivered", "--order", "SO-TEST-1"], env=env)
+
+    assert sent.exit_code == 0, sent.output
+    assert "HTTP 200" in sent.output
+    [received] = flow.received
+    assert received.headers["Authorization"] == BASIC
+    body = received.body
+    assert body["action_id"] == FLOWS["flow_delivered"] and body["external_id"].startswith("test-delivered-")
+    assert body["inputs"]["test"] is True and body["inputs"]["shipment_data"]["order_id"] == "SO-TEST-1"
+    assert entries(outbox_deps) == []  # not queued
+
+    flow.reject(401, '{"error": "bad credentials"}')
+    refused = runner.invoke(main, ["outbox", "send-test", "--type", "delivered", "--order", "SO-TEST-1"], env=env)
+    assert refused.exit_code == 1 and "HTTP 401" in refused.output
+    unknown = runner.invoke(main, ["outbox", "send-test", "--type", "delivered", "--order", "NOPE"], env=env)
+    assert unknown.exit_code == 1 and "No order matches" in unknown.output
+    no_return = runner.invoke(main, ["outbox", "send-test", "--type", "return-updated", "--order", "SO-TEST-1"],
+                              env={**env, "SOAP_ORDERS_DG_FLOW_RETURN_UPDATED": ""})
+    assert no_return.exit_code == 1 and "No flow id is configured for return_updated" in no_return.output
+
+
+def test_the_relay_refuses_to_start_without_credentials(database_url: str, flow: FlowServer) -> None:
+    env = dg_environment(database_url, dg_settings(flow.base_url))
+    env["SOAP_ORDERS_DG_API_SECRET"] = ""
+
+    result = CliRunner().invoke(main, ["relay", "--once"], env=env)
+
+    assert result.exit_code == 2
+    assert "SOAP_ORDERS_DG_API_SECRET" in result.output
+
+
+def test_a_lease_taken_over_is_not_overwritten(outbox_deps: Dependencies) -> None:
+    record = base_record()
+    store(outbox_deps, record)
+    change(outbox_deps, record, delay)
+    now = outbox_deps.clock()
+    with outbox_deps.uow() as uow:
+        [mine] = uow.outbox.claim(now, 10, now + timedelta(seconds=1), "a" * 32)
+        uow.commit()
+    later = now + timedelta(seconds=2)
+    with outbox_deps.uow() as uow:
+        [theirs] = uow.outbox.claim(later, 10, later + timedelta(seconds=60), "b" * 32)
+        assert uow.outbox.claim(later, 10, later + timedelta(seconds=60), "c" * 32) == []
+        uow.commit()
+    with outbox_deps.uow() as uow:
+        assert uow.outbox.mark_sent(mine.id, "a" * 32, later, 200) is False
+        assert uow.outbox.mark_dead(theirs.id, "b" * 32, later, 400, "HTTP 400") is True
+        uow.commit()
+    assert entries(outbox_deps)[0].state == "DEAD"
+
+
+def test_the_relay_settings_come_from_the_dependencies(outbox_deps: Dependencies) -> None:
+    relay = relay_for(with_settings(outbox_deps, batch_size=7, max_attempts=9))
+    assert (relay.settings.batch_size, relay.settings.max_attempts) == (7, 9)
+    assert relay.settings.request_time == timedelta(seconds=1.0)
