@@ -108,15 +108,18 @@ def openapi(public_url: str | None) -> None:
 def import_(file: Path, fmt: str, batch_size: int) -> None:
     """Upsert orders from a JSON Lines file or an XML document of Order elements.
 
-    Bad records are reported with their line number and reason; good ones are kept. Exits with
-    status 1 when any record failed."""
+    Stored orders are merged, never erased: what was done through the service (refunds,
+    cancellations, returns, address changes) is kept. Bad or contradicting records are reported
+    with their line number and reason; good ones are kept. Exits with status 1 when any record
+    failed."""
     from .importing import import_file
 
     with _dependencies() as deps:
         report = import_file(deps, file, fmt=fmt, batch_size=batch_size, progress=sys.stderr.isatty())
         for problem in report.errors:
             click.echo(f"{file.name}:{problem.line}: {problem.message}", err=True)
-        click.echo(f"{report.created} created, {report.updated} updated, {len(report.errors)} failed.")
+        click.echo(f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
+                   f"{len(report.errors)} failed.")
     if report.errors:
         sys.exit(1)
 

@@ -26,6 +26,7 @@ from .documents import Document, ListOf
 from .documents.orders import ORDER
 from .documents.records import RecordError, order_from_record
 from .domain.errors import DomainError
+from .domain.merge import UpsertOutcome
 from .domain.orders import Order
 from .service.orders import upsert_orders
 from .soap import faults
@@ -60,6 +61,7 @@ class ImportProblem:
 class ImportReport:
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     errors: list[ImportProblem] = field(default_factory=list)
 
 
@@ -128,43 +130,42 @@ def _progress(path: Path, enabled: bool) -> Iterator[Callable[[int], None]]:
 class _Batcher:
     """Collects valid orders and upserts them ``size`` at a time, one transaction per batch.
 
-    An order number seen again before its batch is written replaces the earlier record (the later
-    one wins) and counts as an update, as if the earlier one had been written first."""
+    Every record goes through the upsert (merge, never erase) with its own result: a refused record
+    is reported at its line and the others are kept. An order number seen twice is merged twice, in
+    the file's order, so the later record wins where the two differ."""
 
     def __init__(self, deps: Any, size: int, report: ImportReport) -> None:
         self.deps = deps
         self.size = size
         self.report = report
-        self.pending: dict[str, Order] = {}
-        self.first_line = 0
-        self.superseded = 0
+        self.pending: list[tuple[int, Order]] = []
 
     def add(self, line: int, order: Order) -> None:
-        if not self.pending:
-            self.first_line = line
-        if order.order_number in self.pending:
-            del self.pending[order.order_number]
-            self.superseded += 1
-        self.pending[order.order_number] = order
+        self.pending.append((line, order))
         if len(self.pending) >= self.size:
             self.flush()
 
     def discard(self) -> None:
         """Forget the orders not yet written."""
-        self.pending = {}
-        self.superseded = 0
+        self.pending = []
 
     def flush(self) -> None:
         if not self.pending:
             return
-        orders = list(self.pending.values())
+        lines = [line for line, _order in self.pending]
         try:
-            summary = upsert_orders(self.deps.uow(), orders, self.deps.clock, flows=self.deps.flow_routes)
+            upserted = upsert_orders(self.deps.uow(), [order for _line, order in self.pending], self.deps.clock,
+                                     flows=self.deps.flow_routes)
         except DomainError as error:
-            self.report.errors.append(ImportProblem(self.first_line, _clean(error.message)))
+            self.report.errors.append(ImportProblem(lines[0], _clean(error.message)))
         else:
-            self.report.created += summary.created
-            self.report.updated += summary.updated + self.superseded
+            self.report.created += upserted.created
+            self.report.updated += upserted.updated
+            self.report.unchanged += upserted.unchanged
+            for line, result in zip(lines, upserted.results, strict=True):
+                if result.outcome is UpsertOutcome.REJECTED:
+                    message = f"{result.message} ({result.reason_code.value})"
+                    self.report.errors.append(ImportProblem(line, _clean(message)))
         self.discard()
 
 

@@ -158,6 +158,8 @@ orders = Table(
     Column("address_changed_at", UTCDateTime),
     Column("replaces_order_number", _text(limits.ORDER_NUMBER), index=True),
     Column("replacement_order_numbers", StringList),
+    Column("cancel_origin", _enum(model.Origin)),
+    Column("address_origin", _enum(model.Origin), nullable=False, server_default=model.Origin.ERP.value),
 )
 # Case-insensitive lookups by email, newest first.
 Index("ix_orders_email_lower_created_at", func.lower(orders.c.customer_email), orders.c.created_at)
@@ -191,6 +193,8 @@ order_lines = Table(
     Column("quantity_returned", Integer, nullable=False),
     Column("quantity_replaced", Integer, nullable=False, server_default="0"),
     Column("out_of_stock", Boolean, nullable=False, server_default=false()),
+    Column("quantity_refunded_by_service", Integer, nullable=False, server_default="0"),
+    Column("quantity_cancelled_by_service", Integer, nullable=False, server_default="0"),
     UniqueConstraint("order_id", "line_number"),
 )
 
@@ -236,6 +240,7 @@ returns = Table(
     Column("warehouse_status", _enum(model.WarehouseStatus), nullable=False),
     Column("refund_status", _enum(model.ReturnRefundStatus), nullable=False),
     Column("refund_id", _text(limits.IDENTIFIER)),
+    Column("origin", _enum(model.Origin), nullable=False, server_default=model.Origin.ERP.value),
 )
 Index("ix_returns_return_tracking_number_lower", func.lower(returns.c.return_tracking_number))
 
@@ -260,6 +265,7 @@ refunds = Table(
     Column("status", _enum(model.RefundStatus), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("note", _text(limits.NOTE)),
+    Column("origin", _enum(model.Origin), nullable=False, server_default=model.Origin.ERP.value),
     UniqueConstraint("order_id", "refund_id"),
 )
 

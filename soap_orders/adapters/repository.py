@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import delete, func, insert, inspect, or_, select, update
+from sqlalchemy import delete, func, insert, inspect, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -62,11 +62,28 @@ class SqlAlchemyOrderRepository:
         stmt = select(Order).where(orders.c.order_number.in_(numbers))
         if for_update:
             begin_writing(self.session)
-            stmt = stmt.with_for_update(of=orders)
+            self._lock_numbers(numbers)
+            stmt = stmt.with_for_update(of=orders).order_by(orders.c.order_number)
         found = {order.order_number: order for order in self.session.scalars(stmt)}
         for order in found.values():
             self._track(order)
         return found
+
+    def _lock_numbers(self, numbers: list[str]) -> None:
+        """On PostgreSQL, also lock order numbers not stored yet (``FOR UPDATE`` can only lock rows
+        that exist): two transactions creating the same order then run one after the other, and
+        the second finds the first's order instead of failing on the unique number. Locks are taken
+        in one order, so two batches never wait on each other in a circle. They end with the
+        transaction. SQLite needs none: its writers are serialised when they begin."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        self.session.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(n, 0) AS k "
+                "FROM unnest(CAST(:numbers AS text[])) AS n ORDER BY k) AS keys"
+            ),
+            {"numbers": sorted(set(numbers))},
+        )
 
     def find_by_email(self, query: OrderQuery) -> tuple[list[Order], int]:
         return self._page(self._email_conditions(query), query.limit, query.offset)
@@ -154,6 +171,17 @@ class SqlAlchemyOrderRepository:
                          "xml": rendered.xml, "json": rendered.json})
         if not rows:
             return
+        # Only what differs is written: an unchanged order costs a read, never a write.
+        stored = {
+            row.order_id: (row.render_version, row.xml, row.json)
+            for row in self.session.execute(
+                select(order_documents).where(order_documents.c.order_id.in_([r["order_id"] for r in rows]))
+            )
+        }
+        rows = [r for r in rows if stored.get(r["order_id"]) != (r["render_version"], r["xml"], r["json"])]
+        if not rows:
+            return
+        begin_writing(self.session)
         dialect = self.session.get_bind().dialect.name
         upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(order_documents)
         self.session.execute(upsert.on_conflict_do_update(
@@ -185,13 +213,6 @@ class SqlAlchemyOrderRepository:
         rendered = as_rendered(row)
         return None if rendered is None else (row.customer_email, rendered)
 
-    def replace(self, current: Order, new: Order) -> None:
-        """Give ``current`` every field of ``new``. Old children are deleted before new ones are
-        inserted, so a re-imported line number or refund id does not collide with itself."""
-        for children in (current.lines, current.shipments, current.returns, current.refunds):
-            children.clear()
-        self.session.flush()
-        current.replace_with(new)
 
 
 def _start_of(day: Any) -> datetime:
@@ -331,11 +352,17 @@ class SqlAlchemyAuditLog:
         self.session = session
 
     def add(self, record: AuditRecord) -> None:
-        self.session.execute(insert(audit_records).values(
-            occurred_at=record.occurred_at, client=record.client, address=record.address,
-            operation=record.operation, order_number=record.order_number, request_id=record.request_id,
-            outcome=record.outcome, details=record.details,
-        ))
+        self.add_many([record])
+
+    def add_many(self, records: Iterable[AuditRecord]) -> None:
+        rows = [
+            {"occurred_at": r.occurred_at, "client": r.client, "address": r.address, "operation": r.operation,
+             "order_number": r.order_number, "request_id": r.request_id, "outcome": r.outcome,
+             "details": r.details}
+            for r in records
+        ]
+        if rows:
+            self.session.execute(insert(audit_records), rows)
 
     def for_order(self, order_number: str) -> list[AuditRecord]:
         rows = self.session.execute(

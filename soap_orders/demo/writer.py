@@ -2,7 +2,8 @@
 
 By default demo data never touches an order it did not create: an order number already in use is
 skipped (and reported), and the order stored under it is left exactly as it is. Only with
-``replace`` are existing orders overwritten, through the ``upsert_orders`` use case.
+``replace`` are existing orders updated, through the ``upsert_orders`` use case, which merges:
+what callers did through the service survives, and an order the demo contradicts is refused.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class WriteReport:
 
     created: int = 0
     updated: int = 0
+    #: With ``replace``: stored orders the demo document contradicts (what callers did survives).
+    refused: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # order numbers already in use, left untouched
     suggestions: Suggestions = field(default_factory=Suggestions)
 
@@ -74,14 +77,15 @@ def add_new_orders(uow: UnitOfWork, orders: Iterable[Order], clock: Clock,
 def write_orders(wiring: Wiring, orders: Iterable[Order], *, replace: bool = False,
                  batch_size: int = BATCH_SIZE) -> WriteReport:
     """Write ``orders`` in batches: new ones are added; existing ones are skipped, or with
-    ``replace`` overwritten by ``upsert_orders``."""
+    ``replace`` updated by ``upsert_orders`` (which refuses what contradicts the service's part)."""
     report = WriteReport()
     for batch in _batches(orders, batch_size):
         if replace:
             summary = upsert_orders(wiring.uow(), batch, wiring.clock, CALLER)
             report.created += summary.created
             report.updated += summary.updated
-            written = batch
+            report.refused += [result.order_number for result in summary.results if result.outcome.value == "REJECTED"]
+            written = [order for order in batch if order.order_number not in report.refused]
         else:
             written, skipped = add_new_orders(wiring.uow(), batch, wiring.clock)
             report.created += len(written)
@@ -107,7 +111,14 @@ def write_demo_data(wiring: Wiring, count: int, seed: int, *, if_empty: bool, re
     report = write_orders(wiring, build_orders(count, seed, first_number=first_number), replace=replace)
     written = report.created + report.updated
     counts = f"{report.created} created, {report.updated} updated"
-    if not report.skipped:
+    if report.refused:
+        refused = report.refused
+        lines = [
+            f"Wrote {written} of {count} demo orders (seed {seed}): {counts}, {len(refused)} refused.",
+            "Refused, because callers changed them through the service (merge, never erase): "
+            + ", ".join(refused[:_NAMED]) + (f" and {len(refused) - _NAMED} more." if len(refused) > _NAMED else "."),
+        ]
+    elif not report.skipped:
         lines = [f"Wrote {count} demo orders (seed {seed}): {counts}."]
     else:
         skipped = report.skipped

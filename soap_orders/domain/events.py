@@ -109,3 +109,13 @@ class ReturnUpdated(OrderEvent):
     new_status: str
     note: str | None
     refund_id: str | None
+
+
+@dataclass(frozen=True)
+class OrderUpserted(OrderEvent):
+    """The ERP's document of the order was stored: ``outcome`` CREATED or UPDATED, and for an
+    update the wire names of the parts that changed."""
+
+    outcome: str
+    request_id: str | None
+    changed: tuple[str, ...]

@@ -98,6 +98,15 @@ class RefundStatus(str, enum.Enum):
     FAILED = "FAILED"
 
 
+class Origin(str, enum.Enum):
+    """Who made a part of an order: the ERP that feeds it in, or a caller acting through the service.
+
+    An upsert from the ERP may update what the ERP made; what the service made is kept."""
+
+    ERP = "ERP"
+    SERVICE = "SERVICE"
+
+
 class Reason(str, enum.Enum):
     """Why an order is cancelled or a refund issued."""
 
@@ -258,6 +267,14 @@ class OrderLine:
     def open_quantity(self) -> int:
         """Neither shipped nor cancelled: what may still be cancelled."""
         return max(self.quantity - self.quantity_shipped - self.quantity_cancelled, 0)
+    #: The part of ``quantity_refunded`` / ``quantity_cancelled`` done through the service: an
+    #: upsert may report more, never less, and may not drop or shrink the line below it.
+    quantity_refunded_by_service: int = 0
+    quantity_cancelled_by_service: int = 0
+
+    @property
+    def touched_by_service(self) -> bool:
+        return bool(self.quantity_refunded_by_service or self.quantity_cancelled_by_service or self.quantity_replaced)
 
     @property
     def line_total(self) -> Decimal:
@@ -331,6 +348,7 @@ class Return:
     items: list[ReturnItem] = field(default_factory=list)
     #: The refund issued when the return was marked refunded.
     refund_id: str | None = None
+    origin: Origin = Origin.ERP
 
 
 @dataclass(eq=False)
@@ -341,6 +359,7 @@ class Refund:
     status: RefundStatus
     created_at: datetime
     note: str | None = None
+    origin: Origin = Origin.ERP
 
     @property
     def counts(self) -> bool:
@@ -418,6 +437,10 @@ class Order:
     updated_at: datetime | None = None
     cancelled_at: datetime | None = None
     cancel_reason: Reason | None = None
+    #: Who cancelled the order (None while it is not cancelled).
+    cancel_origin: Origin | None = None
+    #: SERVICE once the shipping address was changed through the service: upserts then keep it.
+    address_origin: Origin = Origin.ERP
     lines: list[OrderLine] = field(default_factory=list)
     shipments: list[Shipment] = field(default_factory=list)
     returns: list[Return] = field(default_factory=list)
@@ -495,6 +518,13 @@ class Order:
         numbers = [line.line_number for line in self.lines]
         if len(set(numbers)) != len(numbers):
             raise ValidationError("LineNumber values must be unique within an order.", "LineNumber")
+        for kind, wire, ids in (
+            ("Refunds", "RefundId", [r.refund_id for r in self.refunds]),
+            ("Shipments", "ShipmentId", [s.shipment_id for s in self.shipments]),
+            ("Returns", "ReturnId", [r.return_id for r in self.returns]),
+        ):
+            if len(set(ids)) != len(ids):
+                raise ValidationError(f"{wire} values must be unique within an order's {kind}.", wire)
         for line in self.lines:
             line.unit_price = money.parse_amount(line.unit_price, self.currency, field="UnitPrice")
             line.check()
@@ -539,8 +569,10 @@ class Order:
         for line in self.lines:
             line.status = LineStatus.CANCELLED
             line.quantity_cancelled = line.quantity - line.quantity_shipped
+            line.quantity_cancelled_by_service = line.quantity_cancelled
         self.cancelled_at = self.updated_at = now
         self.cancel_reason = reason
+        self.cancel_origin = Origin.SERVICE
         self.events.append(
             OrderCancelled(
                 self.order_number, now, reason.value, note, request_id,
@@ -652,6 +684,7 @@ class Order:
             return self._refuse("have its address changed", ReasonCode.ALREADY_SHIPPED, "it has already shipped")
         old = self.shipping_address
         self.shipping_address = new
+        self.address_origin = Origin.SERVICE
         self.address_changed_at = self.updated_at = now
         self.events.append(
             ShippingAddressChanged(
@@ -714,6 +747,7 @@ class Order:
             line = self.line(line_number=number)
             assert line is not None
             line.quantity_cancelled += quantity
+            line.quantity_cancelled_by_service += quantity
             if line.quantity_cancelled == line.quantity:
                 line.status = LineStatus.CANCELLED
         closes = all(line.open_quantity == 0 for line in self.lines)
@@ -737,6 +771,7 @@ class Order:
             self.status = OrderStatus.CANCELLED
             self.cancelled_at = now
             self.cancel_reason = reason
+            self.cancel_origin = Origin.SERVICE
         elif closes and self.status is OrderStatus.PARTIALLY_SHIPPED:
             self.status = OrderStatus.SHIPPED
         self.updated_at = now
@@ -879,7 +914,7 @@ class Order:
         tracking, carrier, label = texts
         status = ReturnStatus.LABEL_CREATED if label else ReturnStatus.REQUESTED
         self.returns.append(
-            Return(return_id, status, now, reason.value, tracking, carrier, label, items=items)
+            Return(return_id, status, now, reason.value, tracking, carrier, label, items=items, origin=Origin.SERVICE)
         )
         self.updated_at = now
         self.events.append(
@@ -1011,6 +1046,7 @@ class Order:
             line = self.line(line_number=number)
             assert line is not None
             line.quantity_refunded += quantity
+            line.quantity_refunded_by_service += quantity
         refund = self._add_refund(refund_id, amount, reason, now, note)
         self.updated_at = now
         self.events.append(
@@ -1035,23 +1071,12 @@ class Order:
     def _add_refund(
         self, refund_id: str, amount: Decimal, reason: Reason, now: datetime, note: str | None
     ) -> Refund:
-        refund = Refund(refund_id, amount, reason, RefundStatus.PENDING, now, note)
+        refund = Refund(refund_id, amount, reason, RefundStatus.PENDING, now, note, Origin.SERVICE)
         self.refunds.append(refund)
         self.financial_status = (
             FinancialStatus.REFUNDED if self.refundable_amount == 0 else FinancialStatus.PARTIALLY_REFUNDED
         )
         return refund
-
-    def replace_with(self, other: Order) -> None:
-        """Take every stored field of ``other`` (an import of the same order number)."""
-        for name in _STORED_FIELDS:
-            setattr(self, name, getattr(other, name))
-
-
-_STORED_FIELDS: tuple[str, ...] = tuple(
-    f for f in Order.__dataclass_fields__ if f != "order_number"
-)
-
 
 
 def _return_texts(

@@ -20,6 +20,7 @@ from ..documents import records
 from ..documents.records import Rendered
 from ..domain import limits
 from ..domain.errors import IdempotencyConflict, OrderNotFound, ValidationError
+from ..domain.merge import UpsertOutcome, UpsertReasonCode, accept_new, merge_into
 from ..domain.notifications import FlowEventType, snapshot
 from ..domain.orders import (
     Decision,
@@ -359,39 +360,176 @@ def _result_from_record(record: dict[str, Any]) -> ActionResult:
 
 
 @dataclass(frozen=True)
-class UpsertSummary:
-    created: int
-    updated: int
+class UpsertResult:
+    """What became of one document: ``field`` names the field a refusal is about, ``changed`` the
+    parts of an updated order that changed (wire names), ``order`` is the order as stored
+    afterwards (None when refused, and in a replayed result)."""
+
+    order_number: str
+    outcome: UpsertOutcome
+    reason_code: UpsertReasonCode
+    message: str
+    field: str | None = None
+    order: Order | None = None
+    changed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UpsertReport:
+    """One result per document, in the order the documents were given."""
+
+    results: tuple[UpsertResult, ...]
+
+    def count(self, outcome: UpsertOutcome) -> int:
+        return sum(1 for result in self.results if result.outcome is outcome)
+
+    @property
+    def created(self) -> int:
+        return self.count(UpsertOutcome.CREATED)
+
+    @property
+    def updated(self) -> int:
+        return self.count(UpsertOutcome.UPDATED)
+
+    @property
+    def unchanged(self) -> int:
+        return self.count(UpsertOutcome.UNCHANGED)
+
+    @property
+    def rejected(self) -> int:
+        return self.count(UpsertOutcome.REJECTED)
+
+
+#: The operation a batch's RequestId is kept under, and the one each document is audited as.
+UPSERT_OPERATION = "UpsertOrders"
+UPSERT_AUDIT_OPERATION = "UpsertOrder"
 
 
 def upsert_orders(
-    uow: UnitOfWork, orders: Iterable[Order], clock: Clock, caller: Caller = Caller("import"),
-    *, flows: Mapping[FlowEventType, str] | None = None,
-) -> UpsertSummary:
-    """Insert new orders and replace existing ones with the same number, in one transaction.
+    uow: UnitOfWork,
+    orders: Iterable[Order],
+    clock: Clock,
+    caller: Caller = Caller("import"),
+    *,
+    request_id: str | None = None,
+    flows: Mapping[FlowEventType, str] | None = None,
+) -> UpsertReport:
+    """Create new orders and merge documents of stored ones (merge, never erase), in one transaction.
 
-    With ``flows``, a replaced order's shipment, stock and return changes queue notifications
-    (see ``service.notifications``) in the same transaction."""
+    Each document gets its own result; a refused one changes nothing and does not stop the others.
+    Stored orders of the batch are read in one query and locked; only what differs is written. Each
+    created or updated order gets an ``OrderUpserted`` event and an audit record (a refused document
+    for a stored order gets an audit record too), committed with the change. With a ``request_id``
+    the batch runs once per caller and id: a repeat replays the first results (without orders).
+    With ``flows``, an updated order's shipment, stock and return changes queue notifications (see
+    ``service.notifications``) in the same transaction."""
     batch = list(orders)
-    numbers = [order.order_number for order in batch]
-    if len(set(numbers)) != len(numbers):
-        raise ValidationError("The same OrderNumber appears twice in one batch.", "OrderNumber")
-    created = updated = 0
+    return _upsert(uow, list(batch), clock, caller, request_id, lambda: _fingerprint_of(
+        [records.order_to_record(order) for order in batch]), flows)
+
+
+def upsert_records(
+    uow: UnitOfWork,
+    documents: Iterable[Any],
+    clock: Clock,
+    caller: Caller = Caller("import"),
+    *,
+    request_id: str | None = None,
+) -> UpsertReport:
+    """``upsert_orders`` for documents in their record form (dicts with the wire's names), as the
+    SOAP and JSON operations receive them: a record that is not a valid order is REJECTED with
+    ``INVALID_DOCUMENT`` in its place, and the others go on."""
+    items = list(documents)
+    prepared: list[Order | UpsertResult] = []
+    for item in items:
+        try:
+            prepared.append(records.order_from_record(item))
+        except records.RecordError as error:
+            number = item.get("OrderNumber") if isinstance(item, dict) else None
+            number = number.strip()[:limits.ORDER_NUMBER] if isinstance(number, str) else ""
+            prepared.append(UpsertResult(number, UpsertOutcome.REJECTED, UpsertReasonCode.INVALID_DOCUMENT,
+                                         error.message, error.path or None))
+    return _upsert(uow, prepared, clock, caller, request_id, lambda: _fingerprint_of(items))
+
+
+def _upsert(
+    uow: UnitOfWork,
+    batch: list[Order | UpsertResult],
+    clock: Clock,
+    caller: Caller,
+    request_id: str | None,
+    fingerprint_of_batch: Callable[[], str],
+    flows: Mapping[FlowEventType, str] | None = None,
+) -> UpsertReport:
+    """Upsert the orders of ``batch``; its results (documents refused before) are kept in place."""
+    fingerprint = None
+    if request_id is not None:
+        request_id = request_id.strip()
+        if not 1 <= len(request_id) <= limits.REQUEST_ID:
+            raise ValidationError("RequestId must be 1 to 64 characters.", "RequestId")
+        fingerprint = fingerprint_of_batch()  # before merging, which consumes the documents
     now = clock()
+    results: list[UpsertResult] = []
+    audit: list[AuditRecord] = []
     with uow:
-        existing = uow.orders.get_many(numbers, for_update=True)
-        for order in batch:
-            order.updated_at = order.updated_at or now
-            current = existing.get(order.order_number)
+        if request_id is not None and fingerprint is not None:
+            kept = uow.idempotency.claim(caller.client, request_id, UPSERT_OPERATION, fingerprint, now)
+            if kept is not None:
+                if kept.fingerprint != fingerprint:
+                    raise IdempotencyConflict()
+                return _upsert_report_from_record(kept.result)
+        stored = uow.orders.get_many({item.order_number for item in batch if isinstance(item, Order)},
+                                     for_update=True)
+        for document in batch:
+            if isinstance(document, UpsertResult):
+                results.append(document)
+                continue
+            current = stored.get(document.order_number)
             if current is None:
-                uow.orders.add(order)
-                created += 1
+                decision = accept_new(document, now=now, request_id=request_id)
+                if decision.accepted:
+                    uow.orders.add(document)
+                    stored[document.order_number] = current = document
             else:
-                if flows:
-                    queue_flow_events(uow, current, order, flows, now)
-                uow.orders.replace(current, order)
-                updated += 1
-            uow.audit.add(AuditRecord(now, caller.client, caller.address, "UpsertOrder", order.order_number, None,
-                                      "CREATED" if current is None else "UPDATED"))
+                before = snapshot(current) if flows else None
+                decision = merge_into(current, document, now=now, request_id=request_id)
+                if flows and before is not None and decision.outcome is UpsertOutcome.UPDATED:
+                    queue_flow_events(uow, before, current, flows, now)
+            results.append(UpsertResult(
+                document.order_number, decision.outcome, decision.reason_code, decision.message, decision.field,
+                current if decision.accepted else None, decision.changed,
+            ))
+            if current is not None and decision.outcome is not UpsertOutcome.UNCHANGED:
+                outcome = decision.outcome.value
+                if decision.outcome is UpsertOutcome.REJECTED:
+                    outcome += "/" + decision.reason_code.value
+                audit.append(AuditRecord(now, caller.client, caller.address, UPSERT_AUDIT_OPERATION,
+                                         document.order_number, request_id, outcome))
+        uow.audit.add_many(audit)
+        report = UpsertReport(tuple(results))
+        if request_id is not None:
+            uow.idempotency.complete(caller.client, request_id, _upsert_report_to_record(report))
         uow.commit()
-    return UpsertSummary(created, updated)
+    return report
+
+
+def _fingerprint_of(documents: list[Any]) -> str:
+    """A digest of a batch's documents, insensitive to how numbers were written."""
+    body = json.dumps([UPSERT_OPERATION, _canonical(documents)], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _upsert_report_to_record(report: UpsertReport) -> dict[str, Any]:
+    return {"Results": [
+        {"OrderNumber": r.order_number, "Outcome": r.outcome.value, "ReasonCode": r.reason_code.value,
+         "Message": r.message, "Field": r.field, "Changed": list(r.changed)}
+        for r in report.results
+    ]}
+
+
+def _upsert_report_from_record(record: dict[str, Any]) -> UpsertReport:
+    return UpsertReport(tuple(
+        UpsertResult(r["OrderNumber"], UpsertOutcome(r["Outcome"]), UpsertReasonCode(r["ReasonCode"]), r["Message"],
+                     r.get("Field"), None, tuple(r.get("Changed") or ()))
+        for r in record["Results"]
+    ))

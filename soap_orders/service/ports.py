@@ -46,6 +46,10 @@ class StoredResult:
 
 
 class OrderRepository(Protocol):
+    """Orders by number. ``for_update`` locks the rows read until the unit of work ends (``SELECT
+    ... FOR UPDATE`` on PostgreSQL; on SQLite the transaction takes the write lock when it begins):
+    every use case that changes an order reads it that way."""
+
     def get(self, order_number: str, *, for_update: bool = False) -> Order | None: ...
 
     def get_many(self, order_numbers: Iterable[str], *, for_update: bool = False) -> dict[str, Order]: ...
@@ -70,9 +74,6 @@ class OrderRepository(Protocol):
     def add(self, order: Order) -> None: ...
 
     def count(self) -> int: ...
-
-    def replace(self, current: Order, new: Order) -> None:
-        """Overwrite a stored order with a new version of it (same order number)."""
 
 
 class IdempotencyStore(Protocol):
@@ -148,6 +149,9 @@ class FailureLog(Protocol):
 
 class AuditLog(Protocol):
     def add(self, record: AuditRecord) -> None: ...
+
+    def add_many(self, records: Iterable[AuditRecord]) -> None:
+        """Add records in one statement (a batch's worth)."""
 
     def for_order(self, order_number: str) -> list[AuditRecord]: ...
 

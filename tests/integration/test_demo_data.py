@@ -101,17 +101,29 @@ def test_a_second_run_skips_every_number_in_use_and_says_so(database_url: str, d
     assert {n: read_back(deps, n) for n in first} == first
 
 
-def test_replace_overwrites_existing_orders(database_url: str, deps: Dependencies) -> None:
-    a_refunded_live_order(deps)
+def test_replace_updates_existing_orders_but_never_erases_what_callers_did(database_url: str,
+                                                                          deps: Dependencies) -> None:
+    before = a_refunded_live_order(deps)
+    assert invoke(database_url, "demo-data", "--orders", "10", "--seed", "5", "--first-number", "100050").exit_code == 0
 
     result = invoke(database_url, "demo-data", "--orders", "10", "--seed", "3", "--replace")
 
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("Wrote 10 demo orders (seed 3): 9 created, 1 updated.\nTry:")
-    demo = {r["OrderNumber"]: r for r in generate_records(10, 3)}
-    replaced = read_back(deps, LIVE)
-    assert replaced == demo[LIVE]
-    assert replaced["Customer"]["Email"] != "live.customer@shop.test"
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Wrote 9 of 10 demo orders (seed 3): 9 created, 0 updated, 1 refused."
+    assert LIVE in lines[1]
+    assert read_back(deps, LIVE) == before  # refunded through the service: the demo may not rewrite it
+    # Demo orders written before are updated, but for those whose refunds the domain made (as the
+    # service would have): those the new demo contradicts are refused too.
+    again = invoke(database_url, "demo-data", "--orders", "10", "--seed", "6", "--first-number", "100050", "--replace")
+    assert again.exit_code == 0, again.output
+    first = again.stdout.splitlines()[0]
+    updated = int(first.split(" updated")[0].rsplit(" ", 1)[1])
+    assert "0 created" in first and updated >= 5
+    demo = {r["OrderNumber"]: r for r in generate_records(10, 6, first_number=100050)}
+    refused = again.stdout.splitlines()[1] if "refused" in first else ""
+    kept = [number for number in demo if number not in refused]
+    assert all(read_back(deps, number)["Customer"] == demo[number]["Customer"] for number in kept)
 
 
 def test_orders_written_to_the_database_are_the_generated_records(database_url: str, deps: Dependencies) -> None:

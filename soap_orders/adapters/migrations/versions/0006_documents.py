@@ -1,14 +1,14 @@
 """Each order's document, kept written beside it
 
-Revision ID: 0005_documents
-Revises: 0004_outbox
+Revision ID: 0006_documents
+Revises: 0005_merge
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_documents"
-down_revision = "0004_outbox"
+revision = "0006_documents"
+down_revision = "0005_merge"
 branch_labels = None
 depends_on = None
 
