@@ -291,6 +291,9 @@ order_events = Table(
     Column("event_type", String(64), nullable=False),
     Column("payload", JSON, nullable=False),
     Column("occurred_at", UTCDateTime, nullable=False),
+    # Who made the change (the API client, or import / demo-data), and under which RequestId.
+    Column("client", String(64)),
+    Column("request_id", _text(limits.REQUEST_ID)),
 )
 
 

@@ -18,6 +18,7 @@ from ..domain.orders import Order
 from ..service.ports import (
     AuditRecord,
     OrderQuery,
+    StoredEvent,
     StoredResult,
     StoredToken,
     TrackingQuery,
@@ -30,6 +31,7 @@ from .orm import (
     idempotency_records,
     oauth_tokens,
     order_documents,
+    order_events,
     orders,
     returns,
     shipments,
@@ -213,6 +215,18 @@ class SqlAlchemyOrderRepository:
         rendered = as_rendered(row)
         return None if rendered is None else (row.customer_email, rendered)
 
+
+
+class SqlAlchemyEventFeed:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def after(self, event_id: int, limit: int) -> list[StoredEvent]:
+        rows = self.session.execute(
+            select(order_events).where(order_events.c.id > event_id).order_by(order_events.c.id).limit(limit)
+        ).mappings()
+        return [StoredEvent(r["id"], r["occurred_at"], r["event_type"], r["order_number"], r["request_id"],
+                            r["client"], r["payload"] or {}) for r in rows]
 
 
 def _start_of(day: Any) -> datetime:

@@ -107,6 +107,9 @@ class Field:
     required: bool = False
     default: Any = None
     derived: bool = False
+    #: Loaded as plain data (records) for the use case to check one by one, so that one bad
+    #: document of a batch does not refuse the others.
+    raw: bool = False
 
     @property
     def attribute(self) -> str:

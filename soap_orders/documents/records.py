@@ -88,10 +88,31 @@ def load(document: Document, record: Any, path: str = "", currency: str | None =
             if required_on_input(field):
                 raise RecordError(where, "is required")
             continue
+        if field.raw:
+            values[field.attribute] = _raw(field.kind, value, where)
+            continue
         values[field.attribute] = _load_value(field.kind, value, where, currency)
     if document.factory is None:
         return values
     return document.factory(**values)
+
+
+def _raw(kind: Kind, value: Any, path: str) -> Any:
+    """A list of records left as they are (its size and that each is an object are checked)."""
+    if isinstance(kind, ListOf):
+        if isinstance(value, dict) and set(value) <= {kind.item_name}:
+            value = value.get(kind.item_name) or []
+        if not isinstance(value, list):
+            raise RecordError(path, "must be a list")
+        if len(value) < kind.min_occurs:
+            raise RecordError(path, f"must have at least {kind.min_occurs} item(s)")
+        if kind.max_occurs is not None and len(value) > kind.max_occurs:
+            raise RecordError(path, f"must have at most {kind.max_occurs} items")
+        for i, item in enumerate(value, 1):
+            if not isinstance(item, dict):
+                raise RecordError(f"{path}[{i}]", "must be an object")
+        return value
+    return value
 
 
 def _load_value(kind: Kind, value: Any, path: str, currency: str | None) -> Any:

@@ -28,3 +28,6 @@ MESSAGE = 1000
 MAX_COUNT = 1_000_000
 #: The most orders one page of a find returns.
 MAX_PAGE_SIZE = 100
+
+#: The largest id of the change feed (a signed 64-bit integer).
+MAX_EVENT_ID = 2**63 - 1

@@ -264,6 +264,7 @@ def _act_once(
             if stored.fingerprint != fingerprint:
                 raise IdempotencyConflict()
             return _result_from_record(stored.result)
+        uow.act_as(caller.client)
         order = uow.orders.get(command.order_number, for_update=True)
         if order is None:
             raise OrderNotFound()
@@ -375,6 +376,14 @@ class UpsertResult:
 
 
 @dataclass(frozen=True)
+class UpsertOrders:
+    """A batch of order documents from the ERP, in their record form, each checked on its own."""
+
+    request_id: str
+    orders: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class UpsertReport:
     """One result per document, in the order the documents were given."""
 
@@ -435,6 +444,7 @@ def upsert_records(
     caller: Caller = Caller("import"),
     *,
     request_id: str | None = None,
+    flows: Mapping[FlowEventType, str] | None = None,
 ) -> UpsertReport:
     """``upsert_orders`` for documents in their record form (dicts with the wire's names), as the
     SOAP and JSON operations receive them: a record that is not a valid order is REJECTED with
@@ -449,7 +459,7 @@ def upsert_records(
             number = number.strip()[:limits.ORDER_NUMBER] if isinstance(number, str) else ""
             prepared.append(UpsertResult(number, UpsertOutcome.REJECTED, UpsertReasonCode.INVALID_DOCUMENT,
                                          error.message, error.path or None))
-    return _upsert(uow, prepared, clock, caller, request_id, lambda: _fingerprint_of(items))
+    return _upsert(uow, prepared, clock, caller, request_id, lambda: _fingerprint_of(items), flows)
 
 
 def _upsert(
@@ -478,6 +488,7 @@ def _upsert(
                 if kept.fingerprint != fingerprint:
                     raise IdempotencyConflict()
                 return _upsert_report_from_record(kept.result)
+        uow.act_as(caller.client)
         stored = uow.orders.get_many({item.order_number for item in batch if isinstance(item, Order)},
                                      for_update=True)
         for document in batch:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -228,6 +229,41 @@ class OutboxStore(Protocol):
         """Make DEAD rows (those given, or all when None) PENDING and due now, attempts reset."""
 
 
+@dataclass(frozen=True)
+class EventDetail:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """One change of the change feed."""
+
+    event_id: int
+    occurred_at: datetime
+    type: str
+    order_number: str | None
+    request_id: str | None
+    client: str | None
+    details: dict[str, Any]
+
+    @property
+    def detail_list(self) -> list[EventDetail]:
+        """The details as name and text, names in the wire's style (``refund_id`` is ``RefundId``);
+        structured values as JSON."""
+        return [
+            EventDetail("".join(part.capitalize() for part in name.split("_")),
+                        (value if isinstance(value, str) else json.dumps(value, sort_keys=True))[:4000])
+            for name, value in sorted(self.details.items())
+            if value is not None and name != "request_id"
+        ]
+
+
+class EventFeed(Protocol):
+    def after(self, event_id: int, limit: int) -> list[StoredEvent]:
+        """Up to ``limit`` events with ids above ``event_id``, in id order."""
+
+
 class UnitOfWork(Protocol):
     """One transaction over the stores; rolled back unless ``commit`` is called. The stores are
     read-only members, so any adapter whose stores satisfy these protocols satisfies this one."""
@@ -255,6 +291,12 @@ class UnitOfWork(Protocol):
 
     @property
     def outbox(self) -> OutboxStore: ...
+
+    @property
+    def events(self) -> EventFeed: ...
+
+    def act_as(self, client: str) -> None:
+        """Name the client whose change this is, for the change feed."""
 
     def __enter__(self) -> Self: ...
 
