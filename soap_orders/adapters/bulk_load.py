@@ -3,7 +3,9 @@
 ``copy_orders`` takes orders already in the database (written the ordinary way, through the use
 cases) as templates and writes copies of them under new order numbers and customer emails, with
 every child row (lines, shipments and their items, returns and their items, refunds). Rows are
-copied as the database holds them, so a copy is exactly as valid as its template.
+copied as the database holds them, so a copy is exactly as valid as its template; its kept-written
+document is the template's with the order number and email put in (the template's own document
+must be current: write it through the use cases, or run ``write_missing_documents`` first).
 
 It writes in large chunks, one transaction each: executemany on SQLite, ``COPY ... FROM STDIN``
 on PostgreSQL (psycopg 3). It bypasses the use cases on purpose: no events, audit or idempotency
@@ -13,10 +15,12 @@ added to hold more per-order data must be added here too.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
+from xml.sax.saxutils import escape
 
 from sqlalchemy import Connection, Engine, Table, text
 
@@ -53,6 +57,24 @@ class _Template:
     """One stored order's rows, as the driver returned them: table name -> rows."""
 
     rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    #: The template's kept-written document: (render_version, xml, json), or None.
+    document: tuple[int, str, str] | None = None
+    number: str = ""
+    email: str = ""
+
+    def document_for(self, order_id: int, copy: OrderCopy) -> tuple[Any, ...] | None:
+        """The copy's document row: the template's, with the copy's number and email."""
+        if self.document is None:
+            return None
+        version, xml, document = self.document
+        xml = xml.replace(f"<tns:OrderNumber>{escape(self.number)}</tns:OrderNumber>",
+                          f"<tns:OrderNumber>{escape(copy.order_number)}</tns:OrderNumber>", 1)
+        xml = xml.replace(f"<tns:Email>{escape(self.email)}</tns:Email>", f"<tns:Email>{escape(copy.email)}</tns:Email>", 1)
+        document = document.replace(f'"OrderNumber":{json.dumps(self.number, ensure_ascii=False)}',
+                                    f'"OrderNumber":{json.dumps(copy.order_number, ensure_ascii=False)}', 1)
+        document = document.replace(f'"Email":{json.dumps(self.email, ensure_ascii=False)}',
+                                    f'"Email":{json.dumps(copy.email, ensure_ascii=False)}', 1)
+        return (order_id, version, xml, document)
 
 
 def _read_template(connection: Connection, order_number: str) -> _Template:
@@ -66,6 +88,13 @@ def _read_template(connection: Connection, order_number: str) -> _Template:
     if len(found) != 1:
         raise LookupError(f"template order {order_number!r} is not stored")
     template.rows["orders"] = [tuple(found[0])]
+    template.number = found[0][order_columns.index("order_number")]
+    template.email = found[0][order_columns.index("customer_email")]
+    stored = connection.execute(
+        text("SELECT render_version, xml, json FROM order_documents WHERE order_id = :i"),
+        {"i": found[0][order_columns.index("id")]},
+    ).one_or_none()
+    template.document = None if stored is None else (stored[0], stored[1], stored[2])
     ids: dict[str, list[Any]] = {"orders": [found[0][order_columns.index("id")]]}
     for table, parent_column, parent in _CHILDREN:
         columns = _columns(table)
@@ -133,7 +162,7 @@ def copy_orders(engine: Engine, copies: Iterable[OrderCopy], *, chunk_size: int 
         places = {table.name: (positions[table.name].index("id"), positions[table.name].index(parent_column))
                   for table, parent_column, _ in _CHILDREN}
         for chunk in _chunks(copies, chunk_size):
-            batch: dict[str, list[tuple[Any, ...]]] = {table.name: [] for table in TABLES}
+            batch: dict[str, list[tuple[Any, ...]]] = {table.name: [] for table in (*TABLES, orm.order_documents)}
             for copy in chunk:
                 template = templates.get(copy.template)
                 if template is None:
@@ -143,6 +172,9 @@ def copy_orders(engine: Engine, copies: Iterable[OrderCopy], *, chunk_size: int 
                 row = list(template.rows["orders"][0])
                 new_ids["orders"] = {row[order_id]: next_id["orders"]}
                 row[order_id], row[order_number], row[email] = next_id["orders"], copy.order_number, copy.email
+                document = template.document_for(next_id["orders"], copy)
+                if document is not None:
+                    batch["order_documents"].append(document)
                 next_id["orders"] += 1
                 batch["orders"].append(tuple(row))
                 for table, _parent_column, parent in _CHILDREN:
@@ -154,7 +186,7 @@ def copy_orders(engine: Engine, copies: Iterable[OrderCopy], *, chunk_size: int 
                         row[own], row[up] = next_id[table.name], new_ids[parent.name][row[up]]
                         next_id[table.name] += 1
                         batch[table.name].append(tuple(row))
-            for table in TABLES:
+            for table in (*TABLES, orm.order_documents):
                 writer.write(table, batch[table.name])
             connection.commit()
             written += len(chunk)

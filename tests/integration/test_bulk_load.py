@@ -45,6 +45,12 @@ def test_copies_hold_every_row_of_their_template_under_the_new_number_and_email(
         assert any(o.shipments and o.shipments[0].items for o in stored if o is not None)
         assert any(o.refunds for o in stored if o is not None)
         assert any(o.returns and o.returns[0].items for o in stored if o is not None)
+    # Each copy's kept-written document is the one its own order would be written as.
+    from tests.integration.test_rendered_documents import (
+        assert_every_document_is_current,
+    )
+
+    assert assert_every_document_is_current(deps) == len(templates) + 30
 
 
 def test_the_ordinary_write_paths_work_after_a_bulk_copy(deps: Dependencies, templates: list[str]) -> None:
