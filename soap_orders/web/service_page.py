@@ -189,7 +189,7 @@ def describe_kind(kind: Kind) -> str:
     if isinstance(kind, Boolean):
         return "<code>true</code> or <code>false</code>"
     if isinstance(kind, Choice):
-        return "one of " + " ".join(f"<code>{escape(value)}</code>" for value in kind.values)
+        return "one of " + " ".join(f'<code class="v">{escape(value)}</code>' for value in kind.values)
     if isinstance(kind, Document):
         return f'a <a href="#type-{escape(kind.type_name)}">{escape(kind.type_name)}</a>'
     if isinstance(kind, ListOf):
@@ -392,7 +392,7 @@ header a { color: #9fd0ff; }
 .links { list-style: none; padding: 0; margin: .4rem 0 0; display: flex; flex-wrap: wrap; gap: .3rem 1.4rem; }
 .links .muted { color: #b8c4d6; }
 .layout { display: flex; align-items: flex-start; max-width: 90rem; margin: 0 auto; }
-nav { position: sticky; top: 0; flex: 0 0 15rem; padding: 1rem 1rem 1rem 2rem; max-height: 100vh; overflow: auto; }
+nav { position: sticky; top: 0; flex: 0 0 17.5rem; padding: 1rem 1rem 1rem 2rem; max-height: 100vh; overflow: auto; }
 nav h2 { font-size: 1rem; margin: 0 0 .5rem; }
 nav ul { list-style: none; margin: 0; padding: 0; }
 nav ul ul { margin: .2rem 0 .8rem .6rem; }
@@ -414,6 +414,7 @@ th, td { text-align: left; vertical-align: top; padding: .3rem .6rem; border-bot
 th { background: var(--paper); font-weight: 600; }
 td:first-child { white-space: nowrap; }
 td code, p code { font-size: .85rem; }
+code.v { display: inline-block; background: #eef1f6; border-radius: .25rem; padding: 0 .3rem; margin: .1rem 0; }
 code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
 details { margin: .4rem 0; }
 summary { cursor: pointer; color: var(--accent); }
