@@ -140,17 +140,33 @@ _SAMPLE_TEXT = {
     "PostalCode": "SW1A 1AA",
     "Phone": "+44 20 7946 0000",
     "Url": "https://example.com/item",
+    "TrackingNumber": "1Z999AA10123456784",
+    "ReturnTrackingNumber": "1Z999AA10123456799",
+    "ReturnId": "RET-100001-1",
+    "CarrierCode": "UPS",
+    "Name": "Olivia Murphy",
+    "Line1": "1 High Street",
+    "Line2": "Flat 2",
+    "City": "London",
+    "Region": "Greater London",
+    "Note": "Customer asked by chat",
 }
 
 
 def _sample(kind: Kind, name: str) -> Any:
     if isinstance(kind, Document):
-        return {f.name: _sample(f.kind, f.name) for f in kind.fields
-                if not f.derived and records.required_on_input(f)}
+        # The required fields; all of them for a part that requires none (an address).
+        # The required fields and the first optional one (a line's LineNumber); all fields of a
+        # part that requires none (an address).
+        given = [f for f in kind.fields if not f.derived]
+        optional = [f for f in given if not records.required_on_input(f)]
+        wanted = [f for f in given if records.required_on_input(f) or f is optional[0]] if len(optional) < len(given) \
+            else given
+        return {f.name: _sample(f.kind, f.name) for f in wanted}
     if isinstance(kind, ListOf):
         return [_sample(kind.item, kind.item_name) for _ in range(max(kind.min_occurs, 1))]
     if isinstance(kind, Text):
-        return _SAMPLE_TEXT.get(kind.type_name) or _SAMPLE_TEXT.get(name) or f"{name} text"[:kind.max_len]
+        return _SAMPLE_TEXT.get(name) or _SAMPLE_TEXT.get(kind.type_name) or f"{name} text"[:kind.max_len]
     if isinstance(kind, Integer):
         return max(kind.ge, 1) if kind.le >= 1 else kind.ge
     if isinstance(kind, Amount):
