@@ -170,14 +170,14 @@ def configure_logging(settings: Settings) -> None:
 
 def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependencies | None = None) -> AccessLog:
     """The whole web application for ``settings`` (read from the environment when not given)."""
+    from . import __version__
+    from .adapters import migrate
     from .jsonapi.endpoint import JsonRoute
     from .jsonapi.openapi import openapi_json
     from .operations import BY_NAME, OPERATIONS
+    from .service.notifications import outbox_status
     from .soap.application import SoapEndpoint, build_application
     from .soap.endpoint import SoapRoute
-    from . import __version__
-    from .adapters import migrate
-    from .service.notifications import outbox_status
     from .web.access_log import AccessLog
     from .web.app import Operability, WebApplication
     from .web.metrics import Metrics

@@ -27,8 +27,20 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from ..documents import Amount, Boolean, Choice, Date, Document, Field, Integer, Kind, ListOf, Text, Timestamp
-from ..documents import records
+from ..documents import (
+    Amount,
+    Boolean,
+    Choice,
+    Date,
+    Document,
+    Field,
+    Integer,
+    Kind,
+    ListOf,
+    Text,
+    Timestamp,
+    records,
+)
 from ..operations import Operation
 
 log = logging.getLogger("soap_orders.web")
@@ -209,14 +221,14 @@ def describe_kind(kind: Kind) -> str:
     if isinstance(kind, Document):
         return f'a <a href="#type-{escape(kind.type_name)}">{escape(kind.type_name)}</a>'
     if isinstance(kind, ListOf):
-        bounds = []
+        limits: list[str] = []
         if kind.min_occurs:
-            bounds.append(f"at least {kind.min_occurs}")
+            limits.append(f"at least {kind.min_occurs}")
         if kind.max_occurs is not None:
-            bounds.append(f"at most {kind.max_occurs}")
+            limits.append(f"at most {kind.max_occurs}")
         item = describe_kind(kind.item) if isinstance(kind.item, Document) else escape(kind.item.type_name or "")
         return (f"list of {item} in <code>{escape(kind.item_name)}</code> elements"
-                + (f" ({', '.join(bounds)})" if bounds else ""))
+                + (f" ({', '.join(limits)})" if limits else ""))
     raise TypeError(f"not a kind: {kind!r}")
 
 
