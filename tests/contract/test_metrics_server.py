@@ -4,7 +4,8 @@ worker recorded; auth failures by reason; outbox gauges; a fresh metrics directo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -57,6 +58,18 @@ def sample(text: str, name: str, **labels: str) -> float | None:
     return None
 
 
+def settled(server: Server, done: Callable[[str], bool], timeout: float = 10.0) -> str:
+    """A scrape once ``done`` holds for it. A request is counted when its answer has been sent
+    (beside the access log line), so the last calls may be recorded a moment after the client
+    has read their answers; wait for that, a bounded time."""
+    deadline = time.monotonic() + timeout
+    text = scrape(server)
+    while not done(text) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        text = scrape(server)
+    return text
+
+
 def worker_pids(metrics_dir: Path) -> set[str]:
     return {path.stem.rsplit("_", 1)[1] for path in metrics_dir.glob("counter_*.db")}
 
@@ -76,8 +89,9 @@ def test_counters_add_up_across_both_workers(server: Server, metrics_dir: Path):
         assert response.status_code == 200, response.text
         calls += 1
     assert len(worker_pids(metrics_dir)) == 2, "the calls were all served by one worker"
-    text = scrape(server)
     labels = {"endpoint": "soap", "operation": "FindOrdersByEmail", "fault_code": "", "error_code": ""}
+    text = settled(server, lambda text: (sample(text, "soap_orders_requests_total", **labels, outcome="OK",
+                                                status="200") or 0) >= calls)
     assert sample(text, "soap_orders_requests_total", **labels, outcome="OK", status="200") == calls
     assert sample(text, "soap_orders_request_duration_seconds_count", endpoint="soap",
                   operation="FindOrdersByEmail") == calls
@@ -100,11 +114,14 @@ def test_auth_failures_by_reason(server: Server):
     assert server.post(FIND, auth=None).status_code == 401
     assert requests.post(f"{server.base_url}/json/GetOrder", json={"OrderNumber": "SO-1"},
                          headers={"Authorization": "Bearer not-a-token"}, timeout=10).status_code == 401
-    after = scrape(server)
-    assert count(after, "wrong_secret") - count(before, "wrong_secret") == 3
-    assert count(after, "unknown_client") - count(before, "unknown_client") == 1
-    assert count(after, "unknown_or_expired_access_token") - count(before, "unknown_or_expired_access_token") == 1
-    assert count(after, "missing_or_unreadable_credentials") - count(before, "missing_or_unreadable_credentials") == 1
+    expected = {"wrong_secret": 3, "unknown_client": 1, "unknown_or_expired_access_token": 1,
+                "missing_or_unreadable_credentials": 1}
+
+    def deltas(text: str) -> dict[str, float]:
+        return {reason: count(text, reason) - count(before, reason) for reason in expected}
+
+    after = settled(server, lambda text: all(deltas(text)[r] >= n for r, n in expected.items()))
+    assert deltas(after) == expected
     fault = {"endpoint": "soap", "operation": "", "outcome": "", "fault_code": "Client.AuthenticationFailed",
              "error_code": "AUTHENTICATION_FAILED"}
     assert (sample(after, "soap_orders_requests_total", **fault, status="500") or 0) - (
