@@ -48,7 +48,9 @@ def serve(bind: str | None, workers: int | None) -> None:
         "--config", "python:soap_orders.gunicorn_conf",
         "--bind", settings.bind, "--workers", str(workers or settings.workers),
     ]
-    click.echo(f"Serving on http://{settings.bind}/soap - WSDL at {settings.public_url}?wsdl", err=True)
+    click.echo(f"Serving on http://{settings.bind}/soap - WSDL at {settings.public_url}?wsdl\n"
+               f"Service page (every operation, examples, health and metrics): {service_page_url(settings.public_url)}",
+               err=True)
     os.execv(sys.executable, args)
 
 
@@ -304,9 +306,18 @@ def demo_client(name: str) -> None:
     click.echo(f"""
 API client {name!r} (scopes orders:read orders:act) has a new secret: {secret}
 
-With the server running, paste these lines into {_python_hint()} (it has zeep and requests):
+With the server running, the service page at {service_page_url(url)} lists every operation with
+example envelopes; paste these lines into {_python_hint()} (it has zeep and requests):
 
 {snippet(url, token_url, name, secret, digest)}""")
+
+
+def service_page_url(public_url: str) -> str:
+    """The service page's address: the root of the host the SOAP endpoint is published on."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(public_url)
+    return f"{parts.scheme}://{parts.netloc}/"
 
 
 def _python_hint() -> str:

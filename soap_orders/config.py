@@ -54,6 +54,8 @@ class Settings:
     workers: int = 2
     #: Days after delivery within which a customer may open a return.
     return_window_days: int = 30
+    #: Addresses (CIDRs) that may read GET /metrics; empty leaves it to the global allowlist.
+    metrics_allowlist: tuple[str, ...] = ()
     #: The consumer's Flow Execution API: credentials, flow ids and how the relay behaves.
     dg: DgSettings = field(default_factory=lambda: DgSettings())
 
@@ -101,6 +103,7 @@ class Settings:
             bind=bind,
             workers=integer("WORKERS", 2, 1, 64),
             return_window_days=integer("RETURN_WINDOW_DAYS", 30, 0, 3650),
+            metrics_allowlist=_split(get("METRICS_ALLOWLIST", "")),
             dg=DgSettings.from_env(env),
         )
 

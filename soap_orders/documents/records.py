@@ -275,7 +275,9 @@ def dump(document: Document, obj: Any, currency: str | None = None) -> dict[str,
     for field in document.fields:
         value = getattr(obj, field.attribute)
         kind = field.kind
-        if isinstance(kind, ListOf):
+        if field.raw:
+            record[field.name] = value  # records, as they were given
+        elif isinstance(kind, ListOf):
             item_kind = kind.item
             if isinstance(item_kind, Document):
                 record[field.name] = [json.loads(item.json) if isinstance(item, Rendered) else dump(item_kind, item, currency)

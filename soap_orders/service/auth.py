@@ -90,12 +90,15 @@ class Authenticator:
         clock: Clock,
         settings: AuthSettings,
         secret_box: SecretBox | None = None,
+        on_failure: Callable[[str], None] | None = None,
     ) -> None:
         self.uow = uow
         self.clock = clock
         self.settings = settings
         self.secret_box = secret_box
         self._verified = VerifiedCache(settings.verified_ttl.total_seconds())
+        #: Told the reason of every refused credential (``AuthenticationFailed.reason``): metrics.
+        self.on_failure = on_failure
 
     # ------------------------------------------------------------------ addresses
 
@@ -125,7 +128,11 @@ class Authenticator:
     def username_token(self, token: UsernameToken, address: str | None) -> Principal:
         if not token.digest:
             if token.nonce is not None or token.created is not None:
-                self._fresh(token)  # optional with text passwords, but checked when sent
+                try:
+                    self._fresh(token)  # optional with text passwords, but checked when sent
+                except AuthenticationFailed as failure:
+                    self._refused(failure)
+                    raise
             return self.password(token.username, token.password, address, "wsse-text")
 
         def verify(client: ApiClient) -> None:
@@ -160,7 +167,7 @@ class Authenticator:
         now = self.clock()
         if stored is None or stored.kind != "access" or stored.revoked or stored.expires_at <= now:
             self._record_failure(self._keys(None, address))
-            raise AuthenticationFailed("unknown or expired access token")
+            raise self._refused(AuthenticationFailed("unknown or expired access token"))
         principal = self._guarded(stored.client, address, "bearer", lambda client: None, scopes=stored.scopes)
         # Never remembered past the token's own expiry.
         self._verified.put(key, principal, limit=(stored.expires_at - now).total_seconds())
@@ -202,7 +209,7 @@ class Authenticator:
                 uow.commit()
         if not valid:
             self._record_failure(self._keys(client_name, address))
-            raise AuthenticationFailed("unknown, used or expired refresh token")
+            raise self._refused(AuthenticationFailed("unknown, used or expired refresh token"))
         return pair
 
     def _new_pair(self, uow: UnitOfWork, client: str, scopes: frozenset[Scope]) -> TokenPair:
@@ -239,11 +246,21 @@ class Authenticator:
                 raise AuthenticationFailed("disabled client")
         except AuthenticationFailed as failure:
             log.info("authentication refused (%s) via %s from %s", failure.reason, method, address or "-")
+            self._refused(failure)
             self._record_failure(keys)
             raise
         if not client.allows_address(address):
             raise Forbidden("This client may not call from this address.")
         return Principal(client.name, client.scopes if scopes is None else scopes & client.scopes, address, method)
+
+    def _refused(self, failure: AuthenticationFailed) -> AuthenticationFailed:
+        """Tell the observer why credentials were refused; returns the failure to raise."""
+        if self.on_failure is not None:
+            try:
+                self.on_failure(failure.reason)
+            except Exception:  # an observer never changes the answer
+                log.exception("authentication failure observer failed")
+        return failure
 
     def _fresh(self, token: UsernameToken) -> datetime:
         try:
