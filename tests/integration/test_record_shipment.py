@@ -9,7 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from soap_orders.adapters.orm import order_events
-from soap_orders.domain.errors import IdempotencyConflict, OrderNotFound, ValidationError
+from soap_orders.domain.errors import (
+    IdempotencyConflict,
+    OrderNotFound,
+    ValidationError,
+)
 from soap_orders.domain.notifications import FlowEventType
 from soap_orders.domain.orders import (
     LineStatus,
