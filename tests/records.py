@@ -94,4 +94,10 @@ def store_example_orders(deps: Dependencies) -> None:
         delivered,
         example("SO-100004", olivia, CreatedAt="2026-01-11T08:15:00Z", Status="DELIVERED"),
         example("SO-100005", olivia, CreatedAt="2026-03-07T19:20:00Z", Status="PENDING", FinancialStatus="AUTHORIZED"),
+        example("SO-100172", "sakura.patel@example.com", CreatedAt="2026-03-08T11:00:00Z", Lines=[
+            {"LineNumber": 1, "Sku": "COF-WHB", "Name": "Whole Bean Coffee", "Quantity": 2, "UnitPrice": "10.00",
+             "Status": "PROCESSING"},
+            {"LineNumber": 2, "Sku": "RZB", "Name": "Safety Razor Blades (20 Pack)", "Quantity": 2,
+             "UnitPrice": "2.75", "Status": "PROCESSING"},
+        ]),
     )

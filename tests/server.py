@@ -26,6 +26,10 @@ def settings_for_tests(database_url: str, **overrides: Any) -> Any:
     return Settings(database_url=database_url, secret_key=TEST_SECRET_KEY, auth_failure_limit=int(TEST_FAILURE_LIMIT), **overrides)
 
 
+#: Every scope a client may have: the server's own client gets them all.
+ALL_SCOPES = ("orders:read", "orders:act", "erp")
+
+
 def add_client(database_url: str, name: str, scopes: tuple[str, ...] = ("orders:read", "orders:act"),
                *, digest: bool = True, allow: tuple[str, ...] = ()) -> str:
     """Create an API client in the database; returns its secret."""
@@ -70,7 +74,7 @@ class Server:
             **(extra_env or {}),
         }
         #: A client with every orders scope, created for this server (name, secret).
-        self.credentials = (client_name, add_client(database_url, client_name))
+        self.credentials = (client_name, add_client(database_url, client_name, ALL_SCOPES))
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(

@@ -22,6 +22,7 @@ from .events import (
     ReplacementOrderCreated,
     ReturnCreated,
     ReturnUpdated,
+    ShipmentRecorded,
     ShippingAddressChanged,
 )
 
@@ -182,6 +183,7 @@ class Outcome(str, enum.Enum):
     REPLACEMENT_ISSUED = "REPLACEMENT_ISSUED"
     RETURN_CREATED = "RETURN_CREATED"
     RETURN_UPDATED = "RETURN_UPDATED"
+    SHIPMENT_RECORDED = "SHIPMENT_RECORDED"
 
 
 class ReasonCode(str, enum.Enum):
@@ -202,6 +204,8 @@ class ReasonCode(str, enum.Enum):
     EXCEEDS_REPLACEABLE = "EXCEEDS_REPLACEABLE"
     UNKNOWN_RETURN = "UNKNOWN_RETURN"
     INVALID_TRANSITION = "INVALID_TRANSITION"
+    EXCEEDS_UNSHIPPED = "EXCEEDS_UNSHIPPED"
+    LINE_CANCELLED = "LINE_CANCELLED"
 
 
 CAPTURED_STATUSES = frozenset(
@@ -223,6 +227,10 @@ RETURN_TRANSITIONS: dict[ReturnStatus, frozenset[ReturnUpdate]] = {
 }
 # Longest values of the caller-supplied texts of a return (the same limits as the stored columns).
 RETURN_TEXT_LIMITS = {"ReturnTrackingNumber": 64, "CarrierCode": 64, "LabelUrl": 2048}
+# Longest values of a recorded shipment's texts (the same limits as the stored columns).
+SHIPMENT_TEXT_LIMITS = {
+    "ShipmentId": 64, "CarrierName": 100, "CarrierCode": 64, "TrackingNumber": 64, "TrackingUrl": 2048,
+}
 
 
 @dataclass
@@ -319,6 +327,14 @@ class Shipment:
     expected_delivery_date: date | None = None
     delivered_at: datetime | None = None
     items: list[ShipmentItem] = field(default_factory=list)
+
+    @property
+    def quantities(self) -> dict[str, int]:
+        """The items carried, summed per SKU."""
+        summed: dict[str, int] = {}
+        for item in self.items:
+            summed[item.sku] = summed.get(item.sku, 0) + item.quantity
+        return summed
 
     @property
     def has_left(self) -> bool:
@@ -995,6 +1011,114 @@ class Order:
             message += f" A refund of {money.format_amount(refund.amount, self.currency)} has been issued."
         return Decision(Outcome.RETURN_UPDATED, ReasonCode.NONE, message, refund, return_id=return_id)
 
+    def record_shipment(self, shipment: Shipment, *, now: datetime, request_id: str) -> Decision:
+        """Create a shipment, or update the one with the same ShipmentId, as the ERP reports it.
+
+        A new shipment's quantities (an updated one's increase) never exceed what is unshipped on
+        the line (bought minus shipped minus cancelled); items of a cancelled line or order cannot
+        ship and an unknown SKU is refused. The items of every recorded shipment count as shipped.
+        The lines carried become SHIPPED when all their items not cancelled have shipped, DELIVERED
+        when the parcels carrying them are; the order follows (PARTIALLY_SHIPPED, SHIPPED, DELIVERED).
+        Fields left out of an update keep their values, and empty Items keep the items."""
+        incoming = _checked_shipment(shipment)
+        found = next((s for s in self.shipments if s.shipment_id == incoming.shipment_id), None)
+        if found is None and not incoming.items:
+            raise ValidationError("A new shipment needs at least one item.", "Items")
+        if self.status is OrderStatus.CANCELLED:
+            return self._refuse("ship", ReasonCode.ALREADY_CANCELLED, "it was cancelled")
+        old_quantities = found.quantities if found is not None else {}
+        new_quantities = incoming.quantities if incoming.items else old_quantities
+        for sku in sorted(new_quantities):
+            lines = [line for line in self.lines if line.sku == sku]
+            if not lines:
+                return self._refuse("ship", ReasonCode.UNKNOWN_LINE, "one of the items is not part of it")
+            more = new_quantities[sku] - old_quantities.get(sku, 0)
+            if more <= 0:
+                continue
+            unshipped = sum(self._unshipped(line) for line in lines)
+            if unshipped == 0 and all(line.quantity_cancelled >= line.quantity for line in lines):
+                return self._refuse("ship", ReasonCode.LINE_CANCELLED, f"the items of SKU {sku} were cancelled")
+            if more > unshipped:
+                return self._refuse(
+                    "ship", ReasonCode.EXCEEDS_UNSHIPPED,
+                    f"SKU {sku} has only {unshipped} item(s) left to ship",
+                )
+        touched = set(old_quantities) | set(new_quantities)
+        for sku in sorted(touched):
+            self._ship(sku, new_quantities.get(sku, 0) - old_quantities.get(sku, 0))
+        old_status = None if found is None else found.status
+        if found is None:
+            found = incoming
+            self.shipments.append(found)
+        else:
+            for name in ("carrier_name", "carrier_code", "tracking_number", "tracking_url", "shipped_at",
+                         "expected_delivery_date", "delivered_at"):
+                value = getattr(incoming, name)
+                if value is not None:
+                    setattr(found, name, value)
+            found.status = incoming.status
+            if incoming.items:
+                found.items = incoming.items
+        if found.shipped_at is None and found.has_left:
+            found.shipped_at = now
+        if found.status is ShipmentStatus.DELIVERED and found.delivered_at is None:
+            found.delivered_at = now
+        old_order_status = self.status
+        self._follow_shipments(touched)
+        self.updated_at = now
+        self.events.append(
+            ShipmentRecorded(
+                self.order_number, now, request_id, found.shipment_id,
+                None if old_status is None else old_status.value, found.status.value,
+                tuple(sorted(found.quantities.items())), found.tracking_number, found.carrier_code,
+                old_order_status.value, self.status.value,
+            )
+        )
+        verb = "recorded" if old_status is None else "updated"
+        return Decision(
+            Outcome.SHIPMENT_RECORDED, ReasonCode.NONE,
+            f"Shipment {found.shipment_id} of order {self.order_number} was {verb}: it is {found.status.value} "
+            f"and the order is {self.status.value}.",
+        )
+
+    def _unshipped(self, line: OrderLine) -> int:
+        """Items of ``line`` neither shipped nor cancelled."""
+        return max(line.quantity - self.shipped_quantity(line) - line.quantity_cancelled, 0)
+
+    def _ship(self, sku: str, change: int) -> None:
+        """Add ``change`` shipped items (or take them back when negative) to the lines of ``sku``, in order."""
+        lines = [line for line in self.lines if line.sku == sku]
+        for line in lines:
+            line.quantity_shipped = self.shipped_quantity(line)
+        if change > 0:
+            for line in lines:
+                step = min(change, self._unshipped(line))
+                line.quantity_shipped += step
+                change -= step
+        else:
+            for line in reversed(lines):
+                step = min(-change, line.quantity_shipped)
+                line.quantity_shipped -= step
+                change += step
+
+    def _follow_shipments(self, skus: set[str]) -> None:
+        """The statuses of the lines of ``skus`` and of the order, from what has shipped and arrived."""
+        for sku in skus:
+            delivered = sum(
+                s.quantities.get(sku, 0) for s in self.shipments if s.status is ShipmentStatus.DELIVERED
+            )
+            for line in (line for line in self.lines if line.sku == sku):
+                if line.status in (LineStatus.CANCELLED, LineStatus.RETURNED):
+                    continue
+                wanted = line.quantity - line.quantity_cancelled
+                if wanted > 0 and line.quantity_shipped >= wanted:
+                    arrived = min(delivered, line.quantity_shipped)
+                    delivered -= arrived
+                    line.status = LineStatus.DELIVERED if arrived >= line.quantity_shipped else LineStatus.SHIPPED
+                elif line.status in SHIPPED_LINE_STATUSES:
+                    line.status = LineStatus.PROCESSING
+        self.status = order_status_from_lines(self)
+
     def _return_line(self, item: ReturnItem) -> OrderLine | None:
         if item.line_number is not None:
             return self.line(line_number=item.line_number)
@@ -1077,6 +1201,57 @@ class Order:
             FinancialStatus.REFUNDED if self.refundable_amount == 0 else FinancialStatus.PARTIALLY_REFUNDED
         )
         return refund
+
+
+def order_status_from_lines(order: Order) -> OrderStatus:
+    """The order's status as its lines say: DELIVERED or SHIPPED when every line not wholly cancelled
+    is, PARTIALLY_SHIPPED when some items have shipped; otherwise the status it has (a shipped status
+    it can no longer claim becomes PROCESSING)."""
+    if order.status is OrderStatus.CANCELLED:
+        return order.status
+    open_lines = [line for line in order.lines if line.quantity_cancelled < line.quantity]
+    if open_lines and all(line.status in DELIVERED_LINE_STATUSES for line in open_lines):
+        return OrderStatus.DELIVERED
+    if open_lines and all(line.status in SHIPPED_LINE_STATUSES for line in open_lines):
+        return OrderStatus.SHIPPED
+    if any(order.shipped_quantity(line) for line in order.lines):
+        return OrderStatus.PARTIALLY_SHIPPED
+    if order.status in SHIPPED_ORDER_STATUSES:
+        return OrderStatus.PROCESSING
+    return order.status
+
+
+def _checked_shipment(shipment: Shipment) -> Shipment:
+    """The shipment with its texts stripped and checked, and its items by SKU with positive quantities."""
+    texts = {}
+    for wire, name in (("ShipmentId", "shipment_id"), ("CarrierName", "carrier_name"),
+                       ("CarrierCode", "carrier_code"), ("TrackingNumber", "tracking_number"),
+                       ("TrackingUrl", "tracking_url")):
+        value = (getattr(shipment, name) or "").strip() or None
+        if value is not None:
+            if len(value) > SHIPMENT_TEXT_LIMITS[wire]:
+                raise ValidationError(f"{wire} must be at most {SHIPMENT_TEXT_LIMITS[wire]} characters.", wire)
+            if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+                raise ValidationError(f"{wire} must not contain control characters.", wire)
+        texts[name] = value
+    if texts["shipment_id"] is None:
+        raise ValidationError("ShipmentId must not be empty.", "ShipmentId")
+    url = texts["tracking_url"]
+    if url is not None and not url.lower().startswith(("https://", "http://")):
+        raise ValidationError("TrackingUrl must be an http:// or https:// URL.", "TrackingUrl")
+    items = []
+    for item in shipment.items:
+        sku = (item.sku or "").strip()
+        if not sku:
+            raise ValidationError("Each shipment item needs a Sku.", "Sku")
+        if item.quantity < 1:
+            raise ValidationError("Shipment item Quantity must be at least 1.", "Quantity")
+        items.append(ShipmentItem(sku, item.quantity))
+    return Shipment(
+        texts["shipment_id"], ShipmentStatus(shipment.status), texts["carrier_name"], texts["carrier_code"],
+        texts["tracking_number"], texts["tracking_url"], shipment.shipped_at, shipment.expected_delivery_date,
+        shipment.delivered_at, items,
+    )
 
 
 def _return_texts(

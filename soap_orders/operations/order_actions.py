@@ -1,5 +1,6 @@
 """The order operations beyond cancel and refund: address change, line cancellation, replacement,
-returns (created by the caller, moved on by the warehouse) and finding orders by tracking number."""
+returns (created by the caller, moved on by the warehouse), shipments recorded by the ERP, and finding
+orders by tracking number."""
 
 from __future__ import annotations
 
@@ -37,6 +38,10 @@ def _create_return(call: Call, command: use_cases.CreateReturn) -> ActionResult:
 
 def _update_return(call: Call, command: use_cases.UpdateReturn) -> ActionResult:
     return use_cases.update_return(call.uow(), command, call.clock, call.caller, call.flow_routes)
+
+
+def _record_shipment(call: Call, command: use_cases.RecordShipment) -> ActionResult:
+    return use_cases.record_shipment(call.uow(), command, call.clock, call.caller, call.flow_routes)
 
 
 FIND_ORDERS_BY_TRACKING_NUMBER = Operation(
@@ -181,6 +186,28 @@ UPDATE_RETURN = Operation(
     writes=True,
 )
 
+RECORD_SHIPMENT = Operation(
+    name="RecordShipment",
+    scope=Scope.ERP,
+    request=(
+        Field("OrderNumber", d.ORDER_NUMBER, required=True),
+        Field("RequestId", d.REQUEST_ID, required=True),
+        Field("Shipment", d.SHIPMENT, required=True),
+    ),
+    command=use_cases.RecordShipment,
+    answer=ACTION_ANSWER,
+    run=_record_shipment,
+    doc="""For the ERP: create a shipment, or update the one with the same ShipmentId (fields left out
+    keep their values; empty Items keep the items). Items name order lines by Sku; a new shipment's
+    quantities, or an updated one's increase, never exceed what is unshipped (bought minus shipped
+    minus cancelled). Lines become SHIPPED when all their items not cancelled have shipped and
+    DELIVERED when the shipments carrying them are; the order becomes PARTIALLY_SHIPPED, SHIPPED or
+    DELIVERED accordingly. Outcome is SHIPMENT_RECORDED or REJECTED (ReasonCode EXCEEDS_UNSHIPPED,
+    LINE_CANCELLED, UNKNOWN_LINE, ALREADY_CANCELLED). A shipment becoming DELAYED or DELIVERED is
+    announced to the consumer. The same RequestId replays the first result.""",
+    writes=True,
+)
+
 OPERATIONS = (
     FIND_ORDERS_BY_TRACKING_NUMBER,
     CHANGE_SHIPPING_ADDRESS,
@@ -188,4 +215,5 @@ OPERATIONS = (
     ISSUE_REPLACEMENT,
     CREATE_RETURN,
     UPDATE_RETURN,
+    RECORD_SHIPMENT,
 )

@@ -311,6 +311,8 @@ def _canonical(value: Any) -> Any:
         return f"{value.normalize():f}"
     if isinstance(value, str):
         return value.strip()
+    if isinstance(value, date):  # and datetime
+        return value.isoformat()
     if isinstance(value, dict):
         return {key: _canonical(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

@@ -31,8 +31,15 @@ def erp(server, erp_credentials) -> zeep.Client:
 
 
 @pytest.fixture(scope="module")
-def actor(server) -> zeep.Client:
-    return make_client(server, "basic")
+def actor_credentials(server) -> tuple[str, str]:
+    """A client of the consumer's kind: it reads and acts, but is not the ERP."""
+    name = unique("actor")
+    return name, add_client(server.database_url, name, ("orders:read", "orders:act"))
+
+
+@pytest.fixture(scope="module")
+def actor(server, actor_credentials) -> zeep.Client:
+    return make_client(server, "basic", actor_credentials)
 
 
 def post_json(server, credentials, operation: str, body: dict[str, Any]) -> requests.Response:
@@ -115,14 +122,15 @@ def test_more_than_a_hundred_documents_or_none_is_a_validation_error(server, erp
         assert answer.status_code == 400 and answer.json()["ErrorCode"] == "VALIDATION_ERROR"
 
 
-def test_erp_operations_need_the_erp_scope(server, actor):
+def test_erp_operations_need_the_erp_scope(server, actor, actor_credentials):
     fault = pytest.raises(zeep.exceptions.Fault, actor.service.GetOrderEvents)
     assert fault.value.code.endswith("Client.Forbidden")
-    answer = post_json(server, server.credentials, "UpsertOrders", {"RequestId": "x", "Orders": [order_record()]})
+    answer = post_json(server, actor_credentials, "UpsertOrders", {"RequestId": "x", "Orders": [order_record()]})
     assert answer.status_code == 403
 
 
-def test_the_change_feed_is_read_with_a_cursor_each_change_once_in_order(server, erp, actor, erp_credentials):
+def test_the_change_feed_is_read_with_a_cursor_each_change_once_in_order(server, erp, actor, erp_credentials,
+                                                                        actor_credentials):
     start = erp.service.GetOrderEvents(AfterEventId=0, MaxEvents=1000)
     cursor = start.LastEventId
     while start.HasMore:
@@ -144,7 +152,7 @@ def test_the_change_feed_is_read_with_a_cursor_each_change_once_in_order(server,
             break
     assert [e.Type for e in seen] == ["OrderUpserted", "RefundIssued", "OrderCancelled"]
     refund = seen[1]
-    assert (refund.RequestId, refund.Client) == (refund_id, server.credentials[0])
+    assert (refund.RequestId, refund.Client) == (refund_id, actor_credentials[0])
     details = {d.Name: d.Value for d in refund.Details.Detail}
     assert details["Amount"] == "5.00" and details["Currency"] == "EUR"
     assert seen[0].Client == erp_credentials[0]
