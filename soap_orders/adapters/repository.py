@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session
 
 from ..domain.clients import ApiClient
 from ..domain.orders import Order
+from ..domain.subscriptions import Subscription
 from ..service.ports import (
     AuditRecord,
     OrderQuery,
     StoredResult,
     StoredToken,
+    SubscriptionQuery,
     TrackingQuery,
 )
 from .database import begin_writing
@@ -30,6 +32,7 @@ from .orm import (
     orders,
     returns,
     shipments,
+    subscriptions,
     wsse_nonces,
 )
 
@@ -261,15 +264,76 @@ class SqlAlchemyAuditLog:
         self.session.execute(insert(audit_records).values(
             occurred_at=record.occurred_at, client=record.client, address=record.address,
             operation=record.operation, order_number=record.order_number, request_id=record.request_id,
-            outcome=record.outcome, details=record.details,
+            outcome=record.outcome, details=record.details, subscription_id=record.subscription_id,
         ))
 
     def for_order(self, order_number: str) -> list[AuditRecord]:
         rows = self.session.execute(
             select(audit_records).where(audit_records.c.order_number == order_number).order_by(audit_records.c.id)
         ).mappings()
-        return [
-            AuditRecord(r["occurred_at"], r["client"], r["address"], r["operation"], r["order_number"],
-                        r["request_id"], r["outcome"], r["details"])
-            for r in rows
-        ]
+        return [_audit_record(r) for r in rows]
+
+    def for_subscription(self, subscription_id: str) -> list[AuditRecord]:
+        rows = self.session.execute(
+            select(audit_records).where(audit_records.c.subscription_id == subscription_id)
+            .order_by(audit_records.c.id)
+        ).mappings()
+        return [_audit_record(r) for r in rows]
+
+
+def _audit_record(r: Any) -> AuditRecord:
+    return AuditRecord(r["occurred_at"], r["client"], r["address"], r["operation"], r["order_number"],
+                       r["request_id"], r["outcome"], r["details"], r["subscription_id"])
+
+
+class SqlAlchemySubscriptionRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        #: Subscriptions handed out in this unit of work, whose recorded events are saved on commit.
+        self.seen: list[Subscription] = []
+
+    def _track(self, subscription: Subscription | None) -> Subscription | None:
+        if subscription is not None and all(subscription is not other for other in self.seen):
+            self.seen.append(subscription)
+        return subscription
+
+    def get(self, subscription_id: str, *, for_update: bool = False) -> Subscription | None:
+        stmt = select(Subscription).where(subscriptions.c.subscription_id == subscription_id)
+        if for_update:
+            begin_writing(self.session)
+            stmt = stmt.with_for_update(of=subscriptions)
+        return self._track(self.session.scalars(stmt).one_or_none())
+
+    def get_many(self, subscription_ids: Iterable[str], *, for_update: bool = False) -> dict[str, Subscription]:
+        ids = list(subscription_ids)
+        if not ids:
+            return {}
+        stmt = select(Subscription).where(subscriptions.c.subscription_id.in_(ids))
+        if for_update:
+            begin_writing(self.session)
+            stmt = stmt.with_for_update(of=subscriptions)
+        found = {s.subscription_id: s for s in self.session.scalars(stmt)}
+        for subscription in found.values():
+            self._track(subscription)
+        return found
+
+    def find_by_email(self, query: SubscriptionQuery) -> tuple[list[Subscription], int]:
+        conditions: list[Any] = [func.lower(subscriptions.c.customer_email) == func.lower(query.email)]
+        if query.status is not None:
+            conditions.append(subscriptions.c.status == query.status)
+        total = self.session.scalar(select(func.count()).select_from(subscriptions).where(*conditions)) or 0
+        if total <= query.offset:
+            return [], total
+        stmt = (
+            select(Subscription)
+            .where(*conditions)
+            .order_by(subscriptions.c.created_at.desc(), subscriptions.c.id.desc())
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        return list(self.session.scalars(stmt)), total
+
+    def add(self, subscription: Subscription) -> None:
+        begin_writing(self.session)
+        self.session.add(subscription)
+        self._track(subscription)

@@ -16,6 +16,7 @@ from .repository import (
     SqlAlchemyIdempotencyStore,
     SqlAlchemyNonceStore,
     SqlAlchemyOrderRepository,
+    SqlAlchemySubscriptionRepository,
     SqlAlchemyTokenStore,
 )
 
@@ -27,6 +28,7 @@ class SqlAlchemyUnitOfWork:
     def __enter__(self) -> SqlAlchemyUnitOfWork:
         self.session = self.session_factory()
         self.orders = SqlAlchemyOrderRepository(self.session)
+        self.subscriptions = SqlAlchemySubscriptionRepository(self.session)
         self.idempotency = SqlAlchemyIdempotencyStore(self.session)
         self.clients = SqlAlchemyClientRepository(self.session)
         self.tokens = SqlAlchemyTokenStore(self.session)
@@ -44,10 +46,11 @@ class SqlAlchemyUnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
-        """Append the recorded order events, then commit them with the change they describe."""
+        """Append the recorded order and subscription events, then commit them with the change they describe."""
         rows = [
             {
                 "order_number": event.order_number,
+                "subscription_id": None,
                 "event_type": event.name,
                 "payload": event.payload(),
                 "occurred_at": event.occurred_at,
@@ -55,11 +58,24 @@ class SqlAlchemyUnitOfWork:
             for order in self.orders.seen
             for event in order.events
         ]
+        rows += [
+            {
+                "order_number": None,
+                "subscription_id": event.subscription_id,
+                "event_type": event.name,
+                "payload": event.payload(),
+                "occurred_at": event.occurred_at,
+            }
+            for subscription in self.subscriptions.seen
+            for event in subscription.events
+        ]
         if rows:
             self.session.execute(insert(order_events), rows)
         self.session.commit()
         for order in self.orders.seen:
             order.events.clear()
+        for subscription in self.subscriptions.seen:
+            subscription.events.clear()
 
     def rollback(self) -> None:
         self.session.rollback()

@@ -84,6 +84,9 @@ class ListOf:
     item: Document | Scalar
     min_occurs: int = 0
     max_occurs: int | None = None  # None: unbounded
+    #: Each item is checked by the use case, which answers for it alone (a batch with a result per
+    #: document); loading checks the list and keeps its items as plain data.
+    per_item: bool = False
 
 
 
@@ -96,7 +99,8 @@ class Field:
     """One element of a document.
 
     ``attr`` is the attribute of the domain object (or command) that holds the value; ``derived``
-    fields are computed by the domain, written on output and ignored on input."""
+    fields are computed by the domain, written on output and ignored on input; ``internal`` fields
+    are kept by the service for itself: in the stored form, never published nor taken from callers."""
 
     name: str
     kind: Kind
@@ -104,6 +108,7 @@ class Field:
     required: bool = False
     default: Any = None
     derived: bool = False
+    internal: bool = False
 
     @property
     def attribute(self) -> str:
@@ -119,6 +124,15 @@ class Document:
     #: Builds the domain object (or command) from loaded attributes; None loads a plain dict.
     factory: Callable[..., Any] | None = field(default=None, compare=False)
     doc: str | None = None
+
+    def published(self, type_name: str, doc: str | None = None) -> Document:
+        """This document without its internal fields: what callers see and send."""
+        fields = tuple(f for f in self.fields if not f.internal)
+        return Document(type_name, fields, self.factory, doc or self.doc)
+
+    @property
+    def internal_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.internal)
 
     def field(self, name: str) -> Field:
         for candidate in self.fields:

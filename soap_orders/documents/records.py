@@ -94,6 +94,8 @@ def _load_value(kind: Kind, value: Any, path: str, currency: str | None) -> Any:
             raise RecordError(path, f"must have at least {kind.min_occurs} item(s)")
         if kind.max_occurs is not None and len(value) > kind.max_occurs:
             raise RecordError(path, f"must have at most {kind.max_occurs} items")
+        if kind.per_item:
+            return list(value)
         return [_load_value(kind.item, item, f"{path}[{i}]", currency) for i, item in enumerate(value, 1)]
     return load_scalar(kind, value, path, currency)
 

@@ -10,6 +10,7 @@ from typing import Any, Protocol, Self
 
 from ..domain.clients import ApiClient, Scope
 from ..domain.orders import Order, OrderStatus
+from ..domain.subscriptions import Subscription, SubscriptionStatus
 
 #: Returns the current time as an aware UTC datetime.
 Clock = Callable[[], datetime]
@@ -93,6 +94,8 @@ class AuditRecord:
     outcome: str
     #: What changed, e.g. the events the action recorded (with an address's old value).
     details: dict[str, Any] | None = None
+    #: The subscription acted on (``order_number`` is then empty).
+    subscription_id: str | None = None
 
 
 class ClientRepository(Protocol):
@@ -137,6 +140,8 @@ class AuditLog(Protocol):
     def add(self, record: AuditRecord) -> None: ...
 
     def for_order(self, order_number: str) -> list[AuditRecord]: ...
+
+    def for_subscription(self, subscription_id: str) -> list[AuditRecord]: ...
 
 
 class SecretBox(Protocol):
@@ -211,12 +216,34 @@ class OutboxStore(Protocol):
         """Make DEAD rows (those given, or all when None) PENDING and due now, attempts reset."""
 
 
+@dataclass(frozen=True)
+class SubscriptionQuery:
+    email: str
+    status: SubscriptionStatus | None = None
+    limit: int = 20
+    offset: int = 0
+
+
+class SubscriptionRepository(Protocol):
+    def get(self, subscription_id: str, *, for_update: bool = False) -> Subscription | None: ...
+
+    def get_many(self, subscription_ids: Iterable[str], *, for_update: bool = False) -> dict[str, Subscription]: ...
+
+    def find_by_email(self, query: SubscriptionQuery) -> tuple[list[Subscription], int]:
+        """A customer's subscriptions (email compared case-insensitively), newest first, and how many in all."""
+
+    def add(self, subscription: Subscription) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over the stores; rolled back unless ``commit`` is called. The stores are
     read-only members, so any adapter whose stores satisfy these protocols satisfies this one."""
 
     @property
     def orders(self) -> OrderRepository: ...
+
+    @property
+    def subscriptions(self) -> SubscriptionRepository: ...
 
     @property
     def idempotency(self) -> IdempotencyStore: ...
