@@ -108,13 +108,8 @@ class ResumeSubscription:
     request_id: str
 
 
-@dataclass(frozen=True)
-class PlanItem:
-    sku: str
-    name: str
-    quantity: int
-    unit_price: Decimal
-    image_url: str | None = None
+#: An item of a new plan (Sku, Name, Quantity, UnitPrice, ImageUrl).
+PlanItem = SubscriptionItem
 
 
 @dataclass(frozen=True)
