@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 import itertools
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from soap_orders.bootstrap import Dependencies
 from soap_orders.documents.records import order_from_record
 from soap_orders.service import orders as use_cases
+from soap_orders.service import subscriptions as subscription_use_cases
 
 _numbers = itertools.count(1)
 
@@ -94,4 +96,67 @@ def store_example_orders(deps: Dependencies) -> None:
         delivered,
         example("SO-100004", olivia, CreatedAt="2026-01-11T08:15:00Z", Status="DELIVERED"),
         example("SO-100005", olivia, CreatedAt="2026-03-07T19:20:00Z", Status="PENDING", FinancialStatus="AUTHORIZED"),
+    )
+
+
+# ---------------------------------------------------------------------- subscriptions
+
+
+def subscription_record(sid: str | None = None, email: str = "ann.lee@example.com", *, today: date | None = None,
+                        **overrides: Any) -> dict[str, Any]:
+    """An ACTIVE monthly subscription (the ERP's form) charged once a month ago, its next order
+    two weeks from ``today`` (the real date by default: a live server uses the real clock)."""
+    today = today or datetime.now(timezone.utc).date()
+    last = today - timedelta(days=16)
+    record: dict[str, Any] = {
+        "SubscriptionId": sid or unique("SUB"),
+        "Name": "Coffee club",
+        "Status": "ACTIVE",
+        "CreatedAt": f"{(last - timedelta(days=1)).isoformat()}T09:00:00Z",
+        "StartDate": last.isoformat(),
+        "Currency": "EUR",
+        "Price": "24.00",
+        "NextOrderDate": (today + timedelta(days=14)).isoformat(),
+        "LastOrderDate": last.isoformat(),
+        "Customer": {"Email": email, "FirstName": "Ann", "LastName": "Lee"},
+        "ShippingAddress": {"Name": "Ann Lee", "Line1": "1 Rue de Rivoli", "City": "Paris", "PostalCode": "75001",
+                            "CountryCode": "FR"},
+        "Frequency": {"Interval": "MONTH", "IntervalCount": 1},
+        "Items": [{"Sku": "COF-1", "Name": "Coffee beans 500 g", "Quantity": 2, "UnitPrice": "12.00",
+                   "ImageUrl": "https://img.example.com/cof-1.jpg"}],
+        "Charges": [{"ChargeId": "CH-1", "Amount": "24.00", "ChargedAt": f"{last.isoformat()}T08:00:00Z",
+                     "OrderNumber": "SO-1"}],
+        "Orders": [{"OrderNumber": "SO-1", "OrderDate": last.isoformat()}],
+    }
+    record.update(overrides)
+    return record
+
+
+def store_subscriptions(deps: Dependencies, *records: dict[str, Any]) -> list[str]:
+    """Upsert subscription records as the ERP would; returns their ids."""
+    results = subscription_use_cases.upsert_subscriptions(deps.uow(), records, deps.clock)
+    assert [r.result.value for r in results] == ["CREATED"] * len(records), results
+    return [r["SubscriptionId"] for r in records]
+
+
+def store_example_subscriptions(deps: Dependencies) -> None:
+    """The subscriptions the request examples in wsdl/examples/ name (of demo customers)."""
+    olivia, louis = "olivia.murphy@example.com", "louis.novak@example.com"
+    paused_until = datetime.now(timezone.utc).date() + timedelta(days=20)
+    store_subscriptions(
+        deps,
+        subscription_record("SUB-100001", olivia, Name="Razor blades every month",
+                            Customer={"Email": olivia, "FirstName": "Olivia", "LastName": "Murphy"}),
+        subscription_record("SUB-100002", olivia, Name="Shaving cream every 2 months",
+                            Customer={"Email": olivia, "FirstName": "Olivia", "LastName": "Murphy"},
+                            Frequency={"Interval": "MONTH", "IntervalCount": 2}),
+        subscription_record("SUB-100003", louis, Customer={"Email": louis, "FirstName": "Louis", "LastName": "Novak"}),
+        subscription_record("SUB-100004", louis, Customer={"Email": louis, "FirstName": "Louis", "LastName": "Novak"},
+                            Status="PAUSED", PausedAt="2026-01-05T10:00:00Z", PausedUntil=paused_until.isoformat(),
+                            NextOrderDate=None),
+        subscription_record("SUB-100005", louis, Customer={"Email": louis, "FirstName": "Louis", "LastName": "Novak"}),
+        subscription_record("SUB-100006", louis, Customer={"Email": louis, "FirstName": "Louis", "LastName": "Novak"}),
+        subscription_record("SUB-100007", louis, Customer={"Email": louis, "FirstName": "Louis", "LastName": "Novak"},
+                            Status="CANCELLED", CancelledAt="2026-01-10T10:00:00Z", CancelReason="TOO_EXPENSIVE",
+                            NextOrderDate=None),
     )

@@ -59,7 +59,7 @@ UPSERT_REASON_CODE = Choice(model.UpsertReasonCode)
 
 FREQUENCY = Document("Frequency", (
     Field("Interval", INTERVAL, required=True),
-    Field("IntervalCount", INTERVAL_COUNT, required=True, default=1),
+    Field("IntervalCount", INTERVAL_COUNT, default=1),
 ), model.Frequency, doc="How often the subscription produces an order: every IntervalCount days, weeks, months or years.")
 
 ITEM_FIELDS = (
@@ -75,8 +75,8 @@ ITEMS = ListOf("SubscriptionItems", "Item", ITEM, min_occurs=1, max_occurs=model
 CHARGE = Document("Charge", (
     Field("ChargeId", CHARGE_ID, required=True),
     Field("Amount", AMOUNT, required=True),
-    Field("RefundedAmount", AMOUNT, required=True, default=0),
-    Field("Status", CHARGE_STATUS, required=True, default=model.ChargeStatus.PAID),
+    Field("RefundedAmount", AMOUNT, default=0),
+    Field("Status", CHARGE_STATUS, default=model.ChargeStatus.PAID),
     Field("ChargedAt", TIMESTAMP, required=True),
     Field("OrderNumber", ORDER_NUMBER),
 ), model.Charge, doc="A payment the billing system took (or failed to take) for one cycle, and the order it produced.")
@@ -120,6 +120,9 @@ PENDING_CHANGE = Document("PendingChange", (
 
 # ---------------------------------------------------------------------- the subscription document
 
+# The document is both an answer and the ERP's input: what the service computes or defaults is
+# optional in the schema (and always written in answers).
+
 STORED_SUBSCRIPTION = Document("StoredSubscription", (
     Field("SubscriptionId", SUBSCRIPTION_ID, required=True),
     Field("Name", SUBSCRIPTION_NAME, required=True),
@@ -146,10 +149,10 @@ STORED_SUBSCRIPTION = Document("StoredSubscription", (
     Field("AnchorDate", DATE),
     Field("NextOrderDate", DATE),
     Field("LastOrderDate", DATE),
-    Field("ChargedAmount", AMOUNT, required=True, derived=True),
-    Field("RefundedAmount", AMOUNT, required=True, derived=True),
-    Field("Charges", ListOf("Charges", "Charge", CHARGE), required=True),
-    Field("Orders", ListOf("SubscriptionOrders", "Order", PRODUCED_ORDER), required=True),
+    Field("ChargedAmount", AMOUNT, derived=True),
+    Field("RefundedAmount", AMOUNT, derived=True),
+    Field("Charges", ListOf("Charges", "Charge", CHARGE)),
+    Field("Orders", ListOf("SubscriptionOrders", "Order", PRODUCED_ORDER)),
     Field("Refunds", ListOf("SubscriptionRefunds", "Refund", REFUND), required=True, internal=True),
     Field("SkippedOrders", ListOf("SkippedOrders", "SkippedOrder", SKIPPED_ORDER), required=True, internal=True),
     Field("PendingChange", PENDING_CHANGE, internal=True),

@@ -165,6 +165,10 @@ class SubscriptionActionResult:
     refund: SubscriptionRefund | None = None
     charge: Charge | None = None
 
+    @property
+    def currency(self) -> str:
+        return self.subscription.currency
+
 
 @dataclass(frozen=True)
 class UpsertSubscriptions:
