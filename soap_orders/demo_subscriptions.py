@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import calendar
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 from .domain import money
 from .domain.orders import Address, Customer, Reason
@@ -185,3 +186,39 @@ def _expire(subscription: Subscription, at: datetime) -> None:
 def _in_currency(amount: Decimal, currency: str) -> Decimal:
     return money.quantize(amount * _RATES.get(currency, Decimal(1)), currency)
 
+
+
+def store_demo_subscriptions(deps: Any, seed: int, order_records: Iterable[dict[str, Any]],
+                             customers: int = 12) -> list[Subscription]:
+    """Store demo subscriptions for the first ``customers`` customers of the demo orders (with their
+    shipping addresses), dated from the service's clock; those already stored are left alone.
+    Returns the subscriptions stored now."""
+    from .documents import records
+    from .documents.orders import ADDRESS, CUSTOMER
+
+    chosen: dict[str, tuple[Customer, Address | None]] = {}
+    for record in order_records:
+        email = record["Customer"]["Email"].lower()
+        if email not in chosen:
+            address = record.get("ShippingAddress")
+            chosen[email] = (records.load(CUSTOMER, record["Customer"]),
+                             records.load(ADDRESS, address) if address else None)
+        if len(chosen) >= customers:
+            break
+    made = demo_subscriptions(seed, list(chosen.values()), now=deps.clock())
+    with deps.uow() as uow:
+        existing = uow.subscriptions.get_many([s.subscription_id for s in made])
+        new = [s for s in made if s.subscription_id not in existing]
+        for subscription in new:
+            uow.subscriptions.add(subscription)
+        uow.commit()
+    return new
+
+
+def suggestion(subscriptions: Sequence[Subscription]) -> list[str]:
+    """What to try: one subscription of each status."""
+    seen: dict[SubscriptionStatus, Subscription] = {}
+    for subscription in subscriptions:
+        seen.setdefault(subscription.status, subscription)
+    return [f"  subscription {s.subscription_id} ({status.value}) of {s.customer.email}"
+            for status, s in seen.items()]
