@@ -140,23 +140,30 @@ def store_subscriptions(deps: Dependencies, *records: dict[str, Any]) -> list[st
 
 
 def store_example_subscriptions(deps: Dependencies) -> None:
-    """The subscriptions the request examples in wsdl/examples/ name (of demo customers)."""
-    olivia, louis = "olivia.murphy@example.com", "louis.novak@example.com"
+    """The subscriptions the request examples in wsdl/examples/ name, of two demo customers: one
+    per example, so that the examples do not depend on the order they run in."""
+    people = {"olivia": ("olivia.murphy@example.com", "Olivia", "Murphy"),
+              "louis": ("louis.novak@example.com", "Louis", "Novak")}
+
+    def example(number: int, who: str, **overrides: Any) -> dict[str, Any]:
+        email, first, last = people[who]
+        return subscription_record(f"SUB-{100000 + number}", email,
+                                   Customer={"Email": email, "FirstName": first, "LastName": last}, **overrides)
+
     paused_until = datetime.now(timezone.utc).date() + timedelta(days=20)
+    cancelled = {"Status": "CANCELLED", "CancelledAt": "2026-01-10T10:00:00Z", "CancelReason": "TOO_EXPENSIVE",
+                 "NextOrderDate": None}
     store_subscriptions(
         deps,
-        subscription_record("SUB-100001", olivia, Name="Razor blades every month",
-                            Customer={"Email": olivia, "FirstName": "Olivia", "LastName": "Murphy"}),
-        subscription_record("SUB-100002", olivia, Name="Shaving cream every 2 months",
-                            Customer={"Email": olivia, "FirstName": "Olivia", "LastName": "Murphy"},
-                            Frequency={"Interval": "MONTH", "IntervalCount": 2}),
-        subscription_record("SUB-100003", louis, Customer={"Email": louis, "FirstName": "Louis", "LastName": "Novak"}),
-        subscription_record("SUB-100004", louis, Customer={"Email": louis, "FirstName": "Louis", "LastName": "Novak"},
-                            Status="PAUSED", PausedAt="2026-01-05T10:00:00Z", PausedUntil=paused_until.isoformat(),
-                            NextOrderDate=None),
-        subscription_record("SUB-100005", louis, Customer={"Email": louis, "FirstName": "Louis", "LastName": "Novak"}),
-        subscription_record("SUB-100006", louis, Customer={"Email": louis, "FirstName": "Louis", "LastName": "Novak"}),
-        subscription_record("SUB-100007", louis, Customer={"Email": louis, "FirstName": "Louis", "LastName": "Novak"},
-                            Status="CANCELLED", CancelledAt="2026-01-10T10:00:00Z", CancelReason="TOO_EXPENSIVE",
-                            NextOrderDate=None),
+        example(1, "olivia", Name="Razor blades every month"),
+        example(2, "olivia", Name="Shaving cream every 2 months", Frequency={"Interval": "MONTH", "IntervalCount": 2}),
+        example(3, "louis"),
+        example(4, "louis", Status="PAUSED", PausedAt="2026-01-05T10:00:00Z", PausedUntil=paused_until.isoformat(),
+                NextOrderDate=None),
+        example(5, "louis"),
+        example(6, "louis"),
+        example(7, "louis", **cancelled),
+        example(8, "louis"),
+        example(9, "louis"),
+        example(10, "louis"),
     )
