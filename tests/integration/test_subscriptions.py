@@ -4,6 +4,7 @@ found, replay, conflict; events and audit records; the ERP's upsert and its merg
 from __future__ import annotations
 
 import copy
+import json
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -382,3 +383,22 @@ def test_email_lookup_can_use_the_case_insensitive_index(deps):
             connection.execute(text("SET LOCAL enable_seqscan = off"))
             plan = connection.execute(text("EXPLAIN " + query)).all()
     assert "ix_subscriptions_email_lower_created_at" in " ".join(str(row) for row in plan)
+
+
+def test_import_takes_subscription_records_beside_orders(deps, tmp_path):
+    from soap_orders.importing import import_file
+    from tests.records import order_record
+
+    good = sub_record("SUB-IMP-1")
+    inconsistent = sub_record("SUB-IMP-2", Status="CANCELLED", NextOrderDate=None)  # no CancelledAt
+    lines = [json.dumps(order_record("SO-IMP-1")), json.dumps(good), json.dumps(inconsistent),
+             json.dumps(sub_record("SUB-IMP-1", Name="Coffee club XL"))]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    report = import_file(deps, path)
+    assert (report.created, report.updated) == (2, 1)
+    assert [(p.line, p.message.split(":")[0]) for p in report.errors] == [(3, "INVALID_RECORD")]
+    assert "CancelledAt" in report.errors[0].message
+    assert uc.get_subscription(deps.uow(), "SUB-IMP-1", clock_at()).name == "Coffee club XL"
+    with pytest.raises(SubscriptionNotFound):
+        uc.get_subscription(deps.uow(), "SUB-IMP-2", clock_at())
