@@ -108,7 +108,8 @@ def openapi(public_url: str | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["auto", "jsonl", "xml"]), default="auto", show_default=True)
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=200, show_default=True)
 def import_(file: Path, fmt: str, batch_size: int) -> None:
-    """Upsert orders from a JSON Lines file or an XML document of Order elements.
+    """Upsert orders from a JSON Lines file or an XML document of Order elements; in JSON Lines, a
+    record with a SubscriptionId is a subscription.
 
     Stored orders are merged, never erased: what was done through the service (refunds,
     cancellations, returns, address changes) is kept. Bad or contradicting records are reported
@@ -150,6 +151,17 @@ def demo_data(count: int, seed: int, if_empty: bool, replace: bool, first_number
     with _dependencies() as deps:
         summary = write_demo_data(deps, count, seed, if_empty=if_empty, replace=replace, first_number=first_number)
         click.echo(summary)
+        _demo_subscriptions(deps, count, seed)
+
+
+def _demo_subscriptions(deps: Dependencies, count: int, seed: int) -> None:
+    """Subscriptions in every status for the first demo customers, unless already stored."""
+    from .demo import generate_records
+    from .demo_subscriptions import store_demo_subscriptions, suggestion
+
+    stored = store_demo_subscriptions(deps, seed, generate_records(count, seed))
+    if stored:
+        click.echo("\n".join([f"Wrote {len(stored)} demo subscriptions. Try:", *suggestion(stored)]))
 
 
 @contextmanager

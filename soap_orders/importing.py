@@ -1,4 +1,5 @@
-"""``soap-orders import``: upsert orders from a JSON Lines file or an XML document of Order elements.
+"""``soap-orders import``: upsert orders (and, from JSON Lines, subscriptions) from a JSON Lines file or an
+XML document of Order elements.
 
 Bad records are reported with their line number and a reason that names the field and the rule,
 never the raw value; good records are stored in batches, one transaction per batch. XML is parsed
@@ -25,10 +26,13 @@ from . import xmlsafe
 from .documents import Document, ListOf
 from .documents.orders import ORDER
 from .documents.records import RecordError, order_from_record
+from .domain import subscriptions as subs
 from .domain.errors import DomainError
 from .domain.merge import UpsertOutcome
 from .domain.orders import Order
+from .domain.subscriptions import MAX_UPSERT_BATCH
 from .service.orders import upsert_orders
+from .service.subscriptions import upsert_subscriptions
 from .soap import faults
 from .soap.ns import TNS
 
@@ -139,17 +143,48 @@ class _Batcher:
         self.size = size
         self.report = report
         self.pending: list[tuple[int, Order]] = []
+        #: Subscription records (a record with a SubscriptionId), with their lines.
+        self.subscriptions: list[tuple[int, dict[str, Any]]] = []
 
     def add(self, line: int, order: Order) -> None:
         self.pending.append((line, order))
         if len(self.pending) >= self.size:
             self.flush()
 
+    def add_subscription(self, line: int, record: dict[str, Any]) -> None:
+        """Queue a subscription record; the use case checks it and answers for it alone. A
+        SubscriptionId seen again writes the batch first, so that the later record wins."""
+        sid = record.get("SubscriptionId")
+        if any(queued.get("SubscriptionId") == sid for _, queued in self.subscriptions):
+            self.flush_subscriptions()
+        self.subscriptions.append((line, record))
+        if len(self.subscriptions) >= min(self.size, MAX_UPSERT_BATCH):
+            self.flush_subscriptions()
+
+    def flush_subscriptions(self) -> None:
+        if not self.subscriptions:
+            return
+        batch, self.subscriptions = self.subscriptions, []
+        try:
+            results = upsert_subscriptions(self.deps.uow(), [record for _, record in batch], self.deps.clock)
+        except DomainError as error:
+            self.report.errors.append(ImportProblem(batch[0][0], _clean(error.message)))
+            return
+        for (line, _), result in zip(batch, results, strict=True):
+            if result.result is subs.UpsertOutcome.CREATED:
+                self.report.created += 1
+            elif result.result is subs.UpsertOutcome.REJECTED:
+                why = result.message or result.reason_code.value
+                self.report.errors.append(ImportProblem(line, _clean(f"{result.reason_code.value}: {why}")))
+            else:
+                self.report.updated += 1
+
     def discard(self) -> None:
         """Forget the orders not yet written."""
         self.pending = []
 
     def flush(self) -> None:
+        self.flush_subscriptions()
         if not self.pending:
             return
         lines = [line for line, _order in self.pending]
@@ -170,7 +205,11 @@ class _Batcher:
 
 
 def _load(line: int, record: Any, batcher: _Batcher, report: ImportReport) -> None:
-    """Turn one record into an order and queue it, or report why it cannot be one."""
+    """Turn one record into an order and queue it, or report why it cannot be one. A record with
+    a SubscriptionId is a subscription."""
+    if isinstance(record, dict) and "SubscriptionId" in record:
+        batcher.add_subscription(line, record)
+        return
     try:
         order = order_from_record(record)
     except RecordError as error:

@@ -15,12 +15,14 @@ from ..documents.records import Rendered
 from ..documents.rendered import RENDER_VERSION, as_rendered, render_order
 from ..domain.clients import ApiClient
 from ..domain.orders import Order
+from ..domain.subscriptions import Subscription
 from ..service.ports import (
     AuditRecord,
     OrderQuery,
     StoredEvent,
     StoredResult,
     StoredToken,
+    SubscriptionQuery,
     TrackingQuery,
 )
 from .database import begin_writing
@@ -35,6 +37,7 @@ from .orm import (
     orders,
     returns,
     shipments,
+    subscriptions,
     wsse_nonces,
 )
 
@@ -226,7 +229,7 @@ class SqlAlchemyEventFeed:
             select(order_events).where(order_events.c.id > event_id).order_by(order_events.c.id).limit(limit)
         ).mappings()
         return [StoredEvent(r["id"], r["occurred_at"], r["event_type"], r["order_number"], r["request_id"],
-                            r["client"], r["payload"] or {}) for r in rows]
+                            r["client"], r["payload"] or {}, r["subscription_id"]) for r in rows]
 
 
 def _start_of(day: Any) -> datetime:
@@ -372,7 +375,7 @@ class SqlAlchemyAuditLog:
         rows = [
             {"occurred_at": r.occurred_at, "client": r.client, "address": r.address, "operation": r.operation,
              "order_number": r.order_number, "request_id": r.request_id, "outcome": r.outcome,
-             "details": r.details}
+             "details": r.details, "subscription_id": r.subscription_id}
             for r in records
         ]
         if rows:
@@ -382,8 +385,69 @@ class SqlAlchemyAuditLog:
         rows = self.session.execute(
             select(audit_records).where(audit_records.c.order_number == order_number).order_by(audit_records.c.id)
         ).mappings()
-        return [
-            AuditRecord(r["occurred_at"], r["client"], r["address"], r["operation"], r["order_number"],
-                        r["request_id"], r["outcome"], r["details"])
-            for r in rows
-        ]
+        return [_audit_record(r) for r in rows]
+
+    def for_subscription(self, subscription_id: str) -> list[AuditRecord]:
+        rows = self.session.execute(
+            select(audit_records).where(audit_records.c.subscription_id == subscription_id)
+            .order_by(audit_records.c.id)
+        ).mappings()
+        return [_audit_record(r) for r in rows]
+
+
+def _audit_record(r: Any) -> AuditRecord:
+    return AuditRecord(r["occurred_at"], r["client"], r["address"], r["operation"], r["order_number"],
+                       r["request_id"], r["outcome"], r["details"], r["subscription_id"])
+
+
+class SqlAlchemySubscriptionRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        #: Subscriptions handed out in this unit of work, whose recorded events are saved on commit.
+        self.seen: list[Subscription] = []
+
+    def _track(self, subscription: Subscription | None) -> Subscription | None:
+        if subscription is not None and all(subscription is not other for other in self.seen):
+            self.seen.append(subscription)
+        return subscription
+
+    def get(self, subscription_id: str, *, for_update: bool = False) -> Subscription | None:
+        stmt = select(Subscription).where(subscriptions.c.subscription_id == subscription_id)
+        if for_update:
+            begin_writing(self.session)
+            stmt = stmt.with_for_update(of=subscriptions)
+        return self._track(self.session.scalars(stmt).one_or_none())
+
+    def get_many(self, subscription_ids: Iterable[str], *, for_update: bool = False) -> dict[str, Subscription]:
+        ids = list(subscription_ids)
+        if not ids:
+            return {}
+        stmt = select(Subscription).where(subscriptions.c.subscription_id.in_(ids))
+        if for_update:
+            begin_writing(self.session)
+            stmt = stmt.with_for_update(of=subscriptions)
+        found = {s.subscription_id: s for s in self.session.scalars(stmt)}
+        for subscription in found.values():
+            self._track(subscription)
+        return found
+
+    def find_by_email(self, query: SubscriptionQuery) -> tuple[list[Subscription], int]:
+        conditions: list[Any] = [func.lower(subscriptions.c.customer_email) == func.lower(query.email)]
+        if query.status is not None:
+            conditions.append(subscriptions.c.status == query.status)
+        total = self.session.scalar(select(func.count()).select_from(subscriptions).where(*conditions)) or 0
+        if total <= query.offset:
+            return [], total
+        stmt = (
+            select(Subscription)
+            .where(*conditions)
+            .order_by(subscriptions.c.created_at.desc(), subscriptions.c.id.desc())
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        return list(self.session.scalars(stmt)), total
+
+    def add(self, subscription: Subscription) -> None:
+        begin_writing(self.session)
+        self.session.add(subscription)
+        self._track(subscription)

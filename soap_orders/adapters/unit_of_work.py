@@ -17,6 +17,7 @@ from .repository import (
     SqlAlchemyIdempotencyStore,
     SqlAlchemyNonceStore,
     SqlAlchemyOrderRepository,
+    SqlAlchemySubscriptionRepository,
     SqlAlchemyTokenStore,
 )
 
@@ -31,6 +32,7 @@ class SqlAlchemyUnitOfWork:
     def __enter__(self) -> SqlAlchemyUnitOfWork:
         self.session = self.session_factory()
         self.orders = SqlAlchemyOrderRepository(self.session)
+        self.subscriptions = SqlAlchemySubscriptionRepository(self.session)
         self.idempotency = SqlAlchemyIdempotencyStore(self.session)
         self.clients = SqlAlchemyClientRepository(self.session)
         self.tokens = SqlAlchemyTokenStore(self.session)
@@ -54,10 +56,11 @@ class SqlAlchemyUnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
-        """Append the recorded order events, then commit them with the change they describe."""
+        """Append the recorded order and subscription events, then commit them with the change they describe."""
         rows = [
             {
                 "order_number": event.order_number,
+                "subscription_id": None,
                 "event_type": event.name,
                 "payload": payload,
                 "occurred_at": event.occurred_at,
@@ -66,6 +69,20 @@ class SqlAlchemyUnitOfWork:
             }
             for order in self.orders.seen
             for event in order.events
+            for payload in (event.payload(),)
+        ]
+        rows += [
+            {
+                "order_number": None,
+                "subscription_id": event.subscription_id,
+                "event_type": event.name,
+                "payload": payload,
+                "occurred_at": event.occurred_at,
+                "client": self.actor,
+                "request_id": payload.get("request_id"),
+            }
+            for subscription in self.subscriptions.seen
+            for event in subscription.events
             for payload in (event.payload(),)
         ]
         if rows:
@@ -80,6 +97,8 @@ class SqlAlchemyUnitOfWork:
         self.session.commit()
         for order in self.orders.seen:
             order.events.clear()
+        for subscription in self.subscriptions.seen:
+            subscription.events.clear()
 
     def rollback(self) -> None:
         self.session.rollback()

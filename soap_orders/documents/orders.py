@@ -234,6 +234,7 @@ EVENT = Document("Event", (
     Field("OccurredAt", TIMESTAMP, required=True),
     Field("Type", Text("EventType", 64), required=True),
     Field("OrderNumber", ORDER_NUMBER),
+    Field("SubscriptionId", Text("SubscriptionId", limits.SUBSCRIPTION_ID)),
     Field("RequestId", REQUEST_ID),
     Field("Client", Text("ClientName", 64)),
     Field("Details", ListOf("Details", "Detail", DETAIL), attr="detail_list", required=True),

@@ -23,6 +23,9 @@ CARRIER_NAME = 100
 RETURN_REASON = 255
 NOTE = 1000
 MESSAGE = 1000
+SUBSCRIPTION_ID = 64
+SUBSCRIPTION_NAME = 255
+CHARGE_ID = 64
 
 #: The largest quantity, line number, count or page number anything may carry.
 MAX_COUNT = 1_000_000

@@ -6,12 +6,11 @@ first result is stored in the same transaction as the change and replayed for th
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -33,8 +32,11 @@ from ..domain.orders import (
     Refund,
     RefundLineRequest,
 )
+from .idempotency import Caller, act_once, canonical, checked_request_id
 from .notifications import queue_flow_events
 from .ports import AuditRecord, Clock, OrderQuery, UnitOfWork
+
+__all__ = ["Caller"]  # re-exported: the callers of these use cases name it from here
 
 MAX_PAGE_SIZE = limits.MAX_PAGE_SIZE
 
@@ -84,14 +86,6 @@ class IssueRefund:
     amount: Decimal | None = None
     lines: tuple[RefundLineRequest, ...] = ()
     note: str | None = None
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who asked for a change, for the audit record."""
-
-    client: str
-    address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -249,22 +243,12 @@ def _act_once(
     act: Callable[[Order, datetime], Decision],
     flows: Mapping[FlowEventType, str] | None = None,
 ) -> ActionResult:
-    """Run ``act`` on the command's order once per RequestId: the result, the change, its events, a
-    new order the decision created (a replacement), the audit records and, with ``flows``, the
-    notifications the change calls for commit together; the same RequestId with the same
-    parameters replays the first result, with others is a conflict."""
-    request_id = command.request_id.strip()
-    if not 1 <= len(request_id) <= limits.REQUEST_ID:
-        raise ValidationError("RequestId must be 1 to 64 characters.", "RequestId")
-    fingerprint = _fingerprint(operation, command)
-    now = clock()
-    with uow:
-        stored = uow.idempotency.claim(caller.client, request_id, operation, fingerprint, now)
-        if stored is not None:
-            if stored.fingerprint != fingerprint:
-                raise IdempotencyConflict()
-            return _result_from_record(stored.result)
-        uow.act_as(caller.client)
+    """Run ``act`` on the command's order once per RequestId (see :func:`.idempotency.act_once`): the
+    result, the change, its events, a new order the decision created (a replacement), the audit
+    records and, with ``flows``, the notifications the change calls for commit together."""
+    request_id = checked_request_id(command.request_id)
+
+    def execute(now: datetime) -> ActionResult:
         order = uow.orders.get(command.order_number, for_update=True)
         if order is None:
             raise OrderNotFound()
@@ -277,7 +261,6 @@ def _act_once(
             decision.outcome, decision.reason_code, decision.message, order, decision.refund, decision.lines,
             decision.released_amount, replacement.order_number if replacement else None, decision.return_id,
         )
-        uow.idempotency.complete(caller.client, request_id, _result_to_record(result))
         outcome = f"{decision.outcome.value}/{decision.reason_code.value}"
         uow.audit.add(AuditRecord(now, caller.client, caller.address, operation, order.order_number, request_id,
                                   outcome, _audit_details(order)))
@@ -285,8 +268,9 @@ def _act_once(
             uow.orders.add(replacement)
             uow.audit.add(AuditRecord(now, caller.client, caller.address, operation, replacement.order_number,
                                       request_id, "CREATED", _audit_details(replacement)))
-        uow.commit()
-    return result
+        return result
+
+    return act_once(uow, operation, command, clock, caller, execute, _result_to_record, _result_from_record)
 
 
 def _audit_details(order: Order) -> dict[str, Any] | None:
@@ -294,30 +278,6 @@ def _audit_details(order: Order) -> dict[str, Any] | None:
     if not order.events:
         return None
     return {"Events": [{"Type": event.name, **event.payload()} for event in order.events]}
-
-
-def _fingerprint(operation: str, command: ActionCommand) -> str:
-    """A digest of everything but the RequestId, insensitive to how numbers were written."""
-    fields = asdict(command)  # type: ignore[call-overload]
-    del fields["request_id"]
-    body = json.dumps([operation, _canonical(fields)], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
-def _canonical(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, date):  # and datetime
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {key: _canonical(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_canonical(item) for item in value]
-    return value
 
 
 def _result_to_record(result: ActionResult) -> dict[str, Any]:
@@ -360,6 +320,10 @@ def _result_from_record(record: dict[str, Any]) -> ActionResult:
 
 
 # ---------------------------------------------------------------------- data in
+
+
+#: Who feeds orders in when no API client is involved (``soap-orders import``).
+IMPORT_CALLER = Caller("import")
 
 
 @dataclass(frozen=True)
@@ -420,7 +384,7 @@ def upsert_orders(
     uow: UnitOfWork,
     orders: Iterable[Order],
     clock: Clock,
-    caller: Caller = Caller("import"),
+    caller: Caller = IMPORT_CALLER,
     *,
     request_id: str | None = None,
     flows: Mapping[FlowEventType, str] | None = None,
@@ -443,7 +407,7 @@ def upsert_records(
     uow: UnitOfWork,
     documents: Iterable[Any],
     clock: Clock,
-    caller: Caller = Caller("import"),
+    caller: Caller = IMPORT_CALLER,
     *,
     request_id: str | None = None,
     flows: Mapping[FlowEventType, str] | None = None,
@@ -528,7 +492,7 @@ def _upsert(
 
 def _fingerprint_of(documents: list[Any]) -> str:
     """A digest of a batch's documents, insensitive to how numbers were written."""
-    body = json.dumps([UPSERT_OPERATION, _canonical(documents)], sort_keys=True, separators=(",", ":"), default=str)
+    body = json.dumps([UPSERT_OPERATION, canonical(documents)], sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(body.encode()).hexdigest()
 
 

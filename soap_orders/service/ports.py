@@ -12,6 +12,7 @@ from typing import Any, Protocol, Self
 from ..documents.records import Rendered
 from ..domain.clients import ApiClient, Scope
 from ..domain.orders import Order, OrderStatus
+from ..domain.subscriptions import Subscription, SubscriptionStatus
 
 #: Returns the current time as an aware UTC datetime.
 Clock = Callable[[], datetime]
@@ -108,6 +109,8 @@ class AuditRecord:
     outcome: str
     #: What changed, e.g. the events the action recorded (with an address's old value).
     details: dict[str, Any] | None = None
+    #: The subscription acted on (``order_number`` is then empty).
+    subscription_id: str | None = None
 
 
 class ClientRepository(Protocol):
@@ -155,6 +158,8 @@ class AuditLog(Protocol):
         """Add records in one statement (a batch's worth)."""
 
     def for_order(self, order_number: str) -> list[AuditRecord]: ...
+
+    def for_subscription(self, subscription_id: str) -> list[AuditRecord]: ...
 
 
 class SecretBox(Protocol):
@@ -246,6 +251,7 @@ class StoredEvent:
     request_id: str | None
     client: str | None
     details: dict[str, Any]
+    subscription_id: str | None = None
 
     @property
     def detail_list(self) -> list[EventDetail]:
@@ -264,12 +270,34 @@ class EventFeed(Protocol):
         """Up to ``limit`` events with ids above ``event_id``, in id order."""
 
 
+@dataclass(frozen=True)
+class SubscriptionQuery:
+    email: str
+    status: SubscriptionStatus | None = None
+    limit: int = 20
+    offset: int = 0
+
+
+class SubscriptionRepository(Protocol):
+    def get(self, subscription_id: str, *, for_update: bool = False) -> Subscription | None: ...
+
+    def get_many(self, subscription_ids: Iterable[str], *, for_update: bool = False) -> dict[str, Subscription]: ...
+
+    def find_by_email(self, query: SubscriptionQuery) -> tuple[list[Subscription], int]:
+        """A customer's subscriptions (email compared case-insensitively), newest first, and how many in all."""
+
+    def add(self, subscription: Subscription) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over the stores; rolled back unless ``commit`` is called. The stores are
     read-only members, so any adapter whose stores satisfy these protocols satisfies this one."""
 
     @property
     def orders(self) -> OrderRepository: ...
+
+    @property
+    def subscriptions(self) -> SubscriptionRepository: ...
 
     @property
     def idempotency(self) -> IdempotencyStore: ...
