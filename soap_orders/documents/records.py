@@ -167,7 +167,7 @@ def _text(kind: Text, value: Any, path: str) -> str:
 def _integer(kind: Integer, value: Any, path: str) -> int:
     if isinstance(value, bool):
         raise RecordError(path, "must be a whole number")
-    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]{1,9}\s*", value):
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]{1,19}\s*", value):
         value = int(value)
     if not isinstance(value, int):
         raise RecordError(path, "must be a whole number")
