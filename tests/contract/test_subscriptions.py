@@ -127,8 +127,14 @@ def erp_credentials(server: Server) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def dg(server: Server, kind: str) -> Way:
-    return Way(server, kind)
+def dg_credentials(server: Server) -> tuple[str, str]:
+    """The consumer's kind of client: it reads and acts, but is not the ERP."""
+    return ("dg-subscriptions", add_client(server.database_url, "dg-subscriptions", ("orders:read", "orders:act")))
+
+
+@pytest.fixture(scope="module")
+def dg(server: Server, kind: str, dg_credentials: tuple[str, str]) -> Way:
+    return Way(server, kind, dg_credentials)
 
 
 @pytest.fixture(scope="module")
