@@ -65,6 +65,32 @@ def shipped(record: dict[str, Any], *, status: str = "SHIPPED") -> dict[str, Any
     return record
 
 
+def delivered(record: dict[str, Any], *, at: str = "2026-03-04T12:00:00Z") -> dict[str, Any]:
+    """The record shipped in one parcel that arrived ``at``."""
+    record = shipped(record, status="DELIVERED")
+    for line in record["Lines"]:
+        line["Status"] = "DELIVERED"
+    record["Shipments"][0].update(Status="DELIVERED", DeliveredAt=at)
+    return record
+
+
+def with_return(record: dict[str, Any], return_id: str, *, status: str = "REQUESTED",
+                items: tuple[tuple[int, int], ...] = ((1, 1),), tracking: str | None = None) -> dict[str, Any]:
+    """The record with a return of ``items`` (line number, quantity) counted as being returned."""
+    record = copy.deepcopy(record)
+    lines = {line["LineNumber"]: line for line in record["Lines"]}
+    for number, quantity in items:
+        lines[number]["QuantityReturned"] = lines[number].get("QuantityReturned", 0) + quantity
+    entry: dict[str, Any] = {
+        "ReturnId": return_id, "Status": status, "Reason": "SIZE", "CreatedAt": "2026-03-05T09:00:00Z",
+        "Items": [{"Sku": lines[n]["Sku"], "Quantity": q, "LineNumber": n} for n, q in items],
+    }
+    if tracking is not None:
+        entry.update(ReturnTrackingNumber=tracking, CarrierCode="royalmail")
+    record["Returns"] = [*record.get("Returns", []), entry]
+    return record
+
+
 def store(deps: Dependencies, *records: dict[str, Any]) -> list[str]:
     """Upsert the records; returns their order numbers."""
     use_cases.upsert_orders(deps.uow(), [order_from_record(r) for r in records], deps.clock)
