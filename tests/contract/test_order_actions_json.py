@@ -59,6 +59,21 @@ def fresh() -> dict[str, Any]:
 def returned(return_id: str, *, status: str = "REQUESTED", **overrides: Any) -> dict[str, Any]:
     return with_return(delivered(order_record(**overrides), at=recently()), return_id, status=status, items=((1, 2),))
 
+def half_refunded(return_id: str) -> dict[str, Any]:
+    """A received return of both items of line 1, one of which was refunded before."""
+    record = returned(return_id, status="RECEIVED", FinancialStatus="PARTIALLY_REFUNDED",
+                      Refunds=[{"RefundId": "RF-EARLIER", "Amount": "10.00", "Reason": "DAMAGED",
+                                "Status": "COMPLETED", "CreatedAt": "2026-03-04T10:00:00Z"}])
+    record["Lines"][0]["QuantityRefunded"] = 1
+    return record
+
+
+def foreign_item(return_id: str) -> dict[str, Any]:
+    """A received return naming an item that is not part of the order (as an import may)."""
+    record = returned(return_id, status="RECEIVED")
+    record["Returns"][0]["Items"] = [{"Sku": "NOT-IN-ORDER", "Quantity": 1}]
+    return record
+
 
 def tracked(tracking: str, **overrides: Any) -> dict[str, Any]:
     record = shipped(order_record(**overrides))
@@ -244,6 +259,8 @@ UPDATE_REJECTIONS: list[tuple[Arrange, dict[str, Any], str]] = [
                       Refunds=[{"RefundId": "RF-OLD", "Amount": "30.00", "Reason": "OTHER", "Status": "COMPLETED",
                                 "CreatedAt": "2026-03-04T10:00:00Z"}]),
      {"ReturnId": "RMA-JU5", "Status": "REFUNDED"}, "NOTHING_REFUNDABLE"),
+    (lambda: half_refunded("RMA-JU6"), {"ReturnId": "RMA-JU6", "Status": "REFUNDED"}, "EXCEEDS_LINE_QUANTITY"),
+    (lambda: foreign_item("RMA-JU7"), {"ReturnId": "RMA-JU7", "Status": "REFUNDED"}, "UNKNOWN_LINE"),
 ]
 
 

@@ -493,6 +493,21 @@ def test_create_return_validation(client, server_deps, fields, field, error_code
 def returned(return_id: str, *, status: str = "REQUESTED", **overrides: Any) -> dict[str, Any]:
     return with_return(delivered(order_record(**overrides), at=recently()), return_id, status=status, items=((1, 2),))
 
+def half_refunded(return_id: str) -> dict[str, Any]:
+    """A received return of both items of line 1, one of which was refunded before."""
+    record = returned(return_id, status="RECEIVED", FinancialStatus="PARTIALLY_REFUNDED",
+                      Refunds=[{"RefundId": "RF-EARLIER", "Amount": "10.00", "Reason": "DAMAGED",
+                                "Status": "COMPLETED", "CreatedAt": "2026-03-04T10:00:00Z"}])
+    record["Lines"][0]["QuantityRefunded"] = 1
+    return record
+
+
+def foreign_item(return_id: str) -> dict[str, Any]:
+    """A received return naming an item that is not part of the order (as an import may)."""
+    record = returned(return_id, status="RECEIVED")
+    record["Returns"][0]["Items"] = [{"Sku": "NOT-IN-ORDER", "Quantity": 1}]
+    return record
+
 
 def test_update_return_through_received_inspected_refunded(erp, server_deps):
     (number,) = store(server_deps, returned("RMA-FLOW"))
@@ -532,12 +547,14 @@ def test_rejecting_a_return_frees_its_items(erp, client, server_deps):
     (lambda: returned("RMA-U2"), "RMA-U2", "REFUNDED", "INVALID_TRANSITION"),
     (lambda: returned("RMA-U3", status="REJECTED"), "RMA-U3", "RECEIVED", "INVALID_TRANSITION"),
     (lambda: returned("RMA-U4", status="RECEIVED", FinancialStatus="AUTHORIZED"), "RMA-U4", "REFUNDED", "NOT_PAID"),
+    (lambda: half_refunded("RMA-U5"), "RMA-U5", "REFUNDED", "EXCEEDS_LINE_QUANTITY"),
+    (lambda: foreign_item("RMA-U6"), "RMA-U6", "REFUNDED", "UNKNOWN_LINE"),
 ])
 def test_update_return_rejections(erp, server_deps, arrange, return_id, status, reason_code):
     (number,) = store(server_deps, arrange())
     result = erp.service.UpdateReturn(OrderNumber=number, RequestId=unique("rq"), ReturnId=return_id, Status=status)
     assert (result.Outcome, result.ReasonCode) == ("REJECTED", reason_code)
-    assert result.Refund is None and refund_count(server_deps, number) == 0
+    assert result.Refund is None and result.Order.Returns.Return[0].RefundStatus == "NOT_STARTED"
     assert events_of(server_deps, number) == []
 
 
