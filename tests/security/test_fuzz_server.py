@@ -29,6 +29,7 @@ from soap_orders.adapters.orm import (
     refunds,
 )
 from soap_orders.bootstrap import build_dependencies
+from soap_orders.operations import OPERATIONS
 from tests.records import order_record, store, store_example_orders
 from tests.server import Server, settings_for_tests
 from tests.xmltools import fault_detail
@@ -44,7 +45,8 @@ SEED = 20260512
 REQUESTS = 2000
 CLIENT_FAULTS = {"Client.ValidationError", "Client.OrderNotFound", "Client.IdempotencyConflict", "Client.Forbidden",
                  "Client.AuthenticationFailed", "VersionMismatch", "MustUnderstand"}
-WRITES = ("CancelOrder", "IssueRefund")
+#: The operations that change state: after each, the store is measured again.
+WRITES = frozenset(operation.name for operation in OPERATIONS if operation.writes)
 
 HOSTILE_VALUES = [
     "", " ", "9999-12-31", "0001-01-01", "10000-01-01", "-0001-01-01", "2026-02-30", "2026-01-01T00:00:00Z",
