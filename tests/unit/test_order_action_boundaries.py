@@ -181,3 +181,18 @@ def test_a_second_request_for_a_line_sees_what_the_first_took():
         (ReasonCode.EXCEEDS_LINE_QUANTITY, "Not cancelled: line 1 has only 1 item(s) left to cancel."),
     ]
     assert order.lines[0].quantity_cancelled == 1
+
+
+def test_what_is_left_counts_the_earlier_requests_of_the_call():
+    line = make_line(1, "SKU-A", 3, "10.00", status=LineStatus.PROCESSING, quantity_shipped=1)  # 2 open
+    order = make_order(lines=[line, make_line(2, "SKU-B", 2, "5.00", status=LineStatus.PROCESSING)])
+    decision = order.cancel_lines(
+        (by_number(1, 1), by_number(1, 2), by_number(2, 2), by_number(2, 1)),
+        reason=Reason.CUSTOMER, now=NOW, request_id="REQ-L", refund_id="RF-L",
+    )
+    assert [r.message for r in decision.lines] == [
+        "Cancelled 1 item(s) of line 1.",
+        "Not cancelled: line 1 has only 1 item(s) not shipped.",
+        "Cancelled 2 item(s) of line 2.",
+        "Not cancelled: line 2 has only 0 item(s) left to cancel.",
+    ]
