@@ -8,6 +8,9 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+
+from soap_orders.domain.errors import ValidationError
 from soap_orders.domain.events import RefundIssued
 from soap_orders.domain.orders import (
     Channel,
@@ -23,7 +26,15 @@ from soap_orders.domain.orders import (
     ReturnUpdate,
     ShipmentStatus,
 )
-from tests.unit.factories import NOW, by_number, by_sku, make_line, make_order, mark_shipped, refund
+from tests.unit.factories import (
+    NOW,
+    by_number,
+    by_sku,
+    make_line,
+    make_order,
+    mark_shipped,
+    refund,
+)
 
 WINDOW = timedelta(days=30)
 
@@ -196,3 +207,40 @@ def test_what_is_left_counts_the_earlier_requests_of_the_call():
         "Cancelled 2 item(s) of line 2.",
         "Not cancelled: line 2 has only 0 item(s) left to cancel.",
     ]
+
+
+def test_cancelling_lines_of_a_voided_order_releases_nothing_and_names_its_outcome():
+    order = make_order(financial_status=FinancialStatus.VOIDED)
+    decision = order.cancel_lines((by_number(2, 1),), reason=Reason.FRAUD, now=NOW, request_id="REQ-L",
+                                  refund_id="RF-L")
+    assert (decision.outcome, decision.reason_code) == (Outcome.LINES_CANCELLED, ReasonCode.NONE)
+    assert decision.refund is None and decision.released_amount is None
+    assert decision.message == "Items of order ORD-1001 were cancelled."
+    closing = order.cancel_lines((by_number(1, 2),), reason=Reason.FRAUD, now=NOW, request_id="REQ-L2",
+                                 refund_id="RF-L2")
+    assert (order.status, order.cancel_reason, order.cancelled_at) == (OrderStatus.CANCELLED, Reason.FRAUD, NOW)
+    assert closing.message == "Order ORD-1001 has been cancelled: no item was left to send."
+
+
+def test_refunding_a_return_with_an_item_not_in_the_order_is_refused_as_unknown_line():
+    order = delivered()
+    open_return(order, by_number(1, 1))
+    order.returns[0].items = [ReturnItem("GONE", 1)]
+    order.update_return("RMA-1", ReturnUpdate.RECEIVED, now=NOW, request_id="REQ-U1", refund_id="RF-U1")
+    decision = order.update_return("RMA-1", ReturnUpdate.REFUNDED, now=NOW, request_id="REQ-U2", refund_id="RF-U2")
+    assert (decision.outcome, decision.reason_code) == (Outcome.REJECTED, ReasonCode.UNKNOWN_LINE)
+    assert decision.message == "Order ORD-1001 cannot have that return refunded: an item of the return is not part of it."
+
+
+def test_return_texts_allow_printable_characters_and_refuse_delete():
+    order = delivered()
+    assert open_return(order, by_number(1, 1), return_tracking_number="RR!1",
+                       carrier_code="Royal Mail").outcome is Outcome.RETURN_CREATED
+    assert (order.returns[0].return_tracking_number, order.returns[0].carrier_code) == ("RR!1", "Royal Mail")
+    for texts, message in (
+        ({"return_tracking_number": "RR\x7f1"}, "ReturnTrackingNumber must not contain spaces or control characters."),
+        ({"carrier_code": "Royal\x7fMail"}, "CarrierCode must not contain control characters."),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            open_return(order, by_number(1, 1), return_id="RMA-X", **texts)
+        assert str(refused.value) == message
