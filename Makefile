@@ -47,8 +47,14 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check $(RUFF_RULES) soap_orders tests contrib
 	$(BIN)/mypy
 
+# Not part of `make test`. Needs wrk (installed from the Debian package when missing). PostgreSQL
+# targets run when SOAP_ORDERS_BENCH_DATABASE_URL names a database the benchmark may fill.
 bench: $(VENV)/.installed-test
-	$(BIN)/python -m tests.bench
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y wrk; \
+	  elif command -v sudo >/dev/null; then sudo apt-get update && sudo apt-get install -y wrk; \
+	  else echo "make bench needs wrk (apt-get install wrk)"; exit 1; fi; }
+	$(BIN)/python -m tests.bench $(BENCH_ARGS)
 
 # Mutation testing of the domain rules (configured in setup.cfg); slow, so not part of `make test`.
 mutation: $(VENV)/.installed-test

@@ -17,6 +17,7 @@ from .adapters.database import create_database_engine, create_session_factory
 from .adapters.secret_box import FernetSecretBox
 from .adapters.unit_of_work import SqlAlchemyUnitOfWork
 from .config import ConfigError, DgSettings, Settings
+from .domain.clients import parse_networks
 from .domain.errors import ValidationError
 from .domain.notifications import FlowEventType
 from .service.auth import Authenticator, AuthSettings
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from .adapters.flow_client import RequestsFlowClient
     from .service.relay import Relay
     from .web.access_log import AccessLog
+    from .web.service_page import ServicePage
 
 
 def utc_now() -> datetime:
@@ -52,11 +54,16 @@ class Dependencies:
 def build_dependencies(settings: Settings, *, clock: Clock = utc_now) -> Dependencies:
     try:
         secret_box = FernetSecretBox(settings.secret_key) if settings.secret_key else None
+        try:
+            parse_networks(settings.metrics_allowlist)
+        except ValidationError:
+            raise ConfigError("SOAP_ORDERS_METRICS_ALLOWLIST must list CIDRs or addresses") from None
         auth_settings = AuthSettings(
             allowlist=settings.allowlist,
             trusted_proxies=settings.trusted_proxies,
             failure_limit=settings.auth_failure_limit,
             access_token_ttl=timedelta(seconds=settings.access_token_ttl),
+            verified_ttl=timedelta(seconds=settings.auth_cache_seconds),
         )
     except (ValueError, ValidationError) as error:
         raise ConfigError(getattr(error, "message", None) or str(error)) from None
@@ -71,11 +78,18 @@ def build_dependencies(settings: Settings, *, clock: Clock = utc_now) -> Depende
         clock=clock,
         unavailable_errors=(OperationalError, PoolTimeout),
         engine=engine,
-        authenticator=Authenticator(uow, clock, auth_settings, secret_box),
+        authenticator=Authenticator(uow, clock, auth_settings, secret_box, on_failure=_note_auth_failure),
         secret_box=secret_box,
         settings=settings,
         flow_routes=flow_routes(settings.dg),
     )
+
+
+def _note_auth_failure(reason: str) -> None:
+    """Note why credentials were refused on the request being served (counted by the metrics)."""
+    from .web.access_log import note
+
+    note(auth_failure=reason)
 
 
 def flow_routes(dg: DgSettings) -> dict[FlowEventType, str]:
@@ -130,6 +144,21 @@ def database_is_healthy(engine: Engine) -> bool:
     return True
 
 
+def database_readiness(engine: Engine, head: str | None) -> dict[str, object]:
+    """``/readyz``: the database answers and its schema is at ``head``, the newest migration."""
+    from .adapters import migrate
+
+    try:
+        current = migrate.current_revision(engine)
+    except (OperationalError, PoolTimeout) as error:
+        logging.getLogger("soap_orders.web").warning("readiness: database unreachable (%s)", type(error).__name__)
+        return {"status": "unavailable", "database": "unreachable"}
+    if current != head:
+        return {"status": "unavailable", "database": "ok", "migrations": "not at head",
+                "revision": current, "head": head}
+    return {"status": "ok", "database": "ok", "migrations": "at head", "revision": current}
+
+
 def configure_logging(settings: Settings) -> None:
     """One stderr handler: JSON lines, or text on a terminal (SOAP_ORDERS_LOG_FORMAT decides)."""
     from . import logs
@@ -142,13 +171,17 @@ def configure_logging(settings: Settings) -> None:
 
 def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependencies | None = None) -> AccessLog:
     """The whole web application for ``settings`` (read from the environment when not given)."""
+    from . import __version__
+    from .adapters import migrate
     from .jsonapi.endpoint import JsonRoute
     from .jsonapi.openapi import openapi_json
     from .operations import BY_NAME, OPERATIONS
+    from .service.notifications import outbox_status
     from .soap.application import SoapEndpoint, build_application
     from .soap.endpoint import SoapRoute
     from .web.access_log import AccessLog
-    from .web.app import WebApplication
+    from .web.app import Operability, WebApplication
+    from .web.metrics import Metrics
 
     settings = settings or Settings.from_env()
     deps = dependencies or build_dependencies(settings)
@@ -162,6 +195,17 @@ def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependenc
     )
     json = JsonRoute(BY_NAME, deps, deps.authenticator, max_body=settings.max_body,
                      body_timeout=settings.body_timeout, unavailable_errors=deps.unavailable_errors)
+    metrics = Metrics(soap.path, outbox=lambda: outbox_status(deps.uow()), now=precise_now)
+    metrics.watch_pool(deps.engine)
+    head = migrate.head_revision()
+    operability = Operability(
+        version=__version__,
+        service_page=build_service_page(settings.public_url),
+        page_public=settings.wsdl_public,
+        readiness=lambda: database_readiness(deps.engine, head),
+        metrics=metrics,
+        metrics_allowlist=parse_networks(settings.metrics_allowlist),
+    )
     return AccessLog(WebApplication(
         soap=soap,
         json=json,
@@ -170,7 +214,26 @@ def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependenc
         authenticator=deps.authenticator,
         health_check=lambda: database_is_healthy(deps.engine),
         unavailable_errors=deps.unavailable_errors,
-    ))
+        operability=operability,
+    ), observers=[metrics.observe])
+
+
+def build_service_page(public_url: str) -> ServicePage:
+    """The service page (``GET /``) for ``public_url``, from the declarations and the examples."""
+    from . import __version__
+    from .operations import OPERATIONS
+    from .web.service_page import Link, ServicePage, load_examples, render
+
+    links = (
+        Link(f"{public_url}?wsdl", "WSDL", "the SOAP contract"),
+        Link("/openapi.json", "OpenAPI", "the JSON twin"),
+        Link("/healthz", "/healthz", "process up"),
+        Link("/readyz", "/readyz", "database and schema ready"),
+        Link("/health", "/health", "database answers"),
+        Link("/metrics", "/metrics", "Prometheus"),
+    )
+    return ServicePage(render(OPERATIONS, public_url=public_url, version=__version__, examples=load_examples(),
+                              links=links))
 
 
 def build_wsdl(public_url: str) -> bytes:

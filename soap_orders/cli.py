@@ -48,7 +48,9 @@ def serve(bind: str | None, workers: int | None) -> None:
         "--config", "python:soap_orders.gunicorn_conf",
         "--bind", settings.bind, "--workers", str(workers or settings.workers),
     ]
-    click.echo(f"Serving on http://{settings.bind}/soap - WSDL at {settings.public_url}?wsdl", err=True)
+    click.echo(f"Serving on http://{settings.bind}/soap - WSDL at {settings.public_url}?wsdl\n"
+               f"Service page (every operation, examples, health and metrics): {service_page_url(settings.public_url)}",
+               err=True)
     os.execv(sys.executable, args)
 
 
@@ -60,12 +62,18 @@ def db() -> None:
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
-    """Apply migrations up to REVISION."""
+    """Apply migrations up to REVISION; at the newest, write the documents of orders that have none
+    or an out-of-date one (after a release that changed the order document)."""
     from .adapters import migrate
+    from .service.orders import write_missing_documents
 
     with _dependencies() as deps:
         migrate.upgrade(deps.engine, revision)
         click.echo(f"Database at revision {migrate.current_revision(deps.engine)}.")
+        if migrate.current_revision(deps.engine) == migrate.head_revision():
+            written = write_missing_documents(deps.uow)
+            if written:
+                click.echo(f"Wrote the documents of {written} order(s).")
 
 
 @db.command("current")
@@ -100,17 +108,21 @@ def openapi(public_url: str | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["auto", "jsonl", "xml"]), default="auto", show_default=True)
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=200, show_default=True)
 def import_(file: Path, fmt: str, batch_size: int) -> None:
-    """Upsert orders from a JSON Lines file or an XML document of Order elements.
+    """Upsert orders from a JSON Lines file or an XML document of Order elements; in JSON Lines, a
+    record with a SubscriptionId is a subscription.
 
-    Bad records are reported with their line number and reason; good ones are kept. Exits with
-    status 1 when any record failed."""
+    Stored orders are merged, never erased: what was done through the service (refunds,
+    cancellations, returns, address changes) is kept. Bad or contradicting records are reported
+    with their line number and reason; good ones are kept. Exits with status 1 when any record
+    failed."""
     from .importing import import_file
 
     with _dependencies() as deps:
         report = import_file(deps, file, fmt=fmt, batch_size=batch_size, progress=sys.stderr.isatty())
         for problem in report.errors:
             click.echo(f"{file.name}:{problem.line}: {problem.message}", err=True)
-        click.echo(f"{report.created} created, {report.updated} updated, {len(report.errors)} failed.")
+        click.echo(f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
+                   f"{len(report.errors)} failed.")
     if report.errors:
         sys.exit(1)
 
@@ -119,33 +131,37 @@ def import_(file: Path, fmt: str, batch_size: int) -> None:
 @click.option("--orders", "count", type=click.IntRange(1, 1_000_000), default=200, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds orders.")
+@click.option("--replace", is_flag=True,
+              help="Overwrite existing orders that have the same order numbers, with everything done to them "
+                   "(refunds, cancellations). Without it an order number in use is skipped and its order left untouched.")
+@click.option("--first-number", type=click.IntRange(100_001, 998_999_999), default=100_001, show_default=True,
+              help="Number the orders from SO-N (to add demo orders beside existing ones).")
 @click.option("--jsonl", type=click.Path(dir_okay=False, path_type=Path), help="Write JSON Lines here instead of the database.")
-def demo_data(count: int, seed: int, if_empty: bool, jsonl: Path | None) -> None:
-    """Generate realistic demo orders (same seed, same data)."""
-    from .demo import generate_records, write_demo_data
+def demo_data(count: int, seed: int, if_empty: bool, replace: bool, first_number: int, jsonl: Path | None) -> None:
+    """Generate realistic demo orders (same seed, same data).
+
+    Demo data never changes an order it did not create: order numbers already in use are skipped
+    and reported, unless --replace is given."""
+    from .demo import write_demo_data, write_jsonl
 
     if jsonl is not None:
-        import json
-
-        with jsonl.open("w", encoding="utf-8") as out:
-            for record in generate_records(count, seed):
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        write_jsonl(jsonl, count, seed, first_number=first_number)
         click.echo(f"Wrote {count} orders to {jsonl}.")
         return
     with _dependencies() as deps:
-        if if_empty:
-            with deps.uow() as uow:
-                has_orders = uow.orders.count() > 0
-            if has_orders:
-                from .demo_samples import suggestions_from_store
-
-                numbers = [record["OrderNumber"] for record in generate_records(count, seed)]
-                lines = suggestions_from_store(deps, numbers)
-                click.echo("\n".join(["The database already holds orders; no demo data written."]
-                                      + (["Try:", *lines] if lines else [])))
-                return
-        summary = write_demo_data(deps, count, seed, if_empty=if_empty)
+        summary = write_demo_data(deps, count, seed, if_empty=if_empty, replace=replace, first_number=first_number)
         click.echo(summary)
+        _demo_subscriptions(deps, count, seed)
+
+
+def _demo_subscriptions(deps: Dependencies, count: int, seed: int) -> None:
+    """Subscriptions in every status for the first demo customers, unless already stored."""
+    from .demo import generate_records
+    from .demo_subscriptions import store_demo_subscriptions, suggestion
+
+    stored = store_demo_subscriptions(deps, seed, generate_records(count, seed))
+    if stored:
+        click.echo("\n".join([f"Wrote {len(stored)} demo subscriptions. Try:", *suggestion(stored)]))
 
 
 @contextmanager
@@ -302,9 +318,18 @@ def demo_client(name: str) -> None:
     click.echo(f"""
 API client {name!r} (scopes orders:read orders:act) has a new secret: {secret}
 
-With the server running, paste these lines into {_python_hint()} (it has zeep and requests):
+With the server running, the service page at {service_page_url(url)} lists every operation with
+example envelopes; paste these lines into {_python_hint()} (it has zeep and requests):
 
 {snippet(url, token_url, name, secret, digest)}""")
+
+
+def service_page_url(public_url: str) -> str:
+    """The service page's address: the root of the host the SOAP endpoint is published on."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(public_url)
+    return f"{parts.scheme}://{parts.netloc}/"
 
 
 def _python_hint() -> str:

@@ -42,6 +42,8 @@ class Settings:
     auth_failure_limit: int = 10
     #: Lifetime of OAuth2 access tokens, in seconds.
     access_token_ttl: int = 900
+    #: Seconds a successful credential check is remembered per process (0: never).
+    auth_cache_seconds: int = 5
     #: Python logging level name.
     log_level: str = "INFO"
     #: ``json``, ``text``, or ``auto`` (text when stderr is a terminal, JSON otherwise).
@@ -52,6 +54,8 @@ class Settings:
     workers: int = 2
     #: Days after delivery within which a customer may open a return.
     return_window_days: int = 30
+    #: Addresses (CIDRs) that may read GET /metrics; empty leaves it to the global allowlist.
+    metrics_allowlist: tuple[str, ...] = ()
     #: The consumer's Flow Execution API: credentials, flow ids and how the relay behaves.
     dg: DgSettings = field(default_factory=lambda: DgSettings())
 
@@ -89,6 +93,7 @@ class Settings:
             wsdl_public=wsdl_public in ("true", "1", "yes"),
             auth_failure_limit=integer("AUTH_FAILURE_LIMIT", 10, 1, 1_000_000),
             access_token_ttl=integer("ACCESS_TOKEN_TTL", 900, 60, 86_400),
+            auth_cache_seconds=integer("AUTH_CACHE_SECONDS", 5, 0, 60),
             database_url=get("DATABASE_URL", DEFAULT_DATABASE_URL),
             public_url=public_url,
             max_body=integer("MAX_BODY", 256 * 1024, 1024, 64 * 1024 * 1024),
@@ -98,6 +103,7 @@ class Settings:
             bind=bind,
             workers=integer("WORKERS", 2, 1, 64),
             return_window_days=integer("RETURN_WINDOW_DAYS", 30, 0, 3650),
+            metrics_allowlist=_split(get("METRICS_ALLOWLIST", "")),
             dg=DgSettings.from_env(env),
         )
 

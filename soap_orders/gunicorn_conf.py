@@ -6,6 +6,9 @@ line or SOAP_ORDERS_BIND / SOAP_ORDERS_WORKERS.
 """
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from gunicorn.glogging import Logger as _GunicornLogger
@@ -69,3 +72,39 @@ def post_worker_init(worker: Any) -> None:
     from soap_orders.web.connection import install_gunicorn_adjustments
 
     install_gunicorn_adjustments()
+
+
+# ---------------------------------------------------------------------- metrics across workers
+# prometheus-client's multiprocess mode: each worker writes its values to files in
+# PROMETHEUS_MULTIPROC_DIR and a scrape adds them up. Every server start gets a fresh, empty
+# directory: a new temporary one (removed at exit) unless PROMETHEUS_MULTIPROC_DIR names one,
+# which is then emptied. Workers inherit the variable when they are forked.
+
+_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+_created_metrics_dir: list[str] = []
+
+
+def on_starting(server: Any) -> None:
+    configured = os.environ.get(_METRICS_DIR, "").strip()
+    if configured:
+        directory = Path(configured)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+    else:
+        directory = Path(tempfile.mkdtemp(prefix="soap-orders-metrics-"))
+        _created_metrics_dir.append(str(directory))
+    os.environ[_METRICS_DIR] = str(directory)
+    server.log.info("metrics directory %s", directory)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    # A worker that exits (recycled, crashed) no longer counts in the live gauges.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, os.environ.get(_METRICS_DIR))
+
+
+def on_exit(server: Any) -> None:
+    for directory in _created_metrics_dir:
+        shutil.rmtree(directory, ignore_errors=True)

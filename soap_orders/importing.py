@@ -1,4 +1,5 @@
-"""``soap-orders import``: upsert orders from a JSON Lines file or an XML document of Order elements.
+"""``soap-orders import``: upsert orders (and, from JSON Lines, subscriptions) from a JSON Lines file or an
+XML document of Order elements.
 
 Bad records are reported with their line number and a reason that names the field and the rule,
 never the raw value; good records are stored in batches, one transaction per batch. XML is parsed
@@ -21,15 +22,19 @@ from typing import IO, Any
 import click
 from lxml import etree
 
+from . import xmlsafe
 from .documents import Document, ListOf
 from .documents.orders import ORDER
 from .documents.records import RecordError, order_from_record
+from .domain import subscriptions as subs
 from .domain.errors import DomainError
+from .domain.merge import UpsertOutcome
 from .domain.orders import Order
+from .domain.subscriptions import MAX_UPSERT_BATCH
 from .service.orders import upsert_orders
+from .service.subscriptions import upsert_subscriptions
 from .soap import faults
 from .soap.ns import TNS
-from .soap.xml import SAFE_PARSER_OPTIONS
 
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
 XML_SUFFIXES = frozenset({".xml"})
@@ -42,7 +47,7 @@ _ORDERS = f"{{{TNS}}}Orders"
 _XS = "http://www.w3.org/2001/XMLSchema"
 _WSDL = "http://schemas.xmlsoap.org/wsdl/"
 
-_NO_DOCTYPE = "Document type declarations are not allowed; nothing was imported."
+_NOTHING_IMPORTED = "; nothing was imported."
 
 #: The published schema, compiled on first use (the only module-level state).
 _schema: etree.XMLSchema | None = None
@@ -60,6 +65,7 @@ class ImportProblem:
 class ImportReport:
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     errors: list[ImportProblem] = field(default_factory=list)
 
 
@@ -128,48 +134,82 @@ def _progress(path: Path, enabled: bool) -> Iterator[Callable[[int], None]]:
 class _Batcher:
     """Collects valid orders and upserts them ``size`` at a time, one transaction per batch.
 
-    An order number seen again before its batch is written replaces the earlier record (the later
-    one wins) and counts as an update, as if the earlier one had been written first."""
+    Every record goes through the upsert (merge, never erase) with its own result: a refused record
+    is reported at its line and the others are kept. An order number seen twice is merged twice, in
+    the file's order, so the later record wins where the two differ."""
 
     def __init__(self, deps: Any, size: int, report: ImportReport) -> None:
         self.deps = deps
         self.size = size
         self.report = report
-        self.pending: dict[str, Order] = {}
-        self.first_line = 0
-        self.superseded = 0
+        self.pending: list[tuple[int, Order]] = []
+        #: Subscription records (a record with a SubscriptionId), with their lines.
+        self.subscriptions: list[tuple[int, dict[str, Any]]] = []
 
     def add(self, line: int, order: Order) -> None:
-        if not self.pending:
-            self.first_line = line
-        if order.order_number in self.pending:
-            del self.pending[order.order_number]
-            self.superseded += 1
-        self.pending[order.order_number] = order
+        self.pending.append((line, order))
         if len(self.pending) >= self.size:
             self.flush()
 
+    def add_subscription(self, line: int, record: dict[str, Any]) -> None:
+        """Queue a subscription record; the use case checks it and answers for it alone. A
+        SubscriptionId seen again writes the batch first, so that the later record wins."""
+        sid = record.get("SubscriptionId")
+        if any(queued.get("SubscriptionId") == sid for _, queued in self.subscriptions):
+            self.flush_subscriptions()
+        self.subscriptions.append((line, record))
+        if len(self.subscriptions) >= min(self.size, MAX_UPSERT_BATCH):
+            self.flush_subscriptions()
+
+    def flush_subscriptions(self) -> None:
+        if not self.subscriptions:
+            return
+        batch, self.subscriptions = self.subscriptions, []
+        try:
+            results = upsert_subscriptions(self.deps.uow(), [record for _, record in batch], self.deps.clock)
+        except DomainError as error:
+            self.report.errors.append(ImportProblem(batch[0][0], _clean(error.message)))
+            return
+        for (line, _), result in zip(batch, results, strict=True):
+            if result.result is subs.UpsertOutcome.CREATED:
+                self.report.created += 1
+            elif result.result is subs.UpsertOutcome.REJECTED:
+                why = result.message or result.reason_code.value
+                self.report.errors.append(ImportProblem(line, _clean(f"{result.reason_code.value}: {why}")))
+            else:
+                self.report.updated += 1
+
     def discard(self) -> None:
         """Forget the orders not yet written."""
-        self.pending = {}
-        self.superseded = 0
+        self.pending = []
 
     def flush(self) -> None:
+        self.flush_subscriptions()
         if not self.pending:
             return
-        orders = list(self.pending.values())
+        lines = [line for line, _order in self.pending]
         try:
-            summary = upsert_orders(self.deps.uow(), orders, self.deps.clock, flows=self.deps.flow_routes)
+            upserted = upsert_orders(self.deps.uow(), [order for _line, order in self.pending], self.deps.clock,
+                                     flows=self.deps.flow_routes)
         except DomainError as error:
-            self.report.errors.append(ImportProblem(self.first_line, _clean(error.message)))
+            self.report.errors.append(ImportProblem(lines[0], _clean(error.message)))
         else:
-            self.report.created += summary.created
-            self.report.updated += summary.updated + self.superseded
+            self.report.created += upserted.created
+            self.report.updated += upserted.updated
+            self.report.unchanged += upserted.unchanged
+            for line, result in zip(lines, upserted.results, strict=True):
+                if result.outcome is UpsertOutcome.REJECTED:
+                    message = f"{result.message} ({result.reason_code.value})"
+                    self.report.errors.append(ImportProblem(line, _clean(message)))
         self.discard()
 
 
 def _load(line: int, record: Any, batcher: _Batcher, report: ImportReport) -> None:
-    """Turn one record into an order and queue it, or report why it cannot be one."""
+    """Turn one record into an order and queue it, or report why it cannot be one. A record with
+    a SubscriptionId is a subscription."""
+    if isinstance(record, dict) and "SubscriptionId" in record:
+        batcher.add_subscription(line, record)
+        return
     try:
         order = order_from_record(record)
     except RecordError as error:
@@ -232,7 +272,7 @@ def order_schema() -> etree.XMLSchema:
 
 
 def _parser() -> etree.XMLPullParser:
-    return etree.XMLPullParser(events=("end",), **SAFE_PARSER_OPTIONS)
+    return xmlsafe.pull_parser()
 
 
 def _read_xml(
@@ -255,8 +295,8 @@ def _read_xml(
         try:
             while chunk := stream.read(CHUNK):
                 advance(len(chunk))
-                if not checked and (b"<!DOCTYPE" in chunk or b"<!ENTITY" in chunk):
-                    raise _Refused(1, _NO_DOCTYPE)
+                if not checked and xmlsafe.declares_a_dtd(chunk):
+                    raise xmlsafe.DoctypeRefused()
                 parser.feed(chunk)
                 drain()
             parser.close()
@@ -265,6 +305,9 @@ def _read_xml(
             drain()  # the Orders completed before the error are kept, like good JSON lines
             message = f"The file is not well-formed XML ({_where(error)})."
             report.errors.append(ImportProblem(error.lineno or 1, message))
+    except xmlsafe.XmlRefused as refused:
+        batcher.discard()
+        report.errors.append(ImportProblem(1, refused.message.rstrip(".") + _NOTHING_IMPORTED))
     except _Refused as refused:
         batcher.discard()
         report.errors.append(ImportProblem(refused.line, refused.message))
@@ -278,8 +321,7 @@ def _where(error: etree.XMLSyntaxError) -> str:
 def _check_document(element: etree._Element) -> None:
     """Refuse a document type declaration or a root other than Orders / Order."""
     tree = element.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise _Refused(1, _NO_DOCTYPE)
+    xmlsafe.check_tree(tree)
     root = tree.getroot()
     if root.tag not in (_ORDERS, _ORDER):
         raise _Refused(

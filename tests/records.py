@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 import itertools
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 from soap_orders.bootstrap import Dependencies
 from soap_orders.documents.records import order_from_record
 from soap_orders.service import orders as use_cases
+from soap_orders.service import subscriptions as subscription_use_cases
 
 _numbers = itertools.count(1)
 
@@ -146,10 +148,11 @@ def store_example_orders(deps: Dependencies) -> None:
     # The orders of the examples of the order actions (each example acts on its own order).
     by_tracking = sent(example("SO-100006", "arjun.anderson@example.com", CreatedAt="2025-12-02T14:10:00Z"),
                        "2025-12-03T16:00:00Z", "2025-12-05T10:31:00Z", london, tracking="AN202786838GB")
-    moving = priced(example("SO-100172", "sakura.patel@example.com", CreatedAt="2025-12-29T18:05:00Z",
+    moving = priced(example("SO-100177", "lea.becker@example.com", CreatedAt="2025-12-29T18:05:00Z",
                             ExpectedShipDate="2026-01-05", ExpectedDeliveryDate="2026-01-08"), "EUR", "4.90",
-                    (("COF-WHB", "Whole Bean Coffee 1kg", 2, "24.00"), ("RZB", "Safety Razor Blades (20 Pack)", 2, "9.50")))
-    moving["ShippingAddress"].update(Line1="157 rue de la Paix", City="Lille", PostalCode="59077")
+                    (("KNIT-BRG-L", "Merino Knit Burgundy L", 2, "59.00"),))
+    moving["ShippingAddress"] = {"Name": "Lea Becker", "Line1": "Lindenallee 41", "City": "Berlin", "Region": "Berlin",
+                                 "PostalCode": "10115", "CountryCode": "DE"}
     boots = priced(example("SO-100175", "grace.smith@example.com", CreatedAt="2025-12-30T20:45:00Z",
                            ExpectedShipDate="2026-01-02", ExpectedDeliveryDate="2026-01-06"), "USD", "0.00",
                    (("MUG-CHR", "Charcoal Mug", 1, "16.00"), ("BOOT-BRN-44", "Brown Leather Boots 44", 2, "145.00")))
@@ -177,4 +180,80 @@ def store_example_orders(deps: Dependencies) -> None:
         razors,
         example("SO-100004", olivia, CreatedAt="2026-01-11T08:15:00Z", Status="DELIVERED"),
         example("SO-100005", olivia, CreatedAt="2026-03-07T19:20:00Z", Status="PENDING", FinancialStatus="AUTHORIZED"),
+        example("SO-100172", "sakura.patel@example.com", CreatedAt="2026-03-08T11:00:00Z", Lines=[
+            {"LineNumber": 1, "Sku": "COF-WHB", "Name": "Whole Bean Coffee", "Quantity": 2, "UnitPrice": "10.00",
+             "Status": "PROCESSING"},
+            {"LineNumber": 2, "Sku": "RZB", "Name": "Safety Razor Blades (20 Pack)", "Quantity": 2,
+             "UnitPrice": "2.75", "Status": "PROCESSING"},
+        ]),
+    )
+
+
+# ---------------------------------------------------------------------- subscriptions
+
+
+def subscription_record(sid: str | None = None, email: str = "ann.lee@example.com", *, today: date | None = None,
+                        **overrides: Any) -> dict[str, Any]:
+    """An ACTIVE monthly subscription (the ERP's form) charged once a month ago, its next order
+    two weeks from ``today`` (the real date by default: a live server uses the real clock)."""
+    today = today or datetime.now(timezone.utc).date()
+    last = today - timedelta(days=16)
+    record: dict[str, Any] = {
+        "SubscriptionId": sid or unique("SUB"),
+        "Name": "Coffee club",
+        "Status": "ACTIVE",
+        "CreatedAt": f"{(last - timedelta(days=1)).isoformat()}T09:00:00Z",
+        "StartDate": last.isoformat(),
+        "Currency": "EUR",
+        "Price": "24.00",
+        "NextOrderDate": (today + timedelta(days=14)).isoformat(),
+        "LastOrderDate": last.isoformat(),
+        "Customer": {"Email": email, "FirstName": "Ann", "LastName": "Lee"},
+        "ShippingAddress": {"Name": "Ann Lee", "Line1": "1 Rue de Rivoli", "City": "Paris", "PostalCode": "75001",
+                            "CountryCode": "FR"},
+        "Frequency": {"Interval": "MONTH", "IntervalCount": 1},
+        "Items": [{"Sku": "COF-1", "Name": "Coffee beans 500 g", "Quantity": 2, "UnitPrice": "12.00",
+                   "ImageUrl": "https://img.example.com/cof-1.jpg"}],
+        "Charges": [{"ChargeId": "CH-1", "Amount": "24.00", "ChargedAt": f"{last.isoformat()}T08:00:00Z",
+                     "OrderNumber": "SO-1"}],
+        "Orders": [{"OrderNumber": "SO-1", "OrderDate": last.isoformat()}],
+    }
+    record.update(overrides)
+    return record
+
+
+def store_subscriptions(deps: Dependencies, *records: dict[str, Any]) -> list[str]:
+    """Upsert subscription records as the ERP would; returns their ids."""
+    results = subscription_use_cases.upsert_subscriptions(deps.uow(), records, deps.clock)
+    assert [r.result.value for r in results] == ["CREATED"] * len(records), results
+    return [r["SubscriptionId"] for r in records]
+
+
+def store_example_subscriptions(deps: Dependencies) -> None:
+    """The subscriptions the request examples in wsdl/examples/ name, of two demo customers: one
+    per example, so that the examples do not depend on the order they run in."""
+    people = {"olivia": ("olivia.murphy@example.com", "Olivia", "Murphy"),
+              "louis": ("louis.novak@example.com", "Louis", "Novak")}
+
+    def example(number: int, who: str, **overrides: Any) -> dict[str, Any]:
+        email, first, last = people[who]
+        return subscription_record(f"SUB-{100000 + number}", email,
+                                   Customer={"Email": email, "FirstName": first, "LastName": last}, **overrides)
+
+    paused_until = datetime.now(timezone.utc).date() + timedelta(days=20)
+    cancelled = {"Status": "CANCELLED", "CancelledAt": "2026-01-10T10:00:00Z", "CancelReason": "TOO_EXPENSIVE",
+                 "NextOrderDate": None}
+    store_subscriptions(
+        deps,
+        example(1, "olivia", Name="Razor blades every month"),
+        example(2, "olivia", Name="Shaving cream every 2 months", Frequency={"Interval": "MONTH", "IntervalCount": 2}),
+        example(3, "louis"),
+        example(4, "louis", Status="PAUSED", PausedAt="2026-01-05T10:00:00Z", PausedUntil=paused_until.isoformat(),
+                NextOrderDate=None),
+        example(5, "louis"),
+        example(6, "louis"),
+        example(7, "louis", **cancelled),
+        example(8, "louis"),
+        example(9, "louis"),
+        example(10, "louis"),
     )

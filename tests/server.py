@@ -22,7 +22,12 @@ TEST_FAILURE_LIMIT = "1000"
 def settings_for_tests(database_url: str, **overrides: Any) -> Any:
     from soap_orders.config import Settings
 
+    overrides.setdefault("auth_cache_seconds", 0)
     return Settings(database_url=database_url, secret_key=TEST_SECRET_KEY, auth_failure_limit=int(TEST_FAILURE_LIMIT), **overrides)
+
+
+#: Every scope a client may have: the server's own client gets them all.
+ALL_SCOPES = ("orders:read", "orders:act", "erp")
 
 
 def add_client(database_url: str, name: str, scopes: tuple[str, ...] = ("orders:read", "orders:act"),
@@ -64,10 +69,12 @@ class Server:
             "SOAP_ORDERS_LOG_LEVEL": "WARNING",
             "SOAP_ORDERS_SECRET_KEY": TEST_SECRET_KEY,
             "SOAP_ORDERS_AUTH_FAILURE_LIMIT": TEST_FAILURE_LIMIT,
+            # Rotations and disables take effect at once (the cache has its own test).
+            "SOAP_ORDERS_AUTH_CACHE_SECONDS": "0",
             **(extra_env or {}),
         }
         #: A client with every orders scope, created for this server (name, secret).
-        self.credentials = (client_name, add_client(database_url, client_name))
+        self.credentials = (client_name, add_client(database_url, client_name, ALL_SCOPES))
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(

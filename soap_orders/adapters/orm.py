@@ -2,13 +2,13 @@
 
 The domain does not know it is mapped: ``start_mappers`` instruments its classes once per process.
 Money is stored exactly (NUMERIC on PostgreSQL, text on SQLite, which has no exact decimal type);
-timestamps are stored in UTC and always come back timezone-aware.
+timestamps are stored in timezone.utc and always come back timezone-aware.
 """
 
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -38,7 +38,9 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from ..domain import limits
 from ..domain import orders as model
+from ..domain import subscriptions as subs
 from ..domain.clients import ApiClient, Scope
+from ..domain.recurrence import Interval
 
 metadata = MetaData(
     naming_convention={
@@ -74,7 +76,7 @@ class Money(TypeDecorator[Decimal]):
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """A point in time: refuses naive values, stores UTC, returns aware UTC datetimes."""
+    """A point in time: refuses naive values, stores timezone.utc, returns aware timezone.utc datetimes."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -83,7 +85,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given where a UTC time is required")
+            raise ValueError("naive datetime given where a timezone.utc time is required")
         value = value.astimezone(timezone.utc)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
@@ -158,9 +160,22 @@ orders = Table(
     Column("address_changed_at", UTCDateTime),
     Column("replaces_order_number", _text(limits.ORDER_NUMBER), index=True),
     Column("replacement_order_numbers", StringList),
+    Column("cancel_origin", _enum(model.Origin)),
+    Column("address_origin", _enum(model.Origin), nullable=False, server_default=model.Origin.ERP.value),
 )
 # Case-insensitive lookups by email, newest first.
 Index("ix_orders_email_lower_created_at", func.lower(orders.c.customer_email), orders.c.created_at)
+
+# Each order's document, written again in the transaction of any change to the order, so reads
+# fetch it in one query (see documents/rendered.py); render_version tells a current one.
+order_documents = Table(
+    "order_documents",
+    metadata,
+    Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True),
+    Column("render_version", Integer, nullable=False),
+    Column("xml", Text, nullable=False),
+    Column("json", Text, nullable=False),
+)
 
 order_lines = Table(
     "order_lines",
@@ -180,6 +195,8 @@ order_lines = Table(
     Column("quantity_returned", Integer, nullable=False),
     Column("quantity_replaced", Integer, nullable=False, server_default="0"),
     Column("out_of_stock", Boolean, nullable=False, server_default=false()),
+    Column("quantity_refunded_by_service", Integer, nullable=False, server_default="0"),
+    Column("quantity_cancelled_by_service", Integer, nullable=False, server_default="0"),
     UniqueConstraint("order_id", "line_number"),
 )
 
@@ -225,6 +242,7 @@ returns = Table(
     Column("warehouse_status", _enum(model.WarehouseStatus), nullable=False),
     Column("refund_status", _enum(model.ReturnRefundStatus), nullable=False),
     Column("refund_id", _text(limits.IDENTIFIER)),
+    Column("origin", _enum(model.Origin), nullable=False, server_default=model.Origin.ERP.value),
 )
 Index("ix_returns_return_tracking_number_lower", func.lower(returns.c.return_tracking_number))
 
@@ -249,6 +267,7 @@ refunds = Table(
     Column("status", _enum(model.RefundStatus), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("note", _text(limits.NOTE)),
+    Column("origin", _enum(model.Origin), nullable=False, server_default=model.Origin.ERP.value),
     UniqueConstraint("order_id", "refund_id"),
 )
 
@@ -270,11 +289,55 @@ order_events = Table(
     "order_events",
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("order_number", _text(limits.ORDER_NUMBER), nullable=False, index=True),
+    Column("order_number", _text(limits.ORDER_NUMBER), index=True),
     Column("event_type", String(64), nullable=False),
     Column("payload", JSON, nullable=False),
     Column("occurred_at", UTCDateTime, nullable=False),
+    # Who made the change (the API client, or import / demo-data), and under which RequestId.
+    Column("client", String(64)),
+    Column("request_id", _text(limits.REQUEST_ID)),
+    # The subject of a subscription's event (order_number is then empty).
+    Column("subscription_id", _text(limits.SUBSCRIPTION_ID), index=True),
 )
+
+
+class PlanChangeJSON(TypeDecorator[subs.PlanChange]):
+    """A pending plan change, kept as one JSON value (money and dates as strings)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: subs.PlanChange | None, dialect: Dialect) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        return {
+            "items": [
+                {"sku": i.sku, "name": i.name, "quantity": i.quantity, "unit_price": f"{i.unit_price:f}",
+                 "image_url": i.image_url}
+                for i in value.items
+            ],
+            "price": f"{value.price:f}",
+            "interval": value.frequency.interval.value,
+            "interval_count": value.frequency.interval_count,
+            "anchor_date": value.anchor_date.isoformat(),
+            "effective_date": value.effective_date.isoformat() if value.effective_date else None,
+            "requested_at": value.requested_at.astimezone(timezone.utc).isoformat(),
+        }
+
+    def process_result_value(self, value: dict[str, Any] | None, dialect: Dialect) -> subs.PlanChange | None:
+        if value is None:
+            return None
+        return subs.PlanChange(
+            items=tuple(
+                subs.SubscriptionItem(i["sku"], i["name"], i["quantity"], Decimal(i["unit_price"]), i["image_url"])
+                for i in value["items"]
+            ),
+            price=Decimal(value["price"]),
+            frequency=subs.Frequency(Interval(value["interval"]), value["interval_count"]),
+            anchor_date=date.fromisoformat(value["anchor_date"]),
+            effective_date=date.fromisoformat(value["effective_date"]) if value["effective_date"] else None,
+            requested_at=datetime.fromisoformat(value["requested_at"]),
+        )
 
 
 class ScopeSet(TypeDecorator[frozenset]):
@@ -361,6 +424,7 @@ audit_records = Table(
     Column("request_id", _text(limits.REQUEST_ID)),
     Column("outcome", String(64), nullable=False),
     Column("details", JSON),
+    Column("subscription_id", _text(limits.SUBSCRIPTION_ID), index=True),
 )
 
 # Notifications for the consumer's Flow Execution API, written with the change they announce and
@@ -385,6 +449,104 @@ flow_outbox = Table(
     Column("last_error", Text),
     Index("ix_flow_outbox_state_next_attempt_at", "state", "next_attempt_at"),
     Index("ix_flow_outbox_order_number_id", "order_number", "id"),
+)
+
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subscription_id", _text(limits.SUBSCRIPTION_ID), nullable=False, unique=True),
+    Column("name", _text(limits.SUBSCRIPTION_NAME), nullable=False),
+    Column("status", _enum(subs.SubscriptionStatus), nullable=False),
+    Column("currency", String(limits.CURRENCY), nullable=False),
+    Column("price", Money, nullable=False),
+    Column("interval", _enum(Interval), nullable=False),
+    Column("interval_count", Integer, nullable=False),
+    Column("anchor_date", Date),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("updated_at", UTCDateTime),
+    Column("next_order_date", Date),
+    Column("last_order_date", Date),
+    Column("cancelled_at", UTCDateTime),
+    Column("cancel_reason", _enum(subs.CancelReason)),
+    Column("cancel_note", _text(limits.NOTE)),
+    Column("cancel_at_period_end", Boolean, nullable=False),
+    Column("cancel_effective_date", Date),
+    Column("refunded_at", UTCDateTime),
+    Column("paused_at", UTCDateTime),
+    Column("paused_until", Date),
+    Column("paused_cycles", Integer),
+    Column("pending_change", PlanChangeJSON),
+    Column("service_lifecycle", _enum(subs.LifecycleAction)),
+    Column("customer_email", _text(limits.EMAIL), nullable=False),
+    Column("customer_first_name", _text(limits.PERSON_NAME)),
+    Column("customer_last_name", _text(limits.PERSON_NAME)),
+    Column("customer_phone", _text(limits.PHONE)),
+    Column("ship_name", _text(limits.ADDRESS_NAME)),
+    Column("ship_line1", _text(limits.ADDRESS_LINE)),
+    Column("ship_line2", _text(limits.ADDRESS_LINE)),
+    Column("ship_city", _text(limits.PLACE)),
+    Column("ship_region", _text(limits.PLACE)),
+    Column("ship_postal_code", _text(limits.POSTAL_CODE)),
+    Column("ship_country_code", String(limits.COUNTRY_CODE)),
+    Column("ship_phone", _text(limits.PHONE)),
+)
+# Case-insensitive lookups by email, newest first.
+Index("ix_subscriptions_email_lower_created_at", func.lower(subscriptions.c.customer_email),
+      subscriptions.c.created_at)
+
+
+def _subscription_child(name: str, *columns: Any, unique: tuple[str, ...] = ()) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("subscription_pk", ForeignKey("subscriptions.id", ondelete="CASCADE"), nullable=False, index=True),
+        *columns,
+        *([UniqueConstraint("subscription_pk", *unique)] if unique else []),
+    )
+
+
+subscription_items = _subscription_child(
+    "subscription_items",
+    Column("sku", _text(limits.SKU), nullable=False),
+    Column("name", _text(limits.PRODUCT_NAME), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", Money, nullable=False),
+    Column("image_url", _text(limits.URL)),
+)
+subscription_charges = _subscription_child(
+    "subscription_charges",
+    Column("charge_id", _text(limits.CHARGE_ID), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("refunded_amount", Money, nullable=False),
+    Column("status", _enum(subs.ChargeStatus), nullable=False),
+    Column("charged_at", UTCDateTime, nullable=False),
+    Column("order_number", _text(limits.ORDER_NUMBER)),
+    unique=("charge_id",),
+)
+subscription_refunds = _subscription_child(
+    "subscription_refunds",
+    Column("refund_id", _text(limits.IDENTIFIER), nullable=False),
+    Column("charge_id", _text(limits.CHARGE_ID), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("reason", _enum(model.Reason), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("note", _text(limits.NOTE)),
+    unique=("refund_id",),
+)
+subscription_skips = _subscription_child(
+    "subscription_skips",
+    Column("order_date", Date, nullable=False),
+    Column("skipped_at", UTCDateTime, nullable=False),
+)
+subscription_orders = _subscription_child(
+    "subscription_orders",
+    Column("order_number", _text(limits.ORDER_NUMBER), nullable=False),
+    Column("order_date", Date),
+    unique=("order_number",),
 )
 
 
@@ -437,5 +599,44 @@ def start_mappers() -> None:
             "shipments": _children(model.Shipment, shipments, shipments.c.id),
             "returns": _children(model.Return, returns, returns.c.id),
             "refunds": _children(model.Refund, refunds, refunds.c.id),
+        },
+    )
+    _map_subscriptions()
+
+
+def _map_subscriptions() -> None:
+    mapper_registry.map_imperatively(subs.SubscriptionItem, subscription_items)
+    mapper_registry.map_imperatively(subs.Charge, subscription_charges)
+    mapper_registry.map_imperatively(subs.SubscriptionRefund, subscription_refunds)
+    mapper_registry.map_imperatively(subs.SkippedOrder, subscription_skips)
+    mapper_registry.map_imperatively(subs.ProducedOrder, subscription_orders)
+    mapper_registry.map_imperatively(
+        subs.Subscription,
+        subscriptions,
+        properties={
+            "customer": composite(
+                model.Customer,
+                subscriptions.c.customer_email,
+                subscriptions.c.customer_first_name,
+                subscriptions.c.customer_last_name,
+                subscriptions.c.customer_phone,
+            ),
+            "shipping_address": composite(
+                model.Address,
+                subscriptions.c.ship_name,
+                subscriptions.c.ship_line1,
+                subscriptions.c.ship_line2,
+                subscriptions.c.ship_city,
+                subscriptions.c.ship_region,
+                subscriptions.c.ship_postal_code,
+                subscriptions.c.ship_country_code,
+                subscriptions.c.ship_phone,
+            ),
+            "frequency": composite(subs.Frequency, subscriptions.c.interval, subscriptions.c.interval_count),
+            "items": _children(subs.SubscriptionItem, subscription_items, subscription_items.c.id),
+            "charges": _children(subs.Charge, subscription_charges, subscription_charges.c.id),
+            "refunds": _children(subs.SubscriptionRefund, subscription_refunds, subscription_refunds.c.id),
+            "skipped_orders": _children(subs.SkippedOrder, subscription_skips, subscription_skips.c.id),
+            "orders": _children(subs.ProducedOrder, subscription_orders, subscription_orders.c.id),
         },
     )

@@ -6,18 +6,23 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, inspect, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from ..documents.records import Rendered
+from ..documents.rendered import RENDER_VERSION, as_rendered, render_order
 from ..domain.clients import ApiClient
 from ..domain.orders import Order
+from ..domain.subscriptions import Subscription
 from ..service.ports import (
     AuditRecord,
     OrderQuery,
+    StoredEvent,
     StoredResult,
     StoredToken,
+    SubscriptionQuery,
     TrackingQuery,
 )
 from .database import begin_writing
@@ -27,9 +32,12 @@ from .orm import (
     auth_failures,
     idempotency_records,
     oauth_tokens,
+    order_documents,
+    order_events,
     orders,
     returns,
     shipments,
+    subscriptions,
     wsse_nonces,
 )
 
@@ -59,13 +67,53 @@ class SqlAlchemyOrderRepository:
         stmt = select(Order).where(orders.c.order_number.in_(numbers))
         if for_update:
             begin_writing(self.session)
-            stmt = stmt.with_for_update(of=orders)
+            self._lock_numbers(numbers)
+            stmt = stmt.with_for_update(of=orders).order_by(orders.c.order_number)
         found = {order.order_number: order for order in self.session.scalars(stmt)}
         for order in found.values():
             self._track(order)
         return found
 
+    def _lock_numbers(self, numbers: list[str]) -> None:
+        """On PostgreSQL, also lock order numbers not stored yet (``FOR UPDATE`` can only lock rows
+        that exist): two transactions creating the same order then run one after the other, and
+        the second finds the first's order instead of failing on the unique number. Locks are taken
+        in one order, so two batches never wait on each other in a circle. They end with the
+        transaction. SQLite needs none: its writers are serialised when they begin."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        self.session.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(n, 0) AS k "
+                "FROM unnest(CAST(:numbers AS text[])) AS n ORDER BY k) AS keys"
+            ),
+            {"numbers": sorted(set(numbers))},
+        )
+
     def find_by_email(self, query: OrderQuery) -> tuple[list[Order], int]:
+        return self._page(self._email_conditions(query), query.limit, query.offset)
+
+    def find_rendered_by_email(self, query: OrderQuery) -> tuple[list[Rendered], int] | None:
+        """A page of the current documents of a customer's orders, and how many there are in all;
+        None when one of them is missing or out of date (then read the orders themselves)."""
+        conditions = self._email_conditions(query)
+        total = self.session.scalar(select(func.count()).select_from(orders).where(*conditions)) or 0
+        if total <= query.offset:
+            return [], total
+        rows = self.session.execute(
+            select(order_documents.c.render_version, order_documents.c.xml, order_documents.c.json)
+            .select_from(orders.outerjoin(order_documents, order_documents.c.order_id == orders.c.id))
+            .where(*conditions)
+            .order_by(orders.c.created_at.desc(), orders.c.id.desc())
+            .limit(query.limit)
+            .offset(query.offset)
+        ).all()
+        documents = [as_rendered(row) for row in rows]
+        if any(document is None for document in documents):
+            return None
+        return [document for document in documents if document is not None], total
+
+    def _email_conditions(self, query: OrderQuery) -> list[Any]:
         conditions: list[Any] = [func.lower(orders.c.customer_email) == func.lower(query.email)]
         if query.status is not None:
             conditions.append(orders.c.status == query.status)
@@ -73,7 +121,7 @@ class SqlAlchemyOrderRepository:
             conditions.append(orders.c.created_at >= _start_of(query.placed_from))
         if query.placed_to is not None and query.placed_to < date.max:  # up to date.max: no upper bound
             conditions.append(orders.c.created_at < _start_of(query.placed_to + timedelta(days=1)))
-        return self._page(conditions, query.limit, query.offset)
+        return conditions
 
     def find_by_tracking_number(self, query: TrackingQuery) -> tuple[list[Order], int]:
         # Both sides lowered, so the functional indexes on lower(tracking number) serve the lookup.
@@ -112,13 +160,76 @@ class SqlAlchemyOrderRepository:
         self.session.add(order)
         self._track(order)
 
-    def replace(self, current: Order, new: Order) -> None:
-        """Give ``current`` every field of ``new``. Old children are deleted before new ones are
-        inserted, so a re-imported line number or refund id does not collide with itself."""
-        for children in (current.lines, current.shipments, current.returns, current.refunds):
-            children.clear()
+    def store_documents(self, changed: Iterable[Order]) -> None:
+        """Write the documents of ``changed`` orders (all flushed first, so each has its id)."""
+        changed = list(changed)
+        if not changed:
+            return
         self.session.flush()
-        current.replace_with(new)
+        rows = []
+        for order in changed:
+            state = inspect(order)
+            if state.deleted or state.detached or not state.identity:
+                continue
+            rendered = render_order(order)
+            rows.append({"order_id": state.identity[0], "render_version": RENDER_VERSION,
+                         "xml": rendered.xml, "json": rendered.json})
+        if not rows:
+            return
+        # Only what differs is written: an unchanged order costs a read, never a write.
+        stored = {
+            row.order_id: (row.render_version, row.xml, row.json)
+            for row in self.session.execute(
+                select(order_documents).where(order_documents.c.order_id.in_([r["order_id"] for r in rows]))
+            )
+        }
+        rows = [r for r in rows if stored.get(r["order_id"]) != (r["render_version"], r["xml"], r["json"])]
+        if not rows:
+            return
+        begin_writing(self.session)
+        dialect = self.session.get_bind().dialect.name
+        upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(order_documents)
+        self.session.execute(upsert.on_conflict_do_update(
+            index_elements=[order_documents.c.order_id],
+            set_={"render_version": upsert.excluded.render_version, "xml": upsert.excluded.xml,
+                  "json": upsert.excluded.json},
+        ), rows)
+
+    def without_current_document(self, limit: int) -> list[str]:
+        """Numbers of orders whose document is missing or out of date, at most ``limit``."""
+        stale = or_(order_documents.c.order_id.is_(None), order_documents.c.render_version != RENDER_VERSION)
+        return list(self.session.scalars(
+            select(orders.c.order_number)
+            .select_from(orders.outerjoin(order_documents, order_documents.c.order_id == orders.c.id))
+            .where(stale).order_by(orders.c.id).limit(limit)
+        ))
+
+    def rendered(self, order_number: str) -> tuple[str, Rendered] | None:
+        """The customer's email and the current document of an order; None when the order is not
+        stored, or its document is missing or out of date (then read the order itself)."""
+        row = self.session.execute(
+            select(orders.c.customer_email, order_documents.c.render_version, order_documents.c.xml,
+                   order_documents.c.json)
+            .select_from(orders.outerjoin(order_documents, order_documents.c.order_id == orders.c.id))
+            .where(orders.c.order_number == order_number)
+        ).one_or_none()
+        if row is None or row.xml is None:
+            return None
+        rendered = as_rendered(row)
+        return None if rendered is None else (row.customer_email, rendered)
+
+
+
+class SqlAlchemyEventFeed:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def after(self, event_id: int, limit: int) -> list[StoredEvent]:
+        rows = self.session.execute(
+            select(order_events).where(order_events.c.id > event_id).order_by(order_events.c.id).limit(limit)
+        ).mappings()
+        return [StoredEvent(r["id"], r["occurred_at"], r["event_type"], r["order_number"], r["request_id"],
+                            r["client"], r["payload"] or {}, r["subscription_id"]) for r in rows]
 
 
 def _start_of(day: Any) -> datetime:
@@ -258,18 +369,85 @@ class SqlAlchemyAuditLog:
         self.session = session
 
     def add(self, record: AuditRecord) -> None:
-        self.session.execute(insert(audit_records).values(
-            occurred_at=record.occurred_at, client=record.client, address=record.address,
-            operation=record.operation, order_number=record.order_number, request_id=record.request_id,
-            outcome=record.outcome, details=record.details,
-        ))
+        self.add_many([record])
+
+    def add_many(self, records: Iterable[AuditRecord]) -> None:
+        rows = [
+            {"occurred_at": r.occurred_at, "client": r.client, "address": r.address, "operation": r.operation,
+             "order_number": r.order_number, "request_id": r.request_id, "outcome": r.outcome,
+             "details": r.details, "subscription_id": r.subscription_id}
+            for r in records
+        ]
+        if rows:
+            self.session.execute(insert(audit_records), rows)
 
     def for_order(self, order_number: str) -> list[AuditRecord]:
         rows = self.session.execute(
             select(audit_records).where(audit_records.c.order_number == order_number).order_by(audit_records.c.id)
         ).mappings()
-        return [
-            AuditRecord(r["occurred_at"], r["client"], r["address"], r["operation"], r["order_number"],
-                        r["request_id"], r["outcome"], r["details"])
-            for r in rows
-        ]
+        return [_audit_record(r) for r in rows]
+
+    def for_subscription(self, subscription_id: str) -> list[AuditRecord]:
+        rows = self.session.execute(
+            select(audit_records).where(audit_records.c.subscription_id == subscription_id)
+            .order_by(audit_records.c.id)
+        ).mappings()
+        return [_audit_record(r) for r in rows]
+
+
+def _audit_record(r: Any) -> AuditRecord:
+    return AuditRecord(r["occurred_at"], r["client"], r["address"], r["operation"], r["order_number"],
+                       r["request_id"], r["outcome"], r["details"], r["subscription_id"])
+
+
+class SqlAlchemySubscriptionRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        #: Subscriptions handed out in this unit of work, whose recorded events are saved on commit.
+        self.seen: list[Subscription] = []
+
+    def _track(self, subscription: Subscription | None) -> Subscription | None:
+        if subscription is not None and all(subscription is not other for other in self.seen):
+            self.seen.append(subscription)
+        return subscription
+
+    def get(self, subscription_id: str, *, for_update: bool = False) -> Subscription | None:
+        stmt = select(Subscription).where(subscriptions.c.subscription_id == subscription_id)
+        if for_update:
+            begin_writing(self.session)
+            stmt = stmt.with_for_update(of=subscriptions)
+        return self._track(self.session.scalars(stmt).one_or_none())
+
+    def get_many(self, subscription_ids: Iterable[str], *, for_update: bool = False) -> dict[str, Subscription]:
+        ids = list(subscription_ids)
+        if not ids:
+            return {}
+        stmt = select(Subscription).where(subscriptions.c.subscription_id.in_(ids))
+        if for_update:
+            begin_writing(self.session)
+            stmt = stmt.with_for_update(of=subscriptions)
+        found = {s.subscription_id: s for s in self.session.scalars(stmt)}
+        for subscription in found.values():
+            self._track(subscription)
+        return found
+
+    def find_by_email(self, query: SubscriptionQuery) -> tuple[list[Subscription], int]:
+        conditions: list[Any] = [func.lower(subscriptions.c.customer_email) == func.lower(query.email)]
+        if query.status is not None:
+            conditions.append(subscriptions.c.status == query.status)
+        total = self.session.scalar(select(func.count()).select_from(subscriptions).where(*conditions)) or 0
+        if total <= query.offset:
+            return [], total
+        stmt = (
+            select(Subscription)
+            .where(*conditions)
+            .order_by(subscriptions.c.created_at.desc(), subscriptions.c.id.desc())
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        return list(self.session.scalars(stmt)), total
+
+    def add(self, subscription: Subscription) -> None:
+        begin_writing(self.session)
+        self.session.add(subscription)
+        self._track(subscription)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from .orm import order_events
@@ -12,12 +12,17 @@ from .outbox import SqlAlchemyOutbox
 from .repository import (
     SqlAlchemyAuditLog,
     SqlAlchemyClientRepository,
+    SqlAlchemyEventFeed,
     SqlAlchemyFailureLog,
     SqlAlchemyIdempotencyStore,
     SqlAlchemyNonceStore,
     SqlAlchemyOrderRepository,
+    SqlAlchemySubscriptionRepository,
     SqlAlchemyTokenStore,
 )
+
+#: The advisory lock that orders the writers of the change feed on PostgreSQL.
+FEED_LOCK = 727_001
 
 
 class SqlAlchemyUnitOfWork:
@@ -27,6 +32,7 @@ class SqlAlchemyUnitOfWork:
     def __enter__(self) -> SqlAlchemyUnitOfWork:
         self.session = self.session_factory()
         self.orders = SqlAlchemyOrderRepository(self.session)
+        self.subscriptions = SqlAlchemySubscriptionRepository(self.session)
         self.idempotency = SqlAlchemyIdempotencyStore(self.session)
         self.clients = SqlAlchemyClientRepository(self.session)
         self.tokens = SqlAlchemyTokenStore(self.session)
@@ -34,7 +40,13 @@ class SqlAlchemyUnitOfWork:
         self.failures = SqlAlchemyFailureLog(self.session)
         self.audit = SqlAlchemyAuditLog(self.session)
         self.outbox = SqlAlchemyOutbox(self.session)
+        self.events = SqlAlchemyEventFeed(self.session)
+        self.actor: str | None = None
         return self
+
+    def act_as(self, client: str) -> None:
+        """Name the client whose change this is, for the change feed."""
+        self.actor = client
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -44,22 +56,49 @@ class SqlAlchemyUnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
-        """Append the recorded order events, then commit them with the change they describe."""
+        """Append the recorded order and subscription events, then commit them with the change they describe."""
         rows = [
             {
                 "order_number": event.order_number,
+                "subscription_id": None,
                 "event_type": event.name,
-                "payload": event.payload(),
+                "payload": payload,
                 "occurred_at": event.occurred_at,
+                "client": self.actor,
+                "request_id": payload.get("request_id"),
             }
             for order in self.orders.seen
             for event in order.events
+            for payload in (event.payload(),)
+        ]
+        rows += [
+            {
+                "order_number": None,
+                "subscription_id": event.subscription_id,
+                "event_type": event.name,
+                "payload": payload,
+                "occurred_at": event.occurred_at,
+                "client": self.actor,
+                "request_id": payload.get("request_id"),
+            }
+            for subscription in self.subscriptions.seen
+            for event in subscription.events
+            for payload in (event.payload(),)
         ]
         if rows:
+            if self.session.get_bind().dialect.name == "postgresql":
+                # Events are numbered by a sequence, which hands out ids before commit: two writers
+                # could commit out of id order, and a reader polling between them would skip the
+                # smaller id for good. Writers of events take turns until they commit, so ids
+                # commit in order (SQLite serialises every writer anyway).
+                self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK})
             self.session.execute(insert(order_events), rows)
+        self.orders.store_documents(self.orders.seen)
         self.session.commit()
         for order in self.orders.seen:
             order.events.clear()
+        for subscription in self.subscriptions.seen:
+            subscription.events.clear()
 
     def rollback(self) -> None:
         self.session.rollback()

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Union
 
+#: The namespace of every document and element of the contract.
+TNS = "urn:soap-orders:orders:v1"
+
 
 @dataclass(frozen=True)
 class Text:
@@ -84,6 +87,9 @@ class ListOf:
     item: Document | Scalar
     min_occurs: int = 0
     max_occurs: int | None = None  # None: unbounded
+    #: Each item is checked by the use case, which answers for it alone (a batch with a result per
+    #: document); loading checks the list and keeps its items as plain data.
+
 
 
 
@@ -96,7 +102,8 @@ class Field:
     """One element of a document.
 
     ``attr`` is the attribute of the domain object (or command) that holds the value; ``derived``
-    fields are computed by the domain, written on output and ignored on input."""
+    fields are computed by the domain, written on output and ignored on input; ``internal`` fields
+    are kept by the service for itself: in the stored form, never published nor taken from callers."""
 
     name: str
     kind: Kind
@@ -104,6 +111,12 @@ class Field:
     required: bool = False
     default: Any = None
     derived: bool = False
+    #: Loaded as plain data (records) for the use case to check one by one, so that one bad
+    #: document of a batch does not refuse the others.
+    raw: bool = False
+    #: Kept by the service for itself: in the stored form only, never published, and refused from
+    #: ERP input.
+    internal: bool = False
 
     @property
     def attribute(self) -> str:
@@ -119,6 +132,15 @@ class Document:
     #: Builds the domain object (or command) from loaded attributes; None loads a plain dict.
     factory: Callable[..., Any] | None = field(default=None, compare=False)
     doc: str | None = None
+
+    def published(self, type_name: str, doc: str | None = None) -> Document:
+        """This document without its internal fields: what callers see and send."""
+        fields = tuple(f for f in self.fields if not f.internal)
+        return Document(type_name, fields, self.factory, doc or self.doc)
+
+    @property
+    def internal_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.internal)
 
     def field(self, name: str) -> Field:
         for candidate in self.fields:

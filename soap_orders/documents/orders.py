@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from ..domain import limits
+from ..domain import merge as model_merge
 from ..domain import orders as model
 from .fields import (
     Amount,
@@ -217,3 +218,38 @@ LINE_RESULTS = ListOf("LineResults", "Line", LINE_RESULT)
 REPLACEMENT_REASON = Choice(model.ReplacementReason)
 RETURN_REASON = Choice(model.ReturnReason)
 RETURN_UPDATE = Choice(model.ReturnUpdate)
+
+# ---------------------------------------------------------------------- the change feed
+
+EVENT_ID = Integer("EventId", 0, limits.MAX_EVENT_ID)
+MAX_EVENTS = Integer("MaxEvents", 1, 1000)
+
+DETAIL = Document("Detail", (
+    Field("Name", TEXT100, required=True),
+    Field("Value", Text("DetailValue", 4000), required=True),
+), doc="One fact of a change: its name, and its value as text (JSON for structured values).")
+
+EVENT = Document("Event", (
+    Field("EventId", EVENT_ID, required=True),
+    Field("OccurredAt", TIMESTAMP, required=True),
+    Field("Type", Text("EventType", 64), required=True),
+    Field("OrderNumber", ORDER_NUMBER),
+    Field("SubscriptionId", Text("SubscriptionId", limits.SUBSCRIPTION_ID)),
+    Field("RequestId", REQUEST_ID),
+    Field("Client", Text("ClientName", 64)),
+    Field("Details", ListOf("Details", "Detail", DETAIL), attr="detail_list", required=True),
+), doc="One change made through the service, as the ERP reads it back.")
+EVENTS = ListOf("Events", "Event", EVENT, max_occurs=1000)
+
+UPSERT_OUTCOME = Choice(model_merge.UpsertOutcome)
+UPSERT_REASON_CODE = Choice(model_merge.UpsertReasonCode)
+
+UPSERT_RESULT = Document("UpsertResult", (
+    Field("OrderNumber", ORDER_NUMBER),
+    Field("Outcome", UPSERT_OUTCOME, required=True),
+    Field("ReasonCode", UPSERT_REASON_CODE, required=True),
+    Field("Message", MESSAGE, required=True),
+    Field("Field", Text("FieldName", 200)),
+), doc="What became of one document of a batch: the field a refusal is about, never its value.")
+UPSERT_RESULTS = ListOf("UpsertResults", "Result", UPSERT_RESULT, max_occurs=100)
+ORDERS_IN = ListOf("OrderDocuments", "Order", ORDER, min_occurs=1, max_occurs=100)

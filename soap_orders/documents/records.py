@@ -9,7 +9,9 @@ never its value. ``dump`` writes amounts with their currency's places and times 
 from __future__ import annotations
 
 import enum
+import json
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -31,6 +33,16 @@ from .fields import (
     Timestamp,
 )
 from .orders import ORDER, REFUND
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A document written before, when it last changed: its XML element (prefix ``tns``) and its
+    JSON form. Answers carry it in place of the object it was written from."""
+
+    xml: str
+    json: str
+
 
 #: The most digits an amount may have in all, as the schema publishes and the database stores.
 TOTAL_DIGITS = 18
@@ -76,10 +88,31 @@ def load(document: Document, record: Any, path: str = "", currency: str | None =
             if required_on_input(field):
                 raise RecordError(where, "is required")
             continue
+        if field.raw:
+            values[field.attribute] = _raw(field.kind, value, where)
+            continue
         values[field.attribute] = _load_value(field.kind, value, where, currency)
     if document.factory is None:
         return values
     return document.factory(**values)
+
+
+def _raw(kind: Kind, value: Any, path: str) -> Any:
+    """A list of records left as they are (its size and that each is an object are checked)."""
+    if isinstance(kind, ListOf):
+        if isinstance(value, dict) and set(value) <= {kind.item_name}:
+            value = value.get(kind.item_name) or []
+        if not isinstance(value, list):
+            raise RecordError(path, "must be a list")
+        if len(value) < kind.min_occurs:
+            raise RecordError(path, f"must have at least {kind.min_occurs} item(s)")
+        if kind.max_occurs is not None and len(value) > kind.max_occurs:
+            raise RecordError(path, f"must have at most {kind.max_occurs} items")
+        for i, item in enumerate(value, 1):
+            if not isinstance(item, dict):
+                raise RecordError(f"{path}[{i}]", "must be an object")
+        return value
+    return value
 
 
 def _load_value(kind: Kind, value: Any, path: str, currency: str | None) -> Any:
@@ -134,7 +167,7 @@ def _text(kind: Text, value: Any, path: str) -> str:
 def _integer(kind: Integer, value: Any, path: str) -> int:
     if isinstance(value, bool):
         raise RecordError(path, "must be a whole number")
-    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]{1,9}\s*", value):
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]{1,19}\s*", value):
         value = int(value)
     if not isinstance(value, int):
         raise RecordError(path, "must be a whole number")
@@ -242,14 +275,19 @@ def dump(document: Document, obj: Any, currency: str | None = None) -> dict[str,
     for field in document.fields:
         value = getattr(obj, field.attribute)
         kind = field.kind
-        if isinstance(kind, ListOf):
+        if field.raw:
+            record[field.name] = value  # records, as they were given
+        elif isinstance(kind, ListOf):
             item_kind = kind.item
             if isinstance(item_kind, Document):
-                record[field.name] = [dump(item_kind, item, currency) for item in (value or ())]
+                record[field.name] = [json.loads(item.json) if isinstance(item, Rendered) else dump(item_kind, item, currency)
+                                      for item in (value or ())]
             else:
                 record[field.name] = [plain(item_kind, item, currency) for item in (value or ())]
         elif value is None or is_unset_flag(field, value):
             continue
+        elif isinstance(value, Rendered):
+            record[field.name] = json.loads(value.json)
         elif isinstance(kind, Document):
             if kind.factory is not None and not isinstance(value, dict) and not _has_any(kind, value):
                 continue

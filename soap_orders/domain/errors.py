@@ -90,3 +90,12 @@ class RateLimited(DomainError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"Too many failed attempts; retry in {retry_after} seconds.")
         self.retry_after = retry_after
+
+
+class SubscriptionNotFound(DomainError):
+    """No subscription with that id (or not one belonging to the given email)."""
+
+    code = "SUBSCRIPTION_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("No subscription matches that subscription id and email.")

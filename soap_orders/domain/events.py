@@ -109,3 +109,29 @@ class ReturnUpdated(OrderEvent):
     new_status: str
     note: str | None
     refund_id: str | None
+
+
+@dataclass(frozen=True)
+class OrderUpserted(OrderEvent):
+    """The ERP's document of the order was stored: ``outcome`` CREATED or UPDATED, and for an
+    update the wire names of the parts that changed."""
+
+    outcome: str
+    request_id: str | None
+    changed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ShipmentRecorded(OrderEvent):
+    """The ERP recorded a shipment (``old_status`` None when it is new) or updated one; ``items``
+    are what it carries afterwards, per SKU, and the order's status before and after."""
+
+    request_id: str
+    shipment_id: str
+    old_status: str | None
+    new_status: str
+    items: tuple[tuple[str, int], ...]
+    tracking_number: str | None
+    carrier_code: str | None
+    old_order_status: str
+    new_order_status: str

@@ -23,8 +23,14 @@ CARRIER_NAME = 100
 RETURN_REASON = 255
 NOTE = 1000
 MESSAGE = 1000
+SUBSCRIPTION_ID = 64
+SUBSCRIPTION_NAME = 255
+CHARGE_ID = 64
 
 #: The largest quantity, line number, count or page number anything may carry.
 MAX_COUNT = 1_000_000
 #: The most orders one page of a find returns.
 MAX_PAGE_SIZE = 100
+
+#: The largest id of the change feed (a signed 64-bit integer).
+MAX_EVENT_ID = 2**63 - 1

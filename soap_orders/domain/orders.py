@@ -22,6 +22,7 @@ from .events import (
     ReplacementOrderCreated,
     ReturnCreated,
     ReturnUpdated,
+    ShipmentRecorded,
     ShippingAddressChanged,
 )
 
@@ -96,6 +97,15 @@ class RefundStatus(str, enum.Enum):
     PENDING = "PENDING"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
+
+
+class Origin(str, enum.Enum):
+    """Who made a part of an order: the ERP that feeds it in, or a caller acting through the service.
+
+    An upsert from the ERP may update what the ERP made; what the service made is kept."""
+
+    ERP = "ERP"
+    SERVICE = "SERVICE"
 
 
 class Reason(str, enum.Enum):
@@ -173,6 +183,7 @@ class Outcome(str, enum.Enum):
     REPLACEMENT_ISSUED = "REPLACEMENT_ISSUED"
     RETURN_CREATED = "RETURN_CREATED"
     RETURN_UPDATED = "RETURN_UPDATED"
+    SHIPMENT_RECORDED = "SHIPMENT_RECORDED"
 
 
 class ReasonCode(str, enum.Enum):
@@ -193,6 +204,8 @@ class ReasonCode(str, enum.Enum):
     EXCEEDS_REPLACEABLE = "EXCEEDS_REPLACEABLE"
     UNKNOWN_RETURN = "UNKNOWN_RETURN"
     INVALID_TRANSITION = "INVALID_TRANSITION"
+    EXCEEDS_UNSHIPPED = "EXCEEDS_UNSHIPPED"
+    LINE_CANCELLED = "LINE_CANCELLED"
 
 
 CAPTURED_STATUSES = frozenset(
@@ -214,6 +227,10 @@ RETURN_TRANSITIONS: dict[ReturnStatus, frozenset[ReturnUpdate]] = {
 }
 # Longest values of the caller-supplied texts of a return (the same limits as the stored columns).
 RETURN_TEXT_LIMITS = {"ReturnTrackingNumber": 64, "CarrierCode": 64, "LabelUrl": 2048}
+# Longest values of a recorded shipment's texts (the same limits as the stored columns).
+SHIPMENT_TEXT_LIMITS = {
+    "ShipmentId": 64, "CarrierName": 100, "CarrierCode": 64, "TrackingNumber": 64, "TrackingUrl": 2048,
+}
 
 
 @dataclass
@@ -258,6 +275,14 @@ class OrderLine:
     def open_quantity(self) -> int:
         """Neither shipped nor cancelled: what may still be cancelled."""
         return max(self.quantity - self.quantity_shipped - self.quantity_cancelled, 0)
+    #: The part of ``quantity_refunded`` / ``quantity_cancelled`` done through the service: an
+    #: upsert may report more, never less, and may not drop or shrink the line below it.
+    quantity_refunded_by_service: int = 0
+    quantity_cancelled_by_service: int = 0
+
+    @property
+    def touched_by_service(self) -> bool:
+        return bool(self.quantity_refunded_by_service or self.quantity_cancelled_by_service or self.quantity_replaced)
 
     @property
     def line_total(self) -> Decimal:
@@ -304,6 +329,14 @@ class Shipment:
     items: list[ShipmentItem] = field(default_factory=list)
 
     @property
+    def quantities(self) -> dict[str, int]:
+        """The items carried, summed per SKU."""
+        summed: dict[str, int] = {}
+        for item in self.items:
+            summed[item.sku] = summed.get(item.sku, 0) + item.quantity
+        return summed
+
+    @property
     def has_left(self) -> bool:
         """True once the parcel is with the carrier (a created label alone is not a shipment)."""
         return self.status is not ShipmentStatus.LABEL_CREATED or self.shipped_at is not None
@@ -331,6 +364,7 @@ class Return:
     items: list[ReturnItem] = field(default_factory=list)
     #: The refund issued when the return was marked refunded.
     refund_id: str | None = None
+    origin: Origin = Origin.ERP
 
 
 @dataclass(eq=False)
@@ -341,11 +375,19 @@ class Refund:
     status: RefundStatus
     created_at: datetime
     note: str | None = None
+    origin: Origin = Origin.ERP
 
     @property
     def counts(self) -> bool:
         """A failed refund returned no money and does not reduce the refundable balance."""
         return self.status is not RefundStatus.FAILED
+
+    def settle(self) -> None:
+        """The payment provider confirmed the money went back: a PENDING refund becomes COMPLETED.
+        The amount, and so the order's refundable balance, do not change."""
+        if self.status is not RefundStatus.PENDING:
+            raise ValidationError(f"Refund {self.refund_id} is {self.status.value}, not PENDING.", "Status")
+        self.status = RefundStatus.COMPLETED
 
 
 @dataclass(frozen=True)
@@ -411,6 +453,10 @@ class Order:
     updated_at: datetime | None = None
     cancelled_at: datetime | None = None
     cancel_reason: Reason | None = None
+    #: Who cancelled the order (None while it is not cancelled).
+    cancel_origin: Origin | None = None
+    #: SERVICE once the shipping address was changed through the service: upserts then keep it.
+    address_origin: Origin = Origin.ERP
     lines: list[OrderLine] = field(default_factory=list)
     shipments: list[Shipment] = field(default_factory=list)
     returns: list[Return] = field(default_factory=list)
@@ -488,6 +534,13 @@ class Order:
         numbers = [line.line_number for line in self.lines]
         if len(set(numbers)) != len(numbers):
             raise ValidationError("LineNumber values must be unique within an order.", "LineNumber")
+        for kind, wire, ids in (
+            ("Refunds", "RefundId", [r.refund_id for r in self.refunds]),
+            ("Shipments", "ShipmentId", [s.shipment_id for s in self.shipments]),
+            ("Returns", "ReturnId", [r.return_id for r in self.returns]),
+        ):
+            if len(set(ids)) != len(ids):
+                raise ValidationError(f"{wire} values must be unique within an order's {kind}.", wire)
         for line in self.lines:
             line.unit_price = money.parse_amount(line.unit_price, self.currency, field="UnitPrice")
             line.check()
@@ -532,8 +585,10 @@ class Order:
         for line in self.lines:
             line.status = LineStatus.CANCELLED
             line.quantity_cancelled = line.quantity - line.quantity_shipped
+            line.quantity_cancelled_by_service = line.quantity_cancelled
         self.cancelled_at = self.updated_at = now
         self.cancel_reason = reason
+        self.cancel_origin = Origin.SERVICE
         self.events.append(
             OrderCancelled(
                 self.order_number, now, reason.value, note, request_id,
@@ -645,6 +700,7 @@ class Order:
             return self._refuse("have its address changed", ReasonCode.ALREADY_SHIPPED, "it has already shipped")
         old = self.shipping_address
         self.shipping_address = new
+        self.address_origin = Origin.SERVICE
         self.address_changed_at = self.updated_at = now
         self.events.append(
             ShippingAddressChanged(
@@ -707,6 +763,7 @@ class Order:
             line = self.line(line_number=number)
             assert line is not None
             line.quantity_cancelled += quantity
+            line.quantity_cancelled_by_service += quantity
             if line.quantity_cancelled == line.quantity:
                 line.status = LineStatus.CANCELLED
         closes = all(line.open_quantity == 0 for line in self.lines)
@@ -730,6 +787,7 @@ class Order:
             self.status = OrderStatus.CANCELLED
             self.cancelled_at = now
             self.cancel_reason = reason
+            self.cancel_origin = Origin.SERVICE
         elif closes and self.status is OrderStatus.PARTIALLY_SHIPPED:
             self.status = OrderStatus.SHIPPED
         self.updated_at = now
@@ -872,7 +930,7 @@ class Order:
         tracking, carrier, label = texts
         status = ReturnStatus.LABEL_CREATED if label else ReturnStatus.REQUESTED
         self.returns.append(
-            Return(return_id, status, now, reason.value, tracking, carrier, label, items=items)
+            Return(return_id, status, now, reason.value, tracking, carrier, label, items=items, origin=Origin.SERVICE)
         )
         self.updated_at = now
         self.events.append(
@@ -953,6 +1011,114 @@ class Order:
             message += f" A refund of {money.format_amount(refund.amount, self.currency)} has been issued."
         return Decision(Outcome.RETURN_UPDATED, ReasonCode.NONE, message, refund, return_id=return_id)
 
+    def record_shipment(self, shipment: Shipment, *, now: datetime, request_id: str) -> Decision:
+        """Create a shipment, or update the one with the same ShipmentId, as the ERP reports it.
+
+        A new shipment's quantities (an updated one's increase) never exceed what is unshipped on
+        the line (bought minus shipped minus cancelled); items of a cancelled line or order cannot
+        ship and an unknown SKU is refused. The items of every recorded shipment count as shipped.
+        The lines carried become SHIPPED when all their items not cancelled have shipped, DELIVERED
+        when the parcels carrying them are; the order follows (PARTIALLY_SHIPPED, SHIPPED, DELIVERED).
+        Fields left out of an update keep their values, and empty Items keep the items."""
+        incoming = _checked_shipment(shipment)
+        found = next((s for s in self.shipments if s.shipment_id == incoming.shipment_id), None)
+        if found is None and not incoming.items:
+            raise ValidationError("A new shipment needs at least one item.", "Items")
+        if self.status is OrderStatus.CANCELLED:
+            return self._refuse("ship", ReasonCode.ALREADY_CANCELLED, "it was cancelled")
+        old_quantities = found.quantities if found is not None else {}
+        new_quantities = incoming.quantities if incoming.items else old_quantities
+        for sku in sorted(new_quantities):
+            lines = [line for line in self.lines if line.sku == sku]
+            if not lines:
+                return self._refuse("ship", ReasonCode.UNKNOWN_LINE, "one of the items is not part of it")
+            more = new_quantities[sku] - old_quantities.get(sku, 0)
+            if more <= 0:
+                continue
+            unshipped = sum(self._unshipped(line) for line in lines)
+            if unshipped == 0 and all(line.quantity_cancelled >= line.quantity for line in lines):
+                return self._refuse("ship", ReasonCode.LINE_CANCELLED, f"the items of SKU {sku} were cancelled")
+            if more > unshipped:
+                return self._refuse(
+                    "ship", ReasonCode.EXCEEDS_UNSHIPPED,
+                    f"SKU {sku} has only {unshipped} item(s) left to ship",
+                )
+        touched = set(old_quantities) | set(new_quantities)
+        for sku in sorted(touched):
+            self._ship(sku, new_quantities.get(sku, 0) - old_quantities.get(sku, 0))
+        old_status = None if found is None else found.status
+        if found is None:
+            found = incoming
+            self.shipments.append(found)
+        else:
+            for name in ("carrier_name", "carrier_code", "tracking_number", "tracking_url", "shipped_at",
+                         "expected_delivery_date", "delivered_at"):
+                value = getattr(incoming, name)
+                if value is not None:
+                    setattr(found, name, value)
+            found.status = incoming.status
+            if incoming.items:
+                found.items = incoming.items
+        if found.shipped_at is None and found.has_left:
+            found.shipped_at = now
+        if found.status is ShipmentStatus.DELIVERED and found.delivered_at is None:
+            found.delivered_at = now
+        old_order_status = self.status
+        self._follow_shipments(touched)
+        self.updated_at = now
+        self.events.append(
+            ShipmentRecorded(
+                self.order_number, now, request_id, found.shipment_id,
+                None if old_status is None else old_status.value, found.status.value,
+                tuple(sorted(found.quantities.items())), found.tracking_number, found.carrier_code,
+                old_order_status.value, self.status.value,
+            )
+        )
+        verb = "recorded" if old_status is None else "updated"
+        return Decision(
+            Outcome.SHIPMENT_RECORDED, ReasonCode.NONE,
+            f"Shipment {found.shipment_id} of order {self.order_number} was {verb}: it is {found.status.value} "
+            f"and the order is {self.status.value}.",
+        )
+
+    def _unshipped(self, line: OrderLine) -> int:
+        """Items of ``line`` neither shipped nor cancelled."""
+        return max(line.quantity - self.shipped_quantity(line) - line.quantity_cancelled, 0)
+
+    def _ship(self, sku: str, change: int) -> None:
+        """Add ``change`` shipped items (or take them back when negative) to the lines of ``sku``, in order."""
+        lines = [line for line in self.lines if line.sku == sku]
+        for line in lines:
+            line.quantity_shipped = self.shipped_quantity(line)
+        if change > 0:
+            for line in lines:
+                step = min(change, self._unshipped(line))
+                line.quantity_shipped += step
+                change -= step
+        else:
+            for line in reversed(lines):
+                step = min(-change, line.quantity_shipped)
+                line.quantity_shipped -= step
+                change += step
+
+    def _follow_shipments(self, skus: set[str]) -> None:
+        """The statuses of the lines of ``skus`` and of the order, from what has shipped and arrived."""
+        for sku in skus:
+            delivered = sum(
+                s.quantities.get(sku, 0) for s in self.shipments if s.status is ShipmentStatus.DELIVERED
+            )
+            for line in (line for line in self.lines if line.sku == sku):
+                if line.status in (LineStatus.CANCELLED, LineStatus.RETURNED):
+                    continue
+                wanted = line.quantity - line.quantity_cancelled
+                if wanted > 0 and line.quantity_shipped >= wanted:
+                    arrived = min(delivered, line.quantity_shipped)
+                    delivered -= arrived
+                    line.status = LineStatus.DELIVERED if arrived >= line.quantity_shipped else LineStatus.SHIPPED
+                elif line.status in SHIPPED_LINE_STATUSES:
+                    line.status = LineStatus.PROCESSING
+        self.status = order_status_from_lines(self)
+
     def _return_line(self, item: ReturnItem) -> OrderLine | None:
         if item.line_number is not None:
             return self.line(line_number=item.line_number)
@@ -1004,6 +1170,7 @@ class Order:
             line = self.line(line_number=number)
             assert line is not None
             line.quantity_refunded += quantity
+            line.quantity_refunded_by_service += quantity
         refund = self._add_refund(refund_id, amount, reason, now, note)
         self.updated_at = now
         self.events.append(
@@ -1028,23 +1195,63 @@ class Order:
     def _add_refund(
         self, refund_id: str, amount: Decimal, reason: Reason, now: datetime, note: str | None
     ) -> Refund:
-        refund = Refund(refund_id, amount, reason, RefundStatus.PENDING, now, note)
+        refund = Refund(refund_id, amount, reason, RefundStatus.PENDING, now, note, Origin.SERVICE)
         self.refunds.append(refund)
         self.financial_status = (
             FinancialStatus.REFUNDED if self.refundable_amount == 0 else FinancialStatus.PARTIALLY_REFUNDED
         )
         return refund
 
-    def replace_with(self, other: Order) -> None:
-        """Take every stored field of ``other`` (an import of the same order number)."""
-        for name in _STORED_FIELDS:
-            setattr(self, name, getattr(other, name))
+
+def order_status_from_lines(order: Order) -> OrderStatus:
+    """The order's status as its lines say: DELIVERED or SHIPPED when every line not wholly cancelled
+    is, PARTIALLY_SHIPPED when some items have shipped; otherwise the status it has (a shipped status
+    it can no longer claim becomes PROCESSING)."""
+    if order.status is OrderStatus.CANCELLED:
+        return order.status
+    open_lines = [line for line in order.lines if line.quantity_cancelled < line.quantity]
+    if open_lines and all(line.status in DELIVERED_LINE_STATUSES for line in open_lines):
+        return OrderStatus.DELIVERED
+    if open_lines and all(line.status in SHIPPED_LINE_STATUSES for line in open_lines):
+        return OrderStatus.SHIPPED
+    if any(order.shipped_quantity(line) for line in order.lines):
+        return OrderStatus.PARTIALLY_SHIPPED
+    if order.status in SHIPPED_ORDER_STATUSES:
+        return OrderStatus.PROCESSING
+    return order.status
 
 
-_STORED_FIELDS: tuple[str, ...] = tuple(
-    f for f in Order.__dataclass_fields__ if f != "order_number"
-)
-
+def _checked_shipment(shipment: Shipment) -> Shipment:
+    """The shipment with its texts stripped and checked, and its items by SKU with positive quantities."""
+    texts = {}
+    for wire, name in (("ShipmentId", "shipment_id"), ("CarrierName", "carrier_name"),
+                       ("CarrierCode", "carrier_code"), ("TrackingNumber", "tracking_number"),
+                       ("TrackingUrl", "tracking_url")):
+        value = (getattr(shipment, name) or "").strip() or None
+        if value is not None:
+            if len(value) > SHIPMENT_TEXT_LIMITS[wire]:
+                raise ValidationError(f"{wire} must be at most {SHIPMENT_TEXT_LIMITS[wire]} characters.", wire)
+            if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+                raise ValidationError(f"{wire} must not contain control characters.", wire)
+        texts[name] = value
+    if texts["shipment_id"] is None:
+        raise ValidationError("ShipmentId must not be empty.", "ShipmentId")
+    url = texts["tracking_url"]
+    if url is not None and not url.lower().startswith(("https://", "http://")):
+        raise ValidationError("TrackingUrl must be an http:// or https:// URL.", "TrackingUrl")
+    items = []
+    for item in shipment.items:
+        sku = (item.sku or "").strip()
+        if not sku:
+            raise ValidationError("Each shipment item needs a Sku.", "Sku")
+        if item.quantity < 1:
+            raise ValidationError("Shipment item Quantity must be at least 1.", "Quantity")
+        items.append(ShipmentItem(sku, item.quantity))
+    return Shipment(
+        texts["shipment_id"], ShipmentStatus(shipment.status), texts["carrier_name"], texts["carrier_code"],
+        texts["tracking_number"], texts["tracking_url"], shipment.shipped_at, shipment.expected_delivery_date,
+        shipment.delivered_at, items,
+    )
 
 
 def _return_texts(

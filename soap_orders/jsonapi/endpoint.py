@@ -33,6 +33,7 @@ STATUS_TABLE: tuple[tuple[type[errors.DomainError], str], ...] = (
     (errors.Forbidden, "403 Forbidden"),
     (errors.RateLimited, "429 Too Many Requests"),
     (errors.OrderNotFound, "404 Not Found"),
+    (errors.SubscriptionNotFound, "404 Not Found"),
     (errors.IdempotencyConflict, "409 Conflict"),
     (errors.ValidationError, "400 Bad Request"),
     (records.RecordError, "400 Bad Request"),

@@ -28,7 +28,7 @@ _ERRORS = {
     "400": "The request is not valid: a field's form, a combination of fields, or the JSON itself.",
     "401": "No credentials, or credentials that failed (one message for every case).",
     "403": "The client lacks the operation's scope, or calls from an address it may not use.",
-    "404": "The order is not found (or the Email given does not match it), or no such operation.",
+    "404": "The order or subscription is not found (or the Email given does not match it), or no such operation.",
     "409": "The RequestId was used before with different parameters.",
     "413": "The body is larger than the limit.",
     "415": "The body is not application/json.",

@@ -8,10 +8,14 @@ Adding an operation means adding its declaration to a capability module here and
 from __future__ import annotations
 
 from .base import Call, Operation, Services
+from .erp import OPERATIONS as ERP_OPERATIONS
 from .order_actions import OPERATIONS as ORDER_ACTION_OPERATIONS
 from .orders import OPERATIONS as ORDER_OPERATIONS
+from .subscriptions import OPERATIONS as SUBSCRIPTION_OPERATIONS
 
-OPERATIONS: tuple[Operation, ...] = (*ORDER_OPERATIONS, *ORDER_ACTION_OPERATIONS)
+OPERATIONS: tuple[Operation, ...] = (
+    *ORDER_OPERATIONS, *ORDER_ACTION_OPERATIONS, *ERP_OPERATIONS, *SUBSCRIPTION_OPERATIONS,
+)
 BY_NAME: dict[str, Operation] = {operation.name: operation for operation in OPERATIONS}
 
 __all__ = ["BY_NAME", "OPERATIONS", "Call", "Operation", "Services"]

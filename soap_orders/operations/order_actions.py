@@ -1,5 +1,6 @@
 """The order operations beyond cancel and refund: address change, line cancellation, replacement,
-returns (created by the caller, moved on by the warehouse) and finding orders by tracking number."""
+returns (created by the caller, moved on by the warehouse), shipments recorded by the ERP, and finding
+orders by tracking number."""
 
 from __future__ import annotations
 
@@ -37,6 +38,10 @@ def _create_return(call: Call, command: use_cases.CreateReturn) -> ActionResult:
 
 def _update_return(call: Call, command: use_cases.UpdateReturn) -> ActionResult:
     return use_cases.update_return(call.uow(), command, call.clock, call.caller, call.flow_routes)
+
+
+def _record_shipment(call: Call, command: use_cases.RecordShipment) -> ActionResult:
+    return use_cases.record_shipment(call.uow(), command, call.clock, call.caller, call.flow_routes)
 
 
 FIND_ORDERS_BY_TRACKING_NUMBER = Operation(
@@ -87,7 +92,9 @@ CANCEL_ORDER_LINES = Operation(
     command=use_cases.CancelOrderLines,
     answer=(
         OUTCOME, REASON_CODE, MESSAGE,
-        Field("Lines", d.LINE_RESULTS, required=True),
+        # Not "Lines": the request has Lines, and wrapper-style generators (wsimport, svcutil) make one
+        # method of both, whose parameter names must differ.
+        Field("LineResults", d.LINE_RESULTS, attr="lines", required=True),
         Field("Refund", d.REFUND),
         Field("ReleasedAmount", d.AMOUNT),
         Field("RefundableAmount", d.AMOUNT, required=True),
@@ -96,8 +103,8 @@ CANCEL_ORDER_LINES = Operation(
     run=_cancel_lines,
     doc="""Cancel unshipped quantities of some lines (each by LineNumber or Sku). What was paid for
     them is refunded (Refund), or released when only authorised (ReleasedAmount); cancelling the
-    last open quantity cancels the order. Each line has its own result in Lines (ReasonCode NONE,
-    ALREADY_SHIPPED, ALREADY_CANCELLED, EXCEEDS_LINE_QUANTITY, UNKNOWN_LINE). Outcome is
+    last open quantity cancels the order. Each line has its own result in LineResults (ReasonCode
+    NONE, ALREADY_SHIPPED, ALREADY_CANCELLED, EXCEEDS_LINE_QUANTITY, UNKNOWN_LINE). Outcome is
     LINES_CANCELLED, or REJECTED when nothing could be cancelled (ReasonCode ALREADY_CANCELLED for a
     cancelled order, else the first line's: ALREADY_SHIPPED, EXCEEDS_LINE_QUANTITY, UNKNOWN_LINE).
     The same RequestId replays the first result.""",
@@ -182,6 +189,28 @@ UPDATE_RETURN = Operation(
     writes=True,
 )
 
+RECORD_SHIPMENT = Operation(
+    name="RecordShipment",
+    scope=Scope.ERP,
+    request=(
+        Field("OrderNumber", d.ORDER_NUMBER, required=True),
+        Field("RequestId", d.REQUEST_ID, required=True),
+        Field("Shipment", d.SHIPMENT, required=True),
+    ),
+    command=use_cases.RecordShipment,
+    answer=ACTION_ANSWER,
+    run=_record_shipment,
+    doc="""For the ERP: create a shipment, or update the one with the same ShipmentId (fields left out
+    keep their values; empty Items keep the items). Items name order lines by Sku; a new shipment's
+    quantities, or an updated one's increase, never exceed what is unshipped (bought minus shipped
+    minus cancelled). Lines become SHIPPED when all their items not cancelled have shipped and
+    DELIVERED when the shipments carrying them are; the order becomes PARTIALLY_SHIPPED, SHIPPED or
+    DELIVERED accordingly. Outcome is SHIPMENT_RECORDED or REJECTED (ReasonCode EXCEEDS_UNSHIPPED,
+    LINE_CANCELLED, UNKNOWN_LINE, ALREADY_CANCELLED). A shipment becoming DELAYED or DELIVERED is
+    announced to the consumer. The same RequestId replays the first result.""",
+    writes=True,
+)
+
 OPERATIONS = (
     FIND_ORDERS_BY_TRACKING_NUMBER,
     CHANGE_SHIPPING_ADDRESS,
@@ -189,4 +218,5 @@ OPERATIONS = (
     ISSUE_REPLACEMENT,
     CREATE_RETURN,
     UPDATE_RETURN,
+    RECORD_SHIPMENT,
 )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ..documents import Field
 from ..documents import orders as d
+from ..documents.records import Rendered
 from ..domain.clients import Scope
 from ..domain.orders import Order
 from ..service import orders as use_cases
@@ -21,15 +22,15 @@ ACTION_ANSWER = (
 
 @dataclass(frozen=True)
 class OrderAnswer:
-    order: Order
+    order: Order | Rendered
 
 
 def _find(call: Call, query: use_cases.FindOrdersByEmail) -> use_cases.OrderPage:
-    return use_cases.find_orders_by_email(call.uow(), query)
+    return use_cases.find_orders_by_email(call.uow(), query, documents=True)
 
 
 def _get(call: Call, query: use_cases.GetOrder) -> OrderAnswer:
-    return OrderAnswer(use_cases.get_order(call.uow(), query.order_number, query.email))
+    return OrderAnswer(use_cases.get_order_document(call.uow(), query.order_number, query.email))
 
 
 def _cancel(call: Call, command: use_cases.CancelOrder) -> use_cases.ActionResult:

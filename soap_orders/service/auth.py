@@ -9,6 +9,8 @@ import hashlib
 import hmac
 import logging
 import secrets
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -67,6 +69,10 @@ class AuthSettings:
     refresh_token_ttl: timedelta = timedelta(days=30)
     #: How far a UsernameToken's Created may be from now, either way.
     created_window: timedelta = timedelta(minutes=5)
+    #: How long a successful check of the same credentials from the same address is remembered
+    #: in the process, sparing the database on the hot path. A rotation, a disable or a scope
+    #: change reaches every worker and instance within this time. Zero turns the cache off.
+    verified_ttl: timedelta = timedelta(seconds=5)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "allowlist", parse_networks(self.allowlist))
@@ -84,11 +90,15 @@ class Authenticator:
         clock: Clock,
         settings: AuthSettings,
         secret_box: SecretBox | None = None,
+        on_failure: Callable[[str], None] | None = None,
     ) -> None:
         self.uow = uow
         self.clock = clock
         self.settings = settings
         self.secret_box = secret_box
+        self._verified = VerifiedCache(settings.verified_ttl.total_seconds())
+        #: Told the reason of every refused credential (``AuthenticationFailed.reason``): metrics.
+        self.on_failure = on_failure
 
     # ------------------------------------------------------------------ addresses
 
@@ -100,18 +110,29 @@ class Authenticator:
     # ------------------------------------------------------------------ the three ways in
 
     def password(self, name: str, secret: str, address: str | None, method: str = "basic") -> Principal:
-        """HTTP Basic, WS-Security PasswordText and OAuth2 client authentication."""
+        """HTTP Basic, WS-Security PasswordText and OAuth2 client authentication. A success is
+        remembered for a few seconds (``verified_ttl``), so a client's next calls cost no query."""
+        key = (method, name, hashlib.sha256(secret.encode()).hexdigest(), address)
+        remembered = self._verified.get(key)
+        if remembered is not None:
+            return remembered
 
         def verify(client: ApiClient) -> None:
             if not passwords.verify_secret(secret, client.secret_hash):
                 raise AuthenticationFailed("wrong secret")
 
-        return self._guarded(name, address, method, verify)
+        principal = self._guarded(name, address, method, verify)
+        self._verified.put(key, principal)
+        return principal
 
     def username_token(self, token: UsernameToken, address: str | None) -> Principal:
         if not token.digest:
             if token.nonce is not None or token.created is not None:
-                self._fresh(token)  # optional with text passwords, but checked when sent
+                try:
+                    self._fresh(token)  # optional with text passwords, but checked when sent
+                except AuthenticationFailed as failure:
+                    self._refused(failure)
+                    raise
             return self.password(token.username, token.password, address, "wsse-text")
 
         def verify(client: ApiClient) -> None:
@@ -137,13 +158,20 @@ class Authenticator:
         return self._guarded(token.username, address, "wsse-digest", verify)
 
     def bearer(self, token: str, address: str | None) -> Principal:
+        key = ("bearer", "", token_digest(token), address)
+        remembered = self._verified.get(key)
+        if remembered is not None:
+            return remembered
         with self.uow() as uow:
             stored = uow.tokens.get(token_digest(token))
         now = self.clock()
         if stored is None or stored.kind != "access" or stored.revoked or stored.expires_at <= now:
             self._record_failure(self._keys(None, address))
-            raise AuthenticationFailed("unknown or expired access token")
-        return self._guarded(stored.client, address, "bearer", lambda client: None, scopes=stored.scopes)
+            raise self._refused(AuthenticationFailed("unknown or expired access token"))
+        principal = self._guarded(stored.client, address, "bearer", lambda client: None, scopes=stored.scopes)
+        # Never remembered past the token's own expiry.
+        self._verified.put(key, principal, limit=(stored.expires_at - now).total_seconds())
+        return principal
 
     # ------------------------------------------------------------------ OAuth2 tokens
 
@@ -181,7 +209,7 @@ class Authenticator:
                 uow.commit()
         if not valid:
             self._record_failure(self._keys(client_name, address))
-            raise AuthenticationFailed("unknown, used or expired refresh token")
+            raise self._refused(AuthenticationFailed("unknown, used or expired refresh token"))
         return pair
 
     def _new_pair(self, uow: UnitOfWork, client: str, scopes: frozenset[Scope]) -> TokenPair:
@@ -218,11 +246,21 @@ class Authenticator:
                 raise AuthenticationFailed("disabled client")
         except AuthenticationFailed as failure:
             log.info("authentication refused (%s) via %s from %s", failure.reason, method, address or "-")
+            self._refused(failure)
             self._record_failure(keys)
             raise
         if not client.allows_address(address):
             raise Forbidden("This client may not call from this address.")
         return Principal(client.name, client.scopes if scopes is None else scopes & client.scopes, address, method)
+
+    def _refused(self, failure: AuthenticationFailed) -> AuthenticationFailed:
+        """Tell the observer why credentials were refused; returns the failure to raise."""
+        if self.on_failure is not None:
+            try:
+                self.on_failure(failure.reason)
+            except Exception:  # an observer never changes the answer
+                log.exception("authentication failure observer failed")
+        return failure
 
     def _fresh(self, token: UsernameToken) -> datetime:
         try:
@@ -255,6 +293,43 @@ class Authenticator:
             for key in keys:
                 uow.failures.add(key, now)
             uow.commit()
+
+
+class VerifiedCache:
+    """Successful verifications, per process, for ``ttl`` seconds: credentials (by digest) and the
+    address they came from, to the principal they proved. Thread-safe; bounded in size. Only
+    successes are kept, so failure counting and lockout see every wrong secret; WS-Security
+    digests are never kept (each nonce must reach the database's replay check)."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        self._entries: dict[tuple[str | None, ...], tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str | None, ...]) -> Principal | None:
+        if self.ttl <= 0:
+            return None
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            principal, expires = found
+            if expires <= self.clock():
+                del self._entries[key]
+                return None
+            return principal
+
+    def put(self, key: tuple[str | None, ...], principal: Principal, limit: float | None = None) -> None:
+        if self.ttl <= 0:
+            return
+        ttl = self.ttl if limit is None else min(self.ttl, limit)
+        with self._lock:
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[key] = (principal, self.clock() + ttl)
 
 
 def failure_key(name: str, address: str | None) -> str:

@@ -1,5 +1,6 @@
 """Use cases that act on an order for a customer or the warehouse: change the shipping address,
-cancel some lines, send a replacement, open and move a return; and find orders by tracking number.
+cancel some lines, send a replacement, open and move a return, record a shipment; and find orders by
+tracking number.
 
 Each action is one unit of work, idempotent by RequestId (see ``orders._act_once``): the decision,
 the change, its domain events and an audit record commit together.
@@ -22,6 +23,7 @@ from ..domain.orders import (
     ReplacementReason,
     ReturnReason,
     ReturnUpdate,
+    Shipment,
 )
 from .notifications import FlowRoutes
 from .orders import (
@@ -87,6 +89,13 @@ class UpdateReturn:
     return_id: str
     status: ReturnUpdate
     note: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordShipment:
+    order_number: str
+    request_id: str
+    shipment: Shipment
 
 
 @dataclass(frozen=True)
@@ -182,6 +191,19 @@ def update_return(
         )
 
     return _act_once(uow, "UpdateReturn", command, clock, caller, act, flows)
+
+
+def record_shipment(
+    uow: UnitOfWork, command: RecordShipment, clock: Clock, caller: Caller, flows: FlowRoutes | None = None
+) -> ActionResult:
+    """Create or update a shipment of the order as the ERP reports it (see ``Order.record_shipment``);
+    with ``flows``, a shipment that became DELAYED or DELIVERED queues its notification."""
+    command = replace(command, order_number=command.order_number.strip())
+
+    def act(order: Order, now: datetime) -> Decision:
+        return order.record_shipment(command.shipment, now=now, request_id=command.request_id)
+
+    return _act_once(uow, "RecordShipment", command, clock, caller, act, flows)
 
 
 def new_return_id() -> str:

@@ -6,19 +6,20 @@ first result is stored in the same transaction as the change and replayed for th
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 from ..documents import records
+from ..documents.records import Rendered
 from ..domain import limits
 from ..domain.errors import IdempotencyConflict, OrderNotFound, ValidationError
+from ..domain.merge import UpsertOutcome, UpsertReasonCode, accept_new, merge_into
 from ..domain.notifications import FlowEventType, snapshot
 from ..domain.orders import (
     Decision,
@@ -31,8 +32,11 @@ from ..domain.orders import (
     Refund,
     RefundLineRequest,
 )
+from .idempotency import Caller, act_once, canonical, checked_request_id
 from .notifications import queue_flow_events
 from .ports import AuditRecord, Clock, OrderQuery, UnitOfWork
+
+__all__ = ["Caller"]  # re-exported: the callers of these use cases name it from here
 
 MAX_PAGE_SIZE = limits.MAX_PAGE_SIZE
 
@@ -49,7 +53,8 @@ class FindOrdersByEmail:
 
 @dataclass(frozen=True)
 class OrderPage:
-    orders: list[Order]
+    #: The orders, or their kept-written documents (what answers carry).
+    orders: Sequence[Order | Rendered]
     total_count: int
     page_number: int
     page_size: int
@@ -81,14 +86,6 @@ class IssueRefund:
     amount: Decimal | None = None
     lines: tuple[RefundLineRequest, ...] = ()
     note: str | None = None
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who asked for a change, for the audit record."""
-
-    client: str
-    address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,8 +135,9 @@ def normalize_email(email: str) -> str:
     return email
 
 
-def find_orders_by_email(uow: UnitOfWork, query: FindOrdersByEmail) -> OrderPage:
-    """A customer's orders, newest first, one page at a time; no match is an empty page."""
+def find_orders_by_email(uow: UnitOfWork, query: FindOrdersByEmail, *, documents: bool = False) -> OrderPage:
+    """A customer's orders, newest first, one page at a time; no match is an empty page. With
+    ``documents``, the page holds the orders' kept-written documents when all are current."""
     email = normalize_email(query.email)
     if not 1 <= query.page_size <= MAX_PAGE_SIZE:
         raise ValidationError(f"PageSize must be between 1 and {MAX_PAGE_SIZE}.", "PageSize")
@@ -147,18 +145,47 @@ def find_orders_by_email(uow: UnitOfWork, query: FindOrdersByEmail) -> OrderPage
         raise ValidationError("PageNumber must be at least 1.", "PageNumber")
     if query.placed_from and query.placed_to and query.placed_from > query.placed_to:
         raise ValidationError("PlacedFrom must not be after PlacedTo.", "PlacedFrom")
+    wanted = OrderQuery(
+        email=email,
+        status=query.status,
+        placed_from=query.placed_from,
+        placed_to=query.placed_to,
+        limit=query.page_size,
+        offset=(query.page_number - 1) * query.page_size,
+    )
     with uow:
-        orders, total = uow.orders.find_by_email(
-            OrderQuery(
-                email=email,
-                status=query.status,
-                placed_from=query.placed_from,
-                placed_to=query.placed_to,
-                limit=query.page_size,
-                offset=(query.page_number - 1) * query.page_size,
-            )
-        )
+        found = uow.orders.find_rendered_by_email(wanted) if documents else None
+        if found is not None:
+            return OrderPage(found[0], found[1], query.page_number, query.page_size)
+        orders, total = uow.orders.find_by_email(wanted)
     return OrderPage(orders, total, query.page_number, query.page_size)
+
+
+def get_order_document(uow: UnitOfWork, order_number: str, email: str | None = None) -> Order | Rendered:
+    """One order's kept-written document (the order itself when it has no current one); when
+    ``email`` is given it must be the customer's, else not found."""
+    with uow:
+        found = uow.orders.rendered(order_number.strip())
+    if found is None:
+        return get_order(uow, order_number, email)
+    customer_email, document = found
+    if email is not None and customer_email.lower() != normalize_email(email).lower():
+        raise OrderNotFound()
+    return document
+
+
+def write_missing_documents(uow: Callable[[], UnitOfWork], batch: int = 500) -> int:
+    """Write the documents of every order that has none, or an out-of-date one (after a release
+    that changed the document); returns how many were written. Safe to run while serving."""
+    written = 0
+    while True:
+        with uow() as unit:
+            numbers = unit.orders.without_current_document(batch)
+            if not numbers:
+                return written
+            unit.orders.get_many(numbers, for_update=True)  # tracked, so commit writes them
+            unit.commit()
+        written += len(numbers)
 
 
 def get_order(uow: UnitOfWork, order_number: str, email: str | None = None) -> Order:
@@ -216,21 +243,12 @@ def _act_once(
     act: Callable[[Order, datetime], Decision],
     flows: Mapping[FlowEventType, str] | None = None,
 ) -> ActionResult:
-    """Run ``act`` on the command's order once per RequestId: the result, the change, its events, a
-    new order the decision created (a replacement), the audit records and, with ``flows``, the
-    notifications the change calls for commit together; the same RequestId with the same
-    parameters replays the first result, with others is a conflict."""
-    request_id = command.request_id.strip()
-    if not 1 <= len(request_id) <= limits.REQUEST_ID:
-        raise ValidationError("RequestId must be 1 to 64 characters.", "RequestId")
-    fingerprint = _fingerprint(operation, command)
-    now = clock()
-    with uow:
-        stored = uow.idempotency.claim(caller.client, request_id, operation, fingerprint, now)
-        if stored is not None:
-            if stored.fingerprint != fingerprint:
-                raise IdempotencyConflict()
-            return _result_from_record(stored.result)
+    """Run ``act`` on the command's order once per RequestId (see :func:`.idempotency.act_once`): the
+    result, the change, its events, a new order the decision created (a replacement), the audit
+    records and, with ``flows``, the notifications the change calls for commit together."""
+    request_id = checked_request_id(command.request_id)
+
+    def execute(now: datetime) -> ActionResult:
         order = uow.orders.get(command.order_number, for_update=True)
         if order is None:
             raise OrderNotFound()
@@ -243,7 +261,6 @@ def _act_once(
             decision.outcome, decision.reason_code, decision.message, order, decision.refund, decision.lines,
             decision.released_amount, replacement.order_number if replacement else None, decision.return_id,
         )
-        uow.idempotency.complete(caller.client, request_id, _result_to_record(result))
         outcome = f"{decision.outcome.value}/{decision.reason_code.value}"
         uow.audit.add(AuditRecord(now, caller.client, caller.address, operation, order.order_number, request_id,
                                   outcome, _audit_details(order)))
@@ -251,8 +268,9 @@ def _act_once(
             uow.orders.add(replacement)
             uow.audit.add(AuditRecord(now, caller.client, caller.address, operation, replacement.order_number,
                                       request_id, "CREATED", _audit_details(replacement)))
-        uow.commit()
-    return result
+        return result
+
+    return act_once(uow, operation, command, clock, caller, execute, _result_to_record, _result_from_record)
 
 
 def _audit_details(order: Order) -> dict[str, Any] | None:
@@ -260,28 +278,6 @@ def _audit_details(order: Order) -> dict[str, Any] | None:
     if not order.events:
         return None
     return {"Events": [{"Type": event.name, **event.payload()} for event in order.events]}
-
-
-def _fingerprint(operation: str, command: ActionCommand) -> str:
-    """A digest of everything but the RequestId, insensitive to how numbers were written."""
-    fields = asdict(command)  # type: ignore[call-overload]
-    del fields["request_id"]
-    body = json.dumps([operation, _canonical(fields)], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
-def _canonical(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, dict):
-        return {key: _canonical(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_canonical(item) for item in value]
-    return value
 
 
 def _result_to_record(result: ActionResult) -> dict[str, Any]:
@@ -326,40 +322,191 @@ def _result_from_record(record: dict[str, Any]) -> ActionResult:
 # ---------------------------------------------------------------------- data in
 
 
+#: Who feeds orders in when no API client is involved (``soap-orders import``).
+IMPORT_CALLER = Caller("import")
+
+
 @dataclass(frozen=True)
-class UpsertSummary:
-    created: int
-    updated: int
+class UpsertResult:
+    """What became of one document: ``field`` names the field a refusal is about, ``changed`` the
+    parts of an updated order that changed (wire names), ``order`` is the order as stored
+    afterwards (None when refused, and in a replayed result)."""
+
+    order_number: str
+    outcome: UpsertOutcome
+    reason_code: UpsertReasonCode
+    message: str
+    field: str | None = None
+    order: Order | None = None
+    changed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UpsertOrders:
+    """A batch of order documents from the ERP, in their record form, each checked on its own."""
+
+    request_id: str
+    orders: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class UpsertReport:
+    """One result per document, in the order the documents were given."""
+
+    results: tuple[UpsertResult, ...]
+
+    def count(self, outcome: UpsertOutcome) -> int:
+        return sum(1 for result in self.results if result.outcome is outcome)
+
+    @property
+    def created(self) -> int:
+        return self.count(UpsertOutcome.CREATED)
+
+    @property
+    def updated(self) -> int:
+        return self.count(UpsertOutcome.UPDATED)
+
+    @property
+    def unchanged(self) -> int:
+        return self.count(UpsertOutcome.UNCHANGED)
+
+    @property
+    def rejected(self) -> int:
+        return self.count(UpsertOutcome.REJECTED)
+
+
+#: The operation a batch's RequestId is kept under, and the one each document is audited as.
+UPSERT_OPERATION = "UpsertOrders"
+UPSERT_AUDIT_OPERATION = "UpsertOrder"
 
 
 def upsert_orders(
-    uow: UnitOfWork, orders: Iterable[Order], clock: Clock, caller: Caller = Caller("import"),
-    *, flows: Mapping[FlowEventType, str] | None = None,
-) -> UpsertSummary:
-    """Insert new orders and replace existing ones with the same number, in one transaction.
+    uow: UnitOfWork,
+    orders: Iterable[Order],
+    clock: Clock,
+    caller: Caller = IMPORT_CALLER,
+    *,
+    request_id: str | None = None,
+    flows: Mapping[FlowEventType, str] | None = None,
+) -> UpsertReport:
+    """Create new orders and merge documents of stored ones (merge, never erase), in one transaction.
 
-    With ``flows``, a replaced order's shipment, stock and return changes queue notifications
-    (see ``service.notifications``) in the same transaction."""
+    Each document gets its own result; a refused one changes nothing and does not stop the others.
+    Stored orders of the batch are read in one query and locked; only what differs is written. Each
+    created or updated order gets an ``OrderUpserted`` event and an audit record (a refused document
+    for a stored order gets an audit record too), committed with the change. With a ``request_id``
+    the batch runs once per caller and id: a repeat replays the first results (without orders).
+    With ``flows``, an updated order's shipment, stock and return changes queue notifications (see
+    ``service.notifications``) in the same transaction."""
     batch = list(orders)
-    numbers = [order.order_number for order in batch]
-    if len(set(numbers)) != len(numbers):
-        raise ValidationError("The same OrderNumber appears twice in one batch.", "OrderNumber")
-    created = updated = 0
+    return _upsert(uow, list(batch), clock, caller, request_id, lambda: _fingerprint_of(
+        [records.order_to_record(order) for order in batch]), flows)
+
+
+def upsert_records(
+    uow: UnitOfWork,
+    documents: Iterable[Any],
+    clock: Clock,
+    caller: Caller = IMPORT_CALLER,
+    *,
+    request_id: str | None = None,
+    flows: Mapping[FlowEventType, str] | None = None,
+) -> UpsertReport:
+    """``upsert_orders`` for documents in their record form (dicts with the wire's names), as the
+    SOAP and JSON operations receive them: a record that is not a valid order is REJECTED with
+    ``INVALID_DOCUMENT`` in its place, and the others go on."""
+    items = list(documents)
+    prepared: list[Order | UpsertResult] = []
+    for item in items:
+        try:
+            prepared.append(records.order_from_record(item))
+        except records.RecordError as error:
+            number = item.get("OrderNumber") if isinstance(item, dict) else None
+            number = number.strip()[:limits.ORDER_NUMBER] if isinstance(number, str) else ""
+            prepared.append(UpsertResult(number, UpsertOutcome.REJECTED, UpsertReasonCode.INVALID_DOCUMENT,
+                                         error.message, error.path or None))
+    return _upsert(uow, prepared, clock, caller, request_id, lambda: _fingerprint_of(items), flows)
+
+
+def _upsert(
+    uow: UnitOfWork,
+    batch: list[Order | UpsertResult],
+    clock: Clock,
+    caller: Caller,
+    request_id: str | None,
+    fingerprint_of_batch: Callable[[], str],
+    flows: Mapping[FlowEventType, str] | None = None,
+) -> UpsertReport:
+    """Upsert the orders of ``batch``; its results (documents refused before) are kept in place."""
+    fingerprint = None
+    if request_id is not None:
+        request_id = request_id.strip()
+        if not 1 <= len(request_id) <= limits.REQUEST_ID:
+            raise ValidationError("RequestId must be 1 to 64 characters.", "RequestId")
+        fingerprint = fingerprint_of_batch()  # before merging, which consumes the documents
     now = clock()
+    results: list[UpsertResult] = []
+    audit: list[AuditRecord] = []
     with uow:
-        existing = uow.orders.get_many(numbers, for_update=True)
-        for order in batch:
-            order.updated_at = order.updated_at or now
-            current = existing.get(order.order_number)
+        if request_id is not None and fingerprint is not None:
+            kept = uow.idempotency.claim(caller.client, request_id, UPSERT_OPERATION, fingerprint, now)
+            if kept is not None:
+                if kept.fingerprint != fingerprint:
+                    raise IdempotencyConflict()
+                return _upsert_report_from_record(kept.result)
+        uow.act_as(caller.client)
+        stored = uow.orders.get_many({item.order_number for item in batch if isinstance(item, Order)},
+                                     for_update=True)
+        for document in batch:
+            if isinstance(document, UpsertResult):
+                results.append(document)
+                continue
+            current = stored.get(document.order_number)
             if current is None:
-                uow.orders.add(order)
-                created += 1
+                decision = accept_new(document, now=now, request_id=request_id)
+                if decision.accepted:
+                    uow.orders.add(document)
+                    stored[document.order_number] = current = document
             else:
-                if flows:
-                    queue_flow_events(uow, current, order, flows, now)
-                uow.orders.replace(current, order)
-                updated += 1
-            uow.audit.add(AuditRecord(now, caller.client, caller.address, "UpsertOrder", order.order_number, None,
-                                      "CREATED" if current is None else "UPDATED"))
+                before = snapshot(current) if flows else None
+                decision = merge_into(current, document, now=now, request_id=request_id)
+                if flows and before is not None and decision.outcome is UpsertOutcome.UPDATED:
+                    queue_flow_events(uow, before, current, flows, now)
+            results.append(UpsertResult(
+                document.order_number, decision.outcome, decision.reason_code, decision.message, decision.field,
+                current if decision.accepted else None, decision.changed,
+            ))
+            if current is not None and decision.outcome is not UpsertOutcome.UNCHANGED:
+                outcome = decision.outcome.value
+                if decision.outcome is UpsertOutcome.REJECTED:
+                    outcome += "/" + decision.reason_code.value
+                audit.append(AuditRecord(now, caller.client, caller.address, UPSERT_AUDIT_OPERATION,
+                                         document.order_number, request_id, outcome))
+        uow.audit.add_many(audit)
+        report = UpsertReport(tuple(results))
+        if request_id is not None:
+            uow.idempotency.complete(caller.client, request_id, _upsert_report_to_record(report))
         uow.commit()
-    return UpsertSummary(created, updated)
+    return report
+
+
+def _fingerprint_of(documents: list[Any]) -> str:
+    """A digest of a batch's documents, insensitive to how numbers were written."""
+    body = json.dumps([UPSERT_OPERATION, canonical(documents)], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _upsert_report_to_record(report: UpsertReport) -> dict[str, Any]:
+    return {"Results": [
+        {"OrderNumber": r.order_number, "Outcome": r.outcome.value, "ReasonCode": r.reason_code.value,
+         "Message": r.message, "Field": r.field, "Changed": list(r.changed)}
+        for r in report.results
+    ]}
+
+
+def _upsert_report_from_record(record: dict[str, Any]) -> UpsertReport:
+    return UpsertReport(tuple(
+        UpsertResult(r["OrderNumber"], UpsertOutcome(r["Outcome"]), UpsertReasonCode(r["ReasonCode"]), r["Message"],
+                     r.get("Field"), None, tuple(r.get("Changed") or ()))
+        for r in record["Results"]
+    ))

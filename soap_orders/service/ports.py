@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from ..documents.records import Rendered
 from ..domain.clients import ApiClient, Scope
 from ..domain.orders import Order, OrderStatus
+from ..domain.subscriptions import Subscription, SubscriptionStatus
 
 #: Returns the current time as an aware UTC datetime.
 Clock = Callable[[], datetime]
@@ -45,11 +48,27 @@ class StoredResult:
 
 
 class OrderRepository(Protocol):
+    """Orders by number. ``for_update`` locks the rows read until the unit of work ends (``SELECT
+    ... FOR UPDATE`` on PostgreSQL; on SQLite the transaction takes the write lock when it begins):
+    every use case that changes an order reads it that way."""
+
     def get(self, order_number: str, *, for_update: bool = False) -> Order | None: ...
 
     def get_many(self, order_numbers: Iterable[str], *, for_update: bool = False) -> dict[str, Order]: ...
 
     def find_by_email(self, query: OrderQuery) -> tuple[list[Order], int]: ...
+
+    def find_rendered_by_email(self, query: OrderQuery) -> tuple[list[Rendered], int] | None:
+        """The same page as kept-written documents; None when one is missing or out of date."""
+
+    def rendered(self, order_number: str) -> tuple[str, Rendered] | None:
+        """The customer's email and the current document of an order; None when there is none."""
+
+    def store_documents(self, changed: Iterable[Order]) -> None:
+        """Write the documents of orders changed in this unit of work."""
+
+    def without_current_document(self, limit: int) -> list[str]:
+        """Numbers of orders whose document is missing or out of date, at most ``limit``."""
 
     def find_by_tracking_number(self, query: TrackingQuery) -> tuple[list[Order], int]:
         """A page of matching orders, newest first, and how many match in all."""
@@ -57,9 +76,6 @@ class OrderRepository(Protocol):
     def add(self, order: Order) -> None: ...
 
     def count(self) -> int: ...
-
-    def replace(self, current: Order, new: Order) -> None:
-        """Overwrite a stored order with a new version of it (same order number)."""
 
 
 class IdempotencyStore(Protocol):
@@ -93,6 +109,8 @@ class AuditRecord:
     outcome: str
     #: What changed, e.g. the events the action recorded (with an address's old value).
     details: dict[str, Any] | None = None
+    #: The subscription acted on (``order_number`` is then empty).
+    subscription_id: str | None = None
 
 
 class ClientRepository(Protocol):
@@ -136,7 +154,12 @@ class FailureLog(Protocol):
 class AuditLog(Protocol):
     def add(self, record: AuditRecord) -> None: ...
 
+    def add_many(self, records: Iterable[AuditRecord]) -> None:
+        """Add records in one statement (a batch's worth)."""
+
     def for_order(self, order_number: str) -> list[AuditRecord]: ...
+
+    def for_subscription(self, subscription_id: str) -> list[AuditRecord]: ...
 
 
 class SecretBox(Protocol):
@@ -211,12 +234,70 @@ class OutboxStore(Protocol):
         """Make DEAD rows (those given, or all when None) PENDING and due now, attempts reset."""
 
 
+@dataclass(frozen=True)
+class EventDetail:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """One change of the change feed."""
+
+    event_id: int
+    occurred_at: datetime
+    type: str
+    order_number: str | None
+    request_id: str | None
+    client: str | None
+    details: dict[str, Any]
+    subscription_id: str | None = None
+
+    @property
+    def detail_list(self) -> list[EventDetail]:
+        """The details as name and text, names in the wire's style (``refund_id`` is ``RefundId``);
+        structured values as JSON."""
+        return [
+            EventDetail("".join(part.capitalize() for part in name.split("_")),
+                        (value if isinstance(value, str) else json.dumps(value, sort_keys=True))[:4000])
+            for name, value in sorted(self.details.items())
+            if value is not None and name != "request_id"
+        ]
+
+
+class EventFeed(Protocol):
+    def after(self, event_id: int, limit: int) -> list[StoredEvent]:
+        """Up to ``limit`` events with ids above ``event_id``, in id order."""
+
+
+@dataclass(frozen=True)
+class SubscriptionQuery:
+    email: str
+    status: SubscriptionStatus | None = None
+    limit: int = 20
+    offset: int = 0
+
+
+class SubscriptionRepository(Protocol):
+    def get(self, subscription_id: str, *, for_update: bool = False) -> Subscription | None: ...
+
+    def get_many(self, subscription_ids: Iterable[str], *, for_update: bool = False) -> dict[str, Subscription]: ...
+
+    def find_by_email(self, query: SubscriptionQuery) -> tuple[list[Subscription], int]:
+        """A customer's subscriptions (email compared case-insensitively), newest first, and how many in all."""
+
+    def add(self, subscription: Subscription) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over the stores; rolled back unless ``commit`` is called. The stores are
     read-only members, so any adapter whose stores satisfy these protocols satisfies this one."""
 
     @property
     def orders(self) -> OrderRepository: ...
+
+    @property
+    def subscriptions(self) -> SubscriptionRepository: ...
 
     @property
     def idempotency(self) -> IdempotencyStore: ...
@@ -238,6 +319,12 @@ class UnitOfWork(Protocol):
 
     @property
     def outbox(self) -> OutboxStore: ...
+
+    @property
+    def events(self) -> EventFeed: ...
+
+    def act_as(self, client: str) -> None:
+        """Name the client whose change this is, for the change feed."""
 
     def __enter__(self) -> Self: ...
 

@@ -49,6 +49,11 @@ class OrderNotFoundFault(OrdersFault):
     error_code = "ORDER_NOT_FOUND"
 
 
+class SubscriptionNotFoundFault(OrdersFault):
+    faultcode_value = "Client.SubscriptionNotFound"
+    error_code = "SUBSCRIPTION_NOT_FOUND"
+
+
 class IdempotencyConflictFault(OrdersFault):
     faultcode_value = "Client.IdempotencyConflict"
     error_code = "IDEMPOTENCY_CONFLICT"
@@ -109,6 +114,7 @@ FAULT_TABLE: tuple[tuple[type[errors.DomainError], type[OrdersFault]], ...] = (
     (errors.Forbidden, ForbiddenFault),
     (errors.RateLimited, RateLimitedFault),
     (errors.OrderNotFound, OrderNotFoundFault),
+    (errors.SubscriptionNotFound, SubscriptionNotFoundFault),
     (errors.IdempotencyConflict, IdempotencyConflictFault),
     (errors.ValidationError, ValidationFault),
     (RecordError, ValidationFault),

@@ -1,6 +1,8 @@
 """XML namespaces of the contract and of the protocols it rides on."""
 
-TNS = "urn:soap-orders:orders:v1"
+from ..documents.fields import TNS
+
+__all__ = ["SOAP11_ENV", "SOAP12_ENV", "TNS", "WSSE", "WSU", "XSI"]
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"

@@ -25,6 +25,7 @@ from .faults import (
     UnavailableFault,
     fault_for,
 )
+from .writer import answer_envelope
 
 if TYPE_CHECKING:
     from ..bootstrap import Dependencies
@@ -62,9 +63,7 @@ class OrdersServiceBase(Service):
         if scope not in principal.scopes:
             raise ForbiddenFault(f"This client lacks the {scope.value} scope needed for {name}.")
         try:
-            result = super().call_wrapper(ctx, args)
-            note(ctx.transport.req_env, outcome=_outcome(ctx, result))
-            return result
+            return super().call_wrapper(ctx, args)
         except OrdersFault:
             raise
         except DomainError as error:
@@ -78,14 +77,6 @@ class OrdersServiceBase(Service):
         except Exception as error:
             log.exception("request %s: unexpected error in %s", request_id(ctx), ctx.method_request_string)
             raise InternalErrorFault(request_id(ctx)) from error
-
-
-def _outcome(ctx: Any, result: Any) -> str:
-    """An action's ``Outcome`` (its first output), ``OK`` for a read."""
-    names = list(getattr(ctx.descriptor.out_message, "_type_info", {}) or ())
-    if names[:1] == ["Outcome"] and isinstance(result, (tuple, list)) and result:
-        return str(result[0])
-    return "OK"
 
 
 def _wsdl_doc(doc: str) -> str:
@@ -103,9 +94,11 @@ def _method(operation: Operation) -> Any:
         record = {f.name: t.from_wire(f.kind, value) for f, value in zip(request.fields, args, strict=True)}
         command = operation.load({name: value for name, value in record.items() if value is not None})
         result = operation.run(Call(deps(ctx), caller(ctx)), command)
-        wire = t.to_wire(answer, result)
-        values = tuple(getattr(wire, f.name) for f in answer.fields)
-        return values[0] if len(values) == 1 else values
+        outcome = getattr(result, "outcome", None)
+        note(ctx.transport.req_env, outcome=outcome.value if outcome is not None else "OK")
+        # The answer is written from its description; spyne leaves a set out_string alone.
+        ctx.out_string = [answer_envelope(answer, result)]
+        return None if len(answer.fields) == 1 else (None,) * len(answer.fields)
 
     method.__name__ = method.__qualname__ = operation.name
     method.__doc__ = _wsdl_doc(operation.doc)

@@ -14,6 +14,7 @@ endpoint recorded in the WSGI environ under these keys:
 ``soap_orders.outcome``               the business result: an action's ``Outcome``, else ``OK``
 ``soap_orders.fault_code``            the ``faultcode`` on the wire (``Client.OrderNotFound``)
 ``soap_orders.error_code``            the fault's ``ErrorCode`` detail (``ORDER_NOT_FOUND``)
+``soap_orders.auth_failure``          why credentials were refused (metrics only, never logged)
 ====================================  =====================================================
 
 :func:`note` and :func:`note_fault` set them; code that has no environ at hand reaches the
@@ -26,7 +27,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any
 
@@ -42,6 +43,9 @@ OPERATION = "soap_orders.operation"
 OUTCOME = "soap_orders.outcome"
 FAULT_CODE = "soap_orders.fault_code"
 ERROR_CODE = "soap_orders.error_code"
+
+#: Told of each finished request: its environ, its status line and how long it took in seconds.
+Observer = Callable[[dict[str, Any], str, float], None]
 
 _WELL_FORMED_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _current_environ: ContextVar[dict[str, Any] | None] = ContextVar("soap_orders_environ", default=None)
@@ -76,9 +80,12 @@ def note_fault(fault: Any, environ: dict[str, Any] | None = None) -> None:
 class AccessLog:
     """WSGI middleware writing one ``soap_orders.access`` line per request."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, app: Callable[..., Iterable[bytes]], clock: Callable[[], float] = time.monotonic,
+                 observers: Sequence[Observer] = ()) -> None:
         self.app = app
         self.clock = clock
+        #: Told of every finished request (environ, status line, seconds): the request metrics.
+        self.observers = tuple(observers)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = self.clock()
@@ -117,11 +124,17 @@ class AccessLog:
                 current_request_id.set(None)
 
     def _write(self, environ: dict[str, Any], seen: dict[str, str], started: float) -> None:
+        status = seen.get("status", "")
+        seconds = self.clock() - started
+        for observer in self.observers:
+            try:
+                observer(environ, status, seconds)
+            except Exception:  # metrics must never break a response either
+                log.exception("request metrics could not be recorded")
         if not log.isEnabledFor(logging.INFO):
             return
-        status = seen.get("status", "")
         try:
-            fields = access_fields(environ, status, (self.clock() - started) * 1000)
+            fields = access_fields(environ, status, seconds * 1000)
             method, path, code = fields["method"], fields["path"], fields["status"]
             log.info("%s %s %s", method, path, code, extra={"fields": fields, "request_id": environ.get(REQUEST_ID)})
         except Exception:  # the access log must never break a response

@@ -1,8 +1,9 @@
 """The WSGI application: tags each request with an id, checks the caller's address, and routes.
 
 ``/soap`` answers with SOAP envelopes and faults, ``/json/...`` and ``/openapi.json`` with JSON,
-``/oauth/token`` as RFC 6749 says, ``/health`` with a small JSON status. Whatever goes wrong is
-answered in the route's own form, never with an HTML page.
+``/oauth/token`` as RFC 6749 says, ``/health``, ``/healthz`` and ``/readyz`` with a small JSON
+status, ``/metrics`` in Prometheus' text format and ``/`` with the service page. Whatever goes wrong is
+answered in the route's own form, never with an error page.
 """
 
 from __future__ import annotations
@@ -11,17 +12,21 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from ..domain.clients import client_address
-from ..domain.errors import AuthenticationFailed, DomainError
+from ..domain.clients import address_in, client_address
+from ..domain.errors import AuthenticationFailed, DomainError, Forbidden
 from ..jsonapi import endpoint as json_endpoint
 from ..service.auth import Authenticator
 from ..soap import endpoint as soap_endpoint
 from ..soap.faults import InternalErrorFault, UnavailableFault, ValidationFault
-from .credentials import basic_credentials
-from .health import health
+from .connection import refusal_status
+from .credentials import basic_credentials, http_principal
+from .health import health, healthz, readyz
+from .metrics import Metrics
 from .oauth import token_endpoint
+from .service_page import ServicePage
 
 log = logging.getLogger("soap_orders.http")
 
@@ -41,6 +46,7 @@ class WebApplication:
         authenticator: Authenticator,
         health_check: Callable[[], bool],
         unavailable_errors: tuple[type[BaseException], ...] = (),
+        operability: Operability | None = None,
     ) -> None:
         self.soap = soap
         self.json = json
@@ -49,6 +55,7 @@ class WebApplication:
         self.authenticator = authenticator
         self.health_check = health_check
         self.unavailable_errors = unavailable_errors
+        self.operability = operability or Operability()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         supplied = environ.get("HTTP_X_REQUEST_ID", "")
@@ -79,12 +86,19 @@ class WebApplication:
     def _route(self, environ: dict[str, Any], respond: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
         method = environ.get("REQUEST_METHOD", "GET").upper()
+        ops = self.operability
         if path == "/health" and method in ("GET", "HEAD"):
             return health(respond, self.health_check, head=method == "HEAD")
+        if path == "/healthz" and method in ("GET", "HEAD"):
+            return healthz(respond, ops.version, head=method == "HEAD")
+        if path == "/readyz" and method in ("GET", "HEAD") and ops.readiness is not None:
+            return readyz(respond, ops.readiness, head=method == "HEAD")
         address = client_address(
             environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"), self.authenticator.settings.trusted_proxies
         )
         environ["soap_orders.address"] = address
+        if path == "/metrics" and method in ("GET", "HEAD") and ops.metrics is not None:
+            return self._metrics(respond, address, head=method == "HEAD")
         is_json = path.startswith(json_endpoint.PREFIX) or path == "/openapi.json"
         try:
             self.authenticator.check_address(address)
@@ -93,6 +107,13 @@ class WebApplication:
                 return json_endpoint.refusal(respond, error)
             soap_call = method == "POST" and path.rstrip("/") == self.soap.path.rstrip("/")
             return soap_endpoint.refuse(respond, error, soap_call=soap_call)
+        if path == "/" and method in ("GET", "HEAD") and ops.service_page is not None:
+            if not ops.page_public:
+                try:
+                    environ["soap_orders.principal"] = http_principal(environ, self.authenticator, address, required=True)
+                except DomainError as error:
+                    return _plain(respond, *refusal_status(error), error.message)
+            return ops.service_page(respond, head=method == "HEAD")
         if path == "/oauth/token":
             try:
                 basic = basic_credentials(environ)
@@ -109,3 +130,42 @@ class WebApplication:
         return soap_endpoint.fault(respond, "404 Not Found", ValidationFault(
             f"No such endpoint; use POST {self.soap.path} (WSDL at {self.public_url}?wsdl) or POST "
             f"{json_endpoint.PREFIX}<Operation>.", error_code="NOT_FOUND"))
+
+    def _metrics(self, respond: StartResponse, address: str | None, *, head: bool) -> Iterable[bytes]:
+        """Prometheus metrics, for the metrics allowlist when one is set (else the global one)."""
+        ops = self.operability
+        assert ops.metrics is not None
+        try:
+            if ops.metrics_allowlist:
+                if not address_in(address, ops.metrics_allowlist):
+                    raise Forbidden("Metrics are not served to this address.")
+            else:
+                self.authenticator.check_address(address)
+        except Forbidden as error:
+            return _plain(respond, "403 Forbidden", [], error.message)
+        body = ops.metrics.exposition()
+        respond("200 OK", [("Content-Type", ops.metrics.content_type), ("Content-Length", str(len(body))),
+                           ("Cache-Control", "no-store")])
+        return [b""] if head else [body]
+
+
+@dataclass(frozen=True)
+class Operability:
+    """What the service tells the people who run and integrate it: ``/`` (the service page),
+    ``/healthz``, ``/readyz`` and ``/metrics``."""
+
+    version: str = ""
+    service_page: ServicePage | None = None
+    #: False puts the page behind credentials, like the WSDL (SOAP_ORDERS_WSDL_PUBLIC=false).
+    page_public: bool = True
+    #: The readiness check: a JSON-ready dict whose ``status`` is ``ok`` when ready.
+    readiness: Callable[[], dict[str, object]] | None = None
+    metrics: Metrics | None = None
+    #: CIDRs that may read /metrics (SOAP_ORDERS_METRICS_ALLOWLIST); empty: the global allowlist.
+    metrics_allowlist: tuple[str, ...] = ()
+
+
+def _plain(respond: StartResponse, status: str, headers: list[tuple[str, str]], message: str) -> list[bytes]:
+    body = (message + "\n").encode()
+    respond(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))), *headers])
+    return [body]

@@ -209,7 +209,7 @@ def test_token_endpoint_issues_and_rotates_tokens(server):
     assert first.status_code == 200 and first.headers["Cache-Control"] == "no-store"
     body = first.json()
     assert body["token_type"] == "Bearer" and body["expires_in"] == 900
-    assert body["scope"] == "orders:act orders:read"
+    assert body["scope"] == "erp orders:act orders:read"
     refreshed = server.token(grant_type="refresh_token", refresh_token=body["refresh_token"])
     assert refreshed.status_code == 200
     assert refreshed.json()["refresh_token"] != body["refresh_token"]
@@ -226,7 +226,8 @@ def test_token_endpoint_errors_follow_rfc_6749(server):
     assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
     assert wrong.headers["WWW-Authenticate"].startswith("Basic")
     assert server.token(grant_type="password").json()["error"] == "unsupported_grant_type"
-    assert server.token(scope="erp").json()["error"] == "invalid_scope"
+    actor = ("token-actor", add_client(server.database_url, "token-actor"))  # orders:read and orders:act
+    assert server.token(actor, scope="erp").json()["error"] == "invalid_scope"
     narrowed = server.token(scope="orders:read").json()
     assert narrowed["scope"] == "orders:read"
 

@@ -157,7 +157,7 @@ def test_cancel_lines(api, server_deps):
     answer = api.ok("CancelOrderLines", {"OrderNumber": paid, "RequestId": unique("rq"), "Reason": "CUSTOMER",
                                          "Lines": [{"LineNumber": 1, "Quantity": 1}, {"Sku": "NOPE", "Quantity": 1}]})
     assert (answer["Outcome"], answer["ReasonCode"]) == ("LINES_CANCELLED", "NONE")
-    assert [(r["LineNumber"] if "LineNumber" in r else r["Sku"], r["ReasonCode"]) for r in answer["Lines"]] == [
+    assert [(r["LineNumber"] if "LineNumber" in r else r["Sku"], r["ReasonCode"]) for r in answer["LineResults"]] == [
         (1, "NONE"), ("NOPE", "UNKNOWN_LINE")]
     assert (answer["Refund"]["Amount"], answer["RefundableAmount"]) == ("10.00", "20.00")
     assert "ReleasedAmount" not in answer

@@ -232,7 +232,7 @@ def test_cancel_a_line_refunds_its_share(client, server_deps):
     result = client.service.CancelOrderLines(OrderNumber=number, RequestId=unique("rq"), Reason="CUSTOMER",
                                              Lines=lines({"Sku": "TEA-001", "Quantity": 1}), Note="Not needed")
     assert (result.Outcome, result.ReasonCode) == ("LINES_CANCELLED", "NONE")
-    assert [(r.Sku, r.Quantity, r.ReasonCode) for r in result.Lines.Line] == [("TEA-001", 1, "NONE")]
+    assert [(r.Sku, r.Quantity, r.ReasonCode) for r in result.LineResults.Line] == [("TEA-001", 1, "NONE")]
     assert (result.Refund.Amount, result.Refund.Status, result.RefundableAmount) == (
         Decimal("5.50"), "PENDING", Decimal("24.50"))
     assert result.ReleasedAmount is None
@@ -266,7 +266,7 @@ def test_cancel_lines_goes_through_for_the_lines_it_can(client, server_deps):
     result = client.service.CancelOrderLines(OrderNumber=number, RequestId=unique("rq"), Reason="OTHER",
                                              Lines=lines({"Sku": "TEA-001", "Quantity": 1}, {"Sku": "NOPE", "Quantity": 1}))
     assert (result.Outcome, result.ReasonCode) == ("LINES_CANCELLED", "NONE")
-    assert [r.ReasonCode for r in result.Lines.Line] == ["NONE", "UNKNOWN_LINE"]
+    assert [r.ReasonCode for r in result.LineResults.Line] == ["NONE", "UNKNOWN_LINE"]
     assert "could not be cancelled" in result.Message
 
 

@@ -409,7 +409,7 @@ def test_cli_import_reports_problems_and_exits_1(db_url: str, tmp_path: Path) ->
         "mixed.jsonl:2: not valid JSON",
         "mixed.jsonl:3: Channel: must be one of WEB, MOBILE_APP, STORE, PHONE, MARKETPLACE, WHOLESALE",
     ]
-    assert result.stdout == "2 created, 0 updated, 2 failed.\n"
+    assert result.stdout == "2 created, 0 updated, 0 unchanged, 2 failed.\n"
     assert SECRET not in result.output
 
 
@@ -420,7 +420,7 @@ def test_cli_import_of_good_records_exits_0(db_url: str, tmp_path: Path) -> None
     result = invoke(db_url, "import", str(path))
 
     assert result.exit_code == 0, result.output
-    assert result.stdout == "5 created, 0 updated, 0 failed.\n"
+    assert result.stdout == "5 created, 0 updated, 0 unchanged, 0 failed.\n"
 
 
 def test_cli_demo_data_only_into_an_empty_database(db_url: str, deps: Dependencies) -> None:
@@ -446,7 +446,7 @@ def test_cli_demo_jsonl_round_trips_through_import(db_url: str, deps: Dependenci
     result = invoke(db_url, "import", str(path))
 
     assert result.exit_code == 0, result.output
-    assert result.stdout == "30 created, 0 updated, 0 failed.\n"
+    assert result.stdout == "30 created, 0 updated, 0 unchanged, 0 failed.\n"
     records = list(generate_records(30, 3))
     assert stored_numbers(deps) == sorted(r["OrderNumber"] for r in records)
     assert read_back(deps, records[-1]["OrderNumber"]) == as_stored(records[-1])

@@ -81,7 +81,7 @@ def test_legacy_orders_are_fed_and_imported(tmp_path, database_url, deps, monkey
     monkeypatch.setenv("SOAP_ORDERS_DATABASE_URL", database_url)
     imported = CliRunner().invoke(main, ["import", str(out)])
     assert imported.exit_code == 0, imported.output
-    assert "3 created, 0 updated, 0 failed." in imported.output
+    assert "3 created, 0 updated, 0 unchanged, 0 failed." in imported.output
 
     with deps.uow() as uow:
         stored = uow.orders.get_many(["L-5001", "L-5002", "L-5003"])

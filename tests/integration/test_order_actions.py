@@ -45,10 +45,12 @@ def line(number: int, quantity: int) -> RefundLineRequest:
 
 
 def events(deps, number: str) -> list[tuple[str, dict]]:
+    """The order's events after it was stored (its OrderUpserted from ``store`` left out)."""
     with deps.engine.connect() as connection:
         rows = connection.execute(
             select(order_events.c.event_type, order_events.c.payload)
-            .where(order_events.c.order_number == number).order_by(order_events.c.id)
+            .where(order_events.c.order_number == number, order_events.c.event_type != "OrderUpserted")
+            .order_by(order_events.c.id)
         )
         return [(row.event_type, row.payload) for row in rows]
 

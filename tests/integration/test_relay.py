@@ -120,7 +120,7 @@ def test_the_import_command_path_queues_events_for_changed_orders(
     path.write_text(json.dumps(record) + "\n")
 
     assert import_file(outbox_deps, path).updated == 1
-    assert import_file(outbox_deps, path).updated == 1  # the same data again is no new change
+    assert import_file(outbox_deps, path).unchanged == 1  # the same data again is no new change
 
     [entry] = entries(outbox_deps)
     assert (entry.event_type, entry.order_number, entry.state) == ("shipment_delayed", "SO-IMP-1", "PENDING")

@@ -109,7 +109,8 @@ def test_unit_of_work_rolls_back_unless_committed(deps):
         again = uow.orders.get("UOW-1")
     assert again is not None and again.status is OrderStatus.PROCESSING and again.refunds == []
     with deps.engine.connect() as connection:
-        assert connection.scalar(select(func.count()).select_from(order_events)) == 0
+        types = connection.scalars(select(order_events.c.event_type)).all()
+    assert types == ["OrderUpserted"]  # the import's, not the rolled-back cancellation's
 
 
 def test_events_are_appended_in_the_same_commit_as_the_change(deps):
@@ -118,15 +119,15 @@ def test_events_are_appended_in_the_same_commit_as_the_change(deps):
     use_cases.cancel_order(deps.uow(), use_cases.CancelOrder("EV-1", "req-ev-1", Reason.CUSTOMER, "note"), clock,
                            use_cases.Caller("erp-test", "10.1.2.3"))
     with deps.engine.connect() as connection:
-        rows = connection.execute(select(order_events)).mappings().all()
-    assert len(rows) == 1
-    assert rows[0]["event_type"] == "OrderCancelled"
+        rows = connection.execute(select(order_events).order_by(order_events.c.id)).mappings().all()
+    assert [row["event_type"] for row in rows] == ["OrderUpserted", "OrderCancelled"]
+    rows = rows[1:]
     assert rows[0]["payload"]["refund_amount"] == "30.00"
     assert rows[0]["payload"]["request_id"] == "req-ev-1"
     assert rows[0]["occurred_at"] == datetime(2026, 4, 1, 12, tzinfo=timezone.utc)
 
 
-def test_upsert_replaces_an_existing_order(deps):
+def test_upsert_updates_an_existing_order(deps):
     store(deps, order_record("UP-1"))
     changed = order_record("UP-1", Status="ON_HOLD", Lines=[
         {"LineNumber": 1, "Sku": "MUG-RED", "Name": "Red mug", "Quantity": 2, "UnitPrice": "10.00"},
@@ -134,6 +135,7 @@ def test_upsert_replaces_an_existing_order(deps):
     ])
     summary = use_cases.upsert_orders(deps.uow(), [order_from_record(changed)], deps.clock)
     assert (summary.created, summary.updated) == (0, 1)
+    assert set(summary.results[0].changed) == {"Status", "Lines"}
     with deps.uow() as uow:
         order = uow.orders.get("UP-1")
     assert order is not None and order.status is OrderStatus.ON_HOLD

@@ -30,7 +30,12 @@ from soap_orders.adapters.orm import (
 )
 from soap_orders.bootstrap import build_dependencies
 from soap_orders.operations import OPERATIONS
-from tests.records import order_record, store, store_example_orders
+from tests.records import (
+    order_record,
+    store,
+    store_example_orders,
+    store_example_subscriptions,
+)
 from tests.server import Server, settings_for_tests
 from tests.xmltools import fault_detail
 
@@ -43,10 +48,10 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XS = "http://www.w3.org/2001/XMLSchema"
 SEED = 20260512
 REQUESTS = 2000
-CLIENT_FAULTS = {"Client.ValidationError", "Client.OrderNotFound", "Client.IdempotencyConflict", "Client.Forbidden",
-                 "Client.AuthenticationFailed", "VersionMismatch", "MustUnderstand"}
-#: The operations that change state: after each, the store is measured again.
-WRITES = frozenset(operation.name for operation in OPERATIONS if operation.writes)
+CLIENT_FAULTS = {"Client.ValidationError", "Client.OrderNotFound", "Client.SubscriptionNotFound",
+                 "Client.IdempotencyConflict", "Client.Forbidden", "Client.AuthenticationFailed", "VersionMismatch",
+                 "MustUnderstand"}
+WRITES = tuple(operation.name for operation in OPERATIONS if operation.writes)
 
 HOSTILE_VALUES = [
     "", " ", "9999-12-31", "0001-01-01", "10000-01-01", "-0001-01-01", "2026-02-30", "2026-01-01T00:00:00Z",
@@ -75,6 +80,7 @@ def fuzz_server(tmp_path_factory) -> Iterator[Server]:
     deps = build_dependencies(settings_for_tests(server.database_url))
     try:
         store_example_orders(deps)
+        store_example_subscriptions(deps)
         store(deps, *(order_record(f"SO-2000{i:02d}", "ann.lee@example.com", CreatedAt=f"2026-04-{i + 1:02d}T10:00:00Z")
                       for i in range(20)))
     finally:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from soap_orders.documents import records
+from soap_orders.documents import xml as writer
 from soap_orders.documents.orders import ORDER
 from soap_orders.domain import money
 from soap_orders.domain.orders import (
@@ -38,6 +39,8 @@ from soap_orders.domain.orders import (
 from soap_orders.importing import element_to_record, order_schema
 from soap_orders.soap import types as wire
 from soap_orders.soap.application import OrdersSoap11
+from soap_orders.soap.writer import answer_envelope
+from tests.xmltools import assert_nodes_equal
 
 PROTOCOL = OrdersSoap11()
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zs", "Zl", "Zp")), min_size=1, max_size=12)
@@ -133,3 +136,29 @@ def test_an_address_with_nothing_in_it_is_left_out():
                   Decimal(0), Decimal(0), shipping_address=Address())
     assert "ShippingAddress" not in records.dump(ORDER, order)
     assert wire.to_wire(ORDER, order).ShippingAddress is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(orders())
+def test_the_generated_writer_writes_what_spyne_writes(order):
+    out: list[str] = []
+    writer.document_writer(ORDER)(order, None, out)
+    written = etree.fromstring(f'<w xmlns:tns="{wire.TNS}">{"".join(out)}</w>'.encode())[0]
+    order_schema().assertValid(written)
+    assert_nodes_equal(written, soap_element(order))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(orders(), max_size=3), st.integers(0, 500), st.booleans())
+def test_a_whole_answer_envelope_is_what_spyne_writes_for_it(found, total, more):
+    from soap_orders.operations import BY_NAME
+    from soap_orders.service.orders import OrderPage
+
+    operation = BY_NAME["FindOrdersByEmail"]
+    page = OrderPage(found, max(total, len(found)), 1, 20)
+    envelope = etree.fromstring(answer_envelope(operation.answer_document, page))
+    body = envelope.find("{http://schemas.xmlsoap.org/soap/envelope/}Body")
+    parent = etree.Element("parent")
+    PROTOCOL.to_parent(None, wire.model(operation.answer_document), wire.to_wire(operation.answer_document, page),
+                       parent, wire.TNS, "FindOrdersByEmailResponse")
+    assert_nodes_equal(body[0], parent[0])

@@ -12,7 +12,7 @@ from spyne.protocol.xml import SchemaValidationError
 from soap_orders.documents.records import RecordError
 from soap_orders.domain import errors
 from soap_orders.soap import faults
-from soap_orders.soap.xml import describe_syntax_error
+from soap_orders.xmlsafe import describe_syntax_error
 
 SECRET = "ZZ-SECRET-ZZ"
 

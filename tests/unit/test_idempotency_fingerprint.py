@@ -1,4 +1,4 @@
-"""_fingerprint: what makes two requests with one RequestId 'the same request'."""
+"""The idempotency fingerprint: what makes two requests with one RequestId 'the same request'."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 
 from soap_orders.domain.orders import Reason, RefundLineRequest
-from soap_orders.service.orders import CancelOrder, IssueRefund, _fingerprint
+from soap_orders.service.idempotency import fingerprint as _fingerprint
+from soap_orders.service.orders import CancelOrder, IssueRefund
 
 
 def refund_command(**overrides) -> IssueRefund:

@@ -1,0 +1,276 @@
+"""The subscription operations: finding and reading subscriptions, the customer's actions on them,
+and the ERP's feed (documents and charges)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..documents import Field
+from ..documents import orders as d
+from ..documents import subscriptions as s
+from ..domain.clients import Scope
+from ..domain.subscriptions import Subscription
+from ..service import subscriptions as use_cases
+from .base import Call, Operation
+
+SUBSCRIPTION_ID = Field("SubscriptionId", s.SUBSCRIPTION_ID, required=True)
+REQUEST_ID = Field("RequestId", d.REQUEST_ID, required=True)
+OUTCOME = Field("Outcome", s.OUTCOME, required=True)
+REASON_CODE = Field("ReasonCode", s.REASON_CODE, required=True)
+MESSAGE = Field("Message", d.MESSAGE, required=True)
+SUBSCRIPTION = Field("Subscription", s.SUBSCRIPTION, required=True)
+ACTION_ANSWER = (OUTCOME, REASON_CODE, MESSAGE, SUBSCRIPTION)
+
+
+@dataclass(frozen=True)
+class GetSubscription:
+    subscription_id: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class SubscriptionAnswer:
+    subscription: Subscription
+
+
+def _find(call: Call, query: use_cases.FindSubscriptionsByEmail) -> use_cases.SubscriptionPage:
+    return use_cases.find_subscriptions_by_email(call.uow(), query, call.clock)
+
+
+def _get(call: Call, query: GetSubscription) -> SubscriptionAnswer:
+    return SubscriptionAnswer(use_cases.get_subscription(call.uow(), query.subscription_id, call.clock, query.email))
+
+
+def _cancel(call: Call, command: use_cases.CancelSubscription) -> use_cases.SubscriptionActionResult:
+    return use_cases.cancel_subscription(call.uow(), command, call.clock, call.caller)
+
+
+def _pause(call: Call, command: use_cases.PauseSubscription) -> use_cases.SubscriptionActionResult:
+    return use_cases.pause_subscription(call.uow(), command, call.clock, call.caller)
+
+
+def _resume(call: Call, command: use_cases.ResumeSubscription) -> use_cases.SubscriptionActionResult:
+    return use_cases.resume_subscription(call.uow(), command, call.clock, call.caller)
+
+
+def _change_plan(call: Call, command: use_cases.ChangeSubscriptionPlan) -> use_cases.SubscriptionActionResult:
+    return use_cases.change_subscription_plan(call.uow(), command, call.clock, call.caller)
+
+
+def _skip(call: Call, command: use_cases.SkipNextOrder) -> use_cases.SubscriptionActionResult:
+    return use_cases.skip_next_order(call.uow(), command, call.clock, call.caller)
+
+
+def _refund(call: Call, command: use_cases.RefundSubscriptionCharge) -> use_cases.SubscriptionActionResult:
+    return use_cases.refund_subscription_charge(call.uow(), command, call.clock, call.caller)
+
+
+def _upsert(call: Call, command: use_cases.UpsertSubscriptions) -> use_cases.UpsertAnswer:
+    results = use_cases.upsert_subscriptions(call.uow(), command.subscriptions, call.clock, call.caller,
+                                             command.request_id)
+    return use_cases.UpsertAnswer(results)
+
+
+def _record_charge(call: Call, command: use_cases.RecordCharge) -> use_cases.SubscriptionActionResult:
+    return use_cases.record_charge(call.uow(), command, call.clock, call.caller)
+
+
+FIND_SUBSCRIPTIONS_BY_EMAIL = Operation(
+    name="FindSubscriptionsByEmail",
+    scope=Scope.READ,
+    request=(
+        Field("Email", d.EMAIL, required=True),
+        Field("Status", s.SUBSCRIPTION_STATUS),
+        Field("PageSize", d.PAGE_SIZE, default=20),
+        Field("PageNumber", d.PAGE_NUMBER, default=1),
+    ),
+    command=use_cases.FindSubscriptionsByEmail,
+    answer=(
+        Field("Subscriptions", s.SUBSCRIPTIONS, required=True),
+        Field("TotalCount", d.COUNT, required=True),
+        Field("CurrentPage", d.PAGE_NUMBER, attr="page_number", required=True),
+        Field("ItemsPerPage", d.PAGE_SIZE, attr="page_size", required=True),
+        Field("HasMore", d.BOOLEAN, required=True),
+    ),
+    run=_find,
+    doc="""A customer's subscriptions by email (trimmed, case-insensitive), newest first, one page at a
+    time; Status narrows the search. No match is an empty Subscriptions list, not a fault.""",
+)
+
+GET_SUBSCRIPTION = Operation(
+    name="GetSubscription",
+    scope=Scope.READ,
+    request=(SUBSCRIPTION_ID, Field("Email", d.EMAIL)),
+    command=GetSubscription,
+    answer=(SUBSCRIPTION,),
+    run=_get,
+    doc="""One subscription by its id. When Email is given it must be the customer's; otherwise the
+    answer is the same Client.SubscriptionNotFound fault as for an unknown id.""",
+)
+
+CANCEL_SUBSCRIPTION = Operation(
+    name="CancelSubscription",
+    scope=Scope.ACT,
+    request=(
+        SUBSCRIPTION_ID,
+        REQUEST_ID,
+        Field("Reason", s.CANCEL_REASON, required=True),
+        Field("Note", d.NOTE),
+        Field("AtPeriodEnd", d.BOOLEAN, default=False),
+    ),
+    command=use_cases.CancelSubscription,
+    answer=ACTION_ANSWER,
+    run=_cancel,
+    doc="""Cancel a subscription at once, or with AtPeriodEnd true on its next order date (no further
+    order or charge either way). Outcome is CANCELLED, CANCELLATION_SCHEDULED, ALREADY_CANCELLED or
+    REJECTED (ReasonCode CANCELLATION_SCHEDULED, NOT_ACTIVE). The same RequestId replays the first
+    result.""",
+    writes=True,
+)
+
+PAUSE_SUBSCRIPTION = Operation(
+    name="PauseSubscription",
+    scope=Scope.ACT,
+    request=(
+        SUBSCRIPTION_ID,
+        REQUEST_ID,
+        Field("PauseUntil", d.DATE, attr="until"),
+        Field("PauseCycles", s.PAUSE_CYCLES, attr="cycles"),
+    ),
+    command=use_cases.PauseSubscription,
+    answer=ACTION_ANSWER,
+    run=_pause,
+    doc="""Pause until a date (PauseUntil, within 365 days) or for a number of cycles (PauseCycles, 1 to 12),
+    exactly one of the two: no
+    order and no charge while paused; NextOrderDate says when the next order will be. Outcome is
+    PAUSED or REJECTED (ReasonCode ALREADY_PAUSED, ALREADY_CANCELLED, CANCELLATION_SCHEDULED,
+    NOT_ACTIVE, PAUSE_TOO_LONG). The same RequestId replays the first result.""",
+    writes=True,
+)
+
+RESUME_SUBSCRIPTION = Operation(
+    name="ResumeSubscription",
+    scope=Scope.ACT,
+    request=(SUBSCRIPTION_ID, REQUEST_ID),
+    command=use_cases.ResumeSubscription,
+    answer=ACTION_ANSWER,
+    run=_resume,
+    doc="""Resume a paused subscription now; the next order date is the first date of its schedule
+    from today. Outcome is RESUMED or REJECTED (ReasonCode NOT_PAUSED, ALREADY_CANCELLED). The
+    same RequestId replays the first result.""",
+    writes=True,
+)
+
+CHANGE_SUBSCRIPTION_PLAN = Operation(
+    name="ChangeSubscriptionPlan",
+    scope=Scope.ACT,
+    request=(
+        SUBSCRIPTION_ID,
+        REQUEST_ID,
+        Field("Items", s.ITEMS),
+        Field("Price", d.AMOUNT),
+        Field("Frequency", s.FREQUENCY),
+    ),
+    command=use_cases.ChangeSubscriptionPlan,
+    answer=ACTION_ANSWER,
+    run=_change_plan,
+    doc="""Change any of the items, the price and the frequency, effective from the next cycle; what is
+    left out stays. The next order date is recalculated for a new frequency. Outcome is
+    PLAN_CHANGED or REJECTED (ReasonCode PLAN_UNCHANGED, ALREADY_CANCELLED, CANCELLATION_SCHEDULED,
+    NOT_ACTIVE). The same RequestId replays the first result.""",
+    writes=True,
+)
+
+SKIP_NEXT_ORDER = Operation(
+    name="SkipNextOrder",
+    scope=Scope.ACT,
+    request=(SUBSCRIPTION_ID, REQUEST_ID),
+    command=use_cases.SkipNextOrder,
+    answer=ACTION_ANSWER,
+    run=_skip,
+    doc="""Skip the next order (and its charge); NextOrderDate moves to the date after it. Outcome is
+    SKIPPED or REJECTED (ReasonCode NO_ORDER_SCHEDULED, ALREADY_CANCELLED, CANCELLATION_SCHEDULED,
+    NOT_ACTIVE). The same RequestId replays the first result.""",
+    writes=True,
+)
+
+REFUND_SUBSCRIPTION_CHARGE = Operation(
+    name="RefundSubscriptionCharge",
+    scope=Scope.ACT,
+    request=(
+        SUBSCRIPTION_ID,
+        REQUEST_ID,
+        Field("ChargeId", s.CHARGE_ID, required=True),
+        Field("Reason", d.REASON, required=True),
+        Field("Amount", d.POSITIVE_AMOUNT),
+        Field("Note", d.NOTE),
+    ),
+    command=use_cases.RefundSubscriptionCharge,
+    answer=(OUTCOME, REASON_CODE, MESSAGE, Field("Refund", s.REFUND), SUBSCRIPTION),
+    run=_refund,
+    doc="""Refund a past charge: Amount of it, or everything still refundable of it when Amount is left
+    out; never more than was charged minus what was refunded. Outcome is REFUNDED or REJECTED
+    (ReasonCode UNKNOWN_CHARGE, CHARGE_NOT_PAID, NOTHING_REFUNDABLE, EXCEEDS_REFUNDABLE). The same
+    RequestId replays the first result.""",
+    writes=True,
+)
+
+UPSERT_SUBSCRIPTIONS = Operation(
+    name="UpsertSubscriptions",
+    scope=Scope.ERP,
+    request=(
+        REQUEST_ID,
+        Field("Subscriptions", s.UPSERT_DOCUMENTS, required=True, raw=True),
+    ),
+    command=use_cases.UpsertSubscriptions,
+    answer=(
+        Field("Results", s.UPSERT_RESULTS, required=True),
+        Field("Created", d.COUNT, required=True),
+        Field("Updated", d.COUNT, required=True),
+        Field("Unchanged", d.COUNT, required=True),
+        Field("Rejected", d.COUNT, required=True),
+    ),
+    run=_upsert,
+    doc="""For the ERP: create or update 1 to 100 subscription documents. Each document has its own
+    result (CREATED, UPDATED, UNCHANGED or REJECTED with a ReasonCode and a Message naming the
+    field); a rejected one never blocks the others. An update never erases what was done through
+    the service (a cancellation, a pause, skips, refunds, a pending plan change, recorded charges).
+    The same RequestId replays the first result.""",
+    writes=True,
+)
+
+RECORD_CHARGE = Operation(
+    name="RecordCharge",
+    scope=Scope.ERP,
+    request=(
+        SUBSCRIPTION_ID,
+        REQUEST_ID,
+        Field("ChargeId", s.CHARGE_ID, required=True),
+        Field("Amount", d.POSITIVE_AMOUNT, required=True),
+        Field("ChargedAt", d.TIMESTAMP, required=True),
+        Field("Status", s.CHARGE_STATUS),
+        Field("OrderNumber", d.ORDER_NUMBER),
+    ),
+    command=use_cases.RecordCharge,
+    answer=(OUTCOME, REASON_CODE, MESSAGE, Field("Charge", s.CHARGE), SUBSCRIPTION),
+    run=_record_charge,
+    doc="""For the billing system: a charge it made for the cycle due (Status PAID, with the OrderNumber
+    of the order it produced; the next order date moves on) or failed to make (FAILED: the
+    subscription is PAST_DUE). Outcome is CHARGE_RECORDED or REJECTED (ReasonCode DUPLICATE_CHARGE,
+    NOT_ACTIVE, ALREADY_CANCELLED, CANCELLATION_SCHEDULED). The same RequestId replays the first
+    result.""",
+    writes=True,
+)
+
+OPERATIONS = (
+    FIND_SUBSCRIPTIONS_BY_EMAIL,
+    GET_SUBSCRIPTION,
+    CANCEL_SUBSCRIPTION,
+    PAUSE_SUBSCRIPTION,
+    RESUME_SUBSCRIPTION,
+    CHANGE_SUBSCRIPTION_PLAN,
+    SKIP_NEXT_ORDER,
+    REFUND_SUBSCRIPTION_CHARGE,
+    UPSERT_SUBSCRIPTIONS,
+    RECORD_CHARGE,
+)

@@ -1,0 +1,266 @@
+"""``make bench``: the service under wrk beside the floor, on SQLite and PostgreSQL, 10k and 1M orders.
+
+    python -m tests.bench            # the full run (PostgreSQL when SOAP_ORDERS_BENCH_DATABASE_URL is set)
+    python -m tests.bench --quick    # 10k orders on SQLite only, short rounds
+
+Every target (each service, then the floor) is started first; then each round loads every call
+at 8 and 64 connections on every target in turn, the targets' order rotating from round to
+round, so that a drift of the machine touches all of them alike. Figures are medians over the
+rounds; ratios compare with the floor measured in the same run. See README, "Benchmarks".
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from tests.server import ROOT, add_client
+
+from . import dataset, report
+from .load import Call, Measured, Wrk, write_script
+from .servers import Process, floor, service
+
+ENVELOPE = ('<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
+            'xmlns:o="urn:soap-orders:orders:v1"><s:Body>{}</s:Body></s:Envelope>')
+SOAP_TYPE = "text/xml; charset=utf-8"
+JSON_TYPE = "application/json"
+RID = "@RID@"
+CONNECTIONS = (8, 64)
+
+
+def calls_for(plan: dataset.Plan) -> list[Call]:
+    return [
+        Call("GetOrder", "/soap", SOAP_TYPE, tuple(
+            ENVELOPE.format(f"<o:GetOrder><o:OrderNumber>{n}</o:OrderNumber></o:GetOrder>") for n in plan.get_numbers)),
+        Call("FindOrdersByEmail", "/soap", SOAP_TYPE, (ENVELOPE.format(
+            f"<o:FindOrdersByEmail><o:Email>{plan.find_email}</o:Email></o:FindOrdersByEmail>"),)),
+        Call("IssueRefund", "/soap", SOAP_TYPE, tuple(ENVELOPE.format(
+            f"<o:IssueRefund><o:OrderNumber>{n}</o:OrderNumber><o:RequestId>bench-{RID}</o:RequestId>"
+            "<o:Reason>OTHER</o:Reason><o:Amount>0.01</o:Amount></o:IssueRefund>") for n in plan.refund_numbers),
+             expect="REFUNDED", request_id_marker=RID),
+        Call("JSON GetOrder", "/json/GetOrder", JSON_TYPE, tuple(
+            json.dumps({"OrderNumber": n}) for n in plan.get_numbers)),
+    ]
+
+
+@dataclass
+class Target:
+    name: str
+    process: Process
+    authorization: str
+    calls: list[Call]
+    available: dict[str, bool] = field(default_factory=dict)
+    results: dict[tuple[str, int], list[Measured]] = field(default_factory=dict)
+    rss_mb: list[float] = field(default_factory=list)
+
+
+def _probe(target: Target, call: Call, run_token: str) -> requests.Response:
+    body = call.bodies[0].replace(call.request_id_marker, f"probe-{run_token}") if call.request_id_marker else call.bodies[0]
+    return requests.post(target.process.base_url + call.path, data=body.encode(),
+                         headers={"Content-Type": call.content_type, "Authorization": target.authorization}, timeout=30)
+
+
+def check_calls(target: Target, run_token: str, log: Any) -> None:
+    """Each call once: answered as expected, or (HTTP 404) not available on this build."""
+    for call in target.calls:
+        answer = _probe(target, call, run_token)
+        if answer.status_code == 404:
+            target.available[call.name] = False
+            log(f"  {target.name}: {call.name} not available (HTTP 404)")
+            continue
+        if answer.status_code != 200 or (call.expect and call.expect not in answer.text):
+            raise RuntimeError(f"{target.name}: {call.name} answered {answer.status_code}: {answer.text[:400]}")
+        target.available[call.name] = True
+
+
+def capture(target: Target, run_token: str) -> dict[str, Any]:
+    """The answers the floor replays: the service's own, for the same paths and bodies."""
+    by_body: list[list[Any]] = []
+    by_path: dict[str, Any] = {"/health": ["200 OK", [["Content-Type", "application/json"]], '{"status": "ok"}']}
+    with requests.Session() as session:
+        for call in target.calls:
+            if not target.available.get(call.name):
+                continue
+            bodies = [call.bodies[0]] if call.request_id_marker else list(call.bodies)
+            for body in bodies:
+                sent = body.replace(call.request_id_marker, f"capture-{run_token}") if call.request_id_marker else body
+                answer = session.post(target.process.base_url + call.path, data=sent.encode(), timeout=30,
+                                      headers={"Content-Type": call.content_type, "Authorization": target.authorization})
+                headers = [[k, v] for k, v in answer.headers.items()
+                           if k.lower() not in ("date", "server", "connection", "content-length", "transfer-encoding")]
+                entry = [f"{answer.status_code} {answer.reason}", headers, answer.text]
+                if call.request_id_marker:
+                    by_path[call.path] = entry
+                else:
+                    by_body.append([call.path, body, *entry])
+                    by_path.setdefault(call.path, entry)
+    return {"by_body": by_body, "by_path": by_path}
+
+
+@dataclass(frozen=True)
+class Mode:
+    quick: bool
+    sizes: tuple[int, ...]
+    kinds: tuple[str, ...]
+    rounds: int
+    seconds: float
+    warmup: float
+    rss_requests: int
+    rss_seconds: float
+
+
+def parse_mode(argv: list[str]) -> tuple[Mode, argparse.Namespace]:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="10k orders on SQLite only, two short rounds")
+    parser.add_argument("--rounds", type=int, help="rounds (default 3; quick 2)")
+    parser.add_argument("--seconds", type=float, help="seconds per load (default 5; quick 2)")
+    parser.add_argument("--sizes", help="comma-separated order counts (default 10000,1000000; quick 10000)")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--rss-seconds", type=float, help="bound of the 100k-request memory run (default 420; quick 15)")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the data sets even when kept ones match")
+    parser.add_argument("--out", type=Path, help="results file (default bench/results.md; quick bench/results-quick.md)")
+    args = parser.parse_args(argv)
+    postgres = bool(os.environ.get("SOAP_ORDERS_BENCH_DATABASE_URL")) and not args.no_postgres and not args.quick
+    sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else ((10_000,) if args.quick else (10_000, 1_000_000))
+    mode = Mode(
+        quick=args.quick, sizes=sizes, kinds=("sqlite", "postgresql") if postgres else ("sqlite",),
+        rounds=args.rounds or (2 if args.quick else 3), seconds=args.seconds or (2 if args.quick else 5),
+        warmup=1 if args.quick else 2, rss_requests=100_000,
+        rss_seconds=args.rss_seconds or (15 if args.quick else 420),
+    )
+    if args.out is None:
+        args.out = ROOT / "bench" / ("results-quick.md" if args.quick else "results.md")
+    return mode, args
+
+
+def _interrupt(signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str]) -> int:
+    mode, args = parse_mode(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
+    began = time.monotonic()
+    load_at_start = os.getloadavg()
+    run_token = time.strftime("%Y%m%d%H%M%S")
+    log = print
+    processes: list[Process] = []
+    wrk = Wrk()
+    with tempfile.TemporaryDirectory(prefix="soap-orders-bench-") as scratch:
+        work = Path(scratch)
+        try:
+            log(f"Data sets ({', '.join(mode.kinds)}; {', '.join(f'{n:,}' for n in mode.sizes)} orders):")
+            data_began = time.monotonic()
+            plans = {(kind, size): dataset.prepare(kind, size, ROOT / "var" / "bench",
+                                                   os.environ.get("SOAP_ORDERS_BENCH_DATABASE_URL"),
+                                                   rebuild=args.rebuild, log=log)
+                     for kind in mode.kinds for size in mode.sizes}
+            data_seconds = time.monotonic() - data_began
+
+            targets: list[Target] = []
+            for (kind, size), plan in plans.items():
+                name = f"{'SQLite' if kind == 'sqlite' else 'PostgreSQL'} {report.count(size)}"
+                client = f"bench-{run_token}"
+                secret = add_client(plan.database_url, client, digest=False)
+                process = service(name, plan.database_url, work / f"{kind}-{size}.log")
+                processes.append(process)
+                authorization = "Basic " + base64.b64encode(f"{client}:{secret}".encode()).decode()
+                targets.append(Target(name, process, authorization, calls_for(plan)))
+            for target in targets:
+                target.process.wait_until_ready()
+                check_calls(target, run_token, log)
+            # The floor replays the first target's answers, for the same request bodies.
+            reference = targets[0]
+            floor_answers = work / "floor.json"
+            floor_answers.write_text(json.dumps(capture(reference, run_token)))
+            floor_process = floor(floor_answers, work / "floor.log")
+            processes.append(floor_process)
+            floor_process.wait_until_ready()
+            floor_target = Target("floor", floor_process, reference.authorization, reference.calls,
+                                  available=dict(reference.available))
+            everyone = [*targets, floor_target]
+            calls = [c.name for c in reference.calls]
+
+            scripts: dict[tuple[str, str], Path] = {}
+            for index, target in enumerate(everyone):
+                for spec in target.calls:
+                    scripts[target.name, spec.name] = write_script(
+                        work / f"t{index}-{spec.name.replace(' ', '_')}.lua", spec, target.authorization, run_token)
+
+            def measure(target: Target, call: str, connections: int, seconds: float) -> Measured:
+                path = next(c.path for c in target.calls if c.name == call)
+                return wrk.run(target.process.base_url + path, scripts[target.name, call], connections, seconds,
+                               target.process.group)
+
+            log("Warm-up")
+            for target in everyone:
+                for call in calls:
+                    if target.available.get(call):
+                        measure(target, call, CONNECTIONS[0], mode.warmup)
+            for round_number in range(mode.rounds):
+                log(f"Round {round_number + 1} of {mode.rounds}")
+                order = everyone[round_number % len(everyone):] + everyone[:round_number % len(everyone)]
+                for call in calls:
+                    for connections in CONNECTIONS:
+                        for target in order:
+                            if not target.available.get(call):
+                                continue
+                            result = measure(target, call, connections, mode.seconds)
+                            target.results.setdefault((call, connections), []).append(result)
+                            target.rss_mb.extend(target.process.worker_rss_mb())
+                            log(f"  {target.name:<16} {call:<18} c={connections:<3} {result.rate:8.0f} req/s  "
+                                f"p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  "
+                                f"cpu/req {result.cpu_ms_per_request:6.2f} ms  failed {result.failed}")
+
+            # Memory after many requests: a fresh service on the first data set, recycling off so that
+            # the same two workers serve every request, GetOrder at 64 connections.
+            log(f"Memory: up to {mode.rss_requests:,} GetOrder requests (at most {mode.rss_seconds:.0f} s), "
+                "worker recycling off")
+            first_plan = next(iter(plans.values()))
+            memory_process = service("memory", first_plan.database_url, work / "memory.log",
+                                     gunicorn_args="--max-requests 0")
+            processes.append(memory_process)
+            memory_process.wait_until_ready()
+            get_order = reference.calls[0]
+            script = write_script(work / "memory.lua", get_order, reference.authorization, run_token,
+                                  limit=mode.rss_requests // 2)  # per wrk thread
+            rss_before = memory_process.worker_rss_mb()
+            memory = wrk.run(memory_process.base_url + get_order.path, script, CONNECTIONS[1], mode.rss_seconds,
+                             memory_process.group)
+            rss_after = memory_process.worker_rss_mb()
+            log(f"  {memory.requests:,} requests in {memory.seconds:.0f} s; worker RSS {rss_before} -> {rss_after} MB")
+
+            machine = report.machine(plans, load_at_start)
+            elapsed = time.monotonic() - began
+            text = report.render(mode, machine, targets, floor_target, calls, CONNECTIONS,
+                                 report.MemoryRun(memory, rss_before, rss_after), data_seconds, elapsed)
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(text)
+            log(f"Wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out} "
+                f"in {elapsed / 60:.1f} min")
+            return 0
+        finally:
+            wrk.stop()
+            for process in reversed(processes):
+                process.stop()
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        print("Interrupted; every server and load the benchmark started is stopped.", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,172 @@
+"""Benchmark data sets: N realistic orders in a SQLite file or a PostgreSQL schema, built fast.
+
+A few hundred template orders are written the ordinary way (the demo generator's records through
+the upsert use case); the rest are bulk copies of them (``adapters.bulk_load``) under new order
+numbers and emails, about three orders per email. One email, ``FIND_EMAIL``, has exactly 20
+orders spread over the whole set, for FindOrdersByEmail. A built set is kept (``var/bench``) and
+reused while its fingerprint (size, seed, loader version, schema revision) still matches.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from soap_orders.adapters import bulk_load, migrate, orm
+from soap_orders.adapters.database import create_database_engine, normalize_url
+from soap_orders.bootstrap import build_dependencies
+from soap_orders.demo import FIRST_ORDER_NUMBER, generate_records
+from soap_orders.documents.records import order_from_record
+from soap_orders.domain.orders import FinancialStatus, OrderStatus
+from soap_orders.service.orders import upsert_orders
+from tests.server import settings_for_tests
+
+LOADER_VERSION = 1
+SEED = 7
+TEMPLATES = 400
+FIND_EMAIL = "twenty.orders@bench.example.com"
+FIND_ORDERS = 20
+#: GetOrder cycles through this many orders spread over the set; IssueRefund through at most as many.
+SAMPLE = 500
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a data set holds that the load needs."""
+
+    database_url: str
+    count: int
+    fingerprint: str
+    get_numbers: list[str]
+    refund_numbers: list[str]
+    find_email: str
+
+
+def _fingerprint(count: int) -> str:
+    return f"orders={count} seed={SEED} templates={TEMPLATES} loader={LOADER_VERSION} schema={migrate.head_revision()}"
+
+
+def _number(index: int) -> str:
+    return f"SO-{FIRST_ORDER_NUMBER + index}"
+
+
+def _spread(items: list[Any], count: int) -> list[Any]:
+    if len(items) <= count:
+        return list(items)
+    return [items[i * len(items) // count] for i in range(count)]
+
+
+def _write_templates(database_url: str, count: int) -> tuple[list[str], set[str], list[str]]:
+    """Upsert the template orders; returns their numbers, the refundable ones, and their emails."""
+    deps = build_dependencies(settings_for_tests(database_url))
+    try:
+        records = list(generate_records(count, seed=SEED))
+        orders = [order_from_record(r) for r in records]
+        for start in range(0, len(orders), 200):
+            upsert_orders(deps.uow(), orders[start:start + 200], deps.clock)
+    finally:
+        deps.engine.dispose()
+    refundable = {
+        o.order_number for o in orders
+        if o.financial_status in (FinancialStatus.PAID, FinancialStatus.PARTIALLY_REFUNDED)
+        and o.status is not OrderStatus.CANCELLED and o.currency != "JPY" and o.refundable_amount >= Decimal(20)
+    }
+    return [o.order_number for o in orders], refundable, [o.customer.email for o in orders]
+
+
+def _copies(count: int, numbers: list[str], emails: list[str]) -> list[bulk_load.OrderCopy]:
+    templates = len(numbers)
+    extra = count - templates
+    find_positions = {j * extra // FIND_ORDERS for j in range(FIND_ORDERS)}
+    copies = []
+    for i in range(extra):
+        # A stride coprime with the template count mixes the templates; three orders per email.
+        template = (i * 7919) % templates
+        group_template = ((i - i % 3) * 7919) % templates
+        local, _, domain = emails[group_template].partition("@")
+        email = FIND_EMAIL if i in find_positions else f"{local}.{i // 3}@{domain.lower()}"
+        copies.append(bulk_load.OrderCopy(numbers[template], _number(templates + i), email))
+    return copies
+
+
+def _postgres_schema_url(base_url: str, schema: str, *, fresh: bool) -> str:
+    url = normalize_url(base_url)
+    if fresh:
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        finally:
+            admin.dispose()
+    return make_url(url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+
+
+def _stored_count(database_url: str) -> tuple[int, int]:
+    engine = create_database_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            total = connection.scalar(select(func.count()).select_from(orm.orders)) or 0
+            find = connection.scalar(select(func.count()).select_from(orm.orders).where(
+                func.lower(orm.orders.c.customer_email) == FIND_EMAIL)) or 0
+            return int(total), int(find)
+    except Exception:  # noqa: BLE001 - a missing or half-built set is rebuilt
+        return -1, -1
+    finally:
+        engine.dispose()
+
+
+def prepare(kind: str, count: int, cache: Path, postgres_base: str | None, *, rebuild: bool = False,
+            log: Any = print) -> Plan:
+    """The data set of ``count`` orders on ``kind`` ("sqlite" or "postgresql"), built unless kept."""
+    cache.mkdir(parents=True, exist_ok=True)
+    plan_file = cache / f"{kind}-{count}.json"
+    fingerprint = _fingerprint(count)
+    if kind == "sqlite":
+        database_file = cache / f"orders-{count}.sqlite3"
+        url = f"sqlite:///{database_file}"
+    else:
+        assert postgres_base is not None
+        url = _postgres_schema_url(postgres_base, f"bench_{count}", fresh=False)
+    if not rebuild and plan_file.exists():
+        kept = Plan(**json.loads(plan_file.read_text()))
+        if kept.fingerprint == fingerprint and kept.database_url == url and _stored_count(url) == (count, FIND_ORDERS):
+            log(f"  {kind} {count:,} orders: kept from an earlier run")
+            return kept
+    started = time.monotonic()
+    plan_file.unlink(missing_ok=True)
+    if kind == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database_file}{suffix}").unlink(missing_ok=True)
+    else:
+        url = _postgres_schema_url(postgres_base or "", f"bench_{count}", fresh=True)
+    engine = create_database_engine(url)
+    try:
+        migrate.upgrade(engine)
+        numbers, refundable, emails = _write_templates(url, min(TEMPLATES, count - FIND_ORDERS))
+        copies = _copies(count, numbers, emails)
+        def progress(written: int) -> None:
+            if written % 200_000 < 10_000:
+                log(f"    {written:,} of {len(copies):,} copies written ({time.monotonic() - started:.0f} s)")
+
+        bulk_load.copy_orders(engine, copies, progress=progress)
+        bulk_load.analyze(engine)
+    finally:
+        engine.dispose()
+    stored = _stored_count(url)
+    if stored != (count, FIND_ORDERS):
+        raise RuntimeError(f"the {kind} data set holds {stored} (orders, orders of {FIND_EMAIL}), "
+                           f"expected {(count, FIND_ORDERS)}")
+    all_numbers = [_number(i) for i in range(count)]
+    refund_numbers = [c.order_number for c in copies if c.template in refundable and c.email != FIND_EMAIL]
+    plan = Plan(url, count, fingerprint, _spread(all_numbers, SAMPLE), _spread(refund_numbers, SAMPLE), FIND_EMAIL)
+    plan_file.write_text(json.dumps(asdict(plan), indent=1))
+    log(f"  {kind} {count:,} orders: built in {time.monotonic() - started:.0f} s")
+    return plan

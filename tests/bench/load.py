@@ -1,0 +1,161 @@
+"""Load with wrk: a generated Lua script per call, and one measured load at a time.
+
+The script cycles through the call's request bodies (distinct orders for GetOrder), gives every
+IssueRefund a RequestId of its own (run token, wrk thread, counter), counts answers that are not
+HTTP 200 or do not hold the expected text, can stop after a number of answers, and prints one
+JSON line with wrk's own request count, duration and latency percentiles.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import procstat
+
+WRK_THREADS = 2
+
+
+@dataclass(frozen=True)
+class Call:
+    """One benchmarked call: where it goes and the bodies it cycles through."""
+
+    name: str
+    path: str
+    content_type: str
+    bodies: tuple[str, ...]
+    expect: str = ""  # text every successful answer holds ("" for none)
+    request_id_marker: str = ""  # replaced in each body by a fresh RequestId
+
+
+@dataclass(frozen=True)
+class Measured:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    failed: int  # socket errors, timeouts, answers that are not 200, answers without the expected text
+    server_cpu_s: float
+    wrk_cpu_s: float
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return 1000 * self.server_cpu_s / self.requests if self.requests else float("nan")
+
+    @property
+    def wrk_share(self) -> float:
+        """wrk's CPU as a share of the whole machine's during the load."""
+        return self.wrk_cpu_s / (self.seconds * (os.cpu_count() or 1)) if self.seconds else 0.0
+
+
+def _lua_string(value: str) -> str:
+    level = "="
+    while f"]{level}]" in value:
+        level += "="
+    return f"[{level}[{value}]{level}]"
+
+
+def write_script(path: Path, call: Call, authorization: str, run_token: str, *, limit: int = 0) -> Path:
+    bodies = ",\n".join(_lua_string(body) for body in call.bodies)
+    script = f"""
+local bodies = {{
+{bodies}
+}}
+local path = {_lua_string(call.path)}
+local headers = {{["Content-Type"] = {_lua_string(call.content_type)}, ["Authorization"] = {_lua_string(authorization)}}}
+local marker = {_lua_string(call.request_id_marker)}
+local expect = {_lua_string(call.expect)}
+local run = {_lua_string(run_token)}
+local limit = {int(limit)}
+local threads = {{}}
+local started = 0
+
+function setup(thread)
+  started = started + 1
+  thread:set("tid", started)
+  table.insert(threads, thread)
+end
+
+tid = 0
+sent = 0
+seen = 0
+bad = 0
+
+function request()
+  sent = sent + 1
+  local body = bodies[((sent * 7 + tid * 131) % #bodies) + 1]
+  if marker ~= "" then
+    local at = body:find(marker, 1, true)
+    body = body:sub(1, at - 1) .. run .. "-" .. tid .. "-" .. sent .. body:sub(at + #marker)
+  end
+  return wrk.format("POST", path, headers, body)
+end
+
+function response(status, hdrs, body)
+  seen = seen + 1
+  if status ~= 200 or (expect ~= "" and not body:find(expect, 1, true)) then
+    bad = bad + 1
+  end
+  if limit > 0 and seen >= limit then
+    wrk.thread:stop()
+  end
+end
+
+function done(summary, latency, requests)
+  local failed = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
+  for _, thread in ipairs(threads) do
+    failed = failed + thread:get("bad")
+  end
+  io.write(string.format(
+    'BENCH {{"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "failed": %d}}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), failed))
+end
+"""
+    path.write_text(script)
+    return path
+
+
+class Wrk:
+    """Runs wrk; remembers the running process so that it can be stopped on the way out."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def run(self, url: str, script: Path, connections: int, seconds: float, server_group: int) -> Measured:
+        before = procstat.group_cpu_seconds(server_group)
+        self.process = subprocess.Popen(
+            ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+             "-s", str(script), url],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        assert self.process.stdout is not None
+        output = self.process.stdout.read().decode(errors="replace")
+        # wait4 hands back the kernel's accounting of wrk itself.
+        _, status, usage = os.wait4(self.process.pid, 0)
+        self.process.returncode = os.waitstatus_to_exitcode(status)
+        self.process = None
+        after = procstat.group_cpu_seconds(server_group)
+        line = next((x for x in output.splitlines() if x.startswith("BENCH ")), None)
+        if line is None:
+            raise RuntimeError(f"wrk did not report:\n{output}")
+        data = json.loads(line[len("BENCH "):])
+        if data["requests"] == 0:
+            raise RuntimeError(f"wrk completed no request:\n{output}")
+        return Measured(
+            requests=data["requests"], seconds=data["duration_us"] / 1e6, p50_ms=data["p50_us"] / 1000,
+            p99_ms=data["p99_us"] / 1000, failed=data["failed"], server_cpu_s=after - before,
+            wrk_cpu_s=usage.ru_utime + usage.ru_stime,
+        )
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None

@@ -1,0 +1,191 @@
+"""bench/results.md: the machine, the method in one paragraph, and the tables."""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import sqlite3
+import statistics
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from soap_orders.adapters.database import create_database_engine
+
+from .load import Measured
+
+
+@dataclass(frozen=True)
+class MemoryRun:
+    measured: Measured
+    rss_before: list[float]
+    rss_after: list[float]
+
+
+def count(size: int) -> str:
+    if size >= 1_000_000 and size % 1_000_000 == 0:
+        return f"{size // 1_000_000}M"
+    if size >= 1000 and size % 1000 == 0:
+        return f"{size // 1000}k"
+    return str(size)
+
+
+def machine(plans: dict[tuple[str, int], Any], load_at_start: tuple[float, float, float]) -> dict[str, str]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False).stdout.splitlines()
+    info = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "CPU": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB",
+        "kernel": f"{platform.system()} {platform.release()}",
+        "Python": platform.python_version(),
+        "SQLite": sqlite3.sqlite_version,
+        "wrk": wrk[0].split(" [")[0] if wrk else "unknown",
+        # Other work on the machine competes with the load: the 1-minute load average says how much.
+        "load average (1 min) at start / end": f"{load_at_start[0]:.1f} / {os.getloadavg()[0]:.1f}",
+    }
+    for (kind, _), plan in plans.items():
+        if kind == "postgresql":
+            engine = create_database_engine(plan.database_url)
+            try:
+                with engine.connect() as connection:
+                    info["PostgreSQL"] = str(connection.execute(text("SHOW server_version")).scalar_one()).split()[0]
+            finally:
+                engine.dispose()
+            break
+    return info
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else math.nan
+
+
+def _ratio(value: float, floor: float) -> str:
+    if not floor or math.isnan(value) or math.isnan(floor):
+        return "-"
+    ratio = value / floor
+    if ratio < 1:
+        return f"{ratio:.3f}"
+    return f"{ratio:.2f}" if ratio < 10 else f"{ratio:.0f}"
+
+
+def _num(value: float, digits: int = 0) -> str:
+    return "-" if math.isnan(value) else f"{value:,.{digits}f}"
+
+
+@dataclass(frozen=True)
+class _Figures:
+    rate: float
+    p50: float
+    p99: float
+    cpu: float
+    wrk: float
+    failed: int
+    requests: int
+
+    @classmethod
+    def of(cls, runs: list[Measured]) -> _Figures:
+        return cls(
+            rate=_median([r.rate for r in runs]), p50=_median([r.p50_ms for r in runs]),
+            p99=_median([r.p99_ms for r in runs]), cpu=_median([r.cpu_ms_per_request for r in runs]),
+            wrk=_median([r.wrk_share for r in runs]), failed=sum(r.failed for r in runs),
+            requests=sum(r.requests for r in runs),
+        )
+
+
+def render(mode: Any, info: dict[str, str], targets: list[Any], floor: Any, calls: list[str],
+           connections: tuple[int, ...], memory: MemoryRun, data_seconds: float, elapsed: float) -> str:
+    out: list[str] = []
+    add = out.append
+    add(f"# Benchmark results ({'quick' if mode.quick else 'full'} run)")
+    add("")
+    add("Produced by `make bench" + (" BENCH_ARGS='--quick'" if mode.quick else "") + "`; see README, \"Benchmarks\", "
+        "for the method.")
+    add("")
+    add("| machine | |")
+    add("|---|---|")
+    for key, value in info.items():
+        add(f"| {key} | {value} |")
+    add("")
+    add(f"Service: `soap-orders serve` (gunicorn with `soap_orders/gunicorn_conf.py`: 2 gthread workers, 32 threads each), "
+        f"HTTP Basic. Load: wrk, 2 threads, {mode.rounds} rounds of {mode.seconds:g} s per call, target and "
+        f"connection count, targets interleaved; figures are medians over the rounds. The floor is gunicorn with "
+        f"the same configuration answering with the service's precomputed bytes. Data sets: "
+        f"{', '.join(t.name for t in targets)}. Whole run {elapsed / 60:.1f} min, of which "
+        f"{data_seconds:.0f} s preparing data sets.")
+    add("")
+    add("Ratios are to the floor at the same call and connection count: for req/s higher is better, for latency "
+        "and CPU lower is better. *CPU/req* is the server's process group's user+system CPU over the load divided "
+        "by the requests answered; *wrk CPU* is the load generator's share of the machine's CPU during the load; "
+        "*failed* counts socket errors, timeouts and answers that were not HTTP 200 (or, for IssueRefund, not "
+        "REFUNDED) over all rounds.")
+    add("")
+    add("| call | target | conns | req/s | × floor | p50 ms | × floor | p99 ms | × floor | CPU/req ms | × floor "
+        "| wrk CPU | failed |")
+    add("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for call in calls:
+        for target in [*targets, floor]:
+            if not target.available.get(call):
+                if target is not floor:
+                    add(f"| {call} | {target.name} | | not available | | | | | | | | | |")
+                continue
+            for conns in connections:
+                runs = target.results.get((call, conns), [])
+                f = _Figures.of(runs)
+                base = _Figures.of(floor.results.get((call, conns), []))
+                add(f"| {call} | {target.name} | {conns} | {_num(f.rate)} | {_ratio(f.rate, base.rate)} "
+                    f"| {_num(f.p50, 1)} | {_ratio(f.p50, base.p50)} | {_num(f.p99, 1)} | {_ratio(f.p99, base.p99)} "
+                    f"| {_num(f.cpu, 2)} | {_ratio(f.cpu, base.cpu)} | {f.wrk:.0%} | {f.failed} |")
+    add("")
+    add("## Worker memory")
+    add("")
+    add("RSS of each gunicorn worker, sampled after every load (workers are recycled after 5,000 ± 500 requests, "
+        "as configured).")
+    add("")
+    add("| target | median MB | max MB | max × floor |")
+    add("|---|---:|---:|---:|")
+    floor_max = max(floor.rss_mb, default=math.nan)
+    for target in [*targets, floor]:
+        rss = target.rss_mb
+        add(f"| {target.name} | {_num(_median(rss), 1)} | {_num(max(rss, default=math.nan), 1)} "
+            f"| {_ratio(max(rss, default=math.nan), floor_max)} |")
+    add("")
+    m = memory.measured
+    reached = "reached" if m.requests >= mode.rss_requests else f"not reached within the {mode.rss_seconds:.0f} s bound"
+    add(f"After many requests, recycling off (`--max-requests 0`), GetOrder at 64 connections on {targets[0].name}: "
+        f"{m.requests:,} requests in {m.seconds:.0f} s ({mode.rss_requests:,} {reached}; {m.failed} failed); "
+        f"worker RSS {', '.join(_num(x, 1) for x in memory.rss_before)} MB at start, "
+        f"**{', '.join(_num(x, 1) for x in memory.rss_after)} MB** after.")
+    add("")
+    by_kind: dict[str, dict[str, Any]] = {}
+    for target in targets:
+        kind, _, size = target.name.partition(" ")
+        by_kind.setdefault(kind, {})[size] = target
+    pairs = [(kind, sizes) for kind, sizes in by_kind.items() if len(sizes) >= 2]
+    if pairs:
+        add("## FindOrdersByEmail (20 orders) at 1M orders against 10k")
+        add("")
+        add("| database | conns | p50 ms at 10k | p50 ms at 1M | 1M / 10k | within 1.5× |")
+        add("|---|---:|---:|---:|---:|---|")
+        for kind, sizes in pairs:
+            small, large = sizes.get("10k"), sizes.get("1M")
+            if small is None or large is None:
+                continue
+            for conns in connections:
+                a = _Figures.of(small.results.get(("FindOrdersByEmail", conns), [])).p50
+                b = _Figures.of(large.results.get(("FindOrdersByEmail", conns), [])).p50
+                ratio = b / a if a else math.nan
+                add(f"| {kind} | {conns} | {_num(a, 1)} | {_num(b, 1)} | {_num(ratio, 2)} "
+                    f"| {'yes' if ratio <= 1.5 else 'no'} |")
+        add("")
+    return "\n".join(out)

@@ -1,0 +1,162 @@
+"""The ERP side over real HTTP, SOAP (zeep) and JSON (requests), on SQLite and PostgreSQL: a batch
+upsert that merges and never erases, result per document, replay and conflict; and the change
+feed read with a cursor, each change once, in order."""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import requests
+import zeep
+
+from tests.contract.clients import make_client
+from tests.records import order_record, unique
+from tests.server import add_client
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def erp_credentials(server) -> tuple[str, str]:
+    name = unique("erp")
+    return name, add_client(server.database_url, name, ("erp",))
+
+
+@pytest.fixture(scope="module")
+def erp(server, erp_credentials) -> zeep.Client:
+    return make_client(server, "basic", erp_credentials)
+
+
+@pytest.fixture(scope="module")
+def actor_credentials(server) -> tuple[str, str]:
+    """A client of the consumer's kind: it reads and acts, but is not the ERP."""
+    name = unique("actor")
+    return name, add_client(server.database_url, name, ("orders:read", "orders:act"))
+
+
+@pytest.fixture(scope="module")
+def actor(server, actor_credentials) -> zeep.Client:
+    return make_client(server, "basic", actor_credentials)
+
+
+def post_json(server, credentials, operation: str, body: dict[str, Any]) -> requests.Response:
+    return requests.post(f"{server.base_url}/json/{operation}", json=body, auth=credentials, timeout=20)
+
+
+def wire_document(record: dict[str, Any]) -> dict[str, Any]:
+    """An order record with the computed figures the Order schema requires over SOAP."""
+    document = copy.deepcopy(record)
+    document.update(RefundedAmount="0.00", RefundableAmount=document["Total"])
+    for line in document["Lines"]:
+        line["LineTotal"] = f"{Decimal(line['UnitPrice']) * line['Quantity']:.2f}"
+        line.setdefault("Status", "PENDING")
+        for name in ("QuantityShipped", "QuantityCancelled", "QuantityRefunded", "QuantityReturned"):
+            line.setdefault(name, 0)
+    for name in ("Shipments", "Returns", "Refunds"):
+        document.setdefault(name, [])
+    return document
+
+
+def soap_orders(erp: zeep.Client, *records: dict[str, Any]) -> Any:
+    order_type = erp.get_type("{urn:soap-orders:orders:v1}Order")
+    documents = []
+    for record in records:
+        data = wire_document(record)
+        for name, item in (("Lines", "Line"), ("Shipments", "Shipment"), ("Returns", "Return"),
+                           ("Refunds", "Refund")):
+            data[name] = {item: data[name]}
+        documents.append(order_type(**data))
+    return {"Order": documents}
+
+
+def test_a_batch_creates_updates_and_refuses_each_document_on_its_own(server, erp_credentials):
+    good, other = order_record(unique("ERP")), order_record(unique("ERP"))
+    bad = order_record(unique("ERP"), Total="99.99")  # does not add up
+    first = post_json(server, erp_credentials, "UpsertOrders", {"RequestId": unique("rq"), "Orders": [good, bad, other]})
+    assert first.status_code == 200, first.text
+    answer = first.json()
+    assert [(r["Outcome"], r["ReasonCode"]) for r in answer["Results"]] == [
+        ("CREATED", "NONE"), ("REJECTED", "INVALID_DOCUMENT"), ("CREATED", "NONE")]
+    assert "99.99" not in answer["Results"][1]["Message"]
+    assert (answer["CreatedCount"], answer["RejectedCount"]) == (2, 1)
+    changed = copy.deepcopy(good)
+    changed["Customer"]["FirstName"] = "Anna"
+    second = post_json(server, erp_credentials, "UpsertOrders", {"RequestId": unique("rq"), "Orders": [changed, other]})
+    assert [r["Outcome"] for r in second.json()["Results"]] == ["UPDATED", "UNCHANGED"]
+
+
+def test_an_upsert_never_erases_a_refund_made_through_the_service(server, erp, actor, erp_credentials):
+    record = order_record(unique("ERP"))
+    body = {"RequestId": unique("rq"), "Orders": [record]}
+    assert post_json(server, erp_credentials, "UpsertOrders", body).json()["Results"][0]["Outcome"] == "CREATED"
+    refunded = actor.service.IssueRefund(OrderNumber=record["OrderNumber"], RequestId=unique("rq"), Reason="DAMAGED")
+    assert refunded.Outcome == "REFUNDED"
+    again = erp.service.UpsertOrders(RequestId=unique("rq"), Orders=soap_orders(erp, record))
+    assert again.Results.Result[0].Outcome in ("UPDATED", "UNCHANGED")
+    second = actor.service.IssueRefund(OrderNumber=record["OrderNumber"], RequestId=unique("rq"), Reason="DAMAGED")
+    assert (second.Outcome, second.ReasonCode) == ("REJECTED", "NOTHING_REFUNDABLE")
+    lower = order_record(record["OrderNumber"], Total="10.00", Subtotal="5.50",
+                         Lines=[record["Lines"][1]])  # drops the refunded line
+    refused = post_json(server, erp_credentials, "UpsertOrders", {"RequestId": unique("rq"), "Orders": [lower]})
+    assert refused.json()["Results"][0]["Outcome"] == "REJECTED"
+    assert actor.service.GetOrder(OrderNumber=record["OrderNumber"]).RefundedAmount == Decimal("30.00")
+
+
+def test_the_same_request_id_replays_and_other_documents_conflict(server, erp_credentials):
+    request_id = unique("rq")
+    record = order_record(unique("ERP"))
+    first = post_json(server, erp_credentials, "UpsertOrders", {"RequestId": request_id, "Orders": [record]})
+    replay = post_json(server, erp_credentials, "UpsertOrders", {"RequestId": request_id, "Orders": [record]})
+    assert replay.json() == first.json()
+    other = post_json(server, erp_credentials, "UpsertOrders",
+                      {"RequestId": request_id, "Orders": [order_record(unique("ERP"))]})
+    assert other.status_code == 409 and other.json()["ErrorCode"] == "IDEMPOTENCY_CONFLICT"
+
+
+def test_more_than_a_hundred_documents_or_none_is_a_validation_error(server, erp_credentials):
+    for orders in ([], [order_record(f"B-{i}") for i in range(101)]):
+        answer = post_json(server, erp_credentials, "UpsertOrders", {"RequestId": unique("rq"), "Orders": orders})
+        assert answer.status_code == 400 and answer.json()["ErrorCode"] == "VALIDATION_ERROR"
+
+
+def test_erp_operations_need_the_erp_scope(server, actor, actor_credentials):
+    fault = pytest.raises(zeep.exceptions.Fault, actor.service.GetOrderEvents)
+    assert fault.value.code.endswith("Client.Forbidden")
+    answer = post_json(server, actor_credentials, "UpsertOrders", {"RequestId": "x", "Orders": [order_record()]})
+    assert answer.status_code == 403
+
+
+def test_the_change_feed_is_read_with_a_cursor_each_change_once_in_order(server, erp, actor, erp_credentials,
+                                                                        actor_credentials):
+    start = erp.service.GetOrderEvents(AfterEventId=0, MaxEvents=1000)
+    cursor = start.LastEventId
+    while start.HasMore:
+        start = erp.service.GetOrderEvents(AfterEventId=cursor, MaxEvents=1000)
+        cursor = start.LastEventId
+    record = order_record(unique("FEED"))
+    post_json(server, erp_credentials, "UpsertOrders", {"RequestId": unique("rq"), "Orders": [record]})
+    refund_id = unique("rq")
+    actor.service.IssueRefund(OrderNumber=record["OrderNumber"], RequestId=refund_id, Reason="DAMAGED", Amount=Decimal("5"))
+    actor.service.CancelOrder(OrderNumber=record["OrderNumber"], RequestId=unique("rq"), Reason="CUSTOMER")
+    seen = []
+    while True:
+        page = erp.service.GetOrderEvents(AfterEventId=cursor, MaxEvents=2)
+        events = page.Events.Event if page.Events else []
+        seen += [e for e in events if e.OrderNumber == record["OrderNumber"]]
+        assert all(e.EventId > cursor for e in events)
+        cursor = page.LastEventId
+        if not page.HasMore:
+            break
+    assert [e.Type for e in seen] == ["OrderUpserted", "RefundIssued", "OrderCancelled"]
+    refund = seen[1]
+    assert (refund.RequestId, refund.Client) == (refund_id, actor_credentials[0])
+    details = {d.Name: d.Value for d in refund.Details.Detail}
+    assert details["Amount"] == "5.00" and details["Currency"] == "EUR"
+    assert seen[0].Client == erp_credentials[0]
+    as_json = post_json(server, erp_credentials, "GetOrderEvents", {"AfterEventId": seen[0].EventId - 1, "MaxEvents": 3})
+    assert [e["Type"] for e in as_json.json()["Events"]][:1] == ["OrderUpserted"]
+    empty = erp.service.GetOrderEvents(AfterEventId=cursor)
+    assert (empty.LastEventId, empty.HasMore) == (cursor, False)

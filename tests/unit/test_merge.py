@@ -1,0 +1,510 @@
+"""Merging an ERP document into a stored order: the ERP's part is updated, the service's never erased."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from soap_orders.domain.events import OrderUpserted
+from soap_orders.domain.merge import (
+    UpsertOutcome,
+    UpsertReasonCode,
+    accept_new,
+    merge_into,
+)
+from soap_orders.domain.orders import (
+    Address,
+    Customer,
+    FinancialStatus,
+    LineStatus,
+    Order,
+    OrderStatus,
+    Origin,
+    Reason,
+    RefundStatus,
+    ReplacementReason,
+    Return,
+    ReturnItem,
+    ReturnReason,
+    ReturnStatus,
+    ShipmentStatus,
+)
+from tests.unit.factories import (
+    CREATED_AT,
+    NOW,
+    add_shipment,
+    by_number,
+    cancel,
+    default_lines,
+    make_line,
+    make_order,
+    make_refund,
+    mark_shipped,
+    plain,
+    refund,
+)
+
+LATER = NOW + timedelta(days=1)
+
+
+def document(**overrides: Any) -> Order:
+    """The ERP's document of ORD-1001 as first imported (a fresh object each time: merging consumes it)."""
+    return make_order(**overrides)
+
+
+def refunded_in_full() -> Order:
+    order = document()
+    assert refund(order).outcome.value == "REFUNDED"
+    return order
+
+
+def state(order: Order) -> Any:
+    """Everything stored about an order (entities compare by identity, so compare their fields)."""
+    return plain(order)
+
+
+def rejected(stored: Order, incoming: Order, code: UpsertReasonCode, field: str) -> None:
+    before, events = state(stored), list(stored.events)
+    result = merge_into(stored, incoming, now=LATER)
+    assert (result.outcome, result.reason_code, result.field) == (UpsertOutcome.REJECTED, code, field)
+    assert result.message.startswith(field + ":")
+    assert state(stored) == before
+    assert stored.events == events
+
+
+# ---------------------------------------------------------------------- accepted documents
+
+
+def test_the_same_document_again_after_a_service_refund_changes_nothing() -> None:
+    stored = refunded_in_full()
+    stored.events.clear()
+    before = state(stored)
+
+    result = merge_into(stored, document(), now=LATER)
+
+    assert (result.outcome, result.reason_code, result.changed) == (UpsertOutcome.UNCHANGED, UpsertReasonCode.NONE, ())
+    assert state(stored) == before
+    assert stored.refundable_amount == 0
+    assert stored.financial_status is FinancialStatus.REFUNDED
+    assert stored.events == []
+
+
+def test_erp_fields_are_updated_and_the_service_refund_survives() -> None:
+    stored = refunded_in_full()
+    stored.events.clear()
+    incoming = document(status=OrderStatus.ON_HOLD, customer=Customer("ada@example.com", "Ada", "King"))
+
+    result = merge_into(stored, incoming, now=LATER, request_id="erp-1")
+
+    assert result.outcome is UpsertOutcome.UPDATED
+    assert set(result.changed) == {"Status", "Customer"}
+    assert stored.status is OrderStatus.ON_HOLD and stored.customer.last_name == "King"
+    assert [(r.refund_id, r.amount, r.origin) for r in stored.refunds] == [("RF-NEW-1", Decimal("40.00"), Origin.SERVICE)]
+    assert stored.refundable_amount == 0 and stored.financial_status is FinancialStatus.REFUNDED
+    assert stored.updated_at == LATER
+    assert stored.events == [OrderUpserted("ORD-1001", LATER, "UPDATED", "erp-1", result.changed)]
+
+
+def test_line_facts_the_erp_owns_follow_the_document() -> None:
+    stored = document()
+    lines = default_lines()
+    lines[0].out_of_stock = True
+    lines[1].name = "Renamed"
+
+    assert merge_into(stored, document(lines=lines), now=LATER).changed == ("Lines",)
+    assert [(line.out_of_stock, line.name) for line in stored.lines] == [(True, "Item 1"), (False, "Renamed")]
+
+
+def test_a_partial_service_refund_makes_a_paid_document_partially_refunded() -> None:
+    stored = document()
+    refund(stored, amount="10.00")
+
+    result = merge_into(stored, document(shipping_total="5.00"), now=LATER)
+
+    assert result.outcome is UpsertOutcome.UPDATED
+    assert stored.financial_status is FinancialStatus.PARTIALLY_REFUNDED
+    assert stored.refundable_amount == Decimal("30.50")
+
+
+def test_line_refund_quantities_are_never_lowered_by_a_document() -> None:
+    stored = document()
+    refund(stored, lines=(by_number(1, 1),))
+
+    result = merge_into(stored, document(), now=LATER)
+
+    assert result.outcome is UpsertOutcome.UNCHANGED
+    line = stored.line(line_number=1)
+    assert line is not None and (line.quantity_refunded, line.quantity_refunded_by_service) == (1, 1)
+
+
+def test_erp_refunds_are_added_updated_by_id_and_kept_when_left_out() -> None:
+    stored = document(refunds=[make_refund("5.00", RefundStatus.PENDING, "ERP-1")])
+    refund(stored, amount="10.00")
+    incoming = document(refunds=[make_refund("5.00", RefundStatus.COMPLETED, "ERP-1"), make_refund("2.00", refund_id="ERP-2")])
+
+    assert merge_into(stored, incoming, now=LATER).outcome is UpsertOutcome.UPDATED
+    assert [(r.refund_id, r.status, r.origin) for r in stored.refunds] == [
+        ("ERP-1", RefundStatus.COMPLETED, Origin.ERP),
+        ("RF-NEW-1", RefundStatus.PENDING, Origin.SERVICE),
+        ("ERP-2", RefundStatus.COMPLETED, Origin.ERP),
+    ]
+    assert stored.refunded_amount == Decimal("17.00")
+
+    assert merge_into(stored, document(), now=LATER).outcome is UpsertOutcome.UNCHANGED
+    assert [r.refund_id for r in stored.refunds] == ["ERP-1", "RF-NEW-1", "ERP-2"]
+
+
+def test_a_service_refund_reported_back_may_be_settled_but_not_rewritten() -> None:
+    stored = document()
+    refund(stored, amount="10.00")
+    settled = make_refund("10.00", RefundStatus.COMPLETED, "RF-NEW-1")
+
+    assert merge_into(stored, document(refunds=[settled]), now=LATER).outcome is UpsertOutcome.UPDATED
+    assert stored.refunds[0].status is RefundStatus.COMPLETED
+    assert stored.refunds[0].reason is Reason.DAMAGED  # the service's reason, not the document's
+
+
+def test_a_cancelled_order_stays_cancelled_when_the_erp_has_not_caught_up() -> None:
+    stored = document(financial_status=FinancialStatus.AUTHORIZED)
+    cancel(stored)
+    stored.events.clear()
+    before = state(stored)
+
+    result = merge_into(stored, document(financial_status=FinancialStatus.AUTHORIZED), now=LATER)
+
+    assert result.outcome is UpsertOutcome.UNCHANGED
+    assert state(stored) == before
+    assert stored.status is OrderStatus.CANCELLED and stored.financial_status is FinancialStatus.VOIDED
+    assert all(line.status is LineStatus.CANCELLED and line.quantity_cancelled == line.quantity for line in stored.lines)
+
+
+def test_a_cancelled_order_takes_other_erp_changes() -> None:
+    stored = document()
+    cancel(stored)
+
+    result = merge_into(stored, document(customer=Customer("ada@example.com", "Ada", "King")), now=LATER)
+
+    assert result.changed == ("Customer",)
+    assert (stored.status, stored.cancelled_at, stored.cancel_reason) == (OrderStatus.CANCELLED, NOW, Reason.CUSTOMER)
+
+
+def test_an_address_changed_through_the_service_is_kept() -> None:
+    stored = document(shipping_address=Address("Ada", "1 Old Road", city="London", country_code="GB"))
+    stored.shipping_address = Address("Ada", "2 New Street", city="Leeds", country_code="GB")
+    stored.address_origin = Origin.SERVICE
+    incoming = document(shipping_address=Address("Ada", "1 Old Road", city="London", country_code="GB"))
+
+    assert merge_into(stored, incoming, now=LATER).outcome is UpsertOutcome.UNCHANGED
+    assert stored.shipping_address is not None and stored.shipping_address.line1 == "2 New Street"
+
+
+def test_an_erp_address_follows_the_document() -> None:
+    stored = document(shipping_address=Address("Ada", "1 Old Road", city="London", country_code="GB"))
+    incoming = document(shipping_address=Address("Ada", "3 Moved Lane", city="York", country_code="GB"))
+
+    assert merge_into(stored, incoming, now=LATER).changed == ("ShippingAddress",)
+    assert stored.shipping_address is not None and stored.shipping_address.city == "York"
+
+
+def test_lines_follow_the_document_when_the_service_did_not_touch_them() -> None:
+    stored = document()
+    refund(stored, lines=(by_number(1, 1),))
+    lines = [make_line(1, "SKU-A", 2, "10.00", status=LineStatus.PROCESSING), make_line(3, "SKU-C", 1, "3.00")]
+
+    result = merge_into(stored, document(lines=lines), now=LATER)
+
+    assert result.outcome is UpsertOutcome.UPDATED and "Lines" in result.changed
+    assert [(line.line_number, line.quantity_refunded) for line in stored.lines] == [(1, 1), (3, 0)]
+
+
+def test_shipments_and_returns_are_upserted_by_id_and_service_returns_kept() -> None:
+    stored = document()
+    add_shipment(stored, ShipmentStatus.LABEL_CREATED)
+    stored.returns.append(Return("RT-S", ReturnStatus.REQUESTED, NOW, "Too small", items=[ReturnItem("SKU-A", 1)],
+                                 origin=Origin.SERVICE))
+    incoming = document()
+    add_shipment(incoming, ShipmentStatus.IN_TRANSIT, NOW)
+    incoming.returns.append(Return("RT-S", ReturnStatus.RECEIVED, CREATED_AT, "Other", items=[ReturnItem("SKU-B", 1)]))
+
+    result = merge_into(stored, incoming, now=LATER)
+
+    assert set(result.changed) == {"Shipments", "Returns"}
+    assert stored.shipments[0].status is ShipmentStatus.IN_TRANSIT
+    made = stored.returns[0]
+    assert (made.status, made.created_at, made.reason, made.origin) == (ReturnStatus.RECEIVED, NOW, "Too small", Origin.SERVICE)
+    assert [(i.sku, i.quantity) for i in made.items] == [("SKU-A", 1)]
+    assert merge_into(stored, document(), now=LATER).outcome is UpsertOutcome.UNCHANGED
+    assert len(stored.shipments) == 1 and len(stored.returns) == 1
+
+
+def test_a_document_cannot_claim_service_origin() -> None:
+    incoming = document(refunds=[make_refund("5.00", refund_id="X-1")], status=OrderStatus.CANCELLED)
+    incoming.refunds[0].origin = Origin.SERVICE
+    incoming.address_origin = Origin.SERVICE
+
+    result = accept_new(incoming, now=NOW)
+
+    assert result.outcome is UpsertOutcome.CREATED
+    assert (incoming.refunds[0].origin, incoming.address_origin, incoming.cancel_origin) == (
+        Origin.ERP, Origin.ERP, Origin.ERP)
+    assert incoming.events == [OrderUpserted("ORD-1001", NOW, "CREATED", None, ())]
+
+
+def test_a_new_document_that_breaks_its_own_rules_is_refused() -> None:
+    incoming = document(total="99.99")
+
+    result = accept_new(incoming, now=NOW)
+
+    assert (result.outcome, result.reason_code, result.field) == (
+        UpsertOutcome.REJECTED, UpsertReasonCode.INVALID_DOCUMENT, "Total")
+    assert incoming.events == []
+
+
+# ---------------------------------------------------------------------- contradictions
+
+
+def test_removing_a_line_refunded_through_the_service_is_refused() -> None:
+    stored = document()
+    refund(stored, lines=(by_number(2, 1),))
+    rejected(stored, document(lines=default_lines()[:1]), UpsertReasonCode.LINE_REFUNDED, "Lines")
+
+
+def test_lowering_a_refunded_line_below_its_refund_is_refused() -> None:
+    stored = document()
+    refund(stored, lines=(by_number(1, 2),))
+    lines = [make_line(1, "SKU-A", 1, "10.00"), make_line(2, "SKU-B", 1, "15.50")]
+    rejected(stored, document(lines=lines), UpsertReasonCode.LINE_REFUNDED, "Lines[1].Quantity")
+
+
+def test_changing_the_sku_of_a_refunded_line_is_refused() -> None:
+    stored = document()
+    refund(stored, lines=(by_number(1, 1),))
+    lines = [make_line(1, "SKU-Z", 2, "10.00"), make_line(2, "SKU-B", 1, "15.50")]
+    rejected(stored, document(lines=lines), UpsertReasonCode.LINE_REFUNDED, "Lines[1].Sku")
+
+
+def test_removing_a_line_of_a_cancelled_order_is_refused() -> None:
+    stored = document()
+    cancel(stored)
+    rejected(stored, document(lines=default_lines()[1:]), UpsertReasonCode.LINE_CANCELLED, "Lines")
+
+
+def test_a_total_below_what_was_refunded_is_refused() -> None:
+    stored = document()
+    refund(stored, amount="35.00")
+    lines = [make_line(1, "SKU-A", 2, "10.00"), make_line(2, "SKU-B", 1, "1.00")]
+    incoming = document(lines=lines)
+    assert incoming.total == Decimal("25.50")
+    rejected(stored, incoming, UpsertReasonCode.TOTAL_BELOW_REFUNDED, "Total")
+
+
+def test_an_unpaid_document_for_a_refunded_order_is_refused() -> None:
+    stored = refunded_in_full()
+    incoming = document(financial_status=FinancialStatus.AUTHORIZED)
+    rejected(stored, incoming, UpsertReasonCode.TOTAL_BELOW_REFUNDED, "FinancialStatus")
+
+
+@pytest.mark.parametrize("what", ["status", "quantities", "shipment"])
+def test_a_cancelled_order_reported_as_shipped_is_refused(what: str) -> None:
+    stored = document()
+    cancel(stored)
+    incoming = document()
+    field = {"status": "Status", "quantities": "Lines[1].QuantityShipped", "shipment": "Shipments[1]"}[what]
+    if what == "status":
+        incoming.status = OrderStatus.SHIPPED
+    elif what == "quantities":
+        incoming.lines[0].quantity_shipped = 1
+    else:
+        add_shipment(incoming, ShipmentStatus.IN_TRANSIT, NOW)
+    rejected(stored, incoming, UpsertReasonCode.CANCELLED_ORDER_SHIPPED, field)
+
+
+def test_a_shipped_document_for_a_fully_cancelled_order_is_refused() -> None:
+    stored = document()
+    cancel(stored)
+    rejected(stored, mark_shipped(document()), UpsertReasonCode.CANCELLED_ORDER_SHIPPED, "Status")
+
+
+def test_a_service_refund_reported_with_another_amount_is_refused() -> None:
+    stored = document()
+    refund(stored, amount="10.00")
+    incoming = document(refunds=[make_refund("1.00", refund_id="RF-NEW-1")])
+    rejected(stored, incoming, UpsertReasonCode.REFUND_CONFLICT, "Refunds[1].Amount")
+
+
+def test_a_service_refund_reported_as_failed_is_refused() -> None:
+    stored = document()
+    refund(stored, amount="10.00")
+    incoming = document(refunds=[make_refund("10.00", RefundStatus.FAILED, "RF-NEW-1")])
+    rejected(stored, incoming, UpsertReasonCode.REFUND_CONFLICT, "Refunds[1].Status")
+
+
+@pytest.mark.parametrize(("amount", "status", "field"), [
+    ("4.00", RefundStatus.COMPLETED, "Refunds[1].Amount"),
+    ("5.00", RefundStatus.FAILED, "Refunds[1].Status"),
+])
+def test_an_erp_refund_may_not_be_lowered(amount: str, status: RefundStatus, field: str) -> None:
+    stored = document(refunds=[make_refund("5.00", refund_id="ERP-1")])
+    incoming = document(refunds=[make_refund(amount, status, "ERP-1")])
+    rejected(stored, incoming, UpsertReasonCode.REFUND_REDUCED, field)
+
+
+def test_the_currency_of_a_refunded_order_cannot_change() -> None:
+    stored = document()
+    refund(stored, amount="10.00")
+    rejected(stored, document(currency="GBP"), UpsertReasonCode.CURRENCY_CHANGED, "Currency")
+
+
+def test_a_refused_document_is_named_by_field_never_by_value() -> None:
+    stored = document()
+    refund(stored, amount="35.00")
+    incoming = document(lines=[make_line(1, "SKU-A", 2, "10.00"), make_line(2, "SKU-B", 1, "1.23")])
+
+    result = merge_into(stored, incoming, now=LATER)
+
+    assert result.reason_code is UpsertReasonCode.TOTAL_BELOW_REFUNDED
+    assert "1.23" not in result.message and "25.73" not in result.message and "35.00" not in result.message
+
+
+# ---------------------------------------------------------------------- properties
+
+
+@st.composite
+def service_history(draw: st.DrawFn) -> Order:
+    """A stored order after some of: a line refund, an amount refund, a cancellation."""
+    order = document(refunds=draw(st.sampled_from([[], [make_refund("3.00", refund_id="ERP-1")]])))
+    if draw(st.booleans()):
+        refund(order, refund_id="RF-L", lines=(by_number(draw(st.sampled_from([1, 2])), 1),))
+    if draw(st.booleans()):
+        refund(order, refund_id="RF-A", amount=draw(st.sampled_from(["0.50", "5.00", "12.00"])))
+    if draw(st.booleans()):
+        cancel(order, refund_id="RF-C")
+    order.events.clear()
+    return order
+
+
+@st.composite
+def erp_documents(draw: st.DrawFn) -> Order:
+    """Documents an ERP might send: lines dropped, resized or repriced, totals, statuses, refunds, shipments."""
+    lines = []
+    for number, sku, price in ((1, "SKU-A", "10.00"), (2, "SKU-B", "15.50"), (3, "SKU-C", "2.00")):
+        if draw(st.booleans()):
+            lines.append(make_line(
+                number, draw(st.sampled_from([sku, sku, "SKU-X"])), draw(st.integers(1, 3)),
+                draw(st.sampled_from([price, "0.10", "30.00"])),
+                quantity_shipped=0, quantity_refunded=draw(st.integers(0, 1)),
+            ))
+    if not lines:
+        lines = [make_line(1, "SKU-A", 2, "10.00")]
+    for line in lines:
+        line.quantity_shipped = draw(st.integers(0, line.quantity))
+    refunds = []
+    if draw(st.booleans()):
+        refunds.append(make_refund(draw(st.sampled_from(["1.00", "3.00", "6.00"])),
+                                   draw(st.sampled_from(list(RefundStatus))), "ERP-1"))
+    if draw(st.booleans()):
+        refunds.append(make_refund(draw(st.sampled_from(["1.00", "10.00"])), RefundStatus.COMPLETED,
+                                   draw(st.sampled_from(["RF-A", "RF-L", "RF-C", "ERP-2"]))))
+    incoming = document(
+        lines=lines,
+        refunds=refunds,
+        status=draw(st.sampled_from([OrderStatus.PROCESSING] * 4 + list(OrderStatus))),
+        financial_status=draw(st.sampled_from([FinancialStatus.PAID] * 4 + list(FinancialStatus))),
+        shipping_total=draw(st.sampled_from(["0.00", "4.50", "50.00"])),
+        customer=Customer("ada@example.com", draw(st.sampled_from(["Ada", "Augusta"]))),
+    )
+    if draw(st.booleans()):
+        add_shipment(incoming, draw(st.sampled_from(list(ShipmentStatus))), draw(st.sampled_from([None, NOW])))
+    return incoming
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(service_history(), st.lists(erp_documents(), min_size=1, max_size=3))
+def test_no_merge_lowers_refunds_or_drops_what_the_service_did(stored: Order, documents: list[Order]) -> None:
+    service_refunds = {r.refund_id: r.amount for r in stored.refunds if r.origin is Origin.SERVICE}
+    cancelled = stored.cancel_origin is Origin.SERVICE
+    cancellation = (stored.cancelled_at, stored.cancel_reason)
+    by_service = {line.line_number: (line.quantity_refunded_by_service, line.quantity_cancelled_by_service)
+                  for line in stored.lines if line.touched_by_service}
+    for incoming in documents:
+        refunded = stored.refunded_amount
+        before = state(stored)
+        result = merge_into(stored, incoming, now=LATER)
+        if result.outcome in (UpsertOutcome.REJECTED, UpsertOutcome.UNCHANGED):
+            assert state(stored) == before
+        assert stored.refunded_amount >= refunded
+        assert {r.refund_id: r.amount for r in stored.refunds if r.origin is Origin.SERVICE} == service_refunds
+        if cancelled:
+            assert stored.status is OrderStatus.CANCELLED and (stored.cancelled_at, stored.cancel_reason) == cancellation
+            assert not stored.has_shipped
+        for number, (refunded_qty, cancelled_qty) in by_service.items():
+            line = stored.line(line_number=number)
+            assert line is not None
+            assert line.quantity_refunded >= refunded_qty and line.quantity_cancelled >= cancelled_qty
+        assert stored.refunded_amount <= stored.captured_amount
+        assert stored.refundable_amount == max(stored.captured_amount - stored.refunded_amount, Decimal(0))
+        stored.check()
+
+
+# ---------------------------------------------------------------------- the other actions made through the service
+
+
+def test_an_address_changed_by_the_action_is_kept() -> None:
+    stored = document(shipping_address=Address("Ada", "1 Old Road", city="London", country_code="GB"))
+    stored.change_shipping_address(
+        Address("Ada", "2 New Street", city="Leeds", postal_code="LS1 1AA", country_code="GB"), now=NOW,
+        request_id="r-addr")
+    assert stored.address_origin is Origin.SERVICE
+    incoming = document(shipping_address=Address("Ada", "1 Old Road", city="London", country_code="GB"))
+
+    assert merge_into(stored, incoming, now=LATER).outcome is UpsertOutcome.UNCHANGED
+    assert stored.shipping_address is not None and stored.shipping_address.line1 == "2 New Street"
+
+
+def test_a_line_cancelled_by_the_action_is_kept_and_cannot_be_removed() -> None:
+    stored = document(financial_status=FinancialStatus.AUTHORIZED)
+    stored.cancel_lines((by_number(2, 1),), reason=Reason.CUSTOMER, now=NOW, request_id="r-lines", refund_id="RF-L")
+    assert stored.line(line_number=2).quantity_cancelled_by_service == 1  # type: ignore[union-attr]
+
+    assert merge_into(stored, document(financial_status=FinancialStatus.AUTHORIZED), now=LATER).outcome is (
+        UpsertOutcome.UNCHANGED)
+    rejected(stored, document(financial_status=FinancialStatus.AUTHORIZED, lines=default_lines()[:1]),
+             UpsertReasonCode.LINE_CANCELLED, "Lines")
+
+
+def delivered_document() -> Order:
+    order = mark_shipped(document())
+    order.status = OrderStatus.DELIVERED
+    order.shipments[0].status = ShipmentStatus.DELIVERED
+    order.shipments[0].delivered_at = NOW - timedelta(days=2)
+    return order
+
+
+def test_a_return_opened_by_the_action_is_kept_with_its_returned_quantity() -> None:
+    stored = delivered_document()
+    decision = stored.create_return((by_number(1, 1),), reason=ReturnReason.SIZE, now=NOW, window=timedelta(days=30),
+                                    request_id="r-ret", return_id="RMA-1")
+    assert decision.outcome.value != "REJECTED"
+    before = state(stored)
+
+    assert merge_into(stored, delivered_document(), now=LATER).outcome is UpsertOutcome.UNCHANGED
+    assert state(stored) == before
+    assert [(r.return_id, r.origin) for r in stored.returns] == [("RMA-1", Origin.SERVICE)]
+    assert stored.line(line_number=1).quantity_returned == 1  # type: ignore[union-attr]
+
+
+def test_a_line_with_replaced_items_cannot_be_removed() -> None:
+    stored = mark_shipped(document())
+    decision = stored.issue_replacement((by_number(2, 1),), reason=ReplacementReason.DAMAGED, now=NOW,
+                                        request_id="r-repl", replacement_number="ORD-1001-R1")
+    assert decision.outcome.value != "REJECTED"
+    incoming = mark_shipped(document(lines=default_lines()[:1]))
+
+    rejected(stored, incoming, UpsertReasonCode.LINE_REPLACED, "Lines")
+    assert merge_into(stored, mark_shipped(document()), now=LATER).outcome is not UpsertOutcome.REJECTED
+    assert stored.replacement_order_numbers == ["ORD-1001-R1"]

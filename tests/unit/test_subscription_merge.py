@@ -1,0 +1,126 @@
+"""An ERP document merged into a stored subscription: the ERP's data is taken, the service's kept."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from soap_orders.domain.orders import Customer, Reason
+from soap_orders.domain.subscriptions import (
+    CancelReason,
+    Charge,
+    ChargeStatus,
+    MergeRefused,
+    SubscriptionItem,
+)
+from soap_orders.domain.subscriptions import (
+    SubscriptionStatus as S,
+)
+from tests.unit.subscription_factories import NOW, at, make_subscription
+
+LATER = at(date(2026, 2, 12))
+
+
+def erp(**overrides):
+    """The ERP's copy: it knows nothing of what was done through the service."""
+    return make_subscription(**overrides)
+
+
+def test_erp_fields_are_taken():
+    stored = make_subscription()
+    stored.merge(erp(name="Coffee club plus", customer=Customer("ann@example.com", "Ann"), price=Decimal("26.00"),
+                     items=[SubscriptionItem("COF-1", "Coffee beans 500 g", 2, Decimal("13.00"))]), LATER)
+    assert stored.name == "Coffee club plus" and stored.customer.email == "ann@example.com"
+    assert stored.price == Decimal("26.00") and stored.items[0].unit_price == Decimal("13.00")
+    assert stored.updated_at == LATER
+
+
+def test_a_service_cancellation_survives_and_a_contradicting_status_is_refused():
+    stored = make_subscription()
+    stored.cancel(reason=CancelReason.MOVING, now=NOW, request_id="c")
+    with pytest.raises(MergeRefused) as caught:
+        stored.merge(erp(name="Renamed"), LATER)
+    assert caught.value.field == "Status" and stored.name == "Coffee club"  # nothing changed
+    stored.merge(erp(status=S.EXPIRED, next_order_date=None, name="Renamed"), LATER)
+    assert stored.status is S.CANCELLED and stored.cancel_reason is CancelReason.MOVING and stored.name == "Renamed"
+
+
+def test_a_service_pause_survives_a_stale_active_document():
+    stored = make_subscription()
+    stored.pause(now=NOW, request_id="p", until=date(2026, 4, 15))
+    stored.merge(erp(), LATER)  # says ACTIVE, next order Feb 28
+    assert stored.status is S.PAUSED and stored.paused_until == date(2026, 4, 15)
+    assert stored.next_order_date == date(2026, 4, 30)
+
+
+def test_a_service_resumption_survives_a_stale_paused_document():
+    stored = make_subscription()
+    stored.pause(now=NOW, request_id="p", until=date(2026, 4, 15))
+    stored.resume(now=NOW, request_id="r")
+    stored.merge(erp(status=S.PAUSED, paused_until=date(2026, 4, 15), next_order_date=date(2026, 4, 30)), LATER)
+    assert stored.status is S.ACTIVE and stored.paused_until is None
+
+
+def test_the_erp_may_end_a_paused_subscription_and_may_say_past_due():
+    paused = make_subscription()
+    paused.pause(now=NOW, request_id="p", until=date(2026, 4, 15))
+    paused.merge(erp(status=S.EXPIRED, next_order_date=None), LATER)
+    assert paused.status is S.EXPIRED and paused.paused_until is None and paused.next_order_date is None
+    resumed = make_subscription()
+    resumed.pause(now=NOW, request_id="p", until=date(2026, 4, 15))
+    resumed.resume(now=NOW, request_id="r")
+    resumed.merge(erp(status=S.PAST_DUE), LATER)
+    assert resumed.status is S.PAST_DUE
+
+
+def test_skips_and_a_scheduled_cancellation_survive():
+    skipped = make_subscription()
+    skipped.skip_next_order(now=NOW, request_id="s")
+    skipped.merge(erp(), LATER)  # still says Feb 28
+    assert skipped.next_order_date == date(2026, 3, 31)
+    ending = make_subscription()
+    ending.cancel(reason=CancelReason.OTHER, now=NOW, request_id="c", at_period_end=True)
+    ending.merge(erp(), LATER)
+    assert ending.cancel_at_period_end and ending.next_order_date is None and ending.status is S.ACTIVE
+
+
+def test_refunds_survive_and_a_charge_below_its_refunds_is_refused():
+    stored = make_subscription()
+    stored.refund_charge(charge_id="CH-1", reason=Reason.DAMAGED, now=NOW, request_id="f", refund_id="RF-1",
+                         amount="10.00")
+    stored.merge(erp(), LATER)  # the ERP reports CH-1 with nothing refunded
+    charge = stored.charge("CH-1")
+    assert charge.refunded_amount == Decimal("10.00") and charge.status is ChargeStatus.PARTIALLY_REFUNDED
+    assert [r.refund_id for r in stored.refunds] == ["RF-1"]
+    lower = erp(charges=[Charge("CH-1", Decimal("5.00"), NOW, order_number="SO-1")])
+    with pytest.raises(MergeRefused) as caught:
+        stored.merge(lower, LATER)
+    assert caught.value.field == "Amount" and "Charges[1]" in caught.value.message
+    assert stored.charge("CH-1").amount == Decimal("24.00")
+
+
+def test_charges_and_orders_the_erp_leaves_out_are_kept():
+    stored = make_subscription()
+    stored.record_charge(charge_id="CH-2", amount="24.00", charged_at=at(date(2026, 2, 28)),
+                         now=at(date(2026, 2, 28)), request_id="x", order_number="SO-2")
+    stored.merge(erp(), at(date(2026, 3, 1)))
+    assert [c.charge_id for c in stored.charges] == ["CH-1", "CH-2"]
+    assert stored.order_numbers == ["SO-1", "SO-2"]
+
+
+def test_currency_cannot_change_once_charged():
+    stored = make_subscription()
+    with pytest.raises(MergeRefused) as caught:
+        stored.merge(erp(currency="USD"), LATER)
+    assert caught.value.field == "Currency"
+
+
+def test_a_pending_plan_change_survives_until_the_erp_carries_it():
+    stored = make_subscription()
+    stored.change_plan(now=NOW, request_id="c", price="30.00")
+    stored.merge(erp(), LATER)
+    assert stored.pending_change is not None and stored.pending_change.price == Decimal("30.00")
+    stored.merge(erp(price=Decimal("30.00")), LATER)
+    assert stored.pending_change is None and stored.price == Decimal("30.00")
