@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import itertools
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 from soap_orders.bootstrap import Dependencies
@@ -67,6 +68,32 @@ def shipped(record: dict[str, Any], *, status: str = "SHIPPED") -> dict[str, Any
     return record
 
 
+def delivered(record: dict[str, Any], *, at: str = "2026-03-04T12:00:00Z") -> dict[str, Any]:
+    """The record shipped in one parcel that arrived ``at``."""
+    record = shipped(record, status="DELIVERED")
+    for line in record["Lines"]:
+        line["Status"] = "DELIVERED"
+    record["Shipments"][0].update(Status="DELIVERED", DeliveredAt=at)
+    return record
+
+
+def with_return(record: dict[str, Any], return_id: str, *, status: str = "REQUESTED",
+                items: tuple[tuple[int, int], ...] = ((1, 1),), tracking: str | None = None) -> dict[str, Any]:
+    """The record with a return of ``items`` (line number, quantity) counted as being returned."""
+    record = copy.deepcopy(record)
+    lines = {line["LineNumber"]: line for line in record["Lines"]}
+    for number, quantity in items:
+        lines[number]["QuantityReturned"] = lines[number].get("QuantityReturned", 0) + quantity
+    entry: dict[str, Any] = {
+        "ReturnId": return_id, "Status": status, "Reason": "SIZE", "CreatedAt": "2026-03-05T09:00:00Z",
+        "Items": [{"Sku": lines[n]["Sku"], "Quantity": q, "LineNumber": n} for n, q in items],
+    }
+    if tracking is not None:
+        entry.update(ReturnTrackingNumber=tracking, CarrierCode="royalmail")
+    record["Returns"] = [*record.get("Returns", []), entry]
+    return record
+
+
 def store(deps: Dependencies, *records: dict[str, Any]) -> list[str]:
     """Upsert the records; returns their order numbers."""
     use_cases.upsert_orders(deps.uow(), [order_from_record(r) for r in records], deps.clock)
@@ -85,15 +112,72 @@ def store_example_orders(deps: Dependencies) -> None:
         record["ShippingAddress"]["Name"] = f"{first} {last}"
         return record
 
-    delivered = shipped(example("SO-100003", olivia, CreatedAt="2026-02-20T16:45:00Z"), status="DELIVERED")
-    delivered["Shipments"][0].update(Status="DELIVERED", DeliveredAt="2026-02-23T11:02:00Z")
-    delivered["Lines"][0].update(Sku="RZB", Name="Safety Razor Blades (20 Pack)")
-    delivered["Shipments"][0]["Items"][0]["Sku"] = "RZB"
+    razors = shipped(example("SO-100003", olivia, CreatedAt="2026-02-20T16:45:00Z"), status="DELIVERED")
+    razors["Shipments"][0].update(Status="DELIVERED", DeliveredAt="2026-02-23T11:02:00Z")
+    razors["Lines"][0].update(Sku="RZB", Name="Safety Razor Blades (20 Pack)")
+    razors["Shipments"][0]["Items"][0]["Sku"] = "RZB"
+    def priced(record: dict[str, Any], currency: str, shipping: str,
+               lines: tuple[tuple[str, str, int, str], ...]) -> dict[str, Any]:
+        """The record with these lines (SKU, name, quantity, unit price) and totals that agree."""
+        record["Lines"] = [
+            {"LineNumber": n, "Sku": sku, "Name": name, "Quantity": quantity, "UnitPrice": price,
+             "Status": record["Lines"][0]["Status"]}
+            for n, (sku, name, quantity, price) in enumerate(lines, start=1)
+        ]
+        subtotal = sum(Decimal(price) * quantity for _, _, quantity, price in lines)
+        record.update(Currency=currency, Subtotal=f"{subtotal:.2f}", ShippingTotal=shipping,
+                      Total=f"{subtotal + Decimal(shipping):.2f}")
+        return record
+
+    def sent(record: dict[str, Any], shipped_at: str, delivered_at: str | None, address: dict[str, str],
+             tracking: str = "RM123456789GB") -> dict[str, Any]:
+        """The record shipped at ``shipped_at`` (delivered at ``delivered_at``) to ``address``, with
+        expected dates that agree."""
+        record = delivered(record, at=delivered_at) if delivered_at else shipped(record)
+        day = shipped_at[:10]
+        record.update(ExpectedShipDate=day, ExpectedDeliveryDate=(delivered_at or shipped_at)[:10])
+        record["ShippingAddress"] = {"Name": record["ShippingAddress"]["Name"], **address}
+        record["Shipments"][0].update(ShippedAt=shipped_at, ExpectedDeliveryDate=record["ExpectedDeliveryDate"],
+                                      TrackingNumber=tracking, TrackingUrl=f"https://track.example.com/{tracking}")
+        return record
+
+    london = {"Line1": "57 Mill Lane", "City": "London", "PostalCode": "SW11 1BC", "CountryCode": "GB"}
+    brooklyn = {"Line1": "119 Main Street", "Line2": "Unit 14", "City": "Brooklyn", "Region": "NY",
+                "PostalCode": "11249", "CountryCode": "US"}
+
+    # The orders of the examples of the order actions (each example acts on its own order).
+    by_tracking = sent(example("SO-100006", "arjun.anderson@example.com", CreatedAt="2025-12-02T14:10:00Z"),
+                       "2025-12-03T16:00:00Z", "2025-12-05T10:31:00Z", london, tracking="AN202786838GB")
+    moving = priced(example("SO-100177", "lea.becker@example.com", CreatedAt="2025-12-29T18:05:00Z",
+                            ExpectedShipDate="2026-01-05", ExpectedDeliveryDate="2026-01-08"), "EUR", "4.90",
+                    (("KNIT-BRG-L", "Merino Knit Burgundy L", 2, "59.00"),))
+    moving["ShippingAddress"] = {"Name": "Lea Becker", "Line1": "Lindenallee 41", "City": "Berlin", "Region": "Berlin",
+                                 "PostalCode": "10115", "CountryCode": "DE"}
+    boots = priced(example("SO-100175", "grace.smith@example.com", CreatedAt="2025-12-30T20:45:00Z",
+                           ExpectedShipDate="2026-01-02", ExpectedDeliveryDate="2026-01-06"), "USD", "0.00",
+                   (("MUG-CHR", "Charcoal Mug", 1, "16.00"), ("BOOT-BRN-44", "Brown Leather Boots 44", 2, "145.00")))
+    boots["ShippingAddress"] = {"Name": "Grace Smith", **brooklyn}
+    cables = priced(example("SO-100002", "oliver.walker@example.com", CreatedAt="2025-11-14T09:12:00Z"), "GBP", "3.95",
+                    (("BTL-STL", "Steel Bottle", 1, "18.00"), ("CBL", "USB-C Cable 1m", 3, "9.00")))
+    cables = sent(cables, "2025-11-15T11:00:00Z", "2025-11-17T13:40:00Z",
+                  {**london, "Line1": "91 Church Lane", "PostalCode": "SW11 2HT"}, tracking="8344978690")
+    parka = priced(example("SO-100012", "grace.smith@example.com", CreatedAt="2025-12-10T08:30:00Z"), "USD", "6.00",
+                   (("PLW-NAT", "Linen Pillowcase Natural", 1, "32.00"), ("SOAP-CIT", "Citrus Soap", 1, "7.00"),
+                    ("PKA-OLV-L", "Olive Parka L", 1, "189.00")))
+    parka = sent(parka, "2025-12-11T15:00:00Z", "2025-12-15T16:20:00Z", brooklyn, tracking="232805983246")
+    speaker = priced(example("SO-100008", "ethan.visser@example.com", CreatedAt="2025-07-16T11:00:00Z"), "GBP", "3.95",
+                     (("SPK-RED", "Bluetooth Speaker Red", 1, "49.00"), ("MUG-SPK", "Speckled Mug", 1, "14.00")))
+    speaker = sent(speaker, "2025-07-17T15:31:34Z", "2025-07-19T09:57:46Z",
+                   {"Line1": "149 High Street", "Line2": "Flat 34", "City": "Edinburgh", "Region": "Scotland",
+                    "PostalCode": "EH3 0GH", "CountryCode": "GB"}, tracking="LP341685878GB")
+    speaker = with_return(speaker, "RT-100008-1")
+    speaker["Returns"][0].update(Reason="Colour differs from the photo", CreatedAt="2025-07-28T05:55:12Z")
     store(
         deps,
+        by_tracking, moving, boots, cables, parka, speaker,
         shipped(example("SO-100137", louis, CreatedAt="2026-03-01T10:00:00Z")),
         example("SO-100164", "emily.lefebvre@example.com", CreatedAt="2026-03-05T09:30:00Z"),
-        delivered,
+        razors,
         example("SO-100004", olivia, CreatedAt="2026-01-11T08:15:00Z", Status="DELIVERED"),
         example("SO-100005", olivia, CreatedAt="2026-03-07T19:20:00Z", Status="PENDING", FinancialStatus="AUTHORIZED"),
         example("SO-100172", "sakura.patel@example.com", CreatedAt="2026-03-08T11:00:00Z", Lines=[

@@ -103,8 +103,10 @@ CANCEL_ORDER_LINES = Operation(
     run=_cancel_lines,
     doc="""Cancel unshipped quantities of some lines (each by LineNumber or Sku). What was paid for
     them is refunded (Refund), or released when only authorised (ReleasedAmount); cancelling the
-    last open quantity cancels the order. Each line has its own result in LineResults (ReasonCode NONE,
-    ALREADY_SHIPPED, EXCEEDS_LINE_QUANTITY, UNKNOWN_LINE). Outcome is LINES_CANCELLED or REJECTED.
+    last open quantity cancels the order. Each line has its own result in LineResults (ReasonCode
+    NONE, ALREADY_SHIPPED, ALREADY_CANCELLED, EXCEEDS_LINE_QUANTITY, UNKNOWN_LINE). Outcome is
+    LINES_CANCELLED, or REJECTED when nothing could be cancelled (ReasonCode ALREADY_CANCELLED for a
+    cancelled order, else the first line's: ALREADY_SHIPPED, EXCEEDS_LINE_QUANTITY, UNKNOWN_LINE).
     The same RequestId replays the first result.""",
     writes=True,
 )
@@ -181,8 +183,9 @@ UPDATE_RETURN = Operation(
     run=_update_return,
     doc="""For the warehouse: move a return to RECEIVED, INSPECTED, REFUNDED (its lines are refunded
     by the same rule as IssueRefund) or REJECTED. Outcome is RETURN_UPDATED or REJECTED (ReasonCode
-    UNKNOWN_RETURN, INVALID_TRANSITION, or a refund's reason). The same RequestId replays the
-    first result.""",
+    UNKNOWN_RETURN, INVALID_TRANSITION, or, when refunding, the refund rule's NOT_PAID,
+    NOTHING_REFUNDABLE, EXCEEDS_LINE_QUANTITY, UNKNOWN_LINE). The same RequestId replays the first
+    result.""",
     writes=True,
 )
 

@@ -1,27 +1,36 @@
 """The sample envelopes in wsdl/examples/ are what the service really answers.
 
 Each ``*-request.xml`` is posted to a live server holding the orders below; the answer must equal
-the ``*-response.xml`` beside it as an XML tree. Values that differ on every call (refund ids and
-the time of the change) are compared by presence, not by value. After a deliberate contract
-change, ``SOAP_ORDERS_UPDATE_EXAMPLES=1 make test`` rewrites the responses for review.
+the ``*-response.xml`` beside it as an XML tree. Values that differ on every call (refund ids, new
+return ids and the time of the change) are compared by presence, not by value. After a deliberate
+contract change, ``SOAP_ORDERS_UPDATE_EXAMPLES=1 make test`` rewrites the responses for review.
+
+The ERP's operations are called as a client with the ``erp`` scope, the others as DG's client, on
+a server whose return window reaches back to the example orders' deliveries.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
+from tests.conftest import _database
 from tests.records import store_example_orders, store_example_subscriptions
+from tests.server import Server, add_client
 from tests.xmltools import assert_nodes_equal
 
 pytestmark = pytest.mark.slow
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "wsdl" / "examples"
 TNS = "urn:soap-orders:orders:v1"
-VOLATILE = {"RefundId", "UpdatedAt", "CancelledAt"}
+VOLATILE = {"RefundId", "UpdatedAt", "CancelledAt", "AddressChangedAt"}
+#: A return id the service made up (``service.order_actions.new_return_id``).
+NEW_RETURN_ID = re.compile(r"RMA-[0-9A-F]{16}")
 #: A subscription's dates are counted from the day the example runs (a live server's clock), and
 #: so is what an action's Message says about them.
 SUBSCRIPTION_PARTS = {"Subscription", "Charge"}
@@ -30,11 +39,19 @@ SUBSCRIPTION_DATES = {"AnchorDate", "CreatedAt", "StartDate", "NextOrderDate", "
 REQUESTS = sorted(EXAMPLES.glob("*-request.xml"))
 
 
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """As conftest's, with a return window wide enough for the example orders (delivered in 2025)."""
+    directory = tmp_path_factory.mktemp(f"examples-{request.param}")
+    url = _database(request.param, directory, request.module.__name__)
+    running = Server(url, directory / "gunicorn.log", extra_env={"SOAP_ORDERS_RETURN_WINDOW_DAYS": "3650"})
+    yield running
+    running.stop()
+
+
 @pytest.fixture(scope="module")
 def erp_auth(server):
     """The ERP's own client: its operations need the erp scope, which DG's client lacks."""
-    from tests.server import add_client
-
     return ("erp-examples", add_client(server.database_url, "erp-examples", ("erp",)))
 
 
@@ -45,17 +62,29 @@ def example_orders(server_deps):
 
 
 def _masked(tree: etree._Element) -> etree._Element:
+    masked = []
     for node in tree.iter():
         if not isinstance(node.tag, str):
             continue
         local = etree.QName(node).localname
         parent = node.getparent()
-        refund_time = local == "CreatedAt" and parent is not None and etree.QName(parent).localname == "Refund"
+        within = etree.QName(parent).localname if parent is not None else ""
+        refund_time = local == "CreatedAt" and within == "Refund"
+        new_return = local == "ReturnId" and NEW_RETURN_ID.fullmatch(node.text or "") is not None
+        new_return_time = local == "CreatedAt" and within == "Return" and parent is not None and any(
+            NEW_RETURN_ID.fullmatch(sibling.text or "") for sibling in parent
+            if isinstance(sibling.tag, str) and etree.QName(sibling).localname == "ReturnId"
+        )
         in_subscription = any(etree.QName(a).localname in SUBSCRIPTION_PARTS for a in node.iterancestors())
         about_subscription = local == "Message" and parent is not None and any(
             etree.QName(sibling).localname == "Subscription" for sibling in parent)
-        if local in VOLATILE or refund_time or (in_subscription and local in SUBSCRIPTION_DATES) or about_subscription:
-            node.text = "*"
+        if (local in VOLATILE or refund_time or new_return or new_return_time
+                or (in_subscription and local in SUBSCRIPTION_DATES) or about_subscription):
+            masked.append(node)
+        elif local == "Message":
+            node.text = NEW_RETURN_ID.sub("*", node.text or "")
+    for node in masked:
+        node.text = "*"
     return tree
 
 
