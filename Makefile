@@ -55,6 +55,9 @@ bench: $(VENV)/.installed-test
 	  elif command -v sudo >/dev/null; then sudo apt-get update && sudo apt-get install -y wrk; \
 	  else echo "make bench needs wrk (apt-get install wrk)"; exit 1; fi; }
 	$(BIN)/python -m tests.bench $(BENCH_ARGS)
+	# The relay of proactive notifications: throughput to a local fake flow server, and the delay
+	# from commit to delivery (p50, p99).
+	$(BIN)/python -m tests.bench_relay $(RELAY_BENCH_ARGS)
 
 # Mutation testing of the domain rules (configured in setup.cfg); slow, so not part of `make test`.
 mutation: $(VENV)/.installed-test

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -140,8 +141,32 @@ def test_concurrent_writes_through_two_instances_keep_the_invariants(two_instanc
                              "Amount": "5.00"}, len(jobs))
     assert len(jobs) >= 300
     random.Random(8).shuffle(jobs)
+    # A reader of the change feed polls through the second instance while the writes go on.
+    seen: list[int] = []
+    done = threading.Event()
+
+    def read_feed() -> None:
+        cursor = first_event
+        reader = requests.Session()
+        reader.auth = credentials
+        while True:
+            finished = done.is_set()
+            page = reader.post(f"{second.base_url}/json/GetOrderEvents",
+                               json={"AfterEventId": cursor, "MaxEvents": 50}, timeout=30).json()
+            seen.extend(event["EventId"] for event in page["Events"])
+            cursor = page["LastEventId"]
+            if finished and not page["HasMore"]:
+                return
+            if not page["Events"]:
+                time.sleep(0.05)
+
+    poller = threading.Thread(target=read_feed, daemon=True)
+    poller.start()
     with ThreadPoolExecutor(max_workers=16) as pool:
         answers = list(pool.map(lambda job: job(), jobs))
+    done.set()
+    poller.join(timeout=60)
+    assert not poller.is_alive(), "the feed reader did not finish"
 
     # What was executed: one answer per RequestId (a replay answers the same without acting again).
     executed = {a["request_id"]: a for a in answers}
@@ -205,4 +230,6 @@ def test_concurrent_writes_through_two_instances_keep_the_invariants(two_instanc
     assert by_operation[("IssueRefund", "REFUNDED")] == REFUND_ORDERS * 7 + 1 + UPSERT_RACES
     assert by_operation[("CancelOrder", "CANCELLED")] + by_operation[("RecordShipment", "SHIPMENT_RECORDED")] == RACES
     assert len({row.id for row in feed}) == len(feed)
+    # The reader polling during the run saw every event once, in order.
+    assert seen == [row.id for row in feed]
     assert len(retries) < len(jobs) // 10, "most calls must go through at the first attempt"
