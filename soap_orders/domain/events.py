@@ -4,7 +4,7 @@ transaction as the change, and read back by ERP systems as a change feed."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,14 +22,18 @@ class OrderEvent:
         """The event's own data as JSON-ready values (decimals and datetimes as strings)."""
         data = asdict(self)
         del data["order_number"], data["occurred_at"]
-        return {key: _plain(value) for key, value in data.items()}
+        return {key: json_ready(value) for key, value in data.items()}
 
 
-def _plain(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
+    """A value of an event as JSON holds it: decimals, dates and times as strings, enumerations by
+    value, inside lists and tuples too."""
     if isinstance(value, Decimal):
         return f"{value:f}"
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # and datetime
         return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return type(value)(json_ready(item) for item in value)
     if hasattr(value, "value"):  # enumerations
         return value.value
     return value

@@ -8,6 +8,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from .events import json_ready
+
 
 @dataclass(frozen=True)
 class SubscriptionEvent:
@@ -22,19 +24,7 @@ class SubscriptionEvent:
         """The event's own data as JSON-ready values (decimals, dates and times as strings)."""
         data = asdict(self)
         del data["subscription_id"], data["occurred_at"]
-        return {key: _plain(value) for key, value in data.items()}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return f"{value:f}"
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    if hasattr(value, "value"):  # enumerations
-        return value.value
-    return value
+        return {key: json_ready(value) for key, value in data.items()}
 
 
 @dataclass(frozen=True)
