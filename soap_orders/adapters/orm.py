@@ -124,6 +124,25 @@ class StringList(TypeDecorator[list]):
         return list(value or [])
 
 
+def _customer_and_address_columns() -> list[Column[Any]]:
+    """The customer and the shipping address, embedded in the table of whatever they belong to
+    (orders, subscriptions) and mapped as composites of ``Customer`` and ``Address``."""
+    return [
+        Column("customer_email", _text(limits.EMAIL), nullable=False),
+        Column("customer_first_name", _text(limits.PERSON_NAME)),
+        Column("customer_last_name", _text(limits.PERSON_NAME)),
+        Column("customer_phone", _text(limits.PHONE)),
+        Column("ship_name", _text(limits.ADDRESS_NAME)),
+        Column("ship_line1", _text(limits.ADDRESS_LINE)),
+        Column("ship_line2", _text(limits.ADDRESS_LINE)),
+        Column("ship_city", _text(limits.PLACE)),
+        Column("ship_region", _text(limits.PLACE)),
+        Column("ship_postal_code", _text(limits.POSTAL_CODE)),
+        Column("ship_country_code", String(limits.COUNTRY_CODE)),
+        Column("ship_phone", _text(limits.PHONE)),
+    ]
+
+
 orders = Table(
     "orders",
     metadata,
@@ -145,18 +164,7 @@ orders = Table(
     Column("cancel_reason", _enum(model.Reason)),
     Column("expected_ship_date", Date),
     Column("expected_delivery_date", Date),
-    Column("customer_email", _text(limits.EMAIL), nullable=False),
-    Column("customer_first_name", _text(limits.PERSON_NAME)),
-    Column("customer_last_name", _text(limits.PERSON_NAME)),
-    Column("customer_phone", _text(limits.PHONE)),
-    Column("ship_name", _text(limits.ADDRESS_NAME)),
-    Column("ship_line1", _text(limits.ADDRESS_LINE)),
-    Column("ship_line2", _text(limits.ADDRESS_LINE)),
-    Column("ship_city", _text(limits.PLACE)),
-    Column("ship_region", _text(limits.PLACE)),
-    Column("ship_postal_code", _text(limits.POSTAL_CODE)),
-    Column("ship_country_code", String(2)),
-    Column("ship_phone", _text(limits.PHONE)),
+    *_customer_and_address_columns(),
     Column("address_changed_at", UTCDateTime),
     Column("replaces_order_number", _text(limits.ORDER_NUMBER), index=True),
     Column("replacement_order_numbers", StringList),
@@ -480,18 +488,7 @@ subscriptions = Table(
     Column("paused_cycles", Integer),
     Column("pending_change", PlanChangeJSON),
     Column("service_lifecycle", _enum(subs.LifecycleAction)),
-    Column("customer_email", _text(limits.EMAIL), nullable=False),
-    Column("customer_first_name", _text(limits.PERSON_NAME)),
-    Column("customer_last_name", _text(limits.PERSON_NAME)),
-    Column("customer_phone", _text(limits.PHONE)),
-    Column("ship_name", _text(limits.ADDRESS_NAME)),
-    Column("ship_line1", _text(limits.ADDRESS_LINE)),
-    Column("ship_line2", _text(limits.ADDRESS_LINE)),
-    Column("ship_city", _text(limits.PLACE)),
-    Column("ship_region", _text(limits.PLACE)),
-    Column("ship_postal_code", _text(limits.POSTAL_CODE)),
-    Column("ship_country_code", String(limits.COUNTRY_CODE)),
-    Column("ship_phone", _text(limits.PHONE)),
+    *_customer_and_address_columns(),
 )
 # Case-insensitive lookups by email, newest first.
 Index("ix_subscriptions_email_lower_created_at", func.lower(subscriptions.c.customer_email),
