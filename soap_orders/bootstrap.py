@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from .adapters.database import create_database_engine, create_session_factory
+from .adapters.document_reader import SqlDocumentReader
 from .adapters.secret_box import FernetSecretBox
 from .adapters.unit_of_work import SqlAlchemyUnitOfWork
 from .config import ConfigError, DgSettings, Settings
@@ -21,7 +22,7 @@ from .domain.clients import parse_networks
 from .domain.errors import ValidationError
 from .domain.notifications import FlowEventType
 from .service.auth import Authenticator, AuthSettings
-from .service.ports import Clock, SecretBox, UnitOfWork
+from .service.ports import Clock, OrderDocuments, SecretBox, UnitOfWork
 
 if TYPE_CHECKING:
     from .adapters.flow_client import RequestsFlowClient
@@ -47,6 +48,8 @@ class Dependencies:
     authenticator: Authenticator
     secret_box: SecretBox | None
     settings: Settings
+    #: Kept-written order documents, read in one statement outside any unit of work.
+    documents: OrderDocuments
     #: The configured flow id of each notification type (types without one are not queued).
     flow_routes: Mapping[FlowEventType, str] = field(default_factory=dict)
 
@@ -67,7 +70,7 @@ def build_dependencies(settings: Settings, *, clock: Clock = utc_now) -> Depende
         )
     except (ValueError, ValidationError) as error:
         raise ConfigError(getattr(error, "message", None) or str(error)) from None
-    engine = create_database_engine(settings.database_url)
+    engine = create_database_engine(settings.database_url, connections=settings.threads)
     session_factory = create_session_factory(engine)
 
     def uow() -> UnitOfWork:
@@ -81,6 +84,7 @@ def build_dependencies(settings: Settings, *, clock: Clock = utc_now) -> Depende
         authenticator=Authenticator(uow, clock, auth_settings, secret_box, on_failure=_note_auth_failure),
         secret_box=secret_box,
         settings=settings,
+        documents=SqlDocumentReader(engine),
         flow_routes=flow_routes(settings.dg),
     )
 

@@ -52,6 +52,9 @@ class Settings:
     bind: str = DEFAULT_BIND
     #: Number of gunicorn worker processes for ``soap-orders serve``.
     workers: int = 2
+    #: Threads per worker (gunicorn's gthread workers); each worker's database pool keeps as
+    #: many connections.
+    threads: int = 32
     #: Days after delivery within which a customer may open a return.
     return_window_days: int = 30
     #: Addresses (CIDRs) that may read GET /metrics; empty leaves it to the global allowlist.
@@ -102,6 +105,7 @@ class Settings:
             log_format=log_format,
             bind=bind,
             workers=integer("WORKERS", 2, 1, 64),
+            threads=integer("THREADS", 32, 1, 256),
             return_window_days=integer("RETURN_WINDOW_DAYS", 30, 0, 3650),
             metrics_allowlist=_split(get("METRICS_ALLOWLIST", "")),
             dg=DgSettings.from_env(env),

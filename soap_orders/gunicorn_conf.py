@@ -20,7 +20,7 @@ workers = int(os.environ.get("SOAP_ORDERS_WORKERS", "2"))
 # sockets and the database, so there are many; a request body must arrive within
 # SOAP_ORDERS_BODY_TIMEOUT seconds, which bounds how long a trickling client can hold one.
 worker_class = "gthread"
-threads = 32
+threads = int(os.environ.get("SOAP_ORDERS_THREADS", "32"))
 
 # A request that takes longer than this is stuck: the worker is replaced.
 timeout = 30
@@ -72,6 +72,11 @@ def post_worker_init(worker: Any) -> None:
     from soap_orders.web.connection import install_gunicorn_adjustments
 
     install_gunicorn_adjustments()
+
+    # Build the application now, before the worker takes requests, rather than on the first one.
+    load = getattr(getattr(worker, "wsgi", None), "load", None)
+    if callable(load):
+        load()
 
 
 # ---------------------------------------------------------------------- metrics across workers

@@ -18,6 +18,11 @@ class _Application:
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return self.load()(environ, start_response)
+
+    def load(self) -> Callable[..., Iterable[bytes]]:
+        """The application, built on first use (gunicorn's settings build it as each worker starts,
+        so that no request waits for it)."""
         app = self._app
         if app is None:
             with self._lock:
@@ -34,7 +39,7 @@ class _Application:
                     gc.collect()
                     gc.freeze()
                 app = self._app
-        return app(environ, start_response)
+        return app
 
 
 application = _Application()

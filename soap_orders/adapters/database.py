@@ -30,10 +30,17 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def create_database_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``. SQLite files get WAL, foreign keys and writer serialisation."""
+def create_database_engine(url: str, *, connections: int | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url``. SQLite files get WAL, foreign keys and writer serialisation.
+
+    ``connections`` is how many threads may use the database at once (the server's threads per
+    worker): the pool keeps that many open, so a busy worker never opens and closes connections
+    per request, with a few more for work outside the request threads."""
     url = normalize_url(url)
     parsed = make_url(url)
+    if connections is not None and (parsed.get_backend_name() != "sqlite" or parsed.database not in (None, "", ":memory:")):
+        kwargs.setdefault("pool_size", connections)
+        kwargs.setdefault("max_overflow", 4)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, **kwargs)

@@ -11,8 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from ..documents.records import Rendered
-from ..documents.rendered import RENDER_VERSION, as_rendered, render_order
+from ..documents.rendered import RENDER_VERSION, render_order
 from ..domain.clients import ApiClient
 from ..domain.orders import Order
 from ..domain.subscriptions import Subscription
@@ -92,26 +91,6 @@ class SqlAlchemyOrderRepository:
 
     def find_by_email(self, query: OrderQuery) -> tuple[list[Order], int]:
         return self._page(self._email_conditions(query), query.limit, query.offset)
-
-    def find_rendered_by_email(self, query: OrderQuery) -> tuple[list[Rendered], int] | None:
-        """A page of the current documents of a customer's orders, and how many there are in all;
-        None when one of them is missing or out of date (then read the orders themselves)."""
-        conditions = self._email_conditions(query)
-        total = self.session.scalar(select(func.count()).select_from(orders).where(*conditions)) or 0
-        if total <= query.offset:
-            return [], total
-        rows = self.session.execute(
-            select(order_documents.c.render_version, order_documents.c.xml, order_documents.c.json)
-            .select_from(orders.outerjoin(order_documents, order_documents.c.order_id == orders.c.id))
-            .where(*conditions)
-            .order_by(orders.c.created_at.desc(), orders.c.id.desc())
-            .limit(query.limit)
-            .offset(query.offset)
-        ).all()
-        documents = [as_rendered(row) for row in rows]
-        if any(document is None for document in documents):
-            return None
-        return [document for document in documents if document is not None], total
 
     def _email_conditions(self, query: OrderQuery) -> list[Any]:
         conditions: list[Any] = [func.lower(orders.c.customer_email) == func.lower(query.email)]
@@ -203,21 +182,6 @@ class SqlAlchemyOrderRepository:
             .select_from(orders.outerjoin(order_documents, order_documents.c.order_id == orders.c.id))
             .where(stale).order_by(orders.c.id).limit(limit)
         ))
-
-    def rendered(self, order_number: str) -> tuple[str, Rendered] | None:
-        """The customer's email and the current document of an order; None when the order is not
-        stored, or its document is missing or out of date (then read the order itself)."""
-        row = self.session.execute(
-            select(orders.c.customer_email, order_documents.c.render_version, order_documents.c.xml,
-                   order_documents.c.json)
-            .select_from(orders.outerjoin(order_documents, order_documents.c.order_id == orders.c.id))
-            .where(orders.c.order_number == order_number)
-        ).one_or_none()
-        if row is None or row.xml is None:
-            return None
-        rendered = as_rendered(row)
-        return None if rendered is None else (row.customer_email, rendered)
-
 
 
 class SqlAlchemyEventFeed:

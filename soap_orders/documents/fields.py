@@ -6,6 +6,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any, Union
 
 #: The namespace of every document and element of the contract.
@@ -118,8 +119,9 @@ class Field:
     #: ERP input.
     internal: bool = False
 
-    @property
+    @cached_property
     def attribute(self) -> str:
+        """The Python attribute the field is read from and loaded into (read on every document)."""
         return self.attr or _snake(self.name)
 
 
@@ -132,6 +134,15 @@ class Document:
     #: Builds the domain object (or command) from loaded attributes; None loads a plain dict.
     factory: Callable[..., Any] | None = field(default=None, compare=False)
     doc: str | None = None
+
+    def __hash__(self) -> int:
+        # Documents key the caches of writers and types, looked up on every request: hash the
+        # (deep, immutable) description once, not field by field on each lookup.
+        cached: int | None = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.type_name, self.fields, self.doc))
+            object.__setattr__(self, "_hash", cached)
+        return cached
 
     def published(self, type_name: str, doc: str | None = None) -> Document:
         """This document without its internal fields: what callers see and send."""

@@ -266,8 +266,14 @@ def _join(path: str, name: str) -> str:
 # ---------------------------------------------------------------------- writing
 
 
-def dump(document: Document, obj: Any, currency: str | None = None) -> dict[str, Any]:
-    """The plain-data form of ``obj``: absent optionals left out, lists always present."""
+class JsonText(str):
+    """JSON written before (a kept-written document), to be put into an answer as it is."""
+
+
+def dump(document: Document, obj: Any, currency: str | None = None, *, as_text: bool = False) -> dict[str, Any]:
+    """The plain-data form of ``obj``: absent optionals left out, lists always present. With
+    ``as_text``, kept-written documents among its fields (or in its lists) stay their JSON text
+    (:class:`JsonText`), for :func:`answer_json` to write without reading them again."""
     own = getattr(obj, "currency", None)
     if isinstance(own, str):
         currency = own
@@ -280,14 +286,14 @@ def dump(document: Document, obj: Any, currency: str | None = None) -> dict[str,
         elif isinstance(kind, ListOf):
             item_kind = kind.item
             if isinstance(item_kind, Document):
-                record[field.name] = [json.loads(item.json) if isinstance(item, Rendered) else dump(item_kind, item, currency)
-                                      for item in (value or ())]
+                record[field.name] = [_rendered(item, as_text) if isinstance(item, Rendered)
+                                      else dump(item_kind, item, currency) for item in (value or ())]
             else:
                 record[field.name] = [plain(item_kind, item, currency) for item in (value or ())]
         elif value is None or is_unset_flag(field, value):
             continue
         elif isinstance(value, Rendered):
-            record[field.name] = json.loads(value.json)
+            record[field.name] = _rendered(value, as_text)
         elif isinstance(kind, Document):
             if kind.factory is not None and not isinstance(value, dict) and not _has_any(kind, value):
                 continue
@@ -295,6 +301,29 @@ def dump(document: Document, obj: Any, currency: str | None = None) -> dict[str,
         else:
             record[field.name] = plain(kind, value, currency)
     return record
+
+
+def _rendered(document: Rendered, as_text: bool) -> Any:
+    return JsonText(document.json) if as_text else json.loads(document.json)
+
+
+def answer_json(record: dict[str, Any]) -> str:
+    """``record`` (from ``dump(..., as_text=True)``) as compact JSON, its kept-written documents
+    copied in as they are: the same text as ``json.dumps`` of the record read back."""
+    parts = []
+    for key, value in record.items():
+        if isinstance(value, JsonText):
+            text: str = value
+        elif isinstance(value, list) and any(isinstance(item, JsonText) for item in value):
+            text = "[" + ",".join(item if isinstance(item, JsonText) else _compact(item) for item in value) + "]"
+        else:
+            text = _compact(value)
+        parts.append(f"{_compact(key)}:{text}")
+    return "{" + ",".join(parts) + "}"
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def is_unset_flag(field: Field, value: Any) -> bool:

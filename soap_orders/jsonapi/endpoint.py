@@ -100,7 +100,7 @@ class JsonRoute:
         result = operation.run(Call(self.services, Caller(principal.client, principal.address)), command)
         outcome = getattr(result, "outcome", None)
         note(environ, outcome=outcome.value if outcome is not None else "OK")
-        return answer(respond, "200 OK", records.dump(operation.answer_document, result))
+        return answer(respond, "200 OK", records.dump(operation.answer_document, result, as_text=True))
 
 
 def parse_body(body: bytes) -> dict[str, Any]:
@@ -141,7 +141,7 @@ def answer_error(respond: StartResponse, status: str, code: str, message: str, r
 
 def answer(respond: StartResponse, status: str, body: dict[str, Any],
            headers: list[tuple[str, str]] | None = None) -> list[bytes]:
-    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    data = records.answer_json(body).encode("utf-8")
     respond(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data))),
                      ("Cache-Control", "no-store"), *(headers or [])])
     return [data]

@@ -14,7 +14,7 @@ from ..domain.clients import Scope
 from ..domain.errors import ValidationError
 from ..service.notifications import FlowRoutes
 from ..service.orders import Caller
-from ..service.ports import Clock, UnitOfWork
+from ..service.ports import Clock, OrderDocuments, UnitOfWork
 
 
 class Services(Protocol):
@@ -29,6 +29,9 @@ class Services(Protocol):
 
     @property
     def flow_routes(self) -> FlowRoutes: ...
+
+    @property
+    def documents(self) -> OrderDocuments: ...
 
     def uow(self) -> UnitOfWork: ...
 

@@ -26,11 +26,12 @@ class OrderAnswer:
 
 
 def _find(call: Call, query: use_cases.FindOrdersByEmail) -> use_cases.OrderPage:
-    return use_cases.find_orders_by_email(call.uow(), query, documents=True)
+    return use_cases.find_orders_by_email(call.uow(), query, call.services.documents)
 
 
 def _get(call: Call, query: use_cases.GetOrder) -> OrderAnswer:
-    return OrderAnswer(use_cases.get_order_document(call.uow(), query.order_number, query.email))
+    return OrderAnswer(use_cases.get_order_document(call.services.documents, call.uow(), query.order_number,
+                                                    query.email))
 
 
 def _cancel(call: Call, command: use_cases.CancelOrder) -> use_cases.ActionResult:

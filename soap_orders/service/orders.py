@@ -34,7 +34,7 @@ from ..domain.orders import (
 )
 from .idempotency import Caller, act_once, canonical, checked_request_id
 from .notifications import queue_flow_events
-from .ports import AuditRecord, Clock, OrderQuery, UnitOfWork
+from .ports import AuditRecord, Clock, OrderDocuments, OrderQuery, UnitOfWork
 
 __all__ = ["Caller"]  # re-exported: the callers of these use cases name it from here
 
@@ -135,8 +135,8 @@ def normalize_email(email: str) -> str:
     return email
 
 
-def find_orders_by_email(uow: UnitOfWork, query: FindOrdersByEmail, *, documents: bool = False) -> OrderPage:
-    """A customer's orders, newest first, one page at a time; no match is an empty page. With
+def find_orders_by_email(uow: UnitOfWork, query: FindOrdersByEmail, documents: OrderDocuments | None = None) -> OrderPage:
+    """A customer's orders, newest first, one page at a time; no match is an empty page. Given
     ``documents``, the page holds the orders' kept-written documents when all are current."""
     email = normalize_email(query.email)
     if not 1 <= query.page_size <= MAX_PAGE_SIZE:
@@ -153,19 +153,19 @@ def find_orders_by_email(uow: UnitOfWork, query: FindOrdersByEmail, *, documents
         limit=query.page_size,
         offset=(query.page_number - 1) * query.page_size,
     )
+    found = documents.order_documents_by_email(wanted) if documents is not None else None
+    if found is not None:
+        return OrderPage(found[0], found[1], query.page_number, query.page_size)
     with uow:
-        found = uow.orders.find_rendered_by_email(wanted) if documents else None
-        if found is not None:
-            return OrderPage(found[0], found[1], query.page_number, query.page_size)
         orders, total = uow.orders.find_by_email(wanted)
     return OrderPage(orders, total, query.page_number, query.page_size)
 
 
-def get_order_document(uow: UnitOfWork, order_number: str, email: str | None = None) -> Order | Rendered:
+def get_order_document(documents: OrderDocuments, uow: UnitOfWork, order_number: str,
+                       email: str | None = None) -> Order | Rendered:
     """One order's kept-written document (the order itself when it has no current one); when
     ``email`` is given it must be the customer's, else not found."""
-    with uow:
-        found = uow.orders.rendered(order_number.strip())
+    found = documents.order_document(order_number.strip())
     if found is None:
         return get_order(uow, order_number, email)
     customer_email, document = found

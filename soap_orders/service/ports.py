@@ -47,6 +47,18 @@ class StoredResult:
     result: dict[str, Any]
 
 
+class OrderDocuments(Protocol):
+    """The kept-written documents of orders, read outside any unit of work: each read is one
+    statement, so it sees one consistent state. None means "read the order itself" (the order is
+    unknown, or one of the documents is missing or written by an older description)."""
+
+    def order_document(self, order_number: str) -> tuple[str, Rendered] | None:
+        """The customer's email and the current document of an order."""
+
+    def order_documents_by_email(self, query: OrderQuery) -> tuple[list[Rendered], int] | None:
+        """A page of a customer's documents, newest first, and how many orders match in all."""
+
+
 class OrderRepository(Protocol):
     """Orders by number. ``for_update`` locks the rows read until the unit of work ends (``SELECT
     ... FOR UPDATE`` on PostgreSQL; on SQLite the transaction takes the write lock when it begins):
@@ -57,12 +69,6 @@ class OrderRepository(Protocol):
     def get_many(self, order_numbers: Iterable[str], *, for_update: bool = False) -> dict[str, Order]: ...
 
     def find_by_email(self, query: OrderQuery) -> tuple[list[Order], int]: ...
-
-    def find_rendered_by_email(self, query: OrderQuery) -> tuple[list[Rendered], int] | None:
-        """The same page as kept-written documents; None when one is missing or out of date."""
-
-    def rendered(self, order_number: str) -> tuple[str, Rendered] | None:
-        """The customer's email and the current document of an order; None when there is none."""
 
     def store_documents(self, changed: Iterable[Order]) -> None:
         """Write the documents of orders changed in this unit of work."""

@@ -480,7 +480,7 @@ def upsert_subscriptions(
 
 def _upsert_result(record: dict[str, Any]) -> UpsertResult:
     values = records.load(forms.UPSERT_RESULT, record, "Results")
-    return UpsertResult(**values)
+    return UpsertResult(**{"subscription_id": None, **values})  # a document without an id has none
 
 
 def _upsert(

@@ -17,6 +17,7 @@ from ..domain.errors import DomainError, RateLimited
 from ..web.access_log import note, note_fault
 from ..web.connection import no_credentials, soap_refusal
 from . import faults
+from .direct import DirectReads
 from .envelope import check_envelope
 from .faults import AuthenticationFailedFault, OrdersFault
 from .leniency import XsiTypes
@@ -109,6 +110,8 @@ class SoapEndpoint(WsgiApplication):
         self.wsdl: bytes = etree.tostring(document, pretty_print=True, xml_declaration=True, encoding="UTF-8")
         faults.set_schema_names(schema_names(self.wsdl))
         app.in_protocol.xsi_types = XsiTypes(self.wsdl)
+        #: Plain read requests, answered without spyne's per-request machinery (None: all through spyne).
+        self.direct: DirectReads | None = DirectReads(app, _charset)
 
     def handle_error(self, p_ctx: Any, others: Any, error: Any, start_response: Any) -> Any:
         if not isinstance(error, OrdersFault):

@@ -73,6 +73,12 @@ class SoapRoute:
                 return fault(respond, error.status, refusal)
             # The rest of the body is unread (or unreadable): close the connection once the fault is sent.
             return closing(environ, fault(respond, error.status, refusal, [CONNECTION_CLOSE]))
+        direct = self.endpoint.direct
+        if direct is not None:
+            answer = direct(environ, body)
+            if answer is not None:
+                respond("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(answer)))])
+                return [answer]
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         environ.pop("HTTP_TRANSFER_ENCODING", None)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 
@@ -63,9 +67,7 @@ def read_body(environ: dict[str, Any], max_body: int, timeout: float) -> bytes:
         except OSError:
             pass
 
-    timer = threading.Timer(timeout, expire)
-    timer.daemon = True
-    timer.start()
+    watch = WATCHDOG.watch(timeout, expire)
     try:
         body = _read(environ, max_body)
     except Exception as error:  # a short read, or the server's body reader: bad chunking, reset connection
@@ -75,7 +77,7 @@ def read_body(environ: dict[str, Any], max_body: int, timeout: float) -> bytes:
             raise
         raise BodyUnreadable(type(error).__name__) from None
     finally:
-        timer.cancel()
+        WATCHDOG.cancel(watch)
     if expired.is_set():
         raise BodyTooSlow()
     return body
@@ -101,3 +103,76 @@ def _read(environ: dict[str, Any], max_body: int) -> bytes:
     if len(data) > max_body:
         raise BodyTooLarge()
     return bytes(data)
+
+
+class Watchdog:
+    """Calls each watched request's ``expire`` when its time is up, from one thread per process
+    (started on first use, and again in a forked child), instead of a timer thread per request.
+
+    Deadlines are kept in insertion order per timeout, which for one timeout is deadline order:
+    watching and cancelling are a dictionary insert and delete, and the thread sleeps until the
+    oldest deadline still watched."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._pending: dict[float, OrderedDict[int, tuple[float, Callable[[], None]]]] = {}
+        self._next = 0
+        self._owner = 0  # the process whose thread runs
+        self._generation = 0  # which thread is current (a newer one replaces it after a fork)
+
+    def watch(self, timeout: float, expire: Callable[[], None]) -> tuple[float, int]:
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            if self._owner != os.getpid():
+                self._start()
+            self._next += 1
+            queue = self._pending.setdefault(timeout, OrderedDict())
+            if not queue:
+                self._changed.notify_all()  # the thread may be sleeping longer than this deadline
+            queue[self._next] = (deadline, expire)
+            return timeout, self._next
+
+    def cancel(self, watch: tuple[float, int]) -> None:
+        timeout, key = watch
+        with self._lock:
+            queue = self._pending.get(timeout)
+            if queue is not None:
+                queue.pop(key, None)
+
+    def _start(self) -> None:
+        # After a fork only the forking thread exists: what the parent was watching is not ours.
+        self._pending = {}
+        self._owner = os.getpid()
+        self._generation += 1
+        threading.Thread(target=self._run, args=(self._generation,), name="soap-orders-body-deadlines",
+                         daemon=True).start()
+
+    def _run(self, generation: int) -> None:
+        while True:
+            due: list[Callable[[], None]] = []
+            with self._lock:
+                if self._generation != generation:
+                    return
+                now = time.monotonic()
+                earliest: float | None = None
+                for queue in self._pending.values():
+                    while queue:
+                        key, (deadline, expire) = next(iter(queue.items()))
+                        if deadline > now:
+                            earliest = deadline if earliest is None else min(earliest, deadline)
+                            break
+                        del queue[key]
+                        due.append(expire)
+                if not due:
+                    self._changed.wait(None if earliest is None else earliest - now)
+                    continue
+            for expire in due:
+                try:
+                    expire()
+                except Exception:  # noqa: BLE001 - one request's expiry must not stop the others'
+                    pass
+
+
+#: The process's watchdog for request bodies.
+WATCHDOG = Watchdog()

@@ -115,23 +115,23 @@ def test_an_out_of_date_document_is_never_served_and_is_written_again(deps):
     with deps.engine.begin() as connection:
         connection.execute(update(order_documents).values(render_version=RENDER_VERSION - 1, xml="<stale/>",
                                                           json='{"stale": true}'))
-    answer = use_cases.get_order_document(deps.uow(), number)
+    answer = use_cases.get_order_document(deps.documents, deps.uow(), number)
     assert not hasattr(answer, "xml") and answer.order_number == number  # read from the order itself
     page = use_cases.find_orders_by_email(deps.uow(), use_cases.FindOrdersByEmail("ann.lee@example.com"),
-                                          documents=True)
+                                          deps.documents)
     assert [o.order_number for o in page.orders] == [number]
     assert use_cases.write_missing_documents(deps.uow) == 1
     assert assert_every_document_is_current(deps) == 1
-    assert use_cases.get_order_document(deps.uow(), number).xml == render_order(
+    assert use_cases.get_order_document(deps.documents, deps.uow(), number).xml == render_order(
         use_cases.get_order(deps.uow(), number)).xml
 
 
 @pytest.mark.parametrize("email", [None, "ANN.LEE@example.com"])
 def test_a_document_answers_like_the_order_it_was_written_from(deps, email):
     (number,) = store(deps, shipped(order_record("SAME-1")))
-    document = use_cases.get_order_document(deps.uow(), number, email)
+    document = use_cases.get_order_document(deps.documents, deps.uow(), number, email)
     assert document == render_order(use_cases.get_order(deps.uow(), number))
     with pytest.raises(Exception) as refused:
-        use_cases.get_order_document(deps.uow(), number, "someone@example.com")
+        use_cases.get_order_document(deps.documents, deps.uow(), number, "someone@example.com")
     assert type(refused.value).__name__ == "OrderNotFound"
 

@@ -313,6 +313,13 @@ def test_upsert_with_a_request_id_runs_once(deps):
     first = uc.upsert_subscriptions(deps.uow(), [sub_record("SUB-R")], clock_at(), ERP, request_id="batch-1")
     replay = uc.upsert_subscriptions(deps.uow(), [sub_record("SUB-R")], clock_at(), ERP, request_id="batch-1")
     assert [r.result for r in first] == [r.result for r in replay] == ["CREATED"]
+    # A batch whose rejected document has no subscription id replays the same results.
+    batch = [sub_record("SUB-R2"), "nonsense", {"Name": "no id"}]
+    first = uc.upsert_subscriptions(deps.uow(), batch, clock_at(), ERP, request_id="batch-2")
+    replay = uc.upsert_subscriptions(deps.uow(), batch, clock_at(), ERP, request_id="batch-2")
+    assert replay == first
+    assert [(r.subscription_id, r.result) for r in replay] == [("SUB-R2", "CREATED"), (None, "REJECTED"),
+                                                               (None, "REJECTED")]
     with pytest.raises(IdempotencyConflict):
         uc.upsert_subscriptions(deps.uow(), [sub_record("SUB-R", Name="Other")], clock_at(), ERP, request_id="batch-1")
 

@@ -4,8 +4,10 @@ JSON form loads back into the same order."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from hypothesis import given, settings
@@ -162,3 +164,23 @@ def test_a_whole_answer_envelope_is_what_spyne_writes_for_it(found, total, more)
     PROTOCOL.to_parent(None, wire.model(operation.answer_document), wire.to_wire(operation.answer_document, page),
                        parent, wire.TNS, "FindOrdersByEmailResponse")
     assert_nodes_equal(body[0], parent[0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(orders(), max_size=3), st.integers(0, 500), st.booleans())
+def test_a_json_answer_with_kept_written_documents_is_the_json_of_the_orders(found, total, more):
+    """The JSON twin copies kept-written documents into its answers as text: byte for byte what
+    writing the orders themselves gives."""
+    from soap_orders.documents.rendered import render_order
+    from soap_orders.operations import BY_NAME
+    from soap_orders.service.orders import OrderPage
+
+    for name, answer, kept in (
+        ("FindOrdersByEmail", OrderPage(found, max(total, len(found)), 2, 20),
+         OrderPage([render_order(o) for o in found], max(total, len(found)), 2, 20)),
+        *(("GetOrder", SimpleNamespace(order=o), SimpleNamespace(order=render_order(o))) for o in found[:1]),
+    ):
+        document = BY_NAME[name].answer_document
+        expected = json.dumps(records.dump(document, answer), ensure_ascii=False, separators=(",", ":"))
+        assert records.answer_json(records.dump(document, kept, as_text=True)) == expected
+        assert records.answer_json(records.dump(document, answer, as_text=True)) == expected
