@@ -54,7 +54,7 @@ class Settings:
     workers: int = 2
     #: Threads per worker (gunicorn's gthread workers); each worker's database pool keeps as
     #: many connections.
-    threads: int = 32
+    threads: int = 8
     #: Days after delivery within which a customer may open a return.
     return_window_days: int = 30
     #: Addresses (CIDRs) that may read GET /metrics; empty leaves it to the global allowlist.
@@ -105,7 +105,7 @@ class Settings:
             log_format=log_format,
             bind=bind,
             workers=integer("WORKERS", 2, 1, 64),
-            threads=integer("THREADS", 32, 1, 256),
+            threads=integer("THREADS", 8, 1, 256),
             return_window_days=integer("RETURN_WINDOW_DAYS", 30, 0, 3650),
             metrics_allowlist=_split(get("METRICS_ALLOWLIST", "")),
             dg=DgSettings.from_env(env),

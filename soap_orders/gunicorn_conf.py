@@ -16,11 +16,12 @@ from gunicorn.glogging import Logger as _GunicornLogger
 bind = os.environ.get("SOAP_ORDERS_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("SOAP_ORDERS_WORKERS", "2"))
 
-# Threaded workers: a slow client holds one thread, not a whole process. Threads mostly wait on
-# sockets and the database, so there are many; a request body must arrive within
-# SOAP_ORDERS_BODY_TIMEOUT seconds, which bounds how long a trickling client can hold one.
+# Threaded workers: a slow client holds one thread, not a whole process; a request body must
+# arrive within SOAP_ORDERS_BODY_TIMEOUT seconds, which bounds how long a trickling client can
+# hold one. Serving a request is mostly Python under one interpreter lock, so more threads do not
+# serve more requests; each also keeps a database connection (SOAP_ORDERS_THREADS).
 worker_class = "gthread"
-threads = int(os.environ.get("SOAP_ORDERS_THREADS", "32"))
+threads = int(os.environ.get("SOAP_ORDERS_THREADS", "8"))
 
 # A request that takes longer than this is stuck: the worker is replaced.
 timeout = 30

@@ -41,6 +41,8 @@ def create_database_engine(url: str, *, connections: int | None = None, **kwargs
     if connections is not None and (parsed.get_backend_name() != "sqlite" or parsed.database not in (None, "", ":memory:")):
         kwargs.setdefault("pool_size", connections)
         kwargs.setdefault("max_overflow", 4)
+        # The most recently used connection first: its caches are warm, and idle ones can close.
+        kwargs.setdefault("pool_use_lifo", True)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, **kwargs)

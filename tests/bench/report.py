@@ -117,7 +117,7 @@ def render(mode: Any, info: dict[str, str], targets: list[Any], floor: Any, call
     for key, value in info.items():
         add(f"| {key} | {value} |")
     add("")
-    add(f"Service: `soap-orders serve` (gunicorn with `soap_orders/gunicorn_conf.py`: 2 gthread workers, 32 threads each), "
+    add(f"Service: `soap-orders serve` (gunicorn with `soap_orders/gunicorn_conf.py`: 2 gthread workers, 8 threads each), "
         f"HTTP Basic. Load: wrk, 2 threads, {mode.rounds} rounds of {mode.seconds:g} s per call, target and "
         f"connection count, targets interleaved; figures are medians over the rounds. The floor is gunicorn with "
         f"the same configuration answering with the service's precomputed bytes. Data sets: "
