@@ -2,8 +2,7 @@
 
 The script cycles through the call's request bodies (distinct orders for GetOrder), gives every
 IssueRefund a RequestId of its own (run token, wrk thread, counter), counts answers that are not
-HTTP 200 or do not hold the expected text, can stop after a number of answers, and prints one
-JSON line with wrk's own request count, duration and latency percentiles.
+HTTP 200 or do not hold the expected text, and prints one JSON line with wrk's own request count, duration and latency percentiles.
 """
 
 from __future__ import annotations
@@ -62,7 +61,7 @@ def _lua_string(value: str) -> str:
     return f"[{level}[{value}]{level}]"
 
 
-def write_script(path: Path, call: Call, authorization: str, run_token: str, *, limit: int = 0) -> Path:
+def write_script(path: Path, call: Call, authorization: str, run_token: str) -> Path:
     bodies = ",\n".join(_lua_string(body) for body in call.bodies)
     script = f"""
 local bodies = {{
@@ -73,7 +72,6 @@ local headers = {{["Content-Type"] = {_lua_string(call.content_type)}, ["Authori
 local marker = {_lua_string(call.request_id_marker)}
 local expect = {_lua_string(call.expect)}
 local run = {_lua_string(run_token)}
-local limit = {int(limit)}
 local threads = {{}}
 local started = 0
 
@@ -85,7 +83,6 @@ end
 
 tid = 0
 sent = 0
-seen = 0
 bad = 0
 
 function request()
@@ -99,12 +96,8 @@ function request()
 end
 
 function response(status, hdrs, body)
-  seen = seen + 1
   if status ~= 200 or (expect ~= "" and not body:find(expect, 1, true)) then
     bad = bad + 1
-  end
-  if limit > 0 and seen >= limit then
-    wrk.thread:stop()
   end
 end
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from soap_orders import gunicorn_conf
 from soap_orders.adapters.database import create_database_engine
 
 from .load import Measured
@@ -117,7 +118,8 @@ def render(mode: Any, info: dict[str, str], targets: list[Any], floor: Any, call
     for key, value in info.items():
         add(f"| {key} | {value} |")
     add("")
-    add(f"Service: `soap-orders serve` (gunicorn with `soap_orders/gunicorn_conf.py`: 2 gthread workers, 8 threads each), "
+    add(f"Service: `soap-orders serve` (gunicorn with `soap_orders/gunicorn_conf.py`: 2 gthread workers, "
+        f"{gunicorn_conf.threads} threads each), "
         f"HTTP Basic. Load: wrk, 2 threads, {mode.rounds} rounds of {mode.seconds:g} s per call, target and "
         f"connection count, targets interleaved; figures are medians over the rounds. The floor is gunicorn with "
         f"the same configuration answering with the service's precomputed bytes. Data sets: "
@@ -149,8 +151,8 @@ def render(mode: Any, info: dict[str, str], targets: list[Any], floor: Any, call
     add("")
     add("## Worker memory")
     add("")
-    add("RSS of each gunicorn worker, sampled after every load (workers are recycled after 5,000 ± 500 requests, "
-        "as configured).")
+    add(f"RSS of each gunicorn worker, sampled after every load (workers are recycled after "
+        f"{gunicorn_conf.max_requests:,} ± {gunicorn_conf.max_requests_jitter:,} requests, as configured).")
     add("")
     add("| target | median MB | max MB | max × floor |")
     add("|---|---:|---:|---:|")
