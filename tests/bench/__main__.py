@@ -29,6 +29,7 @@ from tests.server import ROOT, add_client
 
 from . import dataset, report
 from .load import Call, Measured, Wrk, write_script
+from .profile import profile_calls
 from .servers import Process, floor, service
 
 ENVELOPE = ('<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
@@ -51,6 +52,7 @@ def calls_for(plan: dataset.Plan) -> list[Call]:
              expect="REFUNDED", request_id_marker=RID),
         Call("JSON GetOrder", "/json/GetOrder", JSON_TYPE, tuple(
             json.dumps({"OrderNumber": n}) for n in plan.get_numbers)),
+        Call("JSON FindOrdersByEmail", "/json/FindOrdersByEmail", JSON_TYPE, (json.dumps({"Email": plan.find_email}),)),
     ]
 
 
@@ -264,10 +266,24 @@ def main(argv: list[str]) -> int:
             rss_after = memory_process.worker_rss_mb()
             log(f"  {memory.requests:,} requests in {memory.seconds:.0f} s; worker RSS {rss_before} -> {rss_after} MB")
 
+            memory_process.stop()
+
+            # Where the time goes, in process: every call on the first data set, and IssueRefund (the
+            # write) on each PostgreSQL one.
+            log("Profiles (in process)")
+            profiles = profile_calls(first_plan.database_url, reference.name, reference.calls,
+                                     reference.authorization, run_token)
+            for (kind, _), target, plan in zip(plans, targets, plans.values(), strict=True):
+                if kind == "postgresql" and target is not reference:
+                    profiles += profile_calls(plan.database_url, target.name, target.calls, target.authorization,
+                                              run_token, names=("IssueRefund",))
+            for found in profiles:
+                log(f"  {found.target:<16} {found.call:<22} {found.cpu_ms:6.2f} ms CPU per request in process")
+
             machine = report.machine(plans, load_at_start)
             elapsed = time.monotonic() - began
             text = report.render(mode, machine, targets, floor_target, calls, CONNECTIONS,
-                                 report.MemoryRun(memory, rss_before, rss_after), data_seconds, elapsed)
+                                 report.MemoryRun(memory, rss_before, rss_after), data_seconds, elapsed, profiles)
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(text)
             log(f"Wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out} "

@@ -105,7 +105,8 @@ class _Figures:
 
 
 def render(mode: Any, info: dict[str, str], targets: list[Any], floor: Any, calls: list[str],
-           connections: tuple[int, ...], memory: MemoryRun, data_seconds: float, elapsed: float) -> str:
+           connections: tuple[int, ...], memory: MemoryRun, data_seconds: float, elapsed: float,
+           profiles: list[Any] | None = None) -> str:
     out: list[str] = []
     add = out.append
     add(f"# Benchmark results ({'quick' if mode.quick else 'full'} run)")
@@ -131,6 +132,9 @@ def render(mode: Any, info: dict[str, str], targets: list[Any], floor: Any, call
         "by the requests answered; *wrk CPU* is the load generator's share of the machine's CPU during the load; "
         "*failed* counts socket errors, timeouts and answers that were not HTTP 200 (or, for IssueRefund, not "
         "REFUNDED) over all rounds.")
+    add("")
+    out.extend(_targets(targets, floor, connections, memory, mode))
+    add("## Every call")
     add("")
     add("| call | target | conns | req/s | × floor | p50 ms | × floor | p99 ms | × floor | CPU/req ms | × floor "
         "| wrk CPU | failed |")
@@ -190,4 +194,103 @@ def render(mode: Any, info: dict[str, str], targets: list[Any], floor: Any, call
                 add(f"| {kind} | {conns} | {_num(a, 1)} | {_num(b, 1)} | {_num(ratio, 2)} "
                     f"| {'yes' if ratio <= 1.5 else 'no'} |")
         add("")
+    if profiles:
+        out.extend(_profiles(profiles))
     return "\n".join(out)
+
+
+#: The issue's targets: (what, call, connection counts, data sets, least ratio to the floor's req/s).
+RATE_TARGETS = (
+    ("GetOrder over SOAP at least 0.6x the floor", "GetOrder", None, 0.6),
+    ("GetOrder over JSON at least 0.6x the floor", "JSON GetOrder", None, 0.6),
+    ("FindOrdersByEmail (20 orders) over SOAP at least 0.3x the floor", "FindOrdersByEmail", None, 0.3),
+    ("FindOrdersByEmail (20 orders) over JSON at least 0.3x the floor", "JSON FindOrdersByEmail", None, 0.3),
+    ("IssueRefund on PostgreSQL at least 0.2x the floor", "IssueRefund", "PostgreSQL", 0.2),
+)
+P99_TARGET_MS = 40.0
+FIND_GROWTH = 1.5
+RSS_TARGET_MB = 150.0
+
+
+def _targets(targets: list[Any], floor: Any, connections: tuple[int, ...], memory: MemoryRun, mode: Any) -> list[str]:
+    """Each target of the issue, with the figures of this run that decide it."""
+    rows: list[tuple[str, str, bool]] = []
+    for what, call, kind, least in RATE_TARGETS:
+        ratios = []
+        for target in targets:
+            if kind and not target.name.startswith(kind) or not target.available.get(call):
+                continue
+            for conns in connections:
+                rate = _Figures.of(target.results.get((call, conns), [])).rate
+                base = _Figures.of(floor.results.get((call, conns), [])).rate
+                if base and not math.isnan(rate):
+                    ratios.append((rate / base, f"{target.name}, {conns} conns"))
+        if not ratios:
+            continue
+        low, high = min(ratios), max(ratios)
+        rows.append((what, f"{low[0]:.3f}x ({low[1]}) to {high[0]:.3f}x ({high[1]})", low[0] >= least))
+    p99s = [(_Figures.of(t.results.get(("GetOrder", connections[-1]), [])).p99, t.name) for t in targets]
+    p99s = [p for p in p99s if not math.isnan(p[0])]
+    if p99s:
+        worst, best = max(p99s), min(p99s)
+        rows.append((f"GetOrder p99 at {connections[-1]} connections at most {P99_TARGET_MS:.0f} ms",
+                     f"{_num(best[0], 1)} ms ({best[1]}) to {_num(worst[0], 1)} ms ({worst[1]})",
+                     worst[0] <= P99_TARGET_MS))
+    growth = []
+    by_name = {t.name: t for t in targets}
+    for name, target in by_name.items():
+        kind, _, size = name.partition(" ")
+        small = by_name.get(f"{kind} 10k")
+        if size != "1M" or small is None:
+            continue
+        for conns in connections:
+            a = _Figures.of(small.results.get(("FindOrdersByEmail", conns), [])).p50
+            b = _Figures.of(target.results.get(("FindOrdersByEmail", conns), [])).p50
+            if a and not math.isnan(a) and not math.isnan(b):
+                growth.append((b / a, f"{kind}, {conns} conns"))
+    if growth:
+        worst_growth = max(growth)
+        rows.append((f"FindOrdersByEmail p50 at 1M orders within {FIND_GROWTH}x of 10k",
+                     f"at most {worst_growth[0]:.2f}x ({worst_growth[1]})", worst_growth[0] <= FIND_GROWTH))
+    reached = memory.measured.requests >= mode.rss_requests
+    top = max(memory.rss_after, default=math.nan)
+    rows.append((f"Worker RSS at most {RSS_TARGET_MB:.0f} MB after {mode.rss_requests:,} requests",
+                 f"{_num(top, 1)} MB after {memory.measured.requests:,} requests",
+                 reached and top <= RSS_TARGET_MB))
+    lines = ["## Targets", "", "| target | this run | met |", "|---|---|---|"]
+    lines += [f"| {what} | {measured} | {'yes' if met else '**no**'} |" for what, measured, met in rows]
+    missed = [what for what, _, met in rows if not met]
+    lines.append("")
+    if missed:
+        lines += ["Where the time goes for the targets missed: the in-process profiles at the end of this file; "
+                  "what was tried: README, \"Benchmarks\".", ""]
+    return lines
+
+
+def _profiles(profiles: list[Any]) -> list[str]:
+    lines = ["## Where the time goes (in process)", "",
+             "Each call sent through the whole web application in the benchmark's own process (access log, "
+             "metrics, endpoint, use case, database; no HTTP), on the data set named: *CPU/req* timed without "
+             "the profiler, then the functions where most of the profiled time is spent, in the function itself "
+             "(*own*) and with what it calls (*with callees*), and the service's own functions by the time spent "
+             "in them and below.", ""]
+    threaded = [p for p in profiles if p.threaded_cpu_ms]
+    if threaded:
+        counts = [count for count, _ in threaded[0].threaded_cpu_ms]
+        lines += ["The same requests sent from several threads at once, as a worker's threads send them: CPU ms "
+                  "per request. The growth is what handing the one interpreter lock between threads costs, at "
+                  "every call that releases it (SQLite, lxml, sockets, the log file).", "",
+                  "| call | target | " + " | ".join(f"{c} thread{'s' if c > 1 else ''}" for c in counts) + " |",
+                  "|---|---|" + "---:|" * len(counts)]
+        lines += [f"| {p.call} | {p.target} | " + " | ".join(f"{ms:.2f}" for _, ms in p.threaded_cpu_ms) + " |"
+                  for p in threaded]
+        lines.append("")
+    for found in profiles:
+        lines += [f"### {found.call} on {found.target}: {found.cpu_ms:.2f} ms CPU per request", "",
+                  "| function | own | with callees |", "|---|---:|---:|"]
+        lines += [f"| `{h.function}` | {h.own_share:.1%} | {h.total_share:.1%} |" for h in found.hotspots]
+        lines += ["", "The service's own functions by time with what they call (its layers):", "",
+                  "| function | with callees |", "|---|---:|"]
+        lines += [f"| `{h.function}` | {h.total_share:.1%} |" for h in found.layers]
+        lines.append("")
+    return lines
