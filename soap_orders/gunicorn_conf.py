@@ -31,7 +31,7 @@ keepalive = 5
 # Recycle workers now and then, jittered so they do not all restart together. This is a
 # backstop for slow memory growth, not the defence against large requests (see the body limit).
 # A worker's memory levels off within its first few thousand requests (`make bench` measures it
-# after 100,000), and starting one costs about a second and a half of CPU, so recycle rarely:
+# after 100,000), and starting one costs 1.3 to 1.4 s of CPU, so recycle rarely:
 # every 5,000 requests cost a busy server a fifth of its throughput.
 max_requests = 100_000
 max_requests_jitter = 10_000
