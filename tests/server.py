@@ -19,6 +19,22 @@ TEST_SECRET_KEY = "test-only-secret-key-0123456789abcdefghijklmnop"
 TEST_FAILURE_LIMIT = "1000"
 
 
+def wait_until_healthy(process: subprocess.Popen[bytes], base_url: str, timeout: float) -> str | None:
+    """Wait for a started server's ``/health`` to answer 200; None when it does, else what went
+    wrong ("exited early", "did not become ready")."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return "exited early"
+        try:
+            if requests.get(f"{base_url}/health", timeout=2).status_code == 200:
+                return None
+        except (requests.ConnectionError, requests.Timeout):
+            pass
+        time.sleep(0.1)
+    return "did not become ready"
+
+
 def settings_for_tests(database_url: str, **overrides: Any) -> Any:
     from soap_orders.config import Settings
 
@@ -90,17 +106,9 @@ class Server:
             raise
 
     def _wait_until_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.log()}")
-            try:
-                if requests.get(f"{self.base_url}/health", timeout=2).status_code == 200:
-                    return
-            except (requests.ConnectionError, requests.Timeout):
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"server did not become ready:\n{self.log()}")
+        problem = wait_until_healthy(self.process, self.base_url, timeout)
+        if problem is not None:
+            raise RuntimeError(f"server {problem}:\n{self.log()}")
 
     def log(self) -> str:
         self._log.flush()

@@ -20,9 +20,15 @@ class OrderEvent:
 
     def payload(self) -> dict[str, Any]:
         """The event's own data as JSON-ready values (decimals and datetimes as strings)."""
-        data = asdict(self)
-        del data["order_number"], data["occurred_at"]
-        return {key: json_ready(value) for key, value in data.items()}
+        return own_data(self, "order_number", "occurred_at")
+
+
+def own_data(event: Any, *subject: str) -> dict[str, Any]:
+    """An event's fields but its ``subject`` ones (what it is about and when), JSON-ready."""
+    data = asdict(event)
+    for name in subject:
+        del data[name]
+    return {key: json_ready(value) for key, value in data.items()}
 
 
 def json_ready(value: Any) -> Any:

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from .events import json_ready
+from .events import own_data
 
 
 @dataclass(frozen=True)
@@ -22,9 +22,7 @@ class SubscriptionEvent:
 
     def payload(self) -> dict[str, Any]:
         """The event's own data as JSON-ready values (decimals, dates and times as strings)."""
-        data = asdict(self)
-        del data["subscription_id"], data["occurred_at"]
-        return {key: json_ready(value) for key, value in data.items()}
+        return own_data(self, "subscription_id", "occurred_at")
 
 
 @dataclass(frozen=True)

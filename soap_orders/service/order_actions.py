@@ -25,9 +25,9 @@ from ..domain.orders import (
     ReturnUpdate,
     Shipment,
 )
+from ..domain.paging import page_window
 from .notifications import FlowRoutes
 from .orders import (
-    MAX_PAGE_SIZE,
     ActionResult,
     Caller,
     OrderPage,
@@ -238,12 +238,7 @@ def find_orders_by_tracking_number(uow: UnitOfWork, query: FindOrdersByTrackingN
     if not 1 <= len(tracking) <= limits.IDENTIFIER:
         raise ValidationError("TrackingNumber must be 1 to 64 characters.", "TrackingNumber")
     email = None if query.email is None else normalize_email(query.email)
-    if not 1 <= query.page_size <= MAX_PAGE_SIZE:
-        raise ValidationError(f"PageSize must be between 1 and {MAX_PAGE_SIZE}.", "PageSize")
-    if query.page_number < 1:
-        raise ValidationError("PageNumber must be at least 1.", "PageNumber")
+    limit, offset = page_window(query.page_size, query.page_number)
     with uow:
-        orders, total = uow.orders.find_by_tracking_number(
-            TrackingQuery(tracking, email, query.page_size, (query.page_number - 1) * query.page_size)
-        )
+        orders, total = uow.orders.find_by_tracking_number(TrackingQuery(tracking, email, limit, offset))
     return OrderPage(orders, total, query.page_number, query.page_size)

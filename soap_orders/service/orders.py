@@ -32,13 +32,13 @@ from ..domain.orders import (
     Refund,
     RefundLineRequest,
 )
+from ..domain.paging import has_more, page_window
 from .idempotency import Caller, act_once, canonical, checked_request_id
 from .notifications import queue_flow_events
 from .ports import AuditRecord, Clock, OrderDocuments, OrderQuery, UnitOfWork
 
 __all__ = ["Caller"]  # re-exported: the callers of these use cases name it from here
 
-MAX_PAGE_SIZE = limits.MAX_PAGE_SIZE
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class OrderPage:
 
     @property
     def has_more(self) -> bool:
-        return self.page_number * self.page_size < self.total_count
+        return has_more(self.page_number, self.page_size, self.total_count)
 
 
 @dataclass(frozen=True)
@@ -139,10 +139,7 @@ def find_orders_by_email(uow: UnitOfWork, query: FindOrdersByEmail, documents: O
     """A customer's orders, newest first, one page at a time; no match is an empty page. Given
     ``documents``, the page holds the orders' kept-written documents when all are current."""
     email = normalize_email(query.email)
-    if not 1 <= query.page_size <= MAX_PAGE_SIZE:
-        raise ValidationError(f"PageSize must be between 1 and {MAX_PAGE_SIZE}.", "PageSize")
-    if query.page_number < 1:
-        raise ValidationError("PageNumber must be at least 1.", "PageNumber")
+    limit, offset = page_window(query.page_size, query.page_number)
     if query.placed_from and query.placed_to and query.placed_from > query.placed_to:
         raise ValidationError("PlacedFrom must not be after PlacedTo.", "PlacedFrom")
     wanted = OrderQuery(
@@ -150,8 +147,8 @@ def find_orders_by_email(uow: UnitOfWork, query: FindOrdersByEmail, documents: O
         status=query.status,
         placed_from=query.placed_from,
         placed_to=query.placed_to,
-        limit=query.page_size,
-        offset=(query.page_number - 1) * query.page_size,
+        limit=limit,
+        offset=offset,
     )
     found = documents.order_documents_by_email(wanted) if documents is not None else None
     if found is not None:

@@ -22,6 +22,7 @@ from ..documents.records import RecordError
 from ..domain import limits
 from ..domain.errors import SubscriptionNotFound, ValidationError
 from ..domain.orders import Reason
+from ..domain.paging import has_more, page_window
 from ..domain.subscription_events import SubscriptionUpserted
 from ..domain.subscriptions import (
     MAX_UPSERT_BATCH,
@@ -44,7 +45,6 @@ from .idempotency import Caller, act_once
 from .orders import normalize_email
 from .ports import AuditRecord, Clock, SubscriptionQuery, UnitOfWork
 
-MAX_PAGE_SIZE = limits.MAX_PAGE_SIZE
 MAX_UPSERT_BATCH = MAX_UPSERT_BATCH
 #: The longest value of the text fields the use cases check themselves.
 MAX_LEN = {
@@ -80,7 +80,7 @@ class SubscriptionPage:
 
     @property
     def has_more(self) -> bool:
-        return self.page_number * self.page_size < self.total_count
+        return has_more(self.page_number, self.page_size, self.total_count)
 
 
 @dataclass(frozen=True)
@@ -221,15 +221,11 @@ class UpsertAnswer:
 def find_subscriptions_by_email(uow: UnitOfWork, query: FindSubscriptionsByEmail, clock: Clock) -> SubscriptionPage:
     """A customer's subscriptions, newest first, one page at a time; no match is an empty page."""
     email = normalize_email(query.email)
-    if not 1 <= query.page_size <= MAX_PAGE_SIZE:
-        raise ValidationError(f"PageSize must be between 1 and {MAX_PAGE_SIZE}.", "PageSize")
-    if query.page_number < 1:
-        raise ValidationError("PageNumber must be at least 1.", "PageNumber")
+    limit, offset = page_window(query.page_size, query.page_number)
     now = clock()
     with uow:
         found, total = uow.subscriptions.find_by_email(SubscriptionQuery(
-            email=email, status=query.status, limit=query.page_size,
-            offset=(query.page_number - 1) * query.page_size,
+            email=email, status=query.status, limit=limit, offset=offset,
         ))
         for subscription in found:
             subscription.settle(now)  # shown as it stands today; stored by the next change

@@ -10,12 +10,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import requests
-
-from tests.server import ROOT, TEST_SECRET_KEY, free_port
+from tests.server import ROOT, TEST_SECRET_KEY, free_port, wait_until_healthy
 
 from . import procstat
 
@@ -38,17 +35,9 @@ class Process:
         self.group = self.process.pid
 
     def wait_until_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited early; see {self.log_path}")
-            try:
-                if requests.get(f"{self.base_url}/health", timeout=2).status_code == 200:
-                    return
-            except (requests.ConnectionError, requests.Timeout):
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not become ready; see {self.log_path}")
+        problem = wait_until_healthy(self.process, self.base_url, timeout)
+        if problem is not None:
+            raise RuntimeError(f"{self.name} {problem}; see {self.log_path}")
 
     def worker_rss_mb(self) -> list[float]:
         return [procstat.rss_mb(pid) for pid in procstat.children(self.process.pid)]

@@ -6,13 +6,19 @@ found (404), replay, conflict (409), scope (403) and validation errors (400)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 
-from soap_orders.adapters.orm import order_events, orders, refunds
+from tests.contract.actions import (
+    events_of,
+    foreign_item,
+    half_refunded,
+    recently,
+    refund_count,
+    returned,
+    tracked,
+)
 from tests.contract.test_json import JsonClient, error_of
 from tests.records import delivered, order_record, shipped, store, unique, with_return
 from tests.server import Server, add_client
@@ -36,54 +42,8 @@ def erp(server: Server) -> JsonClient:
     return JsonClient(server, "bearer", (name, add_client(server.database_url, name, ("erp",))))
 
 
-def events_of(deps: Any, number: str) -> list[str]:
-    """The events of the actions on the order (not of arranging it by import)."""
-    with deps.engine.connect() as connection:
-        return list(connection.execute(
-            select(order_events.c.event_type)
-            .where(order_events.c.order_number == number, order_events.c.event_type != "OrderUpserted")
-            .order_by(order_events.c.id)
-        ).scalars())
-
-
-def refund_count(deps: Any, number: str) -> int:
-    with deps.engine.connect() as connection:
-        return int(connection.scalar(
-            select(func.count()).select_from(refunds.join(orders)).where(orders.c.order_number == number)
-        ))
-
-
-def recently(days: int = 2) -> str:
-    return (datetime.now(timezone.utc) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def fresh() -> dict[str, Any]:
     return delivered(order_record(), at=recently())
-
-
-def returned(return_id: str, *, status: str = "REQUESTED", **overrides: Any) -> dict[str, Any]:
-    return with_return(delivered(order_record(**overrides), at=recently()), return_id, status=status, items=((1, 2),))
-
-def half_refunded(return_id: str) -> dict[str, Any]:
-    """A received return of both items of line 1, one of which was refunded before."""
-    record = returned(return_id, status="RECEIVED", FinancialStatus="PARTIALLY_REFUNDED",
-                      Refunds=[{"RefundId": "RF-EARLIER", "Amount": "10.00", "Reason": "DAMAGED",
-                                "Status": "COMPLETED", "CreatedAt": "2026-03-04T10:00:00Z"}])
-    record["Lines"][0]["QuantityRefunded"] = 1
-    return record
-
-
-def foreign_item(return_id: str) -> dict[str, Any]:
-    """A received return naming an item that is not part of the order (as an import may)."""
-    record = returned(return_id, status="RECEIVED")
-    record["Returns"][0]["Items"] = [{"Sku": "NOT-IN-ORDER", "Quantity": 1}]
-    return record
-
-
-def tracked(tracking: str, **overrides: Any) -> dict[str, Any]:
-    record = shipped(order_record(**overrides))
-    record["Shipments"][0]["TrackingNumber"] = tracking
-    return record
 
 
 # ---------------------------------------------------------------------- FindOrdersByTrackingNumber

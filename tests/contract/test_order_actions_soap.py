@@ -5,16 +5,22 @@ validation faults."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import zeep
 from lxml import etree
-from sqlalchemy import func, select
 
-from soap_orders.adapters.orm import order_events, orders, refunds
+from tests.contract.actions import (
+    events_of,
+    foreign_item,
+    half_refunded,
+    recently,
+    refund_count,
+    returned,
+    tracked,
+)
 from tests.contract.clients import make_client
 from tests.records import delivered, order_record, shipped, store, unique, with_return
 from tests.server import add_client
@@ -53,27 +59,6 @@ def assert_fault(fault: zeep.exceptions.Fault, code: str, error_code: str, field
         assert field in fault.message, fault.message
 
 
-def events_of(deps: Any, number: str) -> list[str]:
-    """The events of the actions on the order (not of arranging it by import)."""
-    with deps.engine.connect() as connection:
-        return list(connection.execute(
-            select(order_events.c.event_type)
-            .where(order_events.c.order_number == number, order_events.c.event_type != "OrderUpserted")
-            .order_by(order_events.c.id)
-        ).scalars())
-
-
-def refund_count(deps: Any, number: str) -> int:
-    with deps.engine.connect() as connection:
-        return int(connection.scalar(
-            select(func.count()).select_from(refunds.join(orders)).where(orders.c.order_number == number)
-        ))
-
-
-def recently(days: int = 2) -> str:
-    return (datetime.now(timezone.utc) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def lines(*wanted: dict[str, Any]) -> dict[str, Any]:
     return {"Line": list(wanted)}
 
@@ -83,12 +68,6 @@ def listed(wrapper: Any, name: str) -> list[Any]:
 
 
 # ---------------------------------------------------------------------- FindOrdersByTrackingNumber
-
-
-def tracked(tracking: str, **overrides: Any) -> dict[str, Any]:
-    record = shipped(order_record(**overrides))
-    record["Shipments"][0]["TrackingNumber"] = tracking
-    return record
 
 
 def test_find_by_outbound_tracking_number_in_any_case(client, server_deps):
@@ -493,25 +472,6 @@ def test_create_return_validation(client, server_deps, fields, field, error_code
 
 
 # ---------------------------------------------------------------------- UpdateReturn
-
-
-def returned(return_id: str, *, status: str = "REQUESTED", **overrides: Any) -> dict[str, Any]:
-    return with_return(delivered(order_record(**overrides), at=recently()), return_id, status=status, items=((1, 2),))
-
-def half_refunded(return_id: str) -> dict[str, Any]:
-    """A received return of both items of line 1, one of which was refunded before."""
-    record = returned(return_id, status="RECEIVED", FinancialStatus="PARTIALLY_REFUNDED",
-                      Refunds=[{"RefundId": "RF-EARLIER", "Amount": "10.00", "Reason": "DAMAGED",
-                                "Status": "COMPLETED", "CreatedAt": "2026-03-04T10:00:00Z"}])
-    record["Lines"][0]["QuantityRefunded"] = 1
-    return record
-
-
-def foreign_item(return_id: str) -> dict[str, Any]:
-    """A received return naming an item that is not part of the order (as an import may)."""
-    record = returned(return_id, status="RECEIVED")
-    record["Returns"][0]["Items"] = [{"Sku": "NOT-IN-ORDER", "Quantity": 1}]
-    return record
 
 
 def test_update_return_through_received_inspected_refunded(erp, server_deps):
