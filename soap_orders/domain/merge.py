@@ -30,6 +30,7 @@ from .errors import ValidationError
 from .events import OrderUpserted
 from .orders import (
     CAPTURED_STATUSES,
+    RETURN_TRANSITIONS,
     SHIPPED_ORDER_STATUSES,
     Address,
     FinancialStatus,
@@ -42,6 +43,7 @@ from .orders import (
     RefundStatus,
     Return,
     ReturnItem,
+    ReturnStatus,
     Shipment,
     ShipmentItem,
 )
@@ -193,6 +195,10 @@ _SHIPMENT_FIELDS = (
 #: What the ERP may update on a return made through the service (its processing, not its making).
 _RETURN_PROGRESS = ("status", "return_tracking_number", "carrier_code", "label_url", "warehouse_status", "refund_status")
 _RETURN_FIELDS = _RETURN_PROGRESS + ("created_at", "reason")
+#: What a return's outcome is made of: kept once the service has settled it.
+_RETURN_OUTCOME = ("status", "warehouse_status", "refund_status")
+#: Statuses of a return whose items are not counted as returned.
+_RETURN_NOT_RETURNED = frozenset({ReturnStatus.REJECTED, ReturnStatus.CANCELLED})
 _REFUND_FIELDS = ("amount", "reason", "status", "created_at", "note")
 
 T = TypeVar("T")
@@ -221,10 +227,21 @@ class _Plan:
         stored_lines = {line.line_number: line for line in self.stored.lines}
         returned: dict[int, int] = {}  # items returned through the service, by line
         for return_ in self.stored.returns:
-            if return_.origin is Origin.SERVICE:
+            # A rejected return took its items back out of the line's returned quantity.
+            if return_.origin is Origin.SERVICE and return_.status not in _RETURN_NOT_RETURNED:
                 for item in return_.items:
                     if item.line_number is not None:
                         returned[item.line_number] = returned.get(item.line_number, 0) + item.quantity
+        # Items carried away by stored parcels the document does not report (recorded through the
+        # service since the ERP wrote it), by SKU: a merge keeps those parcels, so a line does not
+        # drop below what it said shipped of them (else the same items could ship, or be cancelled,
+        # again).
+        reported_parcels = {shipment.shipment_id for shipment in self.incoming.shipments}
+        carried: dict[str, int] = {}
+        for shipment in self.stored.shipments:
+            if shipment.has_left and shipment.shipment_id not in reported_parcels:
+                for sku, quantity in shipment.quantities.items():
+                    carried[sku] = carried.get(sku, 0) + quantity
         reported = {line.line_number for line in self.incoming.lines}
         for line in self.stored.lines:
             if line.line_number not in reported and line.touched_by_service:
@@ -258,6 +275,10 @@ class _Plan:
             values["quantity_cancelled"] = max(line.quantity_cancelled, by_cancel)
             values["quantity_refunded_by_service"] = by_refund
             values["quantity_cancelled_by_service"] = by_cancel
+            left = carried.get(line.sku, 0)
+            floor = min(left, old.quantity_shipped if old else 0, max(line.quantity - values["quantity_cancelled"], 0))
+            values["quantity_shipped"] = max(line.quantity_shipped, floor)
+            carried[line.sku] = left - min(values["quantity_shipped"], left)
             values["status"] = LineStatus.CANCELLED if by_cancel and by_cancel >= line.quantity else line.status
             plan.append((old, line, values))
         return plan
@@ -461,8 +482,12 @@ def _merge_shipment(old: Shipment, new: Shipment, put: _Put, changed: list[str],
 
 def _merge_return(old: Return, new: Return, put: _Put, changed: list[str], wire: str) -> None:
     if old.origin is Origin.SERVICE:
+        # A return the service settled (refunded or rejected) keeps its outcome: a document that
+        # has not caught up would otherwise reopen it, and it could be refunded twice.
+        settled = old.status not in RETURN_TRANSITIONS
         for name in _RETURN_PROGRESS:
-            put(old, name, getattr(new, name), wire)
+            if not (settled and name in _RETURN_OUTCOME):
+                put(old, name, getattr(new, name), wire)
         return
     for name in _RETURN_FIELDS:
         put(old, name, getattr(new, name), wire)

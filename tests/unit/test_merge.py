@@ -32,6 +32,9 @@ from soap_orders.domain.orders import (
     ReturnItem,
     ReturnReason,
     ReturnStatus,
+    ReturnUpdate,
+    Shipment,
+    ShipmentItem,
     ShipmentStatus,
 )
 from tests.unit.factories import (
@@ -508,3 +511,54 @@ def test_a_line_with_replaced_items_cannot_be_removed() -> None:
     rejected(stored, incoming, UpsertReasonCode.LINE_REPLACED, "Lines")
     assert merge_into(stored, mark_shipped(document()), now=LATER).outcome is not UpsertOutcome.REJECTED
     assert stored.replacement_order_numbers == ["ORD-1001-R1"]
+
+
+def test_a_return_the_service_refunded_is_not_reopened_by_a_document_that_has_not_caught_up() -> None:
+    """Else the same returned items could be refunded a second time."""
+    stored = delivered_document()
+    stored.create_return((by_number(1, 1),), reason=ReturnReason.SIZE, now=NOW, window=timedelta(days=30),
+                         request_id="r-ret", return_id="RMA-2")
+    for step, refund_id in ((ReturnUpdate.RECEIVED, "RF-X"), (ReturnUpdate.REFUNDED, "RF-2")):
+        decision = stored.update_return("RMA-2", step, now=NOW, request_id=f"r-{step.value}", refund_id=refund_id)
+        assert decision.outcome.value != "REJECTED", decision.message
+    stale = delivered_document()
+    stale.returns.append(Return("RMA-2", ReturnStatus.RECEIVED, NOW, "Too small", items=[ReturnItem("SKU-A", 1)]))
+
+    merge_into(stored, stale, now=LATER)
+
+    assert stored.returns[0].status is ReturnStatus.REFUNDED
+    again = stored.update_return("RMA-2", ReturnUpdate.REFUNDED, now=LATER, request_id="r-again", refund_id="RF-3")
+    assert again.outcome.value == "REJECTED"
+    assert [r.refund_id for r in stored.refunds] == ["RF-2"]
+
+
+def test_a_return_the_service_rejected_does_not_count_its_items_as_returned_after_a_merge() -> None:
+    stored = delivered_document()
+    stored.create_return((by_number(1, 2),), reason=ReturnReason.SIZE, now=NOW, window=timedelta(days=30),
+                         request_id="r-ret", return_id="RMA-3")
+    stored.update_return("RMA-3", ReturnUpdate.REJECTED, now=NOW, request_id="r-rej", refund_id="RF-unused")
+    assert stored.line(line_number=1).quantity_returned == 0  # type: ignore[union-attr]
+
+    incoming = delivered_document()
+    incoming.expected_delivery_date = (NOW + timedelta(days=9)).date()
+    merge_into(stored, incoming, now=LATER)
+
+    assert stored.line(line_number=1).quantity_returned == 0  # type: ignore[union-attr]
+
+
+def test_items_a_recorded_shipment_carried_stay_shipped_when_a_document_has_not_caught_up() -> None:
+    """Else the same items could be shipped, or cancelled and refunded, again."""
+    stored = document(status=OrderStatus.PROCESSING)
+    decision = stored.record_shipment(
+        Shipment("SH-1", ShipmentStatus.IN_TRANSIT, shipped_at=NOW, items=[ShipmentItem("SKU-B", 1)]),
+        now=NOW, request_id="r-ship")
+    assert decision.outcome.value != "REJECTED", decision.message
+    assert stored.line(line_number=2).quantity_shipped == 1  # type: ignore[union-attr]
+
+    merge_into(stored, document(status=OrderStatus.PROCESSING), now=LATER)
+
+    assert stored.line(line_number=2).quantity_shipped == 1  # type: ignore[union-attr]
+    again = stored.record_shipment(
+        Shipment("SH-2", ShipmentStatus.IN_TRANSIT, shipped_at=LATER, items=[ShipmentItem("SKU-B", 1)]),
+        now=LATER, request_id="r-ship-2")
+    assert again.outcome.value == "REJECTED", again.message
