@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException, InvalidOperation
 from typing import Any
 
 from ..domain import money
@@ -70,6 +70,10 @@ def required_on_input(field: Field) -> bool:
 # ---------------------------------------------------------------------- loading
 
 
+#: What a field name looks like (``ShippingAddress``, ``Line1``).
+_FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+
+
 def load(document: Document, record: Any, path: str = "", currency: str | None = None) -> Any:
     """Check ``record`` against ``document`` and build what the document describes."""
     if not isinstance(record, dict):
@@ -77,7 +81,10 @@ def load(document: Document, record: Any, path: str = "", currency: str | None =
     names = {f.name for f in document.fields}
     for key in record:
         if key not in names:
-            raise RecordError(_join(path, str(key)[:64]), "is not a field of this record")
+            # A name of a field's form is named back; anything else the caller sent is not repeated.
+            if isinstance(key, str) and _FIELD_NAME.fullmatch(key):
+                raise RecordError(_join(path, key), "is not a field of this record")
+            raise RecordError(path, "holds a name that is not a field of this record")
     values: dict[str, Any] = {}
     for field in document.fields:
         if field.derived:
@@ -202,7 +209,10 @@ def _plain_decimal(value: Any, path: str) -> Decimal:
         raise RecordError(path, "must be a decimal number") from None
     if not amount.is_finite():
         raise RecordError(path, "must be a finite number")
-    normal = amount.normalize().as_tuple()
+    try:
+        normal = amount.normalize().as_tuple()
+    except DecimalException:  # an exponent beyond what decimals can hold
+        raise RecordError(path, "has too many digits") from None
     digits, exponent = len(normal.digits), normal.exponent
     assert isinstance(exponent, int)
     if -exponent > money.MAX_DECIMAL_PLACES:
@@ -224,7 +234,10 @@ def _timestamp(value: Any, path: str) -> datetime:
         raise RecordError(path, "must be an ISO 8601 date-time")
     if parsed.tzinfo is None:
         raise RecordError(path, "must carry a time zone (Z for UTC)")
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # 9999-12-31T23:59:59-01:00 is after the last representable moment
+        raise RecordError(path, "is outside the years 1 to 9999 in UTC") from None
 
 
 def _date(kind: Date, value: Any, path: str) -> date:

@@ -107,7 +107,10 @@ def parse_body(body: bytes) -> dict[str, Any]:
     """The request object: UTF-8 JSON, numbers read exactly, no key given twice."""
     try:
         value = json.loads(body.decode("utf-8"), parse_float=Decimal, object_pairs_hook=_unique_keys)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        # "\ud800" escapes decode to lone surrogates, which are not text: refuse them here rather
+        # than fail later, in the database driver or in writing the answer.
+        json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+    except (UnicodeError, ValueError, RecursionError):
         raise errors.ValidationError("The body is not valid UTF-8 JSON.") from None
     if not isinstance(value, dict):
         raise errors.ValidationError("The body must be a JSON object of the request's fields.")

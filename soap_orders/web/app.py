@@ -67,7 +67,7 @@ class WebApplication:
             headers = [h for h in headers if h[0].lower() != "x-request-id"] + [("X-Request-Id", request_id)]
             return start_response(status, headers, exc_info)
 
-        is_json = environ.get("PATH_INFO", "").startswith(json_endpoint.PREFIX)
+        is_json = _json_path(environ.get("PATH_INFO", ""))
         try:
             return self._route(environ, respond)
         except self.unavailable_errors as error:
@@ -99,7 +99,7 @@ class WebApplication:
         environ["soap_orders.address"] = address
         if path == "/metrics" and method in ("GET", "HEAD") and ops.metrics is not None:
             return self._metrics(respond, address, head=method == "HEAD")
-        is_json = path.startswith(json_endpoint.PREFIX) or path == "/openapi.json"
+        is_json = _json_path(path)
         try:
             self.authenticator.check_address(address)
         except DomainError as error:
@@ -120,9 +120,12 @@ class WebApplication:
             except AuthenticationFailed:
                 basic = ("", "")  # malformed Basic header: fails client authentication
             return token_endpoint(environ, respond, self.authenticator, address, basic)
-        if path.startswith(json_endpoint.PREFIX):
+        if path.startswith(json_endpoint.PREFIX) or path == json_endpoint.PREFIX.rstrip("/"):
             return self.json(environ, respond)
-        if path == "/openapi.json" and method in ("GET", "HEAD"):
+        if path == "/openapi.json":
+            if method not in ("GET", "HEAD"):
+                return json_endpoint.answer_error(respond, "405 Method Not Allowed", "METHOD_NOT_ALLOWED",
+                                                  "Use GET /openapi.json.", False, [("Allow", "GET, HEAD")])
             respond("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(self.openapi)))])
             return [b""] if method == "HEAD" else [self.openapi]
         if path.rstrip("/") == self.soap.path.rstrip("/"):
@@ -163,6 +166,11 @@ class Operability:
     metrics: Metrics | None = None
     #: CIDRs that may read /metrics (SOAP_ORDERS_METRICS_ALLOWLIST); empty: the global allowlist.
     metrics_allowlist: tuple[str, ...] = ()
+
+
+def _json_path(path: str) -> bool:
+    """Whether ``path`` is answered in JSON: the twin's routes and the OpenAPI document."""
+    return path.startswith(json_endpoint.PREFIX) or path in (json_endpoint.PREFIX.rstrip("/"), "/openapi.json")
 
 
 def _plain(respond: StartResponse, status: str, headers: list[tuple[str, str]], message: str) -> list[bytes]:
