@@ -9,11 +9,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from .adapters.database import create_database_engine, create_session_factory
+from .adapters.database import (
+    create_database_engine,
+    create_session_factory,
+    database_answers,
+    watch_pool,
+)
 from .adapters.document_reader import SqlDocumentReader
 from .adapters.secret_box import FernetSecretBox
 from .adapters.unit_of_work import SqlAlchemyUnitOfWork
@@ -142,12 +147,6 @@ def build_relay(deps: Dependencies, stop: threading.Event | None = None) -> Rela
                  stop)
 
 
-def database_is_healthy(engine: Engine) -> bool:
-    with engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
-    return True
-
-
 def database_readiness(engine: Engine, head: str | None) -> dict[str, object]:
     """``/readyz``: the database answers and its schema is at ``head``, the newest migration."""
     from .adapters import migrate
@@ -200,7 +199,7 @@ def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependenc
     json = JsonRoute(BY_NAME, deps, deps.authenticator, max_body=settings.max_body,
                      body_timeout=settings.body_timeout, unavailable_errors=deps.unavailable_errors)
     metrics = Metrics(soap.path, outbox=lambda: outbox_status(deps.uow()), now=precise_now)
-    metrics.watch_pool(deps.engine)
+    watch_pool(deps.engine, metrics.pool_checked_out.inc, metrics.pool_checked_out.dec)
     head = migrate.head_revision()
     operability = Operability(
         version=__version__,
@@ -216,7 +215,7 @@ def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependenc
         openapi=openapi_json(OPERATIONS, settings.public_url),
         public_url=settings.public_url,
         authenticator=deps.authenticator,
-        health_check=lambda: database_is_healthy(deps.engine),
+        health_check=lambda: database_answers(deps.engine),
         unavailable_errors=deps.unavailable_errors,
         operability=operability,
     ), observers=[metrics.observe])

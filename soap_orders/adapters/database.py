@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -71,6 +72,25 @@ def create_database_engine(url: str, *, connections: int | None = None, **kwargs
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def database_answers(engine: Engine) -> bool:
+    """Whether the database answers a trivial query (raises the driver's error when it does not)."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    return True
+
+
+def watch_pool(engine: Engine, on_checkout: Callable[[], Any], on_checkin: Callable[[], Any]) -> None:
+    """Call ``on_checkout`` and ``on_checkin`` as connections leave and return to ``engine``'s pool."""
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(*_: Any) -> None:
+        on_checkout()
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(*_: Any) -> None:
+        on_checkin()
 
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:

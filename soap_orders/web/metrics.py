@@ -2,7 +2,7 @@
 
 Request metrics are recorded in one place: :class:`~soap_orders.web.access_log.AccessLog` hands
 every finished request (what the endpoint noted in the environ, its status and duration) to
-:meth:`Metrics.observe`. The database pool gauge follows the engine's checkout and checkin events;
+:meth:`Metrics.observe`. The database pool gauge follows the engine's checkouts and checkins (bootstrap connects it);
 the outbox gauges are read from the database when scraped.
 
 Under gunicorn the workers are separate processes, so the values live in files in the directory
@@ -31,7 +31,6 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, event
 
 from ..service.ports import OutboxStats
 from .access_log import ERROR_CODE, FAULT_CODE, OPERATION, OUTCOME
@@ -122,18 +121,6 @@ class Metrics:
             endpoint == "oauth" and code == "401")
         if reason or refused:
             self.auth_failures.labels(reason_label(reason) if reason else NO_CREDENTIALS).inc()
-
-    def watch_pool(self, engine: Engine) -> None:
-        """Follow ``engine``'s pool: the gauge rises on checkout and falls on checkin."""
-        gauge = self.pool_checked_out
-
-        @event.listens_for(engine, "checkout")
-        def _checkout(*_: Any) -> None:
-            gauge.inc()
-
-        @event.listens_for(engine, "checkin")
-        def _checkin(*_: Any) -> None:
-            gauge.dec()
 
     # ------------------------------------------------------------------ scraping
 

@@ -13,6 +13,7 @@ from soap_orders.adapters.orm import order_documents, orders
 from soap_orders.demo import write_demo_data
 from soap_orders.documents.records import order_from_record
 from soap_orders.documents.rendered import RENDER_VERSION, render_order
+from soap_orders.domain.errors import OrderNotFound
 from soap_orders.domain.orders import (
     Address,
     Reason,
@@ -94,7 +95,8 @@ def test_no_sequence_of_writes_leaves_a_document_stale(deps):
             assert isinstance(error, DomainError), error
     assert assert_every_document_is_current(deps) >= len(numbers)
     with deps.uow() as uow:  # the sequence really changed orders, through several ways in
-        changes = {record.operation for number in numbers for record in uow.audit.for_order(number)}
+        changes = {record.operation for number in numbers for record in uow.audit.for_order(number)
+                   if not record.outcome.startswith("REJECTED")}
     assert len(changes) >= 5, changes
 
 
@@ -131,7 +133,6 @@ def test_a_document_answers_like_the_order_it_was_written_from(deps, email):
     (number,) = store(deps, shipped(order_record("SAME-1")))
     document = use_cases.get_order_document(deps.documents, deps.uow(), number, email)
     assert document == render_order(use_cases.get_order(deps.uow(), number))
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(OrderNotFound):
         use_cases.get_order_document(deps.documents, deps.uow(), number, "someone@example.com")
-    assert type(refused.value).__name__ == "OrderNotFound"
 
