@@ -185,6 +185,7 @@ def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependenc
     from .web.access_log import AccessLog
     from .web.app import Operability, WebApplication
     from .web.metrics import Metrics
+    from .web.oauth import TokenRoute
 
     settings = settings or Settings.from_env()
     deps = dependencies or build_dependencies(settings)
@@ -212,6 +213,7 @@ def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependenc
     return AccessLog(WebApplication(
         soap=soap,
         json=json,
+        oauth=TokenRoute(deps.authenticator, body_timeout=settings.body_timeout),
         openapi=openapi_json(OPERATIONS, settings.public_url),
         public_url=settings.public_url,
         authenticator=deps.authenticator,

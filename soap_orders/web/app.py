@@ -16,16 +16,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain.clients import address_in, client_address
-from ..domain.errors import AuthenticationFailed, DomainError, Forbidden
+from ..domain.errors import DomainError, Forbidden
 from ..jsonapi import endpoint as json_endpoint
 from ..service.auth import Authenticator
 from ..soap import endpoint as soap_endpoint
 from ..soap.faults import InternalErrorFault, UnavailableFault, ValidationFault
 from .connection import refusal_status
-from .credentials import basic_credentials, http_principal
+from .credentials import http_principal
 from .health import health, healthz, readyz
 from .metrics import Metrics
-from .oauth import token_endpoint
+from .oauth import TokenRoute
 from .service_page import ServicePage
 
 log = logging.getLogger("soap_orders.http")
@@ -41,6 +41,7 @@ class WebApplication:
         *,
         soap: soap_endpoint.SoapRoute,
         json: json_endpoint.JsonRoute,
+        oauth: TokenRoute,
         openapi: bytes,
         public_url: str,
         authenticator: Authenticator,
@@ -50,6 +51,7 @@ class WebApplication:
     ) -> None:
         self.soap = soap
         self.json = json
+        self.oauth = oauth
         self.openapi = openapi
         self.public_url = public_url
         self.authenticator = authenticator
@@ -115,11 +117,7 @@ class WebApplication:
                     return _plain(respond, *refusal_status(error), error.message)
             return ops.service_page(respond, head=method == "HEAD")
         if path == "/oauth/token":
-            try:
-                basic = basic_credentials(environ)
-            except AuthenticationFailed:
-                basic = ("", "")  # malformed Basic header: fails client authentication
-            return token_endpoint(environ, respond, self.authenticator, address, basic)
+            return self.oauth(environ, respond)
         if path.startswith(json_endpoint.PREFIX) or path == json_endpoint.PREFIX.rstrip("/"):
             return self.json(environ, respond)
         if path == "/openapi.json":

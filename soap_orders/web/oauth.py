@@ -1,5 +1,6 @@
 """OAuth2 token endpoint (RFC 6749): the client credentials grant (section 4.4) and refresh
-(section 6), with error bodies as in section 5.2."""
+(section 6), with error bodies as in section 5.2. The form is read like every other request body:
+within a size limit and a time limit (``web.body``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ from urllib.parse import parse_qs
 from ..domain.clients import Scope
 from ..domain.errors import AuthenticationFailed, Forbidden, RateLimited
 from ..service.auth import Authenticator, Principal, TokenPair
+from .body import BodyError, BodyTruncated, describe, read_body
+from .connection import CONNECTION_CLOSE, closing
+from .credentials import basic_credentials
 
+#: The largest form accepted, in bytes: a grant's few fields fit many times over.
 MAX_FORM = 8 * 1024
 
 
@@ -21,47 +26,65 @@ class OAuthError(Exception):
         self.status, self.error, self.description, self.headers = status, error, description, list(headers)
 
 
-def token_endpoint(
-    environ: dict[str, Any],
-    respond: Callable[..., Any],
-    authenticator: Authenticator,
-    address: str | None,
-    basic: tuple[str, str] | None,
-) -> list[bytes]:
-    try:
-        pair = _grant(environ, authenticator, address, basic)
-    except OAuthError as error:
-        return _json(respond, error.status, {"error": error.error, "error_description": error.description}, error.headers)
-    return _json(respond, "200 OK", {
-        "access_token": pair.access_token,
-        "token_type": "Bearer",
-        "expires_in": pair.expires_in,
-        "refresh_token": pair.refresh_token,
-        "scope": " ".join(sorted(scope.value for scope in pair.scopes)),
-    })
+class TokenRoute:
+    """``POST /oauth/token``."""
+
+    def __init__(self, authenticator: Authenticator, *, body_timeout: float, max_form: int = MAX_FORM) -> None:
+        self.authenticator = authenticator
+        self.body_timeout = body_timeout
+        self.max_form = max_form
+
+    def __call__(self, environ: dict[str, Any], respond: Callable[..., Any]) -> Iterable[bytes]:
+        try:
+            params = self._form(environ)
+            pair = _grant(params, self.authenticator, environ.get("soap_orders.address"), _basic(environ, params))
+        except OAuthError as error:
+            return _json(respond, error.status, {"error": error.error, "error_description": error.description},
+                         error.headers)
+        except BodyError as error:
+            description = describe(error, self.max_form, self.body_timeout)
+            if isinstance(error, BodyTruncated):
+                return _json(respond, error.status, {"error": "invalid_request", "error_description": description})
+            # The rest of the body is unread (or unreadable): close the connection once the answer is sent.
+            return closing(environ, _json(respond, error.status, {
+                "error": "invalid_request", "error_description": description}, [CONNECTION_CLOSE]))
+        return _json(respond, "200 OK", {
+            "access_token": pair.access_token,
+            "token_type": "Bearer",
+            "expires_in": pair.expires_in,
+            "refresh_token": pair.refresh_token,
+            "scope": " ".join(sorted(scope.value for scope in pair.scopes)),
+        })
+
+    def _form(self, environ: dict[str, Any]) -> dict[str, str]:
+        """The form's parameters, each given once; the body is read within the limits."""
+        if environ.get("REQUEST_METHOD", "GET").upper() != "POST":
+            raise OAuthError("405 Method Not Allowed", "invalid_request", "Use POST.", [("Allow", "POST")])
+        if environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+            raise OAuthError("400 Bad Request", "invalid_request", "Send an application/x-www-form-urlencoded body.")
+        body = read_body(environ, self.max_form, self.body_timeout)
+        try:
+            form = parse_qs(body.decode("utf-8"), strict_parsing=False, max_num_fields=20)
+        except (UnicodeDecodeError, ValueError):
+            raise OAuthError("400 Bad Request", "invalid_request", "The form is not valid.") from None
+        if any(len(values) > 1 for values in form.values()):
+            raise OAuthError("400 Bad Request", "invalid_request", "A parameter was given more than once.")
+        return {key: values[0] for key, values in form.items()}
 
 
-def _grant(environ: dict[str, Any], authenticator: Authenticator, address: str | None,
-           basic: tuple[str, str] | None) -> TokenPair:
-    if environ.get("REQUEST_METHOD", "GET").upper() != "POST":
-        raise OAuthError("405 Method Not Allowed", "invalid_request", "Use POST.", [("Allow", "POST")])
-    if environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
-        raise OAuthError("400 Bad Request", "invalid_request", "Send an application/x-www-form-urlencoded body.")
+def _basic(environ: dict[str, Any], params: dict[str, str]) -> tuple[str, str] | None:
+    """The client's credentials from HTTP Basic, None when the form carries them instead."""
     try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = -1
-    if not 0 <= length <= MAX_FORM:
-        raise OAuthError("400 Bad Request", "invalid_request", f"The form must be at most {MAX_FORM} bytes.")
-    try:
-        form = parse_qs(environ["wsgi.input"].read(length).decode("utf-8"), strict_parsing=False, max_num_fields=20)
-    except (UnicodeDecodeError, ValueError):
-        raise OAuthError("400 Bad Request", "invalid_request", "The form is not valid.") from None
-    if any(len(values) > 1 for values in form.values()):
-        raise OAuthError("400 Bad Request", "invalid_request", "A parameter was given more than once.")
-    params = {key: values[0] for key, values in form.items()}
+        basic = basic_credentials(environ)
+    except AuthenticationFailed:
+        basic = ("", "")  # a malformed Basic header fails client authentication
     if basic and ("client_id" in params or "client_secret" in params):
         raise OAuthError("400 Bad Request", "invalid_request", "Authenticate the client one way only.")
+    return basic
+
+
+def _grant(params: dict[str, str], authenticator: Authenticator, address: str | None,
+           basic: tuple[str, str] | None) -> TokenPair:
     name, secret = basic or (params.get("client_id"), params.get("client_secret"))
     grant = params.get("grant_type")
     if grant not in ("client_credentials", "refresh_token"):
