@@ -76,6 +76,19 @@ class AuthenticationFailed(DomainError):
         self.reason = reason
 
 
+class GrantRefused(DomainError):
+    """An authenticated client presented a refresh token that is not (or no longer) one of its
+    own: unknown, expired, or already exchanged. Not a failed authentication: the client proved
+    its secret, so it is not counted towards the failure limit."""
+
+    code = "INVALID_GRANT"
+
+    def __init__(self, reason: str = "refresh token") -> None:
+        super().__init__("The refresh token is invalid, expired or already used.")
+        #: Why, for the log only: never sent to the caller.
+        self.reason = reason
+
+
 class Forbidden(DomainError):
     """The caller is known but may not do this (scope or address)."""
 

@@ -19,6 +19,7 @@ from ..domain.clients import ApiClient, Scope, address_in, parse_networks
 from ..domain.errors import (
     AuthenticationFailed,
     Forbidden,
+    GrantRefused,
     RateLimited,
     ValidationError,
 )
@@ -185,31 +186,37 @@ class Authenticator:
             uow.commit()
         return pair
 
-    def refresh(self, refresh_token: str, address: str | None, client_name: str | None = None) -> TokenPair:
-        """Refresh grant: the old refresh token stops working and a new pair is issued."""
+    def refresh(self, refresh_token: str, principal: Principal) -> TokenPair:
+        """Refresh grant of a client that has just proven its secret (``principal``): the old
+        refresh token stops working and a new pair is issued. A token that is not the client's, or
+        no longer valid, is ``GrantRefused``, which is not a failed authentication: the failure
+        limit guards secrets, and the secret was right. Presenting a token already exchanged (a
+        retry, or concurrent refreshes of one token) refuses only that request; the pair the
+        token was exchanged for stays valid (README: "Refresh tokens")."""
         with self.uow() as uow:
             # The token row is read for update first: the transaction takes its write lock as it
             # begins (SQLite: BEGIN IMMEDIATE; PostgreSQL: the row lock), so a concurrent refresh
             # waits its turn instead of failing when this one upgrades a read to a write.
             digest = token_digest(refresh_token)
             stored = uow.tokens.get(digest, for_update=True)
-            self._check_rate(self._keys(client_name, address), uow)
-            now = self.clock()
-            valid = (
-                stored is not None and stored.kind == "refresh" and not stored.revoked and stored.expires_at > now
-                and (client_name is None or client_name == stored.client)
-            )
-            client = uow.clients.get(stored.client) if valid and stored else None
-            if not valid or client is None or client.disabled or not client.allows_address(address):
-                valid = False
+            if stored is None or stored.kind != "refresh" or stored.client != principal.client:
+                refusal = "unknown refresh token"
+            elif stored.revoked:
+                refusal = "refresh token already used"
+            elif stored.expires_at <= self.clock():
+                refusal = "expired refresh token"
             else:
-                assert stored is not None
-                uow.tokens.revoke(digest)
-                pair = self._new_pair(uow, stored.client, stored.scopes & client.scopes)
-                uow.commit()
-        if not valid:
-            self._record_failure(self._keys(client_name, address))
-            raise self._refused(AuthenticationFailed("unknown, used or expired refresh token"))
+                client = uow.clients.get(stored.client)
+                if client is None or client.disabled or not client.allows_address(principal.address):
+                    refusal = "client no longer allowed"
+                else:
+                    refusal = ""
+                    uow.tokens.revoke(digest)
+                    pair = self._new_pair(uow, stored.client, stored.scopes & client.scopes)
+                    uow.commit()
+        if refusal:
+            log.info("refresh grant refused (%s) for %s from %s", refusal, principal.client, principal.address or "-")
+            raise GrantRefused(refusal)
         return pair
 
     def _new_pair(self, uow: UnitOfWork, client: str, scopes: frozenset[Scope]) -> TokenPair:

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from ..domain.clients import Scope
-from ..domain.errors import AuthenticationFailed, Forbidden, RateLimited
+from ..domain.errors import AuthenticationFailed, Forbidden, GrantRefused, RateLimited
 from ..service.auth import Authenticator, Principal, TokenPair
 from .body import BodyError, BodyTruncated, describe, read_body
 from .connection import CONNECTION_CLOSE, closing
@@ -98,9 +98,9 @@ def _grant(params: dict[str, str], authenticator: Authenticator, address: str | 
         if not params.get("refresh_token"):
             raise OAuthError("400 Bad Request", "invalid_request", "refresh_token is required.")
         try:
-            return authenticator.refresh(params["refresh_token"], address, client_name=principal.client)
-        except AuthenticationFailed:
-            raise OAuthError("400 Bad Request", "invalid_grant", "The refresh token is invalid, expired or already used.") from None
+            return authenticator.refresh(params["refresh_token"], principal)
+        except GrantRefused as refused:
+            raise OAuthError("400 Bad Request", "invalid_grant", refused.message) from None
     except AuthenticationFailed:
         raise OAuthError("401 Unauthorized", "invalid_client", "Client authentication failed.",
                          [("WWW-Authenticate", 'Basic realm="soap_orders"')]) from None

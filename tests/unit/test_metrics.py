@@ -74,7 +74,7 @@ def test_auth_failures_are_counted_by_the_authenticators_reason():
     assert value(metrics, "soap_orders_auth_failures_total", reason="wrong_secret") == 1
     assert value(metrics, "soap_orders_auth_failures_total", reason="unknown_client") == 1
     assert value(metrics, "soap_orders_auth_failures_total", reason=NO_CREDENTIALS) == 2
-    assert reason_label("unknown, used or expired refresh token") == "unknown_used_or_expired_refresh_token"
+    assert reason_label("unknown or expired access token") == "unknown_or_expired_access_token"
 
 
 def test_the_outbox_is_read_when_scraped():
