@@ -40,6 +40,27 @@ from .orm import (
     wsse_nonces,
 )
 
+#: The seeds of ``lock_keys``, one per kind of key, so an order number and a subscription id that
+#: are the same text do not share a lock.
+ORDER_NUMBERS, SUBSCRIPTION_IDS = 0, 1
+
+
+def lock_keys(session: Session, keys: list[str], kind: int) -> None:
+    """On PostgreSQL, lock business keys (of ``kind``) until the transaction ends, whether or not
+    a row holds them yet (``FOR UPDATE`` can only lock rows that exist): two transactions creating
+    the same order or subscription then run one after the other, and the second finds the first's
+    row instead of failing on the unique key. Locks are taken in one order, so two batches never
+    wait on each other in a circle. SQLite needs none: its writers are serialised when they begin."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(n, :kind) AS k "
+            "FROM unnest(CAST(:keys AS text[])) AS n ORDER BY k) AS keys"
+        ),
+        {"keys": sorted(set(keys)), "kind": kind},
+    )
+
 
 class SqlAlchemyOrderRepository:
     def __init__(self, session: Session) -> None:
@@ -66,28 +87,12 @@ class SqlAlchemyOrderRepository:
         stmt = select(Order).where(orders.c.order_number.in_(numbers))
         if for_update:
             begin_writing(self.session)
-            self._lock_numbers(numbers)
+            lock_keys(self.session, numbers, ORDER_NUMBERS)
             stmt = stmt.with_for_update(of=orders).order_by(orders.c.order_number)
         found = {order.order_number: order for order in self.session.scalars(stmt)}
         for order in found.values():
             self._track(order)
         return found
-
-    def _lock_numbers(self, numbers: list[str]) -> None:
-        """On PostgreSQL, also lock order numbers not stored yet (``FOR UPDATE`` can only lock rows
-        that exist): two transactions creating the same order then run one after the other, and
-        the second finds the first's order instead of failing on the unique number. Locks are taken
-        in one order, so two batches never wait on each other in a circle. They end with the
-        transaction. SQLite needs none: its writers are serialised when they begin."""
-        if self.session.get_bind().dialect.name != "postgresql":
-            return
-        self.session.execute(
-            text(
-                "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(n, 0) AS k "
-                "FROM unnest(CAST(:numbers AS text[])) AS n ORDER BY k) AS keys"
-            ),
-            {"numbers": sorted(set(numbers))},
-        )
 
     def find_by_email(self, query: OrderQuery) -> tuple[list[Order], int]:
         return self._page(self._email_conditions(query), query.limit, query.offset)
@@ -389,7 +394,8 @@ class SqlAlchemySubscriptionRepository:
         stmt = select(Subscription).where(subscriptions.c.subscription_id.in_(ids))
         if for_update:
             begin_writing(self.session)
-            stmt = stmt.with_for_update(of=subscriptions)
+            lock_keys(self.session, ids, SUBSCRIPTION_IDS)
+            stmt = stmt.with_for_update(of=subscriptions).order_by(subscriptions.c.subscription_id)
         found = {s.subscription_id: s for s in self.session.scalars(stmt)}
         for subscription in found.values():
             self._track(subscription)

@@ -4,6 +4,9 @@ scope. Bodies are written once in the JSON form; for zeep, lists get their wrapp
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -13,7 +16,7 @@ import requests
 import zeep
 from sqlalchemy import func, select
 
-from soap_orders.adapters.orm import audit_records, order_events
+from soap_orders.adapters.orm import audit_records, order_events, subscriptions
 from soap_orders.documents import Document, ListOf
 from soap_orders.operations import BY_NAME
 from tests.contract.clients import make_client
@@ -354,6 +357,45 @@ def test_upsert_gives_a_result_per_document(erp, server_deps):
     renamed = erp.call("UpsertSubscriptions", RequestId=unique("erp"),
                        Subscriptions=[subscription_record(new, Name="Coffee club XL")])
     assert [r["Result"] for r in renamed["Results"]] == ["UPDATED"]
+
+
+#: Concurrent UpsertSubscriptions requests in the race below, and the threads sending them.
+RACING_BATCHES = 32
+
+
+def test_concurrent_batches_creating_one_subscription_each_get_a_result_per_document(server, erp_credentials,
+                                                                                     server_deps):
+    """Every batch carries the same new subscription (each with a name of its own) and one new
+    subscription nobody else sends: one batch creates the shared one and the others update it,
+    each answering a result per document; nothing is refused and no batch's own one is lost."""
+    shared = unique("SUB-RACE")
+    own = [unique("SUB-OWN") for _ in range(RACING_BATCHES)]
+    start = threading.Barrier(RACING_BATCHES)
+
+    def send(index: int) -> requests.Response:
+        batch = [subscription_record(shared, Name=f"Coffee club {index}"), subscription_record(own[index])]
+        with requests.Session() as session:
+            session.auth = erp_credentials
+            start.wait(timeout=60)
+            return session.post(f"{server.base_url}/json/UpsertSubscriptions", timeout=120,
+                                json={"RequestId": unique("race"), "Subscriptions": batch})
+
+    with ThreadPoolExecutor(max_workers=RACING_BATCHES) as pool:
+        answers = list(pool.map(send, range(RACING_BATCHES)))
+    assert [answer.status_code for answer in answers] == [200] * RACING_BATCHES, \
+        [answer.text for answer in answers if answer.status_code != 200][:3]
+    results = [[(r["Index"], r["SubscriptionId"], r["Result"]) for r in answer.json()["Results"]] for answer in answers]
+    shared_results = sorted(batch[0][2] for batch in results)
+    assert shared_results == ["CREATED"] + ["UPDATED"] * (RACING_BATCHES - 1)
+    assert [batch[0][:2] for batch in results] == [(1, shared)] * RACING_BATCHES
+    assert [batch[1] for batch in results] == [(2, sid, "CREATED") for sid in own]
+    with server_deps.engine.connect() as connection:
+        stored = Counter(connection.execute(select(subscriptions.c.subscription_id).where(
+            subscriptions.c.subscription_id.in_([shared, *own]))).scalars())
+        audited = connection.scalar(select(func.count()).select_from(audit_records).where(
+            audit_records.c.subscription_id.in_([shared, *own])))
+    assert stored == Counter([shared, *own])
+    assert audited == 2 * RACING_BATCHES
 
 
 def test_upsert_never_erases_what_was_done_through_the_service(dg, erp, server_deps):
