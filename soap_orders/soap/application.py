@@ -21,7 +21,7 @@ from .direct import DirectReads
 from .envelope import check_envelope
 from .faults import AuthenticationFailedFault, OrdersFault
 from .leniency import XsiTypes
-from .ns import SOAP11_ENV, TNS, WSSE
+from .ns import SOAP11_ENV, SOAP12_ENV, TNS, WSSE
 from .services import OrdersService
 from .wsse import username_token
 from .xml import parse_xml, to_utf8
@@ -103,6 +103,7 @@ class SoapEndpoint(WsgiApplication):
 
     def __init__(self, app: Application, public_url: str) -> None:
         super().__init__(app)
+        _publish_soap11_only(app.interface)
         self.doc.wsdl11.build_interface_document(public_url)
         document = etree.fromstring(self.doc.wsdl11.get_interface_document())
         _declare_faults(document)
@@ -136,6 +137,20 @@ _XS = "http://www.w3.org/2001/XMLSchema"
 _WSDL = "http://schemas.xmlsoap.org/wsdl/"
 _WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
 _FAULT_MESSAGE = "OrdersFault"
+#: The SOAP 1.2 namespaces spyne declares on every WSDL it writes (WSDL's SOAP 1.2 binding, the
+#: 1.2 envelope and encoding), although it binds only SOAP 1.1 here.
+SOAP12_NAMESPACES = frozenset({
+    "http://schemas.xmlsoap.org/wsdl/soap12/", SOAP12_ENV, "http://www.w3.org/2003/05/soap-encoding"})
+
+
+def _publish_soap11_only(interface: Any) -> None:
+    """Leave spyne's SOAP 1.2 namespace declarations out of the WSDL (and out of answers). They are
+    unused, yet gSOAP's wsdl2h reads the WSDL ``soap12`` declaration as a SOAP 1.2 service and
+    generates a client that sends SOAP 1.2, which this SOAP 1.1 endpoint refuses (spyne's SOAP 1.2
+    is partial and unsupported)."""
+    for prefix, namespace in list(interface.nsmap.items()):
+        if namespace in SOAP12_NAMESPACES:
+            del interface.nsmap[prefix]
 
 
 def _declare_faults(document: etree._Element) -> None:

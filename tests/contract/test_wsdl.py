@@ -72,3 +72,21 @@ def test_wsdl_address_ignores_the_host_header(server):
     for host in ("evil.example", "10.0.0.1:9999"):
         served = requests.get(server.wsdl_url, headers={"Host": host, "X-Forwarded-Host": host}, timeout=10)
         assert address_of(served.content) == server.soap_url
+
+
+SOAP12_NAMESPACES = {"http://schemas.xmlsoap.org/wsdl/soap12/", "http://www.w3.org/2003/05/soap-envelope",
+                     "http://www.w3.org/2003/05/soap-encoding"}
+
+
+def soap12_declarations(document: bytes) -> dict[str | None, str]:
+    """The prefixes any element of ``document`` declares for a SOAP 1.2 namespace."""
+    return {prefix: namespace for node in etree.fromstring(document).iter()
+            for prefix, namespace in node.nsmap.items() if namespace in SOAP12_NAMESPACES}
+
+
+def test_the_wsdl_declares_no_soap_1_2_namespace():
+    """An unused ``wsdlsoap12`` declaration made gSOAP's wsdl2h generate a SOAP 1.2 client, which
+    this SOAP 1.1 endpoint refuses with 415: nothing of SOAP 1.2 is published."""
+    for name, document in (("generated", build_wsdl(COMMITTED_URL)), ("committed", COMMITTED.read_bytes())):
+        assert soap12_declarations(document) == {}, f"the {name} WSDL declares SOAP 1.2"
+        assert b"soap12" not in document and b"2003/05/soap-" not in document, f"the {name} WSDL names SOAP 1.2"

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -113,6 +116,45 @@ def _add(parent: etree._Element, value: Any) -> None:
 
 CALLS = calls()
 OPERATION_NAMES = {operation.name for operation in OPERATIONS}
+
+
+def request_files(work: Path) -> list[tuple[Call, Path]]:
+    """Every call's request envelope written to ``work``, for clients that read them from files."""
+    files = []
+    for call in CALLS:
+        path = work / f"{call.name}-request.xml"
+        path.write_bytes(envelope(call))
+        files.append((call, path))
+    return files
+
+
+def run_tool(command: list[Any], cwd: Path, *, timeout: float = CLIENT_TIMEOUT, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Run a client's tool or program, which must succeed; its output is in the failure message."""
+    done = subprocess.run([str(part) for part in command], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, **kwargs)
+    assert done.returncode == 0, f"{command[0]} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def client_env(server: Any, **extra: str) -> dict[str, str]:
+    """The environment a client program runs in: PATH and the server's client credentials."""
+    name, secret = server.credentials
+    return {"PATH": os.environ.get("PATH", ""), "SOAP_ORDERS_CLIENT": name, "SOAP_ORDERS_SECRET": secret, **extra}
+
+
+#: Clients generated and compiled from a contract, by client and contract (see ``built_once``).
+_BUILT: dict[tuple[str, str], Any] = {}
+
+
+def built_once(client: str, server: Any, build: Callable[[], Any]) -> Any:
+    """What ``build`` makes from the server's WSDL (a generated, compiled client), made once per
+    test session for each contract: the servers of a session (SQLite, PostgreSQL) serve the same
+    WSDL but for its address, and generating and compiling take seconds to tens of seconds."""
+    wsdl = requests.get(server.wsdl_url, timeout=10).text
+    key = (client, re.sub(r'location="[^"]*"', "", wsdl))
+    if key not in _BUILT:
+        _BUILT[key] = build()
+    return _BUILT[key]
 
 _DECIMAL = re.compile(r"-?\d+(\.\d+)?")
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
