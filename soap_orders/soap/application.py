@@ -19,7 +19,7 @@ from ..web.connection import no_credentials, soap_refusal
 from . import faults
 from .direct import DirectReads
 from .envelope import check_envelope
-from .faults import AuthenticationFailedFault, OrdersFault
+from .faults import AuthenticationFailedFault, OrdersFault, ValidationFault
 from .leniency import XsiTypes
 from .ns import SOAP11_ENV, SOAP12_ENV, TNS, WSSE
 from .services import OrdersService
@@ -49,28 +49,47 @@ class OrdersSoap11(Soap11):
         self._to_unicode_handlers[DateTime] = _timestamp
 
     def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
+        """The request envelope, its caller known first. A call without an Authorization header
+        is authenticated by its WS-Security header, so the body is parsed to find it; when it
+        cannot be (or there is none), the call carried no credentials at all and gets the HTTP
+        challenge, never the validation fault: a client that answers challenges sends its
+        credentials only after a 401. The envelope is checked once the caller is known."""
         environ = ctx.transport.req_env
-        body = to_utf8(b"".join(ctx.in_string), _charset(environ.get("CONTENT_TYPE", "")))
-        root = parse_xml(body)
-        check_envelope(root, environ.get("HTTP_SOAPACTION"))
-        if environ.get("soap_orders.principal") is None:
+        unauthenticated = environ.get("soap_orders.principal") is None
+        try:
+            body = to_utf8(b"".join(ctx.in_string), _charset(environ.get("CONTENT_TYPE", "")))
+            root = parse_xml(body)
+        except ValidationFault:
+            if unauthenticated:
+                raise _challenge(environ) from None
+            raise
+        if unauthenticated:
             environ["soap_orders.principal"] = _authenticate_envelope(ctx, root)
+        check_envelope(root, environ.get("HTTP_SOAPACTION"))
         leniency = getattr(self, "xsi_types", None)
         if leniency is not None:
             leniency.strip(root)
         ctx.in_document = (root, {})
 
 
+_CREDENTIALS_REQUIRED = "Authentication is required: HTTP Basic, an OAuth2 bearer token or a WS-Security UsernameToken."
+
+
+def _challenge(environ: dict[str, Any]) -> AuthenticationFailedFault:
+    """The refusal of a call that carried no credentials at all, answered with the HTTP challenge."""
+    environ["soap_orders.refusal"] = no_credentials()
+    return AuthenticationFailedFault(_CREDENTIALS_REQUIRED)
+
+
 def _authenticate_envelope(ctx: Any, root: Any) -> Any:
-    """The caller proven by a WS-Security UsernameToken; a call with no credentials at all fails."""
+    """The caller proven by a WS-Security UsernameToken; a call with no credentials at all (no
+    Authorization header, no wsse:Security in a SOAP 1.1 Header) gets the challenge."""
     environ = ctx.transport.req_env
     token = username_token(root)
     if token is None:
         if root.find(f"{{{SOAP11_ENV}}}Header/{{{WSSE}}}Security") is None:
-            environ["soap_orders.refusal"] = no_credentials()  # no Authorization header, no WS-Security
-        raise AuthenticationFailedFault(
-            "Authentication is required: HTTP Basic, an OAuth2 bearer token or a WS-Security UsernameToken."
-        )
+            raise _challenge(environ)
+        raise AuthenticationFailedFault(_CREDENTIALS_REQUIRED)
     try:
         return ctx.app.soap_orders.authenticator.username_token(token, environ.get("soap_orders.address"))
     except DomainError as error:

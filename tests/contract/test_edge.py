@@ -71,6 +71,54 @@ def test_a_challenge_based_client_retries_with_basic_and_is_served(server):
     assert second.status_code == 200 and b"FindOrdersByEmailResponse" in second.content
 
 
+#: Bodies no operation can be read from, with their Content-Type and the fault each gets once the
+#: caller is known.
+UNREADABLE_BODIES = {
+    "malformed": (f'<s:Envelope xmlns:s="{ENV}"><s:Body><o:GetOrder>', "text/xml; charset=utf-8", "MALFORMED_XML"),
+    "empty": ("", "text/xml; charset=utf-8", "EMPTY_BODY"),
+    "doctype": ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "x">]>' + find("&e;"), "text/xml", "DTD_FORBIDDEN"),
+    "unknown-charset": (find(), "text/xml; charset=x-no-such-charset", "UNSUPPORTED_CHARSET"),
+    "not-utf-16": (find(), "text/xml; charset=utf-16", "INVALID_ENCODING"),
+    "not-an-envelope": (f'<o:GetOrder xmlns:o="{TNS}"/>', "text/xml", "NOT_AN_ENVELOPE"),
+    "soap-1.2": (find().replace(ENV, "http://www.w3.org/2003/05/soap-envelope"), "text/xml", "VERSION_MISMATCH"),
+    "soapaction-mismatch": (find(), "text/xml", "SOAPACTION_MISMATCH"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(UNREADABLE_BODIES))
+def test_a_body_without_credentials_gets_the_challenge_before_it_is_read(server, kind):
+    """A client that answers challenges sends its first call without credentials: whatever is wrong
+    with the body, the answer is the challenge (a validation fault would end the exchange there);
+    sent again with credentials, the body gets its own fault."""
+    body, content_type, error_code = UNREADABLE_BODIES[kind]
+    headers = {"Content-Type": content_type, "SOAPAction": '"GetOrder"' if kind == "soapaction-mismatch" else '""'}
+    with requests.Session() as session:
+        first = session.post(server.soap_url, data=body.encode(), headers=headers, timeout=10)
+        assert first.status_code == 401, first.text[:500]
+        assert first.raw.headers.getlist("WWW-Authenticate") == CHALLENGES
+        fault = fault_of(first)
+        assert fault["faultcode"] == "Client.AuthenticationFailed" and fault["ErrorCode"] == "AUTHENTICATION_FAILED"
+        basic = base64.b64encode(":".join(server.credentials).encode()).decode()
+        second = session.post(server.soap_url, data=body.encode(), headers={**headers, "Authorization": f"Basic {basic}"},
+                              timeout=10)
+    assert second.status_code == 500 and "WWW-Authenticate" not in second.headers
+    assert fault_of(second)["ErrorCode"] == error_code
+
+
+def test_ws_security_is_checked_before_the_envelope(server, server_deps, order):
+    """A body that parses and carries wsse:Security is authenticated by it first: wrong credentials
+    are refused as such (HTTP 500, no challenge), before any check of the envelope."""
+    name, secret = server.credentials
+    wrong = envelope(cancel_body(order), username_token(name, "wrong-secret", digest=False, with_nonce=False))
+    response = server.post(wrong, auth=None, headers={"SOAPAction": '"GetOrder"'})
+    assert response.status_code == 500 and "WWW-Authenticate" not in response.headers
+    assert fault_of(response)["faultcode"] == "Client.AuthenticationFailed"
+    right = envelope(cancel_body(order), username_token(name, secret, digest=False, with_nonce=False))
+    response = server.post(right, auth=None, headers={"SOAPAction": '"GetOrder"'})
+    assert response.status_code == 500 and fault_of(response)["ErrorCode"] == "SOAPACTION_MISMATCH"
+    unchanged(server_deps, order)
+
+
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_curl_anyauth_gets_through(server):
     name, secret = server.credentials

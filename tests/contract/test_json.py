@@ -274,6 +274,19 @@ def test_no_or_wrong_credentials_are_a_401_with_challenges(server):
     error_of(bad_token, 401, "AUTHENTICATION_FAILED")
 
 
+@pytest.mark.parametrize("body", [b'{"OrderNumber": ', b"", b"\xff\xfe", b"[]"])
+def test_a_body_without_credentials_gets_the_challenge_before_it_is_read(server, body):
+    """As on /soap: a call without credentials is challenged whatever its body holds; with
+    credentials the same body is a validation error."""
+    url = f"{server.base_url}/json/GetOrder"
+    headers = {"Content-Type": "application/json"}
+    first = requests.post(url, data=body, headers=headers, timeout=10)
+    error_of(first, 401, "AUTHENTICATION_FAILED")
+    assert first.raw.headers.getlist("WWW-Authenticate") == ['Basic realm="soap_orders"', 'Bearer realm="soap_orders"']
+    second = requests.post(url, data=body, headers=headers, auth=server.credentials, timeout=10)
+    error_of(second, 400, "VALIDATION_ERROR")
+
+
 def test_a_missing_scope_is_a_403_and_changes_nothing(server, server_deps):
     name = unique("reader")
     reader = JsonClient(server, "basic", (name, add_client(server.database_url, name, ("orders:read",))))
