@@ -72,6 +72,7 @@ def node_answers(server, modules: Path) -> dict[str, Any]:
             assert result["answer"]["Orders"] is None, result
         if "fault" in result:
             read = result["fault"]
+            assert isinstance(read["Retryable"], bool), read  # compared with 'true', as README says
             answers[result["call"]] = fault(read["ErrorCode"], read["Message"], read["Retryable"], read["faultcode"])
         else:
             answers[result["call"]] = plain(result["answer"]) or {}

@@ -43,9 +43,11 @@ def suds_answers(client: Client) -> dict[str, Any]:
         try:
             result = getattr(client.service, call.operation)(**call.args)
         except WebFault as error:
-            # The typed detail: error.fault.detail.FaultDetail.ErrorCode / .Message / .Retryable
+            # The detail: error.fault.detail.FaultDetail.ErrorCode / .Message / .Retryable, all strings,
+            # so Retryable is compared with "true", as README says ("false" is truthy).
             detail = error.fault.detail.FaultDetail
-            answers[call.name] = fault(detail.ErrorCode, detail.Message, detail.Retryable, error.fault.faultcode)
+            retryable = detail.Retryable == "true"
+            answers[call.name] = fault(detail.ErrorCode, detail.Message, retryable, error.fault.faultcode)
             continue
         answers[call.name] = plain(wrapped(call.operation, suds_data(result))) or {}
     return answers

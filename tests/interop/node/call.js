@@ -21,10 +21,9 @@ async function main() {
     } catch (error) {
       const fault = error.root && error.root.Envelope && error.root.Envelope.Body.Fault;
       if (!fault) throw error;
-      const detail = fault.detail.FaultDetail;
-      line.fault = {
-        faultcode: fault.faultcode, ErrorCode: detail.ErrorCode, Message: detail.Message, Retryable: detail.Retryable,
-      };
+      const { ErrorCode, Message, Retryable } = fault.detail.FaultDetail;
+      // As README says: the detail's values are strings, and the string 'false' is truthy.
+      line.fault = { faultcode: fault.faultcode, ErrorCode, Message, Retryable: Retryable === 'true' };
     }
     console.log(JSON.stringify(line));
   }
