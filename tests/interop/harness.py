@@ -288,7 +288,7 @@ def zeep_fault(error: zeep.exceptions.Fault) -> dict[str, Any]:
     detail = error.detail.find(f"{{{TNS}}}FaultDetail") if error.detail is not None else None
     assert detail is not None, f"a fault without a typed FaultDetail: {error.code} {error.message}"
     values = {etree.QName(child).localname: child.text for child in detail}
-    retryable = detail.findtext(f"{{{TNS}}}Retryable") == "true"  # as README says: the text "false" is truthy
+    retryable = detail.findtext("{urn:soap-orders:orders:v1}Retryable") == "true"  # as README says: "false" is truthy
     return fault(values.get("ErrorCode"), values.get("Message"), retryable, error.code)
 
 
