@@ -10,23 +10,21 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from tests.interop.harness import (
-    CALLS,
-    CLIENT_TIMEOUT,
     assert_same_answers,
     assert_typed_not_found,
-    envelope,
+    built_once,
+    client_env,
     fault,
     plain,
+    request_files,
+    run_tool,
     zeep_answers,
     zeep_client,
 )
@@ -37,44 +35,29 @@ PROGRAM = Path(__file__).resolve().parent / "java" / "OrdersCall.java"
 JAXWS_RUNTIME = Path("/usr/share/java/jaxws-rt.jar")  # Debian's libjaxws-java, a dependency of jaxws
 TOOLS = {tool: shutil.which(tool) for tool in ("wsimport", "javac", "java")}
 MISSING = [tool for tool, path in TOOLS.items() if path is None] + ([] if JAXWS_RUNTIME.exists() else [str(JAXWS_RUNTIME)])
-#: Generation and compilation take tens of seconds: done once per distinct contract, not per server.
-_COMPILED: dict[str, Path] = {}
+
+
+def build(server: Any, work: Path) -> Path:
+    """The classes wsimport generates from the served WSDL, and the program compiled with them."""
+    sources, classes = work / "src", work / "classes"
+    sources.mkdir()
+    classes.mkdir()
+    run_tool([TOOLS["wsimport"], "-keep", "-s", sources, "-d", classes, server.wsdl_url], work)
+    run_tool([TOOLS["javac"], "-cp", f"{classes}{os.pathsep}{JAXWS_RUNTIME}", "-d", classes, PROGRAM], work)
+    return classes
 
 
 @pytest.fixture(scope="module")
 def java_classes(server, tmp_path_factory) -> Path:
     if MISSING:
         pytest.skip(f"JAX-WS needs {', '.join(MISSING)}: install Debian's jaxws and a JDK (.ci/run does)")
-    wsdl = requests.get(server.wsdl_url, timeout=10).text
-    contract = re.sub(r'location="[^"]*"', "", wsdl)
-    if contract not in _COMPILED:
-        work = tmp_path_factory.mktemp("jaxws")
-        sources, classes = work / "src", work / "classes"
-        sources.mkdir()
-        classes.mkdir()
-        _run([TOOLS["wsimport"], "-keep", "-s", str(sources), "-d", str(classes), server.wsdl_url], work)
-        _run([TOOLS["javac"], "-cp", f"{classes}{os.pathsep}{JAXWS_RUNTIME}", "-d", str(classes), str(PROGRAM)], work)
-        _COMPILED[contract] = classes
-    return _COMPILED[contract]
-
-
-def _run(command: list[Any], cwd: Path, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([str(part) for part in command], cwd=cwd, capture_output=True, text=True,
-                          timeout=CLIENT_TIMEOUT, **kwargs)
-    assert done.returncode == 0, f"{command[0]} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
-    return done
+    return built_once("jaxws", server, lambda: build(server, tmp_path_factory.mktemp("jaxws")))
 
 
 def java_answers(server, classes: Path, work: Path, *options: str) -> dict[str, Any]:
-    files = []
-    for call in CALLS:
-        path = work / f"{call.name}-request.xml"
-        path.write_bytes(envelope(call))
-        files.append(path)
-    name, secret = server.credentials
-    env = {"PATH": os.environ.get("PATH", ""), "SOAP_ORDERS_CLIENT": name, "SOAP_ORDERS_SECRET": secret}
-    done = _run([TOOLS["java"], *options, "-cp", f"{classes}{os.pathsep}{JAXWS_RUNTIME}", "OrdersCall",
-                 server.wsdl_url, *files], work, env=env)
+    files = [path for _, path in request_files(work)]
+    done = run_tool([TOOLS["java"], *options, "-cp", f"{classes}{os.pathsep}{JAXWS_RUNTIME}", "OrdersCall",
+                     server.wsdl_url, *files], work, env=client_env(server))
     answers = {}
     for line in done.stdout.splitlines():
         result = json.loads(line)

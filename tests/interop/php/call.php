@@ -6,9 +6,10 @@
 // calls.json is a list of {"name", "operation", "args"}; one JSON line is printed per call:
 // {"call": ..., "answer": {...}} (a search adds "orders", the order numbers read as README shows)
 // or {"call": ..., "fault": {...}} with the fault's detail.
-// SoapClient does not type a fault's detail: Retryable is the string "false" or "true", and any
-// non-empty string is true in PHP, so it is read with filter_var(..., FILTER_VALIDATE_BOOLEAN).
+// SoapClient does not type a fault's detail: Retryable is the string "false" or "true", and the
+// string "false" is true in PHP, so it is read with filter_var(..., FILTER_VALIDATE_BOOLEAN).
 
+ini_set('default_socket_timeout', '30');  // reading the WSDL and each answer
 $client = new SoapClient($argv[1], [
     'login' => getenv('SOAP_ORDERS_CLIENT'), 'password' => getenv('SOAP_ORDERS_SECRET'),  // HTTP Basic
     'features' => SOAP_SINGLE_ELEMENT_ARRAYS,  // one order is still an array
@@ -16,7 +17,6 @@ $client = new SoapClient($argv[1], [
     'exceptions' => true,
     'connection_timeout' => 10,
 ]);
-ini_set('default_socket_timeout', '30');
 
 // SoapClient writes an xs:boolean from PHP's truth of the value, so the string "false" would be sent
 // as true: the calls' values (text, as in the request envelopes) become PHP booleans wherever the
