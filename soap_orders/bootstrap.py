@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, NullPool
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -55,8 +55,6 @@ class Dependencies:
     settings: Settings
     #: Kept-written order documents, read in one statement outside any unit of work.
     documents: OrderDocuments
-    #: The configured flow id of each notification type (types without one are not queued).
-    flow_routes: Mapping[FlowEventType, str] = field(default_factory=dict)
 
 
 def build_dependencies(settings: Settings, *, clock: Clock = utc_now) -> Dependencies:
@@ -90,7 +88,6 @@ def build_dependencies(settings: Settings, *, clock: Clock = utc_now) -> Depende
         secret_box=secret_box,
         settings=settings,
         documents=SqlDocumentReader(engine),
-        flow_routes=flow_routes(settings.dg),
     )
 
 
@@ -102,6 +99,7 @@ def _note_auth_failure(reason: str) -> None:
 
 
 def flow_routes(dg: DgSettings) -> dict[FlowEventType, str]:
+    """The flow id of each event type that has one (the relay's and ``send-test``'s settings)."""
     configured = {
         FlowEventType.SHIPMENT_DELAYED: dg.flow_shipment_delayed,
         FlowEventType.ITEM_OUT_OF_STOCK: dg.flow_item_out_of_stock,
@@ -129,11 +127,16 @@ def build_flow_client(dg: DgSettings) -> RequestsFlowClient:
 
 
 def build_relay(deps: Dependencies, stop: threading.Event | None = None) -> Relay:
-    """The outbox relay, wired to the Flow Execution API of ``deps.settings``."""
+    """The outbox relay, wired to the Flow Execution API and the flow ids of ``deps.settings``."""
     from .adapters.flow_client import exponential_backoff
-    from .service.relay import Relay, RelaySettings
+    from .service.relay import Relay, RelaySettings, Routing
 
     dg = deps.settings.dg
+    routing = Routing({kind.value: flow for kind, flow in flow_routes(dg).items()}, frozenset(dg.skip))
+    if not routing.flows and not routing.skip:
+        raise ConfigError("Set the flow id of at least one event type (SOAP_ORDERS_DG_FLOW_SHIPMENT_DELAYED, "
+                          "..._ITEM_OUT_OF_STOCK, ..._DELIVERED, ..._RETURN_UPDATED) for the relay: it has "
+                          "nothing to send without one")
     client = build_flow_client(dg)
     settings = RelaySettings(
         batch_size=dg.batch_size,
@@ -144,7 +147,28 @@ def build_relay(deps: Dependencies, stop: threading.Event | None = None) -> Rela
         retention=timedelta(days=dg.retention_days),
     )
     return Relay(deps.uow, client, precise_now, exponential_backoff(dg.backoff_initial, dg.backoff_max), settings,
-                 stop)
+                 stop, routing)
+
+
+def warn_about_notifications(settings: Settings, log: logging.Logger) -> list[str]:
+    """Log a warning for each problem with notification delivery that the database shows now
+    (``service.notifications.delivery_warnings``): at server start, once. Returns the warnings.
+    A database that cannot be read (down, not migrated yet) is noted and does not stop the start."""
+    from .service.notifications import delivery_warnings, outbox_status
+
+    engine = create_database_engine(settings.database_url, poolclass=NullPool)
+    try:
+        uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
+        now = precise_now()
+        warnings = delivery_warnings(outbox_status(uow, now), now, timedelta(seconds=settings.outbox_warn_after))
+    except Exception as error:  # noqa: BLE001 - a start-up check: the server starts regardless
+        log.warning("notifications: the outbox could not be checked at start (%s)", type(error).__name__)
+        return []
+    finally:
+        engine.dispose()
+    for warning in warnings:
+        log.warning("notifications: %s", warning)
+    return warnings
 
 
 def database_readiness(engine: Engine, head: str | None) -> dict[str, object]:
@@ -199,7 +223,7 @@ def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependenc
     )
     json = JsonRoute(BY_NAME, deps, deps.authenticator, max_body=settings.max_body,
                      body_timeout=settings.body_timeout, unavailable_errors=deps.unavailable_errors)
-    metrics = Metrics(soap.path, outbox=lambda: outbox_status(deps.uow()), now=precise_now)
+    metrics = Metrics(soap.path, outbox=lambda: outbox_status(deps.uow(), precise_now()), now=precise_now)
     watch_pool(deps.engine, metrics.pool_checked_out.inc, metrics.pool_checked_out.dec)
     head = migrate.head_revision()
     operability = Operability(

@@ -59,6 +59,9 @@ class Settings:
     return_window_days: int = 30
     #: Addresses (CIDRs) that may read GET /metrics; empty leaves it to the global allowlist.
     metrics_allowlist: tuple[str, ...] = ()
+    #: Seconds notifications may wait undelivered before the server warns at start (and
+    #: ``outbox status`` warns); 0 warns of any that waits.
+    outbox_warn_after: int = 600
     #: The consumer's Flow Execution API: credentials, flow ids and how the relay behaves.
     dg: DgSettings = field(default_factory=lambda: DgSettings())
 
@@ -108,6 +111,7 @@ class Settings:
             threads=integer("THREADS", 8, 1, 256),
             return_window_days=integer("RETURN_WINDOW_DAYS", 30, 0, 3650),
             metrics_allowlist=_split(get("METRICS_ALLOWLIST", "")),
+            outbox_warn_after=integer("OUTBOX_WARN_AFTER", 600, 0, 30 * 86_400),
             dg=DgSettings.from_env(env),
         )
 
@@ -138,6 +142,9 @@ def _read_key_file(path: str) -> str | None:
     return key or None
 
 
+#: The event types of proactive notifications, as SOAP_ORDERS_DG_FLOW_* and SOAP_ORDERS_DG_SKIP name them.
+DG_EVENT_TYPES = ("SHIPMENT_DELAYED", "ITEM_OUT_OF_STOCK", "DELIVERED", "RETURN_UPDATED")
+
 #: Where each region's Flow Execution API lives (``/execution`` is appended).
 DG_REGION_URLS = {
     "eu": "https://flow-server.eu.dgdeepai.com",
@@ -147,7 +154,9 @@ DG_REGION_URLS = {
 
 @dataclass(frozen=True)
 class DgSettings:
-    """``SOAP_ORDERS_DG_*``: proactive notifications to the consumer's Flow Execution API."""
+    """``SOAP_ORDERS_DG_*``: proactive notifications to the consumer's Flow Execution API. These
+    are the relay's settings: the server and the importer queue every notification whatever they
+    say."""
 
     #: ``eu`` or ``us``; picks the API's address unless ``base_url`` is set.
     region: str | None = None
@@ -156,11 +165,13 @@ class DgSettings:
     api_key: str | None = None
     #: Never shown: not in repr, logs or messages.
     api_secret: str | None = field(default=None, repr=False)
-    #: Flow ids per event type; a type without one is not queued.
+    #: Flow ids per event type; the relay keeps events of a type without one (held) until it has one.
     flow_shipment_delayed: str | None = None
     flow_item_out_of_stock: str | None = None
     flow_delivered: str | None = None
     flow_return_updated: str | None = None
+    #: Event types (lower case, as queued) the relay makes SKIPPED instead of keeping them.
+    skip: tuple[str, ...] = ()
     #: Seconds to connect, and to wait for the answer.
     connect_timeout: float = 5.0
     read_timeout: float = 20.0
@@ -212,12 +223,23 @@ class DgSettings:
             if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
                 raise ConfigError("SOAP_ORDERS_DG_BASE_URL must be an http:// or https:// URL without query")
         flows = {}
-        for name in ("SHIPMENT_DELAYED", "ITEM_OUT_OF_STOCK", "DELIVERED", "RETURN_UPDATED"):
+        for name in DG_EVENT_TYPES:
             flow = get(f"FLOW_{name}")
             if flow is not None and (len(flow) > 200 or not flow.isprintable() or any(c.isspace() for c in flow)):
                 raise ConfigError(f"SOAP_ORDERS_DG_FLOW_{name} must be a flow id of at most 200 characters "
                                   "without spaces")
             flows[f"flow_{name.lower()}"] = flow
+        skip = []
+        for part in _split(get("SKIP") or ""):
+            name = part.upper().replace("-", "_")
+            if name not in DG_EVENT_TYPES:
+                raise ConfigError("SOAP_ORDERS_DG_SKIP must list event types: "
+                                  + ", ".join(t.lower() for t in DG_EVENT_TYPES))
+            if flows[f"flow_{name.lower()}"] is not None:
+                raise ConfigError(f"SOAP_ORDERS_DG_SKIP names {name.lower()}, which has a flow id "
+                                  f"(SOAP_ORDERS_DG_FLOW_{name}): send it or skip it, not both")
+            if name.lower() not in skip:
+                skip.append(name.lower())
         api_key = get("API_KEY")
         if api_key is not None and (":" in api_key or not api_key.isprintable()):
             raise ConfigError("SOAP_ORDERS_DG_API_KEY must not contain ':' or control characters")
@@ -238,6 +260,7 @@ class DgSettings:
             lease=number("LEASE", 300.0, 1, 86_400),
             poll_interval=number("POLL_INTERVAL", 1.0, 0.01, 3600),
             retention_days=int(number("RETENTION_DAYS", 7, 1, 3650, int)),
+            skip=tuple(skip),
             **flows,
         )
         if settings.backoff_max < settings.backoff_initial:

@@ -83,6 +83,20 @@ def post_worker_init(worker: Any) -> None:
         load()
 
 
+def when_ready(server: Any) -> None:
+    # Once per server start, before the workers: warn when notifications wait in the outbox and no
+    # relay delivers them (no relay running, a type no relay has a flow id for, or none delivered
+    # for a while). The database holds what every instance and relay did, so any instance can tell.
+    from soap_orders.bootstrap import warn_about_notifications
+    from soap_orders.config import ConfigError, Settings
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError:
+        return  # the workers stop with the message naming the setting
+    warn_about_notifications(settings, server.log.error_log)
+
+
 # ---------------------------------------------------------------------- metrics across workers
 # prometheus-client's multiprocess mode: each worker writes its values to files in
 # PROMETHEUS_MULTIPROC_DIR and a scrape adds them up. Every server start gets a fresh, empty

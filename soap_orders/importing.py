@@ -189,8 +189,7 @@ class _Batcher:
             return
         lines = [line for line, _order in self.pending]
         try:
-            upserted = upsert_orders(self.deps.uow(), [order for _line, order in self.pending], self.deps.clock,
-                                     flows=self.deps.flow_routes)
+            upserted = upsert_orders(self.deps.uow(), [order for _line, order in self.pending], self.deps.clock)
         except DomainError as error:
             self.report.errors.append(ImportProblem(lines[0], _clean(error.message)))
         else:

@@ -98,8 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(max(0.0, target - time.monotonic()))
                 changed = copy.deepcopy(record)
                 delay(changed)
-                use_cases.upsert_orders(deps.uow(), [order_from_record(changed)], deps.clock,
-                                        flows=deps.flow_routes)
+                use_cases.upsert_orders(deps.uow(), [order_from_record(changed)], deps.clock)
                 at = time.monotonic()
                 with deps.engine.connect() as connection:
                     external_id = connection.execute(

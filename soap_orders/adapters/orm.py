@@ -455,8 +455,28 @@ flow_outbox = Table(
     Column("sent_at", UTCDateTime),
     Column("last_status", Integer),
     Column("last_error", Text),
+    Column("skipped_at", UTCDateTime),
     Index("ix_flow_outbox_state_next_attempt_at", "state", "next_attempt_at"),
     Index("ix_flow_outbox_order_number_id", "order_number", "id"),
+)
+
+
+#: The relays draining the outbox, one row per relay process: what it sends and skips, when it was
+#: last heard from and when it last delivered (what instances and `outbox status` report).
+outbox_relays = Table(
+    "outbox_relays",
+    metadata,
+    Column("relay_id", String(32), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("stopped_at", UTCDateTime),
+    Column("flow_types", String(200), nullable=False),
+    Column("skip_types", String(200), nullable=False),
+    Column("last_delivered_at", UTCDateTime),
+    Column("delivered", BigInteger, nullable=False),
 )
 
 

@@ -6,7 +6,9 @@ yields one ``FlowEvent`` per thing a customer should be told about: a shipment t
 or DELIVERED, a line the ERP reported out of stock, a return whose status moved. Each event has an
 ``external_id`` derived from what happened (order, subject, event type, new state and the time of
 the change), so the same change always gives the same id and a later change of the same shipment a
-different one. ``FlowEvent.body(flow_id)`` is the request body of the Flow Execution API.
+different one. ``FlowEvent.content()`` is what is queued: the request body of the Flow Execution
+API without the flow's id, which the relay adds when it sends (``addressed``), so that what is
+queued never depends on where the flow ids are configured.
 """
 
 from __future__ import annotations
@@ -42,14 +44,25 @@ class FlowEvent:
     shipment_data: dict[str, Any]
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def body(self, flow_id: str) -> dict[str, Any]:
-        """The JSON body for the flow ``flow_id``, as the Flow Execution API documents it."""
+    def content(self) -> dict[str, Any]:
+        """The JSON body without its flow: ``external_id`` and ``inputs`` (what the outbox keeps)."""
         inputs: dict[str, Any] = {
             "external_id": self.external_id,
             "shipment_data": json.loads(json.dumps(self.shipment_data)),
         }
         inputs.update(self.extra)
-        return {"action_id": flow_id, "external_id": self.external_id, "inputs": inputs}
+        return {"external_id": self.external_id, "inputs": inputs}
+
+    def body(self, flow_id: str) -> dict[str, Any]:
+        """The JSON body for the flow ``flow_id``, as the Flow Execution API documents it."""
+        return addressed(self.content(), flow_id)
+
+
+def addressed(content: dict[str, Any], flow_id: str) -> dict[str, Any]:
+    """The body that posts ``content`` (``FlowEvent.content()``, as queued) to the flow ``flow_id``:
+    ``action_id`` first, then the content. An ``action_id`` already in the content (rows queued by
+    an earlier release carried one) gives way to ``flow_id``: the flow is the sender's to name."""
+    return {"action_id": flow_id, **{key: value for key, value in content.items() if key != "action_id"}}
 
 
 def flow_events(before: Order, after: Order) -> list[FlowEvent]:

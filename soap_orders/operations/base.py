@@ -12,23 +12,18 @@ from ..config import Settings
 from ..documents import Document, Field, records
 from ..domain.clients import Scope
 from ..domain.errors import ValidationError
-from ..service.notifications import FlowRoutes
 from ..service.orders import Caller
 from ..service.ports import Clock, OrderDocuments, UnitOfWork
 
 
 class Services(Protocol):
-    """What a use case is handed: a fresh unit of work per call, the clock, the settings and the
-    routes of proactive notifications."""
+    """What a use case is handed: a fresh unit of work per call, the clock and the settings."""
 
     @property
     def clock(self) -> Clock: ...
 
     @property
     def settings(self) -> Settings: ...
-
-    @property
-    def flow_routes(self) -> FlowRoutes: ...
 
     @property
     def documents(self) -> OrderDocuments: ...
@@ -53,10 +48,6 @@ class Call:
     @property
     def settings(self) -> Settings:
         return self.services.settings
-
-    @property
-    def flow_routes(self) -> FlowRoutes:
-        return self.services.flow_routes
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from .base import Call, Operation
 
 def _upsert(call: Call, command: order_cases.UpsertOrders) -> order_cases.UpsertReport:
     return order_cases.upsert_records(call.uow(), command.orders, call.clock, call.caller,
-                                      request_id=command.request_id, flows=call.flow_routes)
+                                      request_id=command.request_id)
 
 
 def _events(call: Call, query: use_cases.GetOrderEvents) -> use_cases.EventPage:

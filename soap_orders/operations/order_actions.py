@@ -32,16 +32,15 @@ def _replace(call: Call, command: use_cases.IssueReplacement) -> ActionResult:
 
 
 def _create_return(call: Call, command: use_cases.CreateReturn) -> ActionResult:
-    return use_cases.create_return(call.uow(), command, call.clock, call.caller,
-                                   call.settings.return_window_days, call.flow_routes)
+    return use_cases.create_return(call.uow(), command, call.clock, call.caller, call.settings.return_window_days)
 
 
 def _update_return(call: Call, command: use_cases.UpdateReturn) -> ActionResult:
-    return use_cases.update_return(call.uow(), command, call.clock, call.caller, call.flow_routes)
+    return use_cases.update_return(call.uow(), command, call.clock, call.caller)
 
 
 def _record_shipment(call: Call, command: use_cases.RecordShipment) -> ActionResult:
-    return use_cases.record_shipment(call.uow(), command, call.clock, call.caller, call.flow_routes)
+    return use_cases.record_shipment(call.uow(), command, call.clock, call.caller)
 
 
 FIND_ORDERS_BY_TRACKING_NUMBER = Operation(

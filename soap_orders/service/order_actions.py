@@ -26,7 +26,6 @@ from ..domain.orders import (
     Shipment,
 )
 from ..domain.paging import page_window
-from .notifications import FlowRoutes
 from .orders import (
     ActionResult,
     Caller,
@@ -155,10 +154,9 @@ def create_return(
     clock: Clock,
     caller: Caller,
     return_window_days: int = DEFAULT_RETURN_WINDOW_DAYS,
-    flows: FlowRoutes | None = None,
 ) -> ActionResult:
-    """Open a return for delivered items within ``return_window_days`` of delivery; with
-    ``flows``, the consumer is told (a return-update notification)."""
+    """Open a return for delivered items within ``return_window_days`` of delivery; the consumer
+    is told (a return-update notification, queued with the return)."""
     command = replace(command, order_number=command.order_number.strip(), note=_note(command.note),
                       lines=_stripped(command.lines))
 
@@ -170,14 +168,12 @@ def create_return(
             label_url=command.label_url, note=command.note,
         )
 
-    return _act_once(uow, "CreateReturn", command, clock, caller, act, flows)
+    return _act_once(uow, "CreateReturn", command, clock, caller, act, notify=True)
 
 
-def update_return(
-    uow: UnitOfWork, command: UpdateReturn, clock: Clock, caller: Caller, flows: FlowRoutes | None = None
-) -> ActionResult:
-    """Move a return to RECEIVED, INSPECTED, REFUNDED (refunding its lines) or REJECTED; with
-    ``flows``, the consumer is told."""
+def update_return(uow: UnitOfWork, command: UpdateReturn, clock: Clock, caller: Caller) -> ActionResult:
+    """Move a return to RECEIVED, INSPECTED, REFUNDED (refunding its lines) or REJECTED; the
+    consumer is told (a return-update notification)."""
     return_id = command.return_id.strip()
     if not 1 <= len(return_id) <= limits.IDENTIFIER:
         raise ValidationError("ReturnId must be 1 to 64 characters.", "ReturnId")
@@ -190,20 +186,18 @@ def update_return(
             refund_id=new_refund_id(), note=command.note,
         )
 
-    return _act_once(uow, "UpdateReturn", command, clock, caller, act, flows)
+    return _act_once(uow, "UpdateReturn", command, clock, caller, act, notify=True)
 
 
-def record_shipment(
-    uow: UnitOfWork, command: RecordShipment, clock: Clock, caller: Caller, flows: FlowRoutes | None = None
-) -> ActionResult:
+def record_shipment(uow: UnitOfWork, command: RecordShipment, clock: Clock, caller: Caller) -> ActionResult:
     """Create or update a shipment of the order as the ERP reports it (see ``Order.record_shipment``);
-    with ``flows``, a shipment that became DELAYED or DELIVERED queues its notification."""
+    a shipment that became DELAYED or DELIVERED queues its notification."""
     command = replace(command, order_number=command.order_number.strip())
 
     def act(order: Order, now: datetime) -> Decision:
         return order.record_shipment(command.shipment, now=now, request_id=command.request_id)
 
-    return _act_once(uow, "RecordShipment", command, clock, caller, act, flows)
+    return _act_once(uow, "RecordShipment", command, clock, caller, act, notify=True)
 
 
 def new_return_id() -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,7 +20,7 @@ from ..documents.records import Rendered
 from ..domain import limits
 from ..domain.errors import IdempotencyConflict, OrderNotFound, ValidationError
 from ..domain.merge import UpsertOutcome, UpsertReasonCode, accept_new, merge_into
-from ..domain.notifications import FlowEventType, snapshot
+from ..domain.notifications import snapshot
 from ..domain.orders import (
     Decision,
     LineResult,
@@ -238,21 +238,22 @@ def _act_once(
     clock: Clock,
     caller: Caller,
     act: Callable[[Order, datetime], Decision],
-    flows: Mapping[FlowEventType, str] | None = None,
+    notify: bool = False,
 ) -> ActionResult:
     """Run ``act`` on the command's order once per RequestId (see :func:`.idempotency.act_once`): the
     result, the change, its events, a new order the decision created (a replacement), the audit
-    records and, with ``flows``, the notifications the change calls for commit together."""
+    records and, with ``notify`` (actions that move shipments or returns), the notifications the
+    change calls for commit together."""
     request_id = checked_request_id(command.request_id)
 
     def execute(now: datetime) -> ActionResult:
         order = uow.orders.get(command.order_number, for_update=True)
         if order is None:
             raise OrderNotFound()
-        before = snapshot(order) if flows else None
+        before = snapshot(order) if notify else None
         decision = act(order, now)
-        if before is not None and flows:
-            queue_flow_events(uow, before, order, flows, now)
+        if before is not None:
+            queue_flow_events(uow, before, order, now)
         replacement = decision.replacement
         result = ActionResult(
             decision.outcome, decision.reason_code, decision.message, order, decision.refund, decision.lines,
@@ -384,7 +385,7 @@ def upsert_orders(
     caller: Caller = IMPORT_CALLER,
     *,
     request_id: str | None = None,
-    flows: Mapping[FlowEventType, str] | None = None,
+    notify: bool = True,
 ) -> UpsertReport:
     """Create new orders and merge documents of stored ones (merge, never erase), in one transaction.
 
@@ -393,11 +394,12 @@ def upsert_orders(
     created or updated order gets an ``OrderUpserted`` event and an audit record (a refused document
     for a stored order gets an audit record too), committed with the change. With a ``request_id``
     the batch runs once per caller and id: a repeat replays the first results (without orders).
-    With ``flows``, an updated order's shipment, stock and return changes queue notifications (see
-    ``service.notifications``) in the same transaction."""
+    An updated order's shipment, stock and return changes queue notifications (see
+    ``service.notifications``) in the same transaction, unless ``notify`` is False (demo data,
+    which is no news to a customer)."""
     batch = list(orders)
     return _upsert(uow, list(batch), clock, caller, request_id, lambda: _fingerprint_of(
-        [records.order_to_record(order) for order in batch]), flows)
+        [records.order_to_record(order) for order in batch]), notify)
 
 
 def upsert_records(
@@ -407,7 +409,6 @@ def upsert_records(
     caller: Caller = IMPORT_CALLER,
     *,
     request_id: str | None = None,
-    flows: Mapping[FlowEventType, str] | None = None,
 ) -> UpsertReport:
     """``upsert_orders`` for documents in their record form (dicts with the wire's names), as the
     SOAP and JSON operations receive them: a record that is not a valid order is REJECTED with
@@ -422,7 +423,7 @@ def upsert_records(
             number = number.strip()[:limits.ORDER_NUMBER] if isinstance(number, str) else ""
             prepared.append(UpsertResult(number, UpsertOutcome.REJECTED, UpsertReasonCode.INVALID_DOCUMENT,
                                          error.message, error.path or None))
-    return _upsert(uow, prepared, clock, caller, request_id, lambda: _fingerprint_of(items), flows)
+    return _upsert(uow, prepared, clock, caller, request_id, lambda: _fingerprint_of(items), notify=True)
 
 
 def _upsert(
@@ -432,7 +433,7 @@ def _upsert(
     caller: Caller,
     request_id: str | None,
     fingerprint_of_batch: Callable[[], str],
-    flows: Mapping[FlowEventType, str] | None = None,
+    notify: bool,
 ) -> UpsertReport:
     """Upsert the orders of ``batch``; its results (documents refused before) are kept in place."""
     fingerprint = None
@@ -465,10 +466,10 @@ def _upsert(
                     uow.orders.add(document)
                     stored[document.order_number] = current = document
             else:
-                before = snapshot(current) if flows else None
+                before = snapshot(current) if notify else None
                 decision = merge_into(current, document, now=now, request_id=request_id)
-                if flows and before is not None and decision.outcome is UpsertOutcome.UPDATED:
-                    queue_flow_events(uow, before, current, flows, now)
+                if before is not None and decision.outcome is UpsertOutcome.UPDATED:
+                    queue_flow_events(uow, before, current, now)
             results.append(UpsertResult(
                 document.order_number, decision.outcome, decision.reason_code, decision.message, decision.field,
                 current if decision.accepted else None, decision.changed,

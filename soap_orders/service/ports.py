@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -178,7 +178,8 @@ class SecretBox(Protocol):
 
 @dataclass(frozen=True)
 class OutboxMessage:
-    """A notification to post to the consumer's Flow Execution API, queued with its change."""
+    """A notification for the consumer's Flow Execution API, queued with its change: ``payload`` is
+    the request body without the flow's id (``FlowEvent.content()``); the relay adds it."""
 
     order_number: str
     event_type: str
@@ -196,7 +197,7 @@ class OutboxEntry:
     event_type: str
     external_id: str
     payload: dict[str, Any]
-    state: str  # PENDING, SENT or DEAD
+    state: str  # PENDING, SENT, DEAD or SKIPPED
     attempts: int
     created_at: datetime
     next_attempt_at: datetime
@@ -204,21 +205,70 @@ class OutboxEntry:
     sent_at: datetime | None = None
     last_status: int | None = None
     last_error: str | None = None
+    skipped_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PendingEvents:
+    """The PENDING events of one type: how many, and when the oldest was queued."""
+
+    event_type: str
+    count: int
+    oldest: datetime
+
+
+@dataclass(frozen=True)
+class RelayRecord:
+    """A relay as it registered itself in the database: which event types it sends (it has their
+    flow ids) and skips, when it was last heard from, and until when it promised to be heard from
+    again (``expires_at``); a relay past that, or stopped, is not running."""
+
+    relay_id: str
+    host: str
+    pid: int
+    started_at: datetime
+    seen_at: datetime
+    expires_at: datetime
+    flow_types: tuple[str, ...]
+    skip_types: tuple[str, ...] = ()
+    last_delivered_at: datetime | None = None
+    delivered: int = 0
+    stopped_at: datetime | None = None
 
 
 @dataclass(frozen=True)
 class OutboxStats:
+    """The outbox as every instance and relay sees it: read from the database, never from one
+    process's memory."""
+
     counts: dict[str, int]
     oldest_pending: datetime | None
+    #: PENDING events per type, in type order.
+    pending: tuple[PendingEvents, ...] = ()
+    #: When a relay last had an event accepted (None: never, as far as the database remembers).
+    last_delivery: datetime | None = None
+    #: The relays running at the time of reading.
+    relays: tuple[RelayRecord, ...] = ()
+
+    def handled_types(self) -> frozenset[str]:
+        """The event types some running relay sends or skips."""
+        return frozenset(t for relay in self.relays for t in (*relay.flow_types, *relay.skip_types))
+
+    def held(self) -> tuple[PendingEvents, ...]:
+        """PENDING events of types no running relay sends or skips: they wait for a flow id."""
+        handled = self.handled_types()
+        return tuple(p for p in self.pending if p.event_type not in handled)
 
 
 class OutboxStore(Protocol):
     def add(self, messages: list[OutboxMessage]) -> None:
         """Queue messages in the caller's transaction, in order."""
 
-    def claim(self, now: datetime, limit: int, lease_until: datetime, token: str) -> list[OutboxEntry]:
-        """Lease up to ``limit`` due PENDING rows to ``token``, oldest first, at most one per order and
-        none behind an earlier PENDING row of its order; rows leased by others are skipped."""
+    def claim(self, now: datetime, limit: int, lease_until: datetime, token: str,
+              event_types: Collection[str]) -> list[OutboxEntry]:
+        """Lease up to ``limit`` due PENDING rows of ``event_types`` to ``token``, oldest first, none
+        behind an earlier PENDING row of its order and of those types; rows leased by others are
+        skipped."""
 
     def mark_sent(self, entry_id: int, token: str, now: datetime, status: int) -> bool: ...
 
@@ -230,14 +280,35 @@ class OutboxStore(Protocol):
     def release(self, token: str) -> int:
         """Give up the leases of ``token``'s rows that are still PENDING."""
 
-    def prune(self, sent_before: datetime) -> int: ...
+    def skip(self, event_types: Collection[str], now: datetime, note: str) -> dict[str, int]:
+        """Make the PENDING rows of ``event_types`` that no relay holds SKIPPED (never sent), with
+        ``note`` as their last answer; returns how many of each type."""
 
-    def stats(self) -> OutboxStats: ...
+    def prune(self, finished_before: datetime) -> int:
+        """Delete SENT and SKIPPED rows finished before the given time."""
+
+    def stats(self, now: datetime) -> OutboxStats: ...
 
     def entries(self, state: str | None, limit: int) -> list[OutboxEntry]: ...
 
     def requeue_dead(self, entry_ids: list[int] | None, now: datetime) -> int:
         """Make DEAD rows (those given, or all when None) PENDING and due now, attempts reset."""
+
+    # ------------------------------------------------------------------ the relays draining it
+
+    def register_relay(self, relay: RelayRecord) -> None: ...
+
+    def beat_relay(self, relay_id: str, now: datetime, expires_at: datetime) -> bool:
+        """Note that the relay is alive until ``expires_at``; False when it is not registered."""
+
+    def note_delivery(self, relay_id: str, now: datetime) -> None:
+        """Note, with the row marked SENT, that the relay delivered an event now."""
+
+    def stop_relay(self, relay_id: str, now: datetime) -> None: ...
+
+    def prune_relays(self, expired_before: datetime) -> int:
+        """Forget relays that stopped answering before the given time, except the one that
+        delivered last (so that when the last delivery was is never forgotten)."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ A scrape, answered by whichever worker gets it, adds up the files of all workers
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -32,6 +33,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from ..domain.notifications import FlowEventType
+from ..service.notifications import OUTBOX_STATES
 from ..service.ports import OutboxStats
 from .access_log import ERROR_CODE, FAULT_CODE, OPERATION, OUTCOME
 
@@ -138,7 +141,9 @@ class Metrics:
 
 
 class OutboxCollector(Collector):
-    """The notification outbox, read when scraped: events per state and the oldest pending age."""
+    """The notification outbox, read when scraped: events per state, the oldest pending age, events
+    held for want of a flow id, running relays and the time since the last delivery. All of it
+    comes from the database, so every instance reports the same whichever relays run where."""
 
     def __init__(self, stats: Callable[[], OutboxStats], now: Callable[[], datetime] | None) -> None:
         self.stats = stats
@@ -158,12 +163,28 @@ class OutboxCollector(Collector):
             return
         up.add_metric([], 1)
         yield up
+        now = self.now()
         events = GaugeMetricFamily("soap_orders_outbox_events", "Notification outbox events, by state.",
                                    labels=("state",))
-        for state in ("PENDING", "SENT", "DEAD"):
+        for state in OUTBOX_STATES:
             events.add_metric([state], stats.counts.get(state, 0))
         yield events
         oldest = stats.oldest_pending
-        age = 0.0 if oldest is None else max((self.now() - oldest).total_seconds(), 0.0)
+        age = 0.0 if oldest is None else max((now - oldest).total_seconds(), 0.0)
         yield GaugeMetricFamily("soap_orders_outbox_oldest_pending_age_seconds",
                                 "Age of the oldest PENDING outbox event (0 when none is pending).", value=age)
+        held = GaugeMetricFamily(
+            "soap_orders_outbox_held_events",
+            "PENDING outbox events of a type no running relay has a flow id for (nor skips), by type.",
+            labels=("event_type",))
+        counts = {p.event_type: p.count for p in stats.held()}
+        for kind in FlowEventType:
+            held.add_metric([kind.value], counts.get(kind.value, 0))
+        yield held
+        yield GaugeMetricFamily("soap_orders_outbox_relays", "Relays running (registered in the database and "
+                                "heard from within the time each promised).", value=len(stats.relays))
+        last = stats.last_delivery
+        yield GaugeMetricFamily(
+            "soap_orders_outbox_last_delivery_age_seconds",
+            "Seconds since a relay last had an event accepted (+Inf when none ever was).",
+            value=math.inf if last is None else max((now - last).total_seconds(), 0.0))

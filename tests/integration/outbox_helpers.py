@@ -59,6 +59,8 @@ def dg_environment(database_url: str, dg: DgSettings) -> dict[str, str]:
         value = getattr(dg, attr)
         if value is not None:
             env[f"SOAP_ORDERS_DG_{name}"] = str(value)
+    if dg.skip:
+        env["SOAP_ORDERS_DG_SKIP"] = ",".join(dg.skip)
     return env
 
 
@@ -89,7 +91,7 @@ def base_record(number: str | None = None) -> dict[str, Any]:
 
 
 def store(deps: Dependencies, record: dict[str, Any]) -> None:
-    use_cases.upsert_orders(deps.uow(), [order_from_record(record)], deps.clock, flows=deps.flow_routes)
+    use_cases.upsert_orders(deps.uow(), [order_from_record(record)], deps.clock)
 
 
 def change(deps: Dependencies, record: dict[str, Any], mutate: Callable[[dict[str, Any]], None],
@@ -143,7 +145,7 @@ def queue_delays(deps: Dependencies, count: int, prefix: str) -> list[str]:
         record = copy.deepcopy(record)
         delay(record)
         changed.append(order_from_record(record))
-    use_cases.upsert_orders(deps.uow(), changed, deps.clock, flows=deps.flow_routes)
+    use_cases.upsert_orders(deps.uow(), changed, deps.clock)
     return [e.external_id for e in entries(deps)]
 
 

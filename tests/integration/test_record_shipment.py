@@ -14,7 +14,6 @@ from soap_orders.domain.errors import (
     OrderNotFound,
     ValidationError,
 )
-from soap_orders.domain.notifications import FlowEventType
 from soap_orders.domain.orders import (
     LineStatus,
     OrderStatus,
@@ -30,7 +29,6 @@ from tests.records import order_record, store
 
 ERP = Caller("erp-test", "10.1.2.3")
 MARCH_10 = datetime(2026, 3, 10, 12, tzinfo=timezone.utc)
-FLOWS = {FlowEventType.DELIVERED: "flow-delivered", FlowEventType.SHIPMENT_DELAYED: "flow-delayed"}
 
 
 def clock() -> datetime:
@@ -41,9 +39,9 @@ def parcel(*items: tuple[str, int], status: ShipmentStatus = ShipmentStatus.IN_T
     return Shipment(fields.pop("shipment_id", "SH-1"), status, items=[ShipmentItem(s, q) for s, q in items], **fields)
 
 
-def record(deps, number, request_id, shipment, flows=FLOWS):
+def record(deps, number, request_id, shipment):
     command = actions.RecordShipment(number, request_id, shipment)
-    return actions.record_shipment(deps.uow(), command, clock, ERP, flows)
+    return actions.record_shipment(deps.uow(), command, clock, ERP)
 
 
 def shipment_events(deps, number):

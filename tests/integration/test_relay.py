@@ -19,6 +19,7 @@ from soap_orders.domain.notifications import snapshot
 from soap_orders.domain.orders import ShipmentStatus
 from soap_orders.importing import import_file
 from soap_orders.service.notifications import queue_flow_events
+from soap_orders.service.ports import OutboxMessage
 from tests.flow_server import FlowServer
 from tests.integration.outbox_helpers import (
     BASIC,
@@ -126,13 +127,125 @@ def test_the_import_command_path_queues_events_for_changed_orders(
     assert (entry.event_type, entry.order_number, entry.state) == ("shipment_delayed", "SO-IMP-1", "PENDING")
 
 
-def test_a_type_without_a_flow_id_is_not_queued(database_url: str, flow: FlowServer) -> None:
+def test_a_type_without_a_flow_id_is_queued_held_reported_and_sent_once_a_relay_has_it(
+    database_url: str, flow: FlowServer
+) -> None:
     deps = wired(database_url, dg_settings(flow.base_url, flow_delivered=None))
     try:
-        record = base_record()
+        record = base_record("SO-HELD-1")
+        store(deps, record)
+        record = change(deps, record, lambda r: (delay(r, 0), deliver(r, 1)), updated_at="2026-03-06T16:00:00Z")
+        queued = entries(deps)
+        assert [e.event_type for e in queued] == ["shipment_delayed", "delivered"]  # both, whatever the flows
+        assert all("action_id" not in e.payload for e in queued)  # the flow is the relay's to name
+
+        without = relay_for(deps)
+        assert without.run_batch() == 1  # a running relay without the delivered flow
+        assert [(e.event_type, e.state) for e in entries(deps)] == [("shipment_delayed", "SENT"),
+                                                                     ("delivered", "PENDING")]
+        # A later event of the order is not held up by the held one.
+        change(deps, record, lambda r: r["Returns"][0].update(Status="RECEIVED"), updated_at="2026-03-06T17:00:00Z")
+        assert without.run_batch() == 1
+        assert [b["inputs"]["event_type"] for b in flow.bodies()] == ["shipment_delayed", "return_updated"]
+
+        # Warn about whatever waits (0 s): the relay is running, but has no flow id for delivered.
+        env = {**dg_environment(database_url, deps.settings.dg), "SOAP_ORDERS_OUTBOX_WARN_AFTER": "0"}
+        runner = CliRunner()
+        status = runner.invoke(main, ["outbox", "status"], env=env)
+        assert status.exit_code == 0, status.output
+        lines = status.output.splitlines()
+        assert [line.split() for line in lines[:3]] == [["pending", "1"], ["sent", "2"], ["dead", "0"]]
+        assert re.search(r"^  delivered +1 \(held: no running relay has its flow id; oldest queued ", status.output, re.M)
+        assert re.search(r"^relay running: .+ pid \d+, sends item_out_of_stock, return_updated, shipment_delayed;",
+                         status.output, re.M)
+        assert re.search(r"^warning: 1 delivered notification\(s\) are held, the oldest for \d+ s: no running "
+                         r"relay has a flow id for them\. Set SOAP_ORDERS_DG_FLOW_DELIVERED for the relay", status.output,
+                         re.M), status.output
+        without.stop.set()
+        without.run_forever()  # returns at once, and records that it stopped
+
+        configured = relay_for(with_settings(deps, flow_delivered="flow-delivered-2"))
+        assert configured.drain().sent == 1
+        [held] = [e for e in entries(deps) if e.event_type == "delivered"]
+        assert held.state == "SENT"
+        body = flow.bodies()[-1]
+        assert body["action_id"] == "flow-delivered-2"
+        assert body["external_id"] == body["inputs"]["external_id"] == held.external_id == queued[1].external_id
+    finally:
+        deps.engine.dispose()
+
+
+def test_the_relay_sends_rows_of_an_earlier_release_to_its_own_flow(outbox_deps: Dependencies, flow: FlowServer) -> None:
+    queued_at = outbox_deps.clock()
+    with outbox_deps.uow() as uow:
+        uow.outbox.add([OutboxMessage("SO-OLD-1", "delivered", "delivered-old", {
+            "action_id": "flow-of-the-server", "external_id": "delivered-old",
+            "inputs": {"external_id": "delivered-old", "shipment_data": {"order_id": "SO-OLD-1"}}}, queued_at)])
+        uow.commit()
+
+    assert relay_for(outbox_deps).drain().sent == 1
+
+    assert flow.bodies() == [{"action_id": FLOWS["flow_delivered"], "external_id": "delivered-old",
+                              "inputs": {"external_id": "delivered-old", "shipment_data": {"order_id": "SO-OLD-1"}}}]
+
+
+def test_types_the_operator_skips_are_skipped_with_a_count_and_pruned_later(
+    database_url: str, flow: FlowServer
+) -> None:
+    deps = wired(database_url, dg_settings(flow.base_url, flow_delivered=None, skip=("delivered",)))
+    try:
+        record = base_record("SO-SKIP-1")
         store(deps, record)
         change(deps, record, lambda r: (delay(r, 0), deliver(r, 1)))
-        assert [e.event_type for e in entries(deps)] == ["shipment_delayed"]
+        relay = relay_for(deps)
+
+        report = relay.drain()
+
+        assert (report.sent, report.skipped) == (1, 1)
+        skipped = [e for e in entries(deps) if e.state == "SKIPPED"]
+        assert [(e.event_type, e.attempts, e.last_error) for e in skipped] == [
+            ("delivered", 0, "skipped: SOAP_ORDERS_DG_SKIP names this event type")]
+        assert [b["inputs"]["event_type"] for b in flow.bodies()] == ["shipment_delayed"]
+        env = dg_environment(database_url, deps.settings.dg)
+        status = CliRunner().invoke(main, ["outbox", "status"], env=env)
+        assert [line.split() for line in status.output.splitlines()[:4]] == [
+            ["pending", "0"], ["sent", "1"], ["dead", "0"], ["skipped", "1"]]
+
+        assert relay.prune() == 0
+        relay.clock = lambda: deps.clock() + timedelta(days=8)
+        assert relay.prune() == 2  # the SENT row and the SKIPPED one
+        assert entries(deps) == []
+    finally:
+        deps.engine.dispose()
+
+
+def test_outbox_skip_makes_a_held_backlog_skipped_and_says_how_many(
+    database_url: str, flow: FlowServer
+) -> None:
+    deps = wired(database_url, dg_settings(flow.base_url))
+    try:
+        for number in ("SO-BL-1", "SO-BL-2"):
+            record = base_record(number)
+            store(deps, record)
+            change(deps, record, lambda r: (delay(r, 0), deliver(r, 1)))
+        env = dg_environment(database_url, deps.settings.dg)
+        runner = CliRunner()
+
+        skipped = runner.invoke(main, ["outbox", "skip", "--type", "shipment-delayed"], env=env)
+
+        assert skipped.exit_code == 0, skipped.output
+        assert skipped.output == "2 shipment_delayed event(s) skipped.\n"
+        assert sorted((e.event_type, e.state) for e in entries(deps)) == [
+            ("delivered", "PENDING"), ("delivered", "PENDING"),
+            ("shipment_delayed", "SKIPPED"), ("shipment_delayed", "SKIPPED")]
+        assert runner.invoke(main, ["outbox", "skip", "--type", "shipment-delayed"], env=env).output == \
+            "0 shipment_delayed event(s) skipped.\n"
+        assert runner.invoke(main, ["outbox", "skip", "--type", "nope"], env=env).exit_code == 2
+        listed = runner.invoke(main, ["outbox", "list", "--state", "skipped"], env=env)
+        assert len(listed.output.splitlines()) == 2 and "skipped by the operator" in listed.output
+
+        assert relay_for(deps).drain().sent == 2
+        assert [b["inputs"]["event_type"] for b in flow.bodies()] == ["delivered", "delivered"]
     finally:
         deps.engine.dispose()
 
@@ -146,7 +259,7 @@ def test_a_rolled_back_change_writes_no_outbox_row(outbox_deps: Dependencies) ->
         assert order is not None
         before = snapshot(order)
         order.shipments[0].status = ShipmentStatus.DELAYED
-        assert len(queue_flow_events(uow, before, order, outbox_deps.flow_routes, outbox_deps.clock())) == 1
+        assert len(queue_flow_events(uow, before, order, outbox_deps.clock())) == 1
         raise RuntimeError("the change fails before it is committed")
 
     assert entries(outbox_deps) == []
@@ -302,7 +415,12 @@ def test_outbox_commands(outbox_deps: Dependencies, flow: FlowServer, database_u
 
     status = runner.invoke(main, ["outbox", "status"], env=env)
     assert status.exit_code == 0, status.output
-    assert status.output.split() == ["pending", "0", "sent", "1", "dead", "1", "oldest", "pending:", "none"]
+    lines = status.output.splitlines()
+    assert [line.split() for line in lines[:5]] == [
+        ["pending", "0"], ["sent", "1"], ["dead", "1"], ["skipped", "0"], ["oldest", "pending:", "none"]]
+    assert lines[5:7] == ["relays running: none", lines[6]]  # the relay above drained and stopped
+    assert re.fullmatch(r"last delivery: \d+ s ago \(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)", lines[6])
+    assert len(lines) == 7  # no warning
 
     listed = runner.invoke(main, ["outbox", "list", "--state", "dead"], env=env)
     assert listed.exit_code == 0, listed.output
@@ -369,12 +487,12 @@ def test_a_lease_taken_over_is_not_overwritten(outbox_deps: Dependencies) -> Non
     change(outbox_deps, record, delay)
     now = outbox_deps.clock()
     with outbox_deps.uow() as uow:
-        [mine] = uow.outbox.claim(now, 10, now + timedelta(seconds=1), "a" * 32)
+        [mine] = uow.outbox.claim(now, 10, now + timedelta(seconds=1), "a" * 32, ["shipment_delayed"])
         uow.commit()
     later = now + timedelta(seconds=2)
     with outbox_deps.uow() as uow:
-        [theirs] = uow.outbox.claim(later, 10, later + timedelta(seconds=60), "b" * 32)
-        assert uow.outbox.claim(later, 10, later + timedelta(seconds=60), "c" * 32) == []
+        [theirs] = uow.outbox.claim(later, 10, later + timedelta(seconds=60), "b" * 32, ["shipment_delayed"])
+        assert uow.outbox.claim(later, 10, later + timedelta(seconds=60), "c" * 32, ["shipment_delayed"]) == []
         uow.commit()
     with outbox_deps.uow() as uow:
         assert uow.outbox.mark_sent(mine.id, "a" * 32, later, 200) is False
