@@ -131,6 +131,16 @@ def drain_until(relay: Relay, done: Callable[[], bool], timeout: float = 15.0) -
     raise AssertionError("the relay did not reach the expected state in time")
 
 
+def wait_until(condition: Callable[[], object], timeout: float, what: str) -> None:
+    """Poll ``condition`` until it holds (a busy machine takes its time), or fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def with_settings(deps: Dependencies, **overrides: Any) -> Dependencies:
     return replace(deps, settings=replace(deps.settings, dg=replace(deps.settings.dg, **overrides)))
 

@@ -4,6 +4,7 @@ file and on PostgreSQL."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -12,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, insert
 
+from soap_orders.adapters import migrate
 from soap_orders.bootstrap import Dependencies
 from soap_orders.cli import main
 from soap_orders.domain.notifications import snapshot
@@ -36,6 +39,14 @@ from tests.integration.outbox_helpers import (
     store,
     wired,
     with_settings,
+)
+
+#: flow_outbox as migration 0004 made it (what an earlier release wrote into).
+legacy_outbox = Table(
+    "flow_outbox", MetaData(), Column("id", Integer, primary_key=True), Column("order_number", String(64)),
+    Column("event_type", String(32)), Column("external_id", String(100)), Column("payload", JSON),
+    Column("state", String(16)), Column("attempts", Integer), Column("created_at", DateTime(timezone=True)),
+    Column("next_attempt_at", DateTime(timezone=True)),
 )
 
 
@@ -505,3 +516,121 @@ def test_the_relay_settings_come_from_the_dependencies(outbox_deps: Dependencies
     relay = relay_for(with_settings(outbox_deps, batch_size=7, max_attempts=9))
     assert (relay.settings.batch_size, relay.settings.max_attempts) == (7, 9)
     assert relay.settings.request_time == timedelta(seconds=1.0)
+
+
+def test_a_relay_is_seen_running_while_it_keeps_its_promise_and_notes_its_deliveries(
+    outbox_deps: Dependencies, flow: FlowServer
+) -> None:
+    record = base_record()
+    store(outbox_deps, record)
+    change(outbox_deps, record, delay)
+    relay = relay_for(with_settings(outbox_deps, flow_item_out_of_stock=None, skip=("item_out_of_stock",)))
+    with outbox_deps.uow() as uow:
+        assert uow.outbox.stats(outbox_deps.clock()).relays == ()
+
+    assert relay.run_batch() == 1
+    now = outbox_deps.clock()
+    with outbox_deps.uow() as uow:
+        seen = uow.outbox.stats(now)
+    [me] = seen.relays
+    assert (me.relay_id, me.pid, me.delivered) == (relay.relay_id, os.getpid(), 1)
+    assert me.flow_types == ("delivered", "return_updated", "shipment_delayed")
+    assert me.skip_types == ("item_out_of_stock",)
+    assert seen.last_delivery == me.last_delivered_at and me.last_delivered_at is not None
+    assert now - timedelta(seconds=5) <= me.last_delivered_at <= now + timedelta(seconds=1)
+    # Past its promise (killed, hung), it no longer counts; its last delivery still does.
+    with outbox_deps.uow() as uow:
+        later = uow.outbox.stats(me.expires_at + timedelta(seconds=1))
+    assert later.relays == () and later.last_delivery == me.last_delivered_at
+
+    relay.stop.set()
+    relay.run_forever()  # stops at once, saying so
+    with outbox_deps.uow() as uow:
+        assert uow.outbox.stats(outbox_deps.clock()).relays == ()
+    relay.stop.clear()
+    relay.drain()  # running again under the same id, then stopped again
+    with outbox_deps.uow() as uow:
+        assert uow.outbox.stats(outbox_deps.clock()).relays == ()
+
+
+def test_forgotten_relays_never_take_the_last_delivery_with_them(outbox_deps: Dependencies, flow: FlowServer) -> None:
+    record = base_record()
+    store(outbox_deps, record)
+    change(outbox_deps, record, delay)
+    delivering, idle = relay_for(outbox_deps), relay_for(outbox_deps)
+    assert delivering.drain().sent == 1
+    assert idle.drain().sent == 0
+    with outbox_deps.uow() as uow:
+        last = uow.outbox.stats(outbox_deps.clock()).last_delivery
+        assert last is not None
+        assert uow.outbox.prune_relays(outbox_deps.clock() + timedelta(days=30)) == 1  # the idle one
+        uow.commit()
+    with outbox_deps.uow() as uow:
+        assert uow.outbox.stats(outbox_deps.clock()).last_delivery == last
+
+
+def test_the_last_delivery_of_a_relay_of_an_earlier_release_is_its_latest_sent_row(
+    outbox_deps: Dependencies, flow: FlowServer
+) -> None:
+    record = base_record()
+    store(outbox_deps, record)
+    change(outbox_deps, record, delay)
+    relay = relay_for(outbox_deps)
+    now = outbox_deps.clock()
+    with outbox_deps.uow() as uow:  # claimed and marked SENT without registering, as the earlier relay did
+        [entry] = uow.outbox.claim(now, 10, now + timedelta(seconds=60), "t" * 32, relay.routing.flows)
+        assert uow.outbox.mark_sent(entry.id, "t" * 32, now, 200)
+        uow.commit()
+    with outbox_deps.uow() as uow:
+        seen = uow.outbox.stats(now)
+    assert (seen.relays, seen.last_delivery) == ((), now)
+
+
+def test_a_relay_without_any_flow_id_or_skip_refuses_to_start(database_url: str, flow: FlowServer) -> None:
+    env = dg_environment(database_url, dg_settings(flow.base_url, **dict.fromkeys(FLOWS)))
+
+    result = CliRunner().invoke(main, ["relay", "--once"], env=env)
+
+    assert result.exit_code == 2
+    assert "Set the flow id of at least one event type (SOAP_ORDERS_DG_FLOW_SHIPMENT_DELAYED" in result.output
+    skipping = CliRunner().invoke(main, ["relay", "--once"], env={**env, "SOAP_ORDERS_DG_SKIP": "delivered"})
+    assert skipping.exit_code == 0, skipping.output
+    assert "Sends nothing; skips delivered; keeps queued (no flow id) item_out_of_stock, return_updated, " \
+           "shipment_delayed." in skipping.output
+
+
+def test_relays_with_different_flows_share_the_outbox_each_sending_its_own_types(
+    outbox_deps: Dependencies, flow: FlowServer
+) -> None:
+    record = base_record()
+    store(outbox_deps, record)
+    change(outbox_deps, record, lambda r: (delay(r, 0), deliver(r, 1)))
+    delays_only = relay_for(with_settings(outbox_deps, flow_delivered=None))
+    deliveries_only = relay_for(with_settings(outbox_deps, flow_shipment_delayed=None))
+
+    assert deliveries_only.drain().sent == 1
+    assert delays_only.drain().sent == 1
+
+    assert [(b["inputs"]["event_type"], b["action_id"]) for b in flow.bodies()] == [
+        ("delivered", FLOWS["flow_delivered"]), ("shipment_delayed", FLOWS["flow_shipment_delayed"])]
+
+
+def test_rows_queued_before_the_upgrade_are_sent_by_the_relay_after_it(database_url: str, flow: FlowServer) -> None:
+    deps = wired(database_url, dg_settings(flow.base_url))
+    try:
+        migrate.downgrade(deps.engine, "0008_subscriptions")
+        queued_at = deps.clock()
+        body = {"action_id": "flow-the-server-had", "external_id": "delivered-legacy",
+                "inputs": {"external_id": "delivered-legacy", "shipment_data": {"order_id": "SO-LEGACY"}}}
+        with deps.engine.begin() as connection:  # what the earlier release wrote
+            connection.execute(insert(legacy_outbox).values(
+                order_number="SO-LEGACY", event_type="delivered", external_id="delivered-legacy", payload=body,
+                state="PENDING", attempts=0, created_at=queued_at, next_attempt_at=queued_at))
+        migrate.upgrade(deps.engine)
+
+        [entry] = entries(deps)
+        assert (entry.state, entry.skipped_at, entry.payload) == ("PENDING", None, body)
+        assert relay_for(deps).drain().sent == 1
+        assert flow.bodies() == [{**body, "action_id": FLOWS["flow_delivered"]}]
+    finally:
+        deps.engine.dispose()

@@ -20,6 +20,7 @@ from tests.integration.outbox_helpers import (
     dg_settings,
     entries,
     queue_delays,
+    wait_until,
     wired,
 )
 
@@ -38,15 +39,6 @@ def relays() -> Iterator[list[RelayProcess]]:
 def flow() -> Iterator[FlowServer]:
     with FlowServer() as server:
         yield server
-
-
-def wait_until(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def all_sent(deps: Dependencies) -> bool:

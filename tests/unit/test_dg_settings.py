@@ -32,6 +32,27 @@ def test_flow_ids_become_routes_and_unset_types_are_left_out() -> None:
     assert flow_routes(dg) == {FlowEventType.DELIVERED: "f-1", FlowEventType.RETURN_UPDATED: "f-2"}
 
 
+def test_skipped_types_are_read_in_either_spelling_and_never_with_a_flow_id() -> None:
+    dg = Settings.from_env({"SOAP_ORDERS_DG_SKIP": " item-out-of-stock, RETURN_UPDATED item_out_of_stock "}).dg
+    assert dg.skip == ("item_out_of_stock", "return_updated")
+    assert Settings.from_env({}).dg.skip == ()
+    with pytest.raises(ConfigError) as both:
+        Settings.from_env({"SOAP_ORDERS_DG_SKIP": "delivered", "SOAP_ORDERS_DG_FLOW_DELIVERED": "f-1"})
+    assert str(both.value) == ("SOAP_ORDERS_DG_SKIP names delivered, which has a flow id "
+                               "(SOAP_ORDERS_DG_FLOW_DELIVERED): send it or skip it, not both")
+    with pytest.raises(ConfigError) as unknown:
+        Settings.from_env({"SOAP_ORDERS_DG_SKIP": "delivered,parcel_lost"})
+    assert str(unknown.value) == ("SOAP_ORDERS_DG_SKIP must list event types: shipment_delayed, "
+                                  "item_out_of_stock, delivered, return_updated")
+
+
+def test_how_long_notifications_may_wait_before_a_warning() -> None:
+    assert Settings.from_env({}).outbox_warn_after == 600
+    assert Settings.from_env({"SOAP_ORDERS_OUTBOX_WARN_AFTER": "0"}).outbox_warn_after == 0
+    with pytest.raises(ConfigError, match="SOAP_ORDERS_OUTBOX_WARN_AFTER must be between 0 and 2592000"):
+        Settings.from_env({"SOAP_ORDERS_OUTBOX_WARN_AFTER": "-1"})
+
+
 def test_the_secret_is_never_in_a_repr(caplog: pytest.LogCaptureFixture) -> None:
     settings = Settings.from_env({"SOAP_ORDERS_DG_API_KEY": "key-1", "SOAP_ORDERS_DG_API_SECRET": "s3cr3t-value"})
     client = RequestsFlowClient("http://127.0.0.1:9/execution", "key-1", "s3cr3t-value",

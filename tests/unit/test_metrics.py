@@ -3,11 +3,12 @@ is read when scraped."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta, timezone
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from soap_orders.service.ports import OutboxStats
+from soap_orders.service.ports import OutboxStats, PendingEvents, RelayRecord
 from soap_orders.web.metrics import NO_CREDENTIALS, Metrics, endpoint_of, reason_label
 
 NOW = datetime(2026, 3, 1, 10, 0, tzinfo=timezone.utc)
@@ -93,6 +94,27 @@ def test_the_outbox_is_read_when_scraped():
     assert len(reads) == 4  # one read per scrape
     stats = OutboxStats({"SENT": 1}, None)
     assert value(metrics, "soap_orders_outbox_oldest_pending_age_seconds") == 0
+
+
+def test_held_events_relays_and_the_last_delivery_are_gauges():
+    relay = RelayRecord("r" * 32, "host-a", 7, NOW - timedelta(hours=2), NOW, NOW + timedelta(minutes=1),
+                        ("shipment_delayed",), ("return_updated",), NOW - timedelta(seconds=90))
+    stats = OutboxStats({"PENDING": 6, "SKIPPED": 2}, NOW - timedelta(minutes=5), (
+        PendingEvents("delivered", 4, NOW - timedelta(minutes=5)),
+        PendingEvents("shipment_delayed", 2, NOW - timedelta(minutes=1))), NOW - timedelta(seconds=90), (relay,))
+    metrics = Metrics("/soap", outbox=lambda: stats, now=lambda: NOW, multiprocess_dir="")
+
+    assert value(metrics, "soap_orders_outbox_events", state="SKIPPED") == 2
+    assert value(metrics, "soap_orders_outbox_held_events", event_type="delivered") == 4
+    for sent_or_skipped in ("shipment_delayed", "return_updated", "item_out_of_stock"):
+        assert value(metrics, "soap_orders_outbox_held_events", event_type=sent_or_skipped) == 0
+    assert value(metrics, "soap_orders_outbox_relays") == 1
+    assert value(metrics, "soap_orders_outbox_last_delivery_age_seconds") == 90
+
+    stats = OutboxStats({"PENDING": 4}, NOW, (PendingEvents("delivered", 4, NOW),))
+    assert value(metrics, "soap_orders_outbox_held_events", event_type="delivered") == 4  # no relay runs
+    assert value(metrics, "soap_orders_outbox_relays") == 0
+    assert value(metrics, "soap_orders_outbox_last_delivery_age_seconds") == math.inf  # never delivered
 
 
 def test_a_scrape_answers_when_the_database_does_not():
