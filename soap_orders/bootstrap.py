@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, NullPool
 from sqlalchemy.exc import OperationalError
@@ -17,6 +17,7 @@ from .adapters.database import (
     create_database_engine,
     create_session_factory,
     database_answers,
+    is_sqlite,
     watch_pool,
 )
 from .adapters.document_reader import SqlDocumentReader
@@ -156,7 +157,9 @@ def warn_about_notifications(settings: Settings, log: logging.Logger) -> list[st
     A database that cannot be read (down, not migrated yet) is noted and does not stop the start."""
     from .service.notifications import delivery_warnings, outbox_status
 
-    engine = create_database_engine(settings.database_url, poolclass=NullPool)
+    # A database that does not answer must not hold up the start for long.
+    connect: dict[str, Any] = {} if is_sqlite(settings.database_url) else {"connect_args": {"connect_timeout": 5}}
+    engine = create_database_engine(settings.database_url, poolclass=NullPool, **connect)
     try:
         uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
         now = precise_now()

@@ -31,6 +31,10 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def is_sqlite(url: str) -> bool:
+    return make_url(normalize_url(url)).get_backend_name() == "sqlite"
+
+
 def create_database_engine(url: str, *, connections: int | None = None, **kwargs: Any) -> Engine:
     """An engine for ``url``. SQLite files get WAL, foreign keys and writer serialisation.
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 import requests
 
-from soap_orders.bootstrap import Dependencies
+from soap_orders.bootstrap import Dependencies, warn_about_notifications
 from soap_orders.config import DG_EVENT_TYPES
 from soap_orders.service.ports import OutboxEntry, OutboxMessage
 from tests.contract.clients import make_client
@@ -33,7 +34,7 @@ from tests.integration.outbox_helpers import (
     wired,
 )
 from tests.records import order_record, shipped, store, unique
-from tests.server import ROOT, Server
+from tests.server import ROOT, Server, settings_for_tests
 
 pytestmark = pytest.mark.slow
 
@@ -215,3 +216,15 @@ def test_the_server_warns_at_start_when_notifications_wait_and_no_relay_delivers
     running.append(again)
     assert "notifications:" not in again.log()
     assert metric(again, "soap_orders_outbox_relays") == 1
+
+
+def test_a_database_that_cannot_be_checked_does_not_stop_the_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = logging.getLogger("test.start")
+    for url in ("postgresql://postgres@127.0.0.1:1/nothing_listens", f"sqlite:///{tmp_path / 'not-migrated.sqlite3'}"):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="test.start"):
+            assert warn_about_notifications(settings_for_tests(url), log) == []
+        assert [r.getMessage() for r in caplog.records] == [
+            "notifications: the outbox could not be checked at start (OperationalError)"]
