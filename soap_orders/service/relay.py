@@ -45,8 +45,6 @@ log = logging.getLogger(__name__)
 MAX_RETRY_AFTER = 3600.0
 #: How often the long-running relay deletes old SENT and SKIPPED rows.
 PRUNE_EVERY = timedelta(minutes=10)
-#: How often a relay tells the database it is alive (at most; at least once per poll).
-HEARTBEAT_EVERY = timedelta(seconds=10)
 #: What a SKIPPED row's last answer says.
 SKIP_NOTE = "skipped: SOAP_ORDERS_DG_SKIP names this event type"
 
@@ -93,6 +91,8 @@ class RelaySettings:
     request_time: timedelta = timedelta(seconds=25)
     poll_interval: float = 1.0
     retention: timedelta = timedelta(days=7)
+    #: How often the relay tells the database it is alive (at most; at least once per poll).
+    heartbeat: timedelta = timedelta(seconds=10)
 
 
 @dataclass
@@ -215,12 +215,12 @@ class Relay:
     def _expiry(self, now: datetime) -> datetime:
         """Until when this relay promises to be heard from again: a few heartbeats or polls, and a
         request that may take its whole time in between."""
-        beat = max(HEARTBEAT_EVERY, timedelta(seconds=self.settings.poll_interval))
+        beat = max(self.settings.heartbeat, timedelta(seconds=self.settings.poll_interval))
         return now + 3 * beat + self.settings.request_time
 
     def _beat_if_due(self) -> None:
         now = self.clock()
-        if self._registered and self._last_beat is not None and now - self._last_beat < HEARTBEAT_EVERY:
+        if self._registered and self._last_beat is not None and now - self._last_beat < self.settings.heartbeat:
             return
         with self.uow() as uow:
             if not uow.outbox.beat_relay(self.relay_id, now, self._expiry(now)):
@@ -293,7 +293,9 @@ class Relay:
     def _idle_wait(self) -> float:
         wait = self.settings.poll_interval
         if self.paused_until is not None:
-            wait = max(wait, (self.paused_until - self.clock()).total_seconds())
+            # Paused by a 429: sleep until then, but wake to say the relay is alive meanwhile.
+            paused = (self.paused_until - self.clock()).total_seconds()
+            wait = max(wait, min(paused, self.settings.heartbeat.total_seconds()))
         return max(wait, 0.0)
 
     def _prune_if_due(self, report: RelayReport, *, force: bool = False) -> None:

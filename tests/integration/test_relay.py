@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from soap_orders.domain.notifications import snapshot
 from soap_orders.domain.orders import ShipmentStatus
 from soap_orders.importing import import_file
 from soap_orders.service.notifications import queue_flow_events
-from soap_orders.service.ports import OutboxMessage
+from soap_orders.service.ports import OutboxMessage, RelayRecord
 from tests.flow_server import FlowServer
 from tests.integration.outbox_helpers import (
     BASIC,
@@ -37,6 +39,7 @@ from tests.integration.outbox_helpers import (
     entries,
     relay_for,
     store,
+    wait_until,
     wired,
     with_settings,
 )
@@ -634,3 +637,32 @@ def test_rows_queued_before_the_upgrade_are_sent_by_the_relay_after_it(database_
         assert flow.bodies() == [{**body, "action_id": FLOWS["flow_delivered"]}]
     finally:
         deps.engine.dispose()
+
+
+def test_a_relay_paused_by_a_long_retry_after_is_still_seen_running(outbox_deps: Dependencies, flow: FlowServer) -> None:
+    record = base_record()
+    store(outbox_deps, record)
+    change(outbox_deps, record, delay)
+    flow.rate_limit("3600")
+    relay = relay_for(outbox_deps)
+    relay.settings = replace(relay.settings, heartbeat=timedelta(seconds=0.2))
+    worker = threading.Thread(target=relay.run_forever)
+    worker.start()
+    try:
+        assert flow.wait_for(1, timeout=30)
+
+        def seen() -> RelayRecord | None:
+            with outbox_deps.uow() as uow:
+                running = uow.outbox.stats(outbox_deps.clock()).relays
+            return running[0] if running else None
+
+        first = seen()
+        assert first is not None
+        wait_until(lambda: (r := seen()) is not None and r.seen_at > first.seen_at, 30,
+                   "a heartbeat while paused")
+        assert relay.paused_until is not None and relay.paused_until > outbox_deps.clock() + timedelta(minutes=50)
+        assert len(flow.received) == 1  # still paused: nothing more was posted
+    finally:
+        relay.stop.set()
+        worker.join(timeout=30)
+    assert seen() is None  # stopped, and said so
