@@ -1,8 +1,9 @@
 """Proactive notifications: which changes of an order the consumer's flows hear about, and what
 each one says.
 
-``flow_events(before, after)`` compares an order as it was with the same order after a change and
-yields one ``FlowEvent`` per thing a customer should be told about: a shipment that became DELAYED
+``flow_events(before, after)`` compares an order as it was (the order itself, or what
+``notified(order)`` kept of it before the change: far cheaper than a copy) with the same order after
+a change and yields one ``FlowEvent`` per thing a customer should be told about: a shipment that became DELAYED
 or DELIVERED, a line the ERP reported out of stock, a return whose status moved. Each event has an
 ``external_id`` derived from what happened (order, subject, event type, new state and the time of
 the change), so the same change always gives the same id and a later change of the same shipment a
@@ -16,7 +17,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -65,31 +66,47 @@ def addressed(content: dict[str, Any], flow_id: str) -> dict[str, Any]:
     return {"action_id": flow_id, **{key: value for key, value in content.items() if key != "action_id"}}
 
 
-def flow_events(before: Order, after: Order) -> list[FlowEvent]:
+@dataclass(frozen=True)
+class Notified:
+    """What notifications compare of an order: each shipment's status, each line's SKU and
+    out-of-stock flag, each return's state. Taken before a change, in place of a copy of the order."""
+
+    shipments: Mapping[str, ShipmentStatus]
+    lines: Mapping[int, tuple[str, bool]]
+    returns: Mapping[str, tuple[str, str, str]]
+
+
+def notified(order: Order) -> Notified:
+    """What ``flow_events`` needs to know of ``order`` as it is now, to compare after a change:
+    ``before = notified(order); order.record_...; flow_events(before, order)``."""
+    return Notified(
+        {s.shipment_id: s.status for s in order.shipments},
+        {line.line_number: (line.sku, line.out_of_stock) for line in order.lines},
+        {r.return_id: _return_state(r) for r in order.returns},
+    )
+
+
+def flow_events(before: Order | Notified, after: Order) -> list[FlowEvent]:
     """The notifications that the change from ``before`` to ``after`` (one order) calls for.
 
     A shipment, line or return that is new in ``after`` counts as changed from nothing. Events come
     in a stable order: shipments, then lines, then returns, each in the order of ``after``."""
-    return list(_events(before, after))
+    return list(_events(before if isinstance(before, Notified) else notified(before), after))
 
 
-def _events(before: Order, after: Order) -> Iterator[FlowEvent]:
-    old_shipments = {s.shipment_id: s for s in before.shipments}
+def _events(before: Notified, after: Order) -> Iterator[FlowEvent]:
     for shipment in after.shipments:
-        old = old_shipments.get(shipment.shipment_id)
+        old_status = before.shipments.get(shipment.shipment_id)
         for status, kind in ((ShipmentStatus.DELAYED, FlowEventType.SHIPMENT_DELAYED),
                              (ShipmentStatus.DELIVERED, FlowEventType.DELIVERED)):
-            if shipment.status is status and (old is None or old.status is not status):
+            if shipment.status is status and old_status is not status:
                 yield _shipment_event(kind, after, shipment)
-    old_lines = {line.line_number: line for line in before.lines}
     for line in after.lines:
-        old_line = old_lines.get(line.line_number)
-        if line.out_of_stock and (old_line is None or not old_line.out_of_stock or old_line.sku != line.sku):
+        old_line = before.lines.get(line.line_number)
+        if line.out_of_stock and (old_line is None or not old_line[1] or old_line[0] != line.sku):
             yield _out_of_stock_event(after, line)
-    old_returns = {r.return_id: r for r in before.returns}
     for ret in after.returns:
-        old_return = old_returns.get(ret.return_id)
-        if old_return is None or _return_state(old_return) != _return_state(ret):
+        if before.returns.get(ret.return_id) != _return_state(ret):
             yield _return_event(after, ret)
 
 

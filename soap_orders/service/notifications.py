@@ -3,7 +3,7 @@
 Every use case that changes shipments, line stock or returns calls ``queue_flow_events`` inside its
 unit of work, with the order as it was before the change and as it is now, before committing:
 
-    before = snapshot(order)          # or the stored order, when it is replaced wholesale
+    before = notified(order)          # what notifications compare, as it is before the change
     ... change ``order`` ...
     queue_flow_events(uow, before, order, now)
     uow.commit()
@@ -21,7 +21,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain.errors import OrderNotFound, ValidationError
-from ..domain.notifications import FlowEvent, FlowEventType, flow_events, sample_event
+from ..domain.notifications import (
+    FlowEvent,
+    FlowEventType,
+    Notified,
+    flow_events,
+    sample_event,
+)
 from ..domain.orders import Order
 from .ports import OutboxEntry, OutboxMessage, OutboxStats, UnitOfWork
 
@@ -29,7 +35,7 @@ from .ports import OutboxEntry, OutboxMessage, OutboxStats, UnitOfWork
 FlowRoutes = Mapping[FlowEventType, str]
 
 
-def queue_flow_events(uow: UnitOfWork, before: Order, after: Order, now: datetime) -> list[FlowEvent]:
+def queue_flow_events(uow: UnitOfWork, before: Order | Notified, after: Order, now: datetime) -> list[FlowEvent]:
     """Write an outbox row for every event of the change; returns those events."""
     queued = flow_events(before, after)
     if queued:

@@ -20,7 +20,7 @@ from ..documents.records import Rendered
 from ..domain import limits
 from ..domain.errors import IdempotencyConflict, OrderNotFound, ValidationError
 from ..domain.merge import UpsertOutcome, UpsertReasonCode, accept_new, merge_into
-from ..domain.notifications import snapshot
+from ..domain.notifications import notified
 from ..domain.orders import (
     Decision,
     LineResult,
@@ -250,7 +250,7 @@ def _act_once(
         order = uow.orders.get(command.order_number, for_update=True)
         if order is None:
             raise OrderNotFound()
-        before = snapshot(order) if notify else None
+        before = notified(order) if notify else None
         decision = act(order, now)
         if before is not None:
             queue_flow_events(uow, before, order, now)
@@ -466,7 +466,7 @@ def _upsert(
                     uow.orders.add(document)
                     stored[document.order_number] = current = document
             else:
-                before = snapshot(current) if notify else None
+                before = notified(current) if notify else None
                 decision = merge_into(current, document, now=now, request_id=request_id)
                 if before is not None and decision.outcome is UpsertOutcome.UPDATED:
                     queue_flow_events(uow, before, current, now)

@@ -6,14 +6,26 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from soap_orders.domain.notifications import addressed, flow_events, snapshot
-from soap_orders.domain.orders import ShipmentStatus
+from soap_orders.domain.notifications import addressed, flow_events, notified, snapshot
+from soap_orders.domain.orders import (
+    Order,
+    Return,
+    ReturnItem,
+    ReturnRefundStatus,
+    ReturnStatus,
+    Shipment,
+    ShipmentItem,
+    ShipmentStatus,
+    WarehouseStatus,
+)
 from soap_orders.service.notifications import delivery_warnings, duration
 from soap_orders.service.ports import OutboxStats, PendingEvents, RelayRecord
 from soap_orders.service.relay import Routing
 from tests.unit.factories import NOW as ORDER_TIME
-from tests.unit.factories import make_order, mark_shipped
+from tests.unit.factories import make_line, make_order, mark_shipped
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
 WAIT = timedelta(minutes=10)
@@ -122,3 +134,58 @@ def test_a_zero_wait_warns_of_anything_waiting() -> None:
 ])
 def test_durations_are_said_in_the_unit_an_operator_reads(seconds: int, said: str) -> None:
     assert duration(timedelta(seconds=seconds)) == said
+
+
+# ---------------------------------------------------------------------- what is kept before a change
+
+CHANGES = st.lists(
+    st.one_of(
+        st.tuples(st.just("shipment"), st.sampled_from(["SH-1", "SH-2", "SH-3"]), st.sampled_from(list(ShipmentStatus))),
+        st.tuples(st.just("stock"), st.integers(1, 3), st.booleans(), st.sampled_from(["SKU-A", "SKU-B", "SKU-C"])),
+        st.tuples(st.just("return"), st.sampled_from(["RMA-1", "RMA-2"]), st.sampled_from(list(ReturnStatus)),
+                  st.sampled_from(list(WarehouseStatus)), st.sampled_from(list(ReturnRefundStatus))),
+    ),
+    max_size=8,
+)
+
+
+def apply(order: Order, change: tuple[object, ...]) -> None:
+    kind, *values = change
+    if kind == "shipment":
+        shipment_id, status = values
+        found = next((s for s in order.shipments if s.shipment_id == shipment_id), None)
+        if found is None:
+            order.shipments.append(Shipment(str(shipment_id), status, items=[ShipmentItem("SKU-A", 1)]))  # type: ignore[arg-type]
+        else:
+            found.status = status  # type: ignore[assignment]
+    elif kind == "stock":
+        number, out_of_stock, sku = values
+        line = next((line for line in order.lines if line.line_number == number), None)
+        if line is not None:
+            line.out_of_stock, line.sku = out_of_stock, sku  # type: ignore[assignment]
+    else:
+        return_id, status, warehouse, refund = values
+        found_return = next((r for r in order.returns if r.return_id == return_id), None)
+        if found_return is None:
+            order.returns.append(Return(str(return_id), status, ORDER_TIME, items=[ReturnItem("SKU-A", 1)]))  # type: ignore[arg-type]
+            found_return = order.returns[-1]
+        found_return.status, found_return.warehouse_status, found_return.refund_status = status, warehouse, refund  # type: ignore[assignment]
+
+
+@settings(max_examples=200, deadline=None)
+@given(CHANGES, CHANGES)
+def test_what_notified_keeps_is_detached_from_the_change_and_gives_the_events_a_whole_copy_gives(
+    history: list, change: list  # type: ignore[type-arg]
+) -> None:
+    """Use cases keep ``notified(order)``, not a copy, before changing the order in place."""
+    order = mark_shipped(make_order(updated_at=ORDER_TIME))
+    order.lines.append(make_line(3, "SKU-C", 1))
+    for step in history:
+        apply(order, step)
+    copy, kept = snapshot(order), notified(order)
+
+    for step in change:
+        apply(order, step)
+    order.updated_at = ORDER_TIME + timedelta(hours=1)
+
+    assert flow_events(kept, order) == flow_events(copy, order)
