@@ -277,39 +277,74 @@ def _parser() -> etree.XMLPullParser:
 def _read_xml(
     stream: IO[bytes], batcher: _Batcher, report: ImportReport, advance: Callable[[int], None]
 ) -> None:
-    """Stream Order elements (children of an ``Orders`` root, or a lone ``Order`` root)."""
+    """Stream Order elements (children of an ``Orders`` root, or a lone ``Order`` root).
+
+    An Order is imported only once its end tag has really been read. lxml's pull parser reports
+    an end when libxml2 reads an end tag, but since lxml 6.2 a failed ``close()`` also reports ends
+    for the elements still open when the data stopped, and older versions report none; so what a
+    failing call reports is judged by what it proves, never by the order of its events:
+
+    - a ``feed()`` that succeeds reports only tags it read (an end tag is read with its ``>``);
+    - a ``close()`` that fails (the file ends inside the document) has no end tag left to read,
+      so the ends it reports close elements the file never closed: none of them is imported;
+    - a ``feed()`` that fails reports what it read before the error, and at most what a closing
+      of the open elements adds; that closing would end the root while libxml2 places the error
+      inside the document, so then the last Order it ended is uncertain: reported, not imported.
+    """
     schema = order_schema()
     parser = _parser()
     checked = False
 
-    def drain() -> None:
+    def take(events: list[tuple[str, etree._Element]], error: etree.XMLSyntaxError | None = None) -> None:
         nonlocal checked
-        for _event, element in parser.read_events():
+        closed_open = error is not None and error.code != _DOCUMENT_END and any(
+            element.getparent() is None for _event, element in events
+        )
+        for _event, element in events:
             if not checked:
                 _check_document(element)
                 checked = True
+            if not _top_level(element):
+                continue
+            if closed_open and element.getnext() is None:
+                report.errors.append(ImportProblem(element.sourceline or 1, _UNCERTAIN))
+                continue
             _on_end(element, schema, batcher, report)
 
     try:
-        try:
-            while chunk := stream.read(CHUNK):
-                advance(len(chunk))
-                if not checked and xmlsafe.declares_a_dtd(chunk):
-                    raise xmlsafe.DoctypeRefused()
+        while chunk := stream.read(CHUNK):
+            advance(len(chunk))
+            if not checked and xmlsafe.declares_a_dtd(chunk):
+                raise xmlsafe.DoctypeRefused()
+            try:
                 parser.feed(chunk)
-                drain()
+            except etree.XMLSyntaxError as error:
+                take(list(parser.read_events()), error)  # the Orders completed before it are kept
+                _not_well_formed(error, report)
+                return
+            take(list(parser.read_events()))
+        try:
             parser.close()
-            drain()
         except etree.XMLSyntaxError as error:
-            drain()  # the Orders completed before the error are kept, like good JSON lines
-            message = f"The file is not well-formed XML ({_where(error)})."
-            report.errors.append(ImportProblem(error.lineno or 1, message))
+            _not_well_formed(error, report)  # nothing that close() reports ending is taken
+            return
+        take(list(parser.read_events()))
     except xmlsafe.XmlRefused as refused:
         batcher.discard()
         report.errors.append(ImportProblem(1, refused.message.rstrip(".") + _NOTHING_IMPORTED))
     except _Refused as refused:
         batcher.discard()
         report.errors.append(ImportProblem(refused.line, refused.message))
+
+
+#: libxml2's code for content after the root element: the document itself was complete.
+_DOCUMENT_END = etree.ErrorTypes.ERR_DOCUMENT_END
+_UNCERTAIN = "The Order was not imported: the file stops being well-formed XML at or right after it."
+
+
+def _not_well_formed(error: etree.XMLSyntaxError, report: ImportReport) -> None:
+    message = f"The file is not well-formed XML ({_where(error)})."
+    report.errors.append(ImportProblem(error.lineno or 1, message))
 
 
 def _where(error: etree.XMLSyntaxError) -> str:
@@ -329,16 +364,19 @@ def _check_document(element: etree._Element) -> None:
         )
 
 
+def _top_level(element: etree._Element) -> bool:
+    """Whether ``element`` is one the importer handles: a child of the root, or an Order root."""
+    parent = element.getparent()
+    if parent is None:
+        return element.tag == _ORDER  # else the end of the Orders root
+    return parent.getparent() is None and parent.tag == _ORDERS  # else inside an Order: handled with it
+
+
 def _on_end(
     element: etree._Element, schema: etree.XMLSchema, batcher: _Batcher, report: ImportReport
 ) -> None:
-    """Handle a finished element: import a top-level Order, then let it go."""
+    """Handle a finished top-level element: import an Order, then let it go."""
     parent = element.getparent()
-    if parent is None:
-        if element.tag != _ORDER:
-            return  # the end of the Orders root
-    elif parent.getparent() is not None or parent.tag != _ORDERS:
-        return  # inside an Order: handled with it
     line = element.sourceline or 1
     if element.tag == _ORDER:
         _import_element(line, element, schema, batcher, report)
