@@ -5,24 +5,50 @@ BIN := $(VENV)/bin
 SOAP_ORDERS_DATABASE_URL ?= sqlite:///var/soap_orders.sqlite3
 export SOAP_ORDERS_DATABASE_URL
 
-.PHONY: run test lint bench mutation wsdl clean
+.PHONY: run test lint bench mutation wsdl lock clean
 
-$(BIN)/python:
+# Everything the project installs is pinned, with hashes, in requirements.lock (made by `make lock`
+# with pip-tools from setup.cfg's requirements and extras and pyproject.toml's build requirements).
+# The environment is rebuilt from nothing whenever the lock changes, so it holds exactly the lock:
+# the build tools first, then every locked package hash-checked and without resolving anything,
+# then the project itself without dependencies and without build isolation (so it builds with the
+# locked setuptools and wheel, and nothing unlocked is fetched).
+LOCK := requirements.lock
+BUILD_TOOLS := setuptools|wheel
+
+$(VENV)/.locked: $(LOCK)
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (spyne 2.14 does not import on 3.12+)"; exit 1; }
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-
-$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
+	awk '/^[a-z0-9]/ { keep = ($$1 ~ /^($(BUILD_TOOLS))==/) } keep' $(LOCK) > $(VENV)/build-tools.txt
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(VENV)/build-tools.txt
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps --no-build-isolation -r $(LOCK)
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
+$(VENV)/.installed: $(VENV)/.locked setup.cfg pyproject.toml
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# `make lock` resolves setup.cfg's ranges afresh (the newest releases they allow, for Python 3.11 on
+# Linux x86_64) and rewrites requirements.lock; `make lock LOCK_UPGRADE=` keeps the pins that still
+# fit and only adds or drops what setup.cfg changed; `make lock LOCK_UPGRADE='--upgrade-package
+# lxml'` moves one package. pip-tools runs from a venv of its own, .venv-lock.
+LOCK_TOOLS := .venv-lock
+PIP_TOOLS := pip-tools==7.7.0
+LOCK_UPGRADE ?= --upgrade
+
+lock:
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
+	test -x $(LOCK_TOOLS)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_TOOLS) && \
+	  $(LOCK_TOOLS)/bin/python -m pip install --quiet '$(PIP_TOOLS)'; }
+	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_TOOLS)/bin/pip-compile --quiet $(LOCK_UPGRADE) \
+	  --generate-hashes --allow-unsafe --strip-extras --extra test --extra lint \
+	  --build-deps-for editable --no-emit-index-url --no-emit-find-links \
+	  --output-file $(LOCK) pyproject.toml
 
 # The key that encrypts digest-capable clients' secrets: generated once for this checkout unless
 # SOAP_ORDERS_SECRET_KEY is set.
-var/secret_key: | $(BIN)/python
+var/secret_key: | $(VENV)/.installed
 	mkdir -p var
 	umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(48))" > $@
 
@@ -36,20 +62,20 @@ run: $(VENV)/.installed var/secret_key
 	@$(RUN_ENV) $(BIN)/soap-orders demo-client
 	$(RUN_ENV) $(BIN)/soap-orders serve
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # ruff reads no setup.cfg, so its rule selection lives here: pyflakes, pycodestyle (line length is
 # left to review), import order and bugbear. mypy takes its settings from setup.cfg.
 RUFF_RULES = --target-version py311 --select E,F,W,I,B --ignore E501,B904
 
-lint: $(VENV)/.installed-test
+lint: $(VENV)/.installed
 	$(BIN)/ruff check $(RUFF_RULES) soap_orders tests contrib
 	$(BIN)/mypy
 
 # Not part of `make test`. Needs wrk (installed from the Debian package when missing). PostgreSQL
 # targets run when SOAP_ORDERS_BENCH_DATABASE_URL names a database the benchmark may fill.
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed
 	@command -v wrk >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y wrk; \
 	  elif command -v sudo >/dev/null; then sudo apt-get update && sudo apt-get install -y wrk; \
@@ -60,7 +86,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m tests.bench_relay $(RELAY_BENCH_ARGS)
 
 # Mutation testing of the domain rules (configured in setup.cfg); slow, so not part of `make test`.
-mutation: $(VENV)/.installed-test
+mutation: $(VENV)/.installed
 	$(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut results
 
@@ -70,4 +96,4 @@ wsdl: $(VENV)/.installed
 	$(BIN)/python contrib/soapui_project.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache mutants
+	rm -rf $(VENV) $(LOCK_TOOLS) var .pytest_cache mutants
