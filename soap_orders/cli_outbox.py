@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -31,6 +32,25 @@ def _time(value: datetime | None) -> str:
     return "-" if value is None else value.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def stop_handler(stop: threading.Event) -> Callable[[int, Any], None]:
+    """A signal handler that sets ``stop`` and says so on stderr, from a thread of its own.
+
+    A Python signal handler runs in the main thread between two bytecodes, possibly inside
+    ``stop.wait()`` (the relay's idle wait) while that holds the event's lock, which is not
+    reentrant: ``stop.set()`` in the handler itself would then wait for its own thread forever and
+    the relay would never stop. The thread waits for the lock instead, which ``wait()`` gives up
+    as soon as the handler returns."""
+
+    def stop_now() -> None:
+        stop.set()
+        click.echo("Stopping after the request in hand.", err=True)
+
+    def handler(_signum: int, _frame: Any) -> None:
+        threading.Thread(target=stop_now, name="relay-stop").start()
+
+    return handler
+
+
 @click.command()
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit (for cron or a test).")
 def relay(once: bool) -> None:
@@ -49,10 +69,7 @@ def relay(once: bool) -> None:
         except ConfigError as error:
             raise click.UsageError(str(error)) from None
 
-        def request_stop(_signum: int, _frame: Any) -> None:
-            stop.set()
-
-        previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        previous = {sig: signal.signal(sig, stop_handler(stop)) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             if not once:
                 click.echo(f"Relay delivering to {deps.settings.dg.endpoint} (SIGTERM to stop).", err=True)

@@ -31,6 +31,7 @@ from soap_orders.documents.records import order_from_record
 from soap_orders.service import orders as use_cases
 from tests.flow_server import Answer, FlowServer
 from tests.integration.outbox_helpers import (
+    Deadline,
     RelayProcess,
     base_record,
     delay,
@@ -117,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             for relay in relays:
                 if relay.process.poll() is None:
-                    relay.terminate()
+                    relay.terminate(Deadline())
                 relay.stop()
             deps.engine.dispose()
     return 0

@@ -2,7 +2,7 @@
 
 It records every request (time, headers, JSON body) and answers 200 unless told otherwise: a queue
 of scripted answers is used first, one per request (``fail(500, times=2)``, ``stall(2.0)``,
-``rate_limit(1)``, ``reject(400, "bad flow")``). It also notes when one ``external_id`` arrives while
+``hold()``, ``rate_limit(1)``, ``reject(400, "bad flow")``). It also notes when one ``external_id`` arrives while
 an earlier request with the same id is still being answered (two senders at once).
 """
 
@@ -23,6 +23,9 @@ class Answer:
     body: str = '{"status": "accepted"}'
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    #: Answered only once this is set (or the server stops): a request held in hand for as long
+    #: as a test needs, whatever the machine's speed.
+    until: threading.Event | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,13 @@ class FlowServer:
 
     def stall(self, seconds: float, times: int = 1) -> FlowServer:
         return self.then(*[Answer(delay=seconds)] * times)
+
+    def hold(self, after: int = 0) -> threading.Event:
+        """Hold back the answer to the request ``after`` requests from now (the next one by default)
+        until the returned event is set; those before it are answered as usual."""
+        gate = threading.Event()
+        self.then(*[self.default] * after, Answer(until=gate))
+        return gate
 
     def rate_limit(self, retry_after: str, times: int = 1) -> FlowServer:
         return self.then(*[Answer(429, '{"error": "slow down"}', {"Retry-After": retry_after})] * times)
@@ -139,6 +149,8 @@ class FlowServer:
                 try:
                     if answer.delay:
                         server._stopping.wait(answer.delay)
+                    while answer.until is not None and not (answer.until.wait(0.05) or server._stopping.is_set()):
+                        pass
                     payload = answer.body.encode()
                     self.send_response(answer.status)
                     self.send_header("Content-Type", "application/json")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import copy
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -34,12 +35,37 @@ FLOWS = {
 BASIC = "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
 
 
+#: How long, at most, a relay test waits in all for what it needs to observe (events sent, a relay
+#: started or stopped, a lease run out). Generous, for a busy 2-core machine: a test that passes
+#: waits only as long as the relay takes, and this bound only ends one that would never pass.
+PATIENCE = 180.0
+
+
+class Deadline:
+    """One bound for all of a test's waits: each waits for a condition, never for a fixed time."""
+
+    def __init__(self, seconds: float = PATIENCE) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return max(self.at - time.monotonic(), 0.0)
+
+    def wait_until(self, condition: Callable[[], bool], what: str, detail: Callable[[], str] = str) -> None:
+        """Return as soon as ``condition()`` holds; fail, saying what, once the deadline has passed."""
+        while not condition():
+            if time.monotonic() >= self.at:
+                raise AssertionError(f"{what}: not within {self.seconds:.0f} s\n{detail()}")
+            time.sleep(0.02)
+
+
 def dg_settings(base_url: str, **overrides: Any) -> DgSettings:
-    """Short timeouts and backoffs so that every test stays within a few seconds."""
+    """Tiny backoffs and polls so that tests run fast, and timeouts no busy machine reaches when
+    the fake flow server answers (a test about timeouts holds an answer back and sets its own)."""
     values: dict[str, Any] = {
-        "base_url": base_url, "api_key": KEY, "api_secret": SECRET, "connect_timeout": 0.5,
-        "read_timeout": 0.5, "max_attempts": 4, "backoff_initial": 0.02, "backoff_max": 0.05,
-        "batch_size": 10, "lease": 3.0, "poll_interval": 0.05, **FLOWS,
+        "base_url": base_url, "api_key": KEY, "api_secret": SECRET, "connect_timeout": 5.0,
+        "read_timeout": 10.0, "max_attempts": 4, "backoff_initial": 0.02, "backoff_max": 0.05,
+        "batch_size": 10, "lease": 60.0, "poll_interval": 0.05, **FLOWS,
     }
     values.update(overrides)
     return DgSettings(**values)
@@ -120,15 +146,13 @@ def entries(deps: Dependencies, state: str | None = None) -> list[OutboxEntry]:
         return uow.outbox.entries(state, 10_000)
 
 
-def drain_until(relay: Relay, done: Callable[[], bool], timeout: float = 15.0) -> None:
-    """Run the relay's drain again and again (backoffs are tiny) until ``done`` or the timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def drain_until(relay: Relay, done: Callable[[], bool]) -> None:
+    """Run the relay's drain again and again (backoffs are tiny) until ``done`` (within PATIENCE)."""
+    def drained() -> bool:
         relay.drain()
-        if done():
-            return
-        time.sleep(0.02)
-    raise AssertionError("the relay did not reach the expected state in time")
+        return done()
+
+    Deadline().wait_until(drained, "the relay did not reach the expected state")
 
 
 def wait_until(condition: Callable[[], object], timeout: float, what: str) -> None:
@@ -174,22 +198,40 @@ class RelayProcess:
         self._log.flush()
         return self.log_path.read_text(errors="replace")
 
-    def wait_until_running(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if "Relay delivering to" in self.log():
-                return
+    def wait_until_running(self, deadline: Deadline | None = None) -> None:
+        def started() -> bool:
             if self.process.poll() is not None:
                 raise AssertionError(f"relay exited early:\n{self.log()}")
-            time.sleep(0.05)
-        raise AssertionError(f"relay did not start:\n{self.log()}")
+            return "Relay delivering to" in self.log()
 
-    def terminate(self, timeout: float = 15.0) -> int:
+        (deadline or Deadline()).wait_until(started, "the relay to start", self.log)
+
+    def terminate(self, deadline: Deadline | None = None) -> int:
+        """SIGTERM, then wait for the relay to finish the request in hand and exit."""
         self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=timeout)
+        return self.wait(deadline, "the relay to stop after SIGTERM")
+
+    def kill(self, deadline: Deadline | None = None) -> int:
+        """SIGKILL: no chance to record the answer in hand or give back leases."""
+        self.process.kill()
+        return self.wait(deadline, "the relay to die of SIGKILL")
+
+    def wait(self, deadline: Deadline | None, what: str) -> int:
+        """Wait for the relay to exit, within ``deadline`` (a generous one of its own by default)."""
+        deadline = deadline or Deadline()
+        try:
+            return self.process.wait(timeout=deadline.left())
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{what}: not within {deadline.seconds:.0f} s\n{self.log()}") from None
+
+    def report(self) -> str:
+        """The relay's closing line (``N sent, N to retry, N dead, N pruned, N skipped.``)."""
+        found = re.findall(r"^\d+ sent, \d+ to retry, \d+ dead, \d+ pruned, \d+ skipped\.$", self.log(), re.M)
+        assert found, self.log()
+        return str(found[-1])
 
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
-            self.process.wait(timeout=10)
+            self.process.wait()  # SIGKILL cannot be ignored
         self._log.close()

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -304,12 +303,16 @@ def test_timeouts_are_retried_and_the_request_in_hand_is_not_repeated_at_once(
     record = base_record()
     store(outbox_deps, record)
     change(outbox_deps, record, delay)
-    flow.stall(1.5)  # longer than the 0.5 s read timeout
-    relay = relay_for(with_settings(outbox_deps, backoff_initial=0.5, backoff_max=0.5))
+    held = flow.hold()  # no answer until the relay has given up waiting (0.5 s)
+    relay = relay_for(with_settings(outbox_deps, read_timeout=0.5, backoff_initial=60, backoff_max=60))
 
     relay.drain()
+    held.set()
     [entry] = entries(outbox_deps)
     assert (entry.state, entry.attempts, entry.last_status, entry.last_error) == ("PENDING", 1, None, "timed out")
+    assert len(flow.received) == 1  # not posted again at once: it waits out its backoff
+    real = relay.clock
+    relay.clock = lambda: real() + timedelta(seconds=61)  # the backoff has passed
     drain_until(relay, lambda: entries(outbox_deps)[0].state == "SENT")
     assert flow.ids() == [entry.external_id] * 2
 
@@ -326,7 +329,8 @@ def test_an_event_is_dead_after_the_attempt_limit(outbox_deps: Dependencies, flo
     [entry] = entries(outbox_deps)
     assert entry.attempts == 4 and len(flow.received) == 4
     assert entry.last_status == 502 and entry.last_error == 'HTTP 502: {"error": "server trouble"}'
-    time.sleep(0.1)
+    real = relay.clock
+    relay.clock = lambda: real() + timedelta(hours=1)  # long after any backoff
     relay.drain()
     assert len(flow.received) == 4  # a dead event is not posted again
 
@@ -371,8 +375,12 @@ def test_429_retry_after_is_honoured_and_pauses_the_relay(outbox_deps: Dependenc
 
     relay.drain()
     assert len(flow.received) == 1  # the rest of the batch waits too
+    real, paused_until = relay.clock, relay.paused_until
+    assert paused_until is not None
+    relay.clock = lambda: paused_until - timedelta(milliseconds=1)  # however late, still within the pause
     relay.drain()
     assert len(flow.received) == 1
+    relay.clock = real
     drain_until(relay, lambda: [e.state for e in entries(outbox_deps)] == ["SENT", "SENT"])
 
     gap = flow.received[1].at - flow.received[0].at
@@ -518,7 +526,8 @@ def test_a_lease_taken_over_is_not_overwritten(outbox_deps: Dependencies) -> Non
 def test_the_relay_settings_come_from_the_dependencies(outbox_deps: Dependencies) -> None:
     relay = relay_for(with_settings(outbox_deps, batch_size=7, max_attempts=9))
     assert (relay.settings.batch_size, relay.settings.max_attempts) == (7, 9)
-    assert relay.settings.request_time == timedelta(seconds=1.0)
+    dg = outbox_deps.settings.dg
+    assert relay.settings.request_time == timedelta(seconds=dg.connect_timeout + dg.read_timeout)
 
 
 def test_a_relay_is_seen_running_while_it_keeps_its_promise_and_notes_its_deliveries(
