@@ -10,12 +10,10 @@ published schema, the same one the SOAP endpoint uses.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,7 +23,12 @@ from lxml import etree
 from . import xmlsafe
 from .documents import Document, ListOf
 from .documents.orders import ORDER
-from .documents.records import RecordError, order_from_record
+from .documents.records import (
+    NumberOutOfRange,
+    RecordError,
+    order_from_record,
+    read_json,
+)
 from .domain import subscriptions as subs
 from .domain.errors import DomainError
 from .domain.merge import UpsertOutcome
@@ -235,9 +238,12 @@ def _read_jsonl(
         if not raw.strip():
             continue
         try:
-            record = json.loads(raw.decode("utf-8"), parse_float=Decimal)
+            record = read_json(raw.decode("utf-8"))
         except UnicodeDecodeError:
             report.errors.append(ImportProblem(number, "not valid UTF-8 text"))
+            continue
+        except NumberOutOfRange:
+            report.errors.append(ImportProblem(number, "holds a number too large or too small for any field"))
             continue
         except (ValueError, RecursionError):
             report.errors.append(ImportProblem(number, "not valid JSON"))

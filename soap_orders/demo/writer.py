@@ -85,7 +85,8 @@ def write_orders(wiring: Wiring, orders: Iterable[Order], *, replace: bool = Fal
             summary = upsert_orders(wiring.uow(), batch, wiring.clock, CALLER, notify=False)
             report.created += summary.created
             report.updated += summary.updated
-            report.refused += [result.order_number for result in summary.results if result.outcome.value == "REJECTED"]
+            report.refused += [result.order_number for result in summary.results
+                               if result.outcome.value == "REJECTED" and result.order_number is not None]
             written = [order for order in batch if order.order_number not in report.refused]
         else:
             written, skipped = add_new_orders(wiring.uow(), batch, wiring.clock)

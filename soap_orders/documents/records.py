@@ -59,6 +59,33 @@ class RecordError(DomainError):
         self.problem = problem
 
 
+class NumberOutOfRange(ValueError):
+    """A JSON number no value here can hold: an exponent beyond what a decimal can carry
+    (``1e1000000000000000000``, ``1e-99999999999999999999``) or an integer of more digits than
+    Python reads."""
+
+
+def _exact_decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except DecimalException:
+        raise NumberOutOfRange(text) from None
+
+
+def _exact_integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:  # more digits than int() reads (sys.get_int_max_str_digits())
+        raise NumberOutOfRange(text) from None
+
+
+def read_json(text: str, **options: Any) -> Any:
+    """JSON as records are read: every number exactly (a decimal as ``Decimal``, never a float).
+    A number no value can hold raises ``NumberOutOfRange`` (a ``ValueError``, like any other
+    JSON that cannot be read)."""
+    return json.loads(text, parse_float=_exact_decimal, parse_int=_exact_integer, **options)
+
+
 def required_on_input(field: Field) -> bool:
     """Fields with a default take it when absent, and a list may be left out (empty) unless it
     must hold at least one item."""
@@ -157,18 +184,32 @@ def load_scalar(kind: Kind, value: Any, path: str, currency: str | None = None) 
 
 
 def _text(kind: Text, value: Any, path: str) -> str:
+    """Text trimmed of the spaces around it. A control character (other than tab, CR and LF,
+    which XML carries) makes it invalid wherever it stands: ``str.strip()`` would silently drop
+    the ones around it (U+001C to U+001F, vertical tab, form feed), which XML cannot carry at all."""
     if not isinstance(value, str):
         raise RecordError(path, "must be a string")
+    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+        raise RecordError(path, "contains control characters")
     value = value.strip()
     if not value:
         raise RecordError(path, "must not be empty")
     if len(value) > kind.max_len:
         raise RecordError(path, f"is longer than {kind.max_len} characters")
-    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
-        raise RecordError(path, "contains control characters")
     if kind.pattern is not None and not re.fullmatch(kind.pattern, value):
         raise RecordError(path, f"must be {kind.hint or 'in the expected format'}")
     return value
+
+
+def claimed(kind: Text, value: Any) -> str | None:
+    """The identifier a refused record claims, as ``kind`` would load it, when it is a valid and
+    printable one; None otherwise, and then it is not repeated in the answer (an answer names no
+    identifier rather than one outside the published schema, such as an empty one)."""
+    try:
+        text = _text(kind, value, "")
+    except RecordError:
+        return None
+    return text if text.isprintable() else None
 
 
 def _integer(kind: Integer, value: Any, path: str) -> int:

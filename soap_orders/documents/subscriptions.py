@@ -215,7 +215,4 @@ def subscription_to_record(subscription: model.Subscription, *, stored: bool = F
 
 def claimed_id(record: Any) -> str | None:
     """The id a rejected document claims, when it is a plausible one (never echoed otherwise)."""
-    value = record.get("SubscriptionId") if isinstance(record, dict) else None
-    if isinstance(value, str) and 0 < len(value.strip()) <= limits.SUBSCRIPTION_ID and value.strip().isprintable():
-        return value.strip()
-    return None
+    return records.claimed(SUBSCRIPTION_ID, record.get("SubscriptionId") if isinstance(record, dict) else None)

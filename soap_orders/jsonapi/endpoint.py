@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal
 from typing import Any
 
 from ..documents import records
@@ -106,10 +105,12 @@ class JsonRoute:
 def parse_body(body: bytes) -> dict[str, Any]:
     """The request object: UTF-8 JSON, numbers read exactly, no key given twice."""
     try:
-        value = json.loads(body.decode("utf-8"), parse_float=Decimal, object_pairs_hook=_unique_keys)
+        value = records.read_json(body.decode("utf-8"), object_pairs_hook=_unique_keys)
         # "\ud800" escapes decode to lone surrogates, which are not text: refuse them here rather
         # than fail later, in the database driver or in writing the answer.
         json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+    except records.NumberOutOfRange:
+        raise errors.ValidationError("The body holds a number too large or too small for any field.") from None
     except (UnicodeError, ValueError, RecursionError):
         raise errors.ValidationError("The body is not valid UTF-8 JSON.") from None
     if not isinstance(value, dict):

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from ..documents import records
+from ..documents.orders import ORDER_NUMBER
 from ..documents.records import Rendered
 from ..domain import limits
 from ..domain.errors import IdempotencyConflict, OrderNotFound, ValidationError
@@ -330,7 +331,7 @@ class UpsertResult:
     parts of an updated order that changed (wire names), ``order`` is the order as stored
     afterwards (None when refused, and in a replayed result)."""
 
-    order_number: str
+    order_number: str | None  # None: a refused document without a valid number of its own
     outcome: UpsertOutcome
     reason_code: UpsertReasonCode
     message: str
@@ -419,8 +420,7 @@ def upsert_records(
         try:
             prepared.append(records.order_from_record(item))
         except records.RecordError as error:
-            number = item.get("OrderNumber") if isinstance(item, dict) else None
-            number = number.strip()[:limits.ORDER_NUMBER] if isinstance(number, str) else ""
+            number = records.claimed(ORDER_NUMBER, item.get("OrderNumber") if isinstance(item, dict) else None)
             prepared.append(UpsertResult(number, UpsertOutcome.REJECTED, UpsertReasonCode.INVALID_DOCUMENT,
                                          error.message, error.path or None))
     return _upsert(uow, prepared, clock, caller, request_id, lambda: _fingerprint_of(items), notify=True)
@@ -504,7 +504,7 @@ def _upsert_report_to_record(report: UpsertReport) -> dict[str, Any]:
 
 def _upsert_report_from_record(record: dict[str, Any]) -> UpsertReport:
     return UpsertReport(tuple(
-        UpsertResult(r["OrderNumber"], UpsertOutcome(r["Outcome"]), UpsertReasonCode(r["ReasonCode"]), r["Message"],
+        UpsertResult(r["OrderNumber"] or None, UpsertOutcome(r["Outcome"]), UpsertReasonCode(r["ReasonCode"]), r["Message"],
                      r.get("Field"), None, tuple(r.get("Changed") or ()))
         for r in record["Results"]
     ))

@@ -80,7 +80,10 @@ class DirectReads:
             name, convert = fields[child.tag]  # the schema admits no other element
             if child.text is None:
                 return None
-            record[name] = convert(child.text)
+            try:
+                record[name] = convert(child.text)
+            except Exception:  # noqa: BLE001 - e.g. an integer of more digits than int() reads: the full path refuses it
+                return None
         note(environ, operation=operation.name)
         try:
             command = operation.load({name: value for name, value in record.items() if value is not None})

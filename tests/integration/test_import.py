@@ -177,6 +177,18 @@ def test_jsonl_line_that_is_not_utf8_is_reported(deps: Dependencies, tmp_path: P
     assert report.errors == [ImportProblem(2, "not valid UTF-8 text")]
 
 
+
+@pytest.mark.parametrize("number", ["1e1000000000000000000", "1e-99999999999999999999", "1" + "0" * 5000])
+def test_jsonl_line_with_a_number_no_field_holds_is_reported(deps: Dependencies, tmp_path: Path, number: str) -> None:
+    good = minimal("SO-N1")
+    path = write_jsonl(tmp_path / "orders.jsonl", [good, '{"OrderNumber": "SO-N2", "Total": ' + number + "}"])
+
+    report = import_file(deps, path)
+
+    assert report.created == 1
+    assert report.errors == [ImportProblem(2, "holds a number too large or too small for any field")]
+    assert stored_numbers(deps) == ["SO-N1"]
+
 def test_reimport_updates_orders_instead_of_duplicating(deps: Dependencies, tmp_path: Path) -> None:
     first = [minimal(f"SO-9{i}") for i in range(3)]
     import_file(deps, write_jsonl(tmp_path / "a.jsonl", first))

@@ -10,10 +10,14 @@ from typing import Any
 
 import pytest
 
+from soap_orders.documents.orders import ORDER_NUMBER
 from soap_orders.documents.records import (
+    NumberOutOfRange,
     RecordError,
+    claimed,
     order_from_record,
     order_to_record,
+    read_json,
     refund_from_record,
     refund_to_record,
 )
@@ -212,6 +216,14 @@ def test_text_is_stripped():
     assert (order.order_number, order.currency) == ("ORD-9", "EUR")
 
 
+@pytest.mark.parametrize(("value", "claimed_as"), [
+    (" SO-1\n", "SO-1"), ("\x1c", None), ("\x07X", None), ("\u3000", None), ("", None), (42, None), (None, None),
+    ("x" * 65, None), ("SO\u200b1", None),  # a zero-width space is not printable
+])
+def test_a_refused_records_identifier_is_named_back_only_when_it_is_a_valid_one(value, claimed_as):
+    assert claimed(ORDER_NUMBER, value) == claimed_as
+
+
 def test_datetimes_are_normalized_to_utc():
     data = record(CreatedAt="2026-01-10T11:30:00+02:00", UpdatedAt="2026-01-10T09:30:00Z")
 
@@ -321,6 +333,10 @@ def test_an_unknown_field_of_a_nested_record_is_refused_with_its_path():
         ("Customer.Email", "   ", "must not be empty"),
         ("Customer.FirstName", "x" * 101, "is longer than 100 characters"),
         ("Customer.FirstName", "Ada\x00", "contains control characters"),
+        ("OrderNumber", "\x1c", "contains control characters"),  # str.strip() would leave nothing
+        ("OrderNumber", "\x1cSO-1", "contains control characters"),  # or drop it silently
+        ("Lines[1].Sku", "SKU-A\x0c", "contains control characters"),
+        ("OrderNumber", "\u3000\u2003", "must not be empty"),
         ("ShippingAddress.CountryCode", "gb", "must be an ISO 3166-1 alpha-2 code such as GB"),
         ("ShippingAddress.CountryCode", "GBR", "is longer than 2 characters"),
         ("ExpectedShipDate", "31/01/2026", "must be a date such as 2026-01-31"),
@@ -446,3 +462,13 @@ def _step(node: Any, part: str) -> Any:
         name, index = part[:-1].split("[")
         return node[name][int(index) - 1]
     return node[part]
+
+
+@pytest.mark.parametrize("number", ["1e1000000000000000000", "-1E-99999999999999999999", "9" * 5000])
+def test_a_json_number_no_value_holds_is_refused_as_out_of_range(number):
+    with pytest.raises(NumberOutOfRange):
+        read_json('{"Total": ' + number + "}")
+
+
+def test_json_numbers_are_read_exactly():
+    assert read_json('{"a": 0.1, "b": 1E+999999, "c": 7}') == {"a": Decimal("0.1"), "b": Decimal("1E+999999"), "c": 7}
