@@ -26,6 +26,7 @@ from tests.contract.clients import make_client
 from tests.flow_server import FlowServer
 from tests.integration.outbox_helpers import (
     FLOWS,
+    PATIENCE,
     RelayProcess,
     dg_environment,
     dg_settings,
@@ -134,8 +135,8 @@ def test_a_delayed_parcel_recorded_while_the_server_has_no_flow_ids_reaches_the_
 
     running.append(relay(database_url, flow, tmp_path / "relay.log"))
 
-    assert flow.wait_for(2, timeout=60), running[-1].log()
-    wait_until(lambda: [e.state for e in entries(deps)] == ["SENT", "SENT"], 30, "both events to be marked SENT")
+    assert flow.wait_for(2, timeout=PATIENCE), running[-1].log()
+    wait_until(lambda: [e.state for e in entries(deps)] == ["SENT", "SENT"], PATIENCE, "both events to be marked SENT")
     assert [(b["action_id"], b["external_id"], b["inputs"]["shipment_data"]["order_id"]) for b in flow.bodies()] == [
         (FLOWS["flow_shipment_delayed"], e.external_id, e.order_number) for e in queued]
     assert [b["inputs"]["status"] for b in flow.bodies()] == ["DELAYED", "DELAYED"]
@@ -149,7 +150,7 @@ def test_a_type_without_a_flow_id_shows_in_outbox_status_and_metrics_and_is_deli
     running.append(server)
     first = relay(database_url, flow, tmp_path / "relay-1.log", flow_delivered=None)
     running.append(first)
-    wait_until(lambda: metric(server, "soap_orders_outbox_relays") == 1, 30, "the relay to be seen by the server")
+    wait_until(lambda: metric(server, "soap_orders_outbox_relays") == 1, PATIENCE, "the relay to be seen by the server")
     [number] = store(deps, order_record())
 
     soap = make_client(server, "basic")
@@ -169,16 +170,16 @@ def test_a_type_without_a_flow_id_shows_in_outbox_status_and_metrics_and_is_deli
     assert flow.received == []  # the running relay does not send what it has no flow for
 
     assert first.terminate() == 0
-    wait_until(lambda: metric(server, "soap_orders_outbox_relays") == 0, 30, "the stopped relay to be counted out")
+    wait_until(lambda: metric(server, "soap_orders_outbox_relays") == 0, PATIENCE, "the stopped relay to be counted out")
     assert metric(server, "soap_orders_outbox_held_events", event_type="delivered") == 1
     assert metric(server, "soap_orders_outbox_last_delivery_age_seconds") == float("inf")
 
     running.append(relay(database_url, flow, tmp_path / "relay-2.log", flow_delivered="flow-delivered-2"))
 
-    assert flow.wait_for(1, timeout=60)
+    assert flow.wait_for(1, timeout=PATIENCE)
     [body] = flow.bodies()
     assert (body["action_id"], body["external_id"]) == ("flow-delivered-2", held.external_id)
-    wait_until(lambda: not pending(deps, "delivered")(), 30, "the event to be marked SENT")
+    wait_until(lambda: not pending(deps, "delivered")(), PATIENCE, "the event to be marked SENT")
     assert metric(server, "soap_orders_outbox_held_events", event_type="delivered") == 0
     age = metric(server, "soap_orders_outbox_last_delivery_age_seconds")
     assert age is not None and 0 <= age < 120
@@ -211,7 +212,7 @@ def test_the_server_warns_at_start_when_notifications_wait_and_no_relay_delivers
 
     # A relay that has the flow runs, and the server starts again: nothing to warn about.
     running.append(relay(database_url, flow, tmp_path / "relay.log"))
-    wait_until(lambda: not pending(deps, "shipment_delayed")(), 60, "the waiting event to be delivered")
+    wait_until(lambda: not pending(deps, "shipment_delayed")(), PATIENCE, "the waiting event to be delivered")
     again = Server(database_url, tmp_path / "again.log", workers=1, client_name="again", extra_env=NO_DG)
     running.append(again)
     assert "notifications:" not in again.log()

@@ -28,6 +28,7 @@ from tests.flow_server import FlowServer
 from tests.integration.outbox_helpers import (
     BASIC,
     FLOWS,
+    PATIENCE,
     base_record,
     change,
     delay,
@@ -658,7 +659,7 @@ def test_a_relay_paused_by_a_long_retry_after_is_still_seen_running(outbox_deps:
     worker = threading.Thread(target=relay.run_forever)
     worker.start()
     try:
-        assert flow.wait_for(1, timeout=30)
+        assert flow.wait_for(1, timeout=PATIENCE)
 
         def seen() -> RelayRecord | None:
             with outbox_deps.uow() as uow:
@@ -667,11 +668,11 @@ def test_a_relay_paused_by_a_long_retry_after_is_still_seen_running(outbox_deps:
 
         first = seen()
         assert first is not None
-        wait_until(lambda: (r := seen()) is not None and r.seen_at > first.seen_at, 30,
+        wait_until(lambda: (r := seen()) is not None and r.seen_at > first.seen_at, PATIENCE,
                    "a heartbeat while paused")
         assert relay.paused_until is not None and relay.paused_until > outbox_deps.clock() + timedelta(minutes=50)
         assert len(flow.received) == 1  # still paused: nothing more was posted
     finally:
         relay.stop.set()
-        worker.join(timeout=30)
+        worker.join(timeout=PATIENCE)
     assert seen() is None  # stopped, and said so
