@@ -196,7 +196,8 @@ def clients() -> None:
 
 @clients.command("add")
 @click.argument("name")
-@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(["orders:read", "orders:act", "erp"]))
+@click.option("--scope", "scopes", multiple=True, required=True,
+              type=click.Choice(["orders:read", "orders:act", "erp", "privacy"]))
 @click.option("--allow", multiple=True, metavar="CIDR|PRESET", help="Allowed source (repeatable): a CIDR or dg-us, dg-eu, dg-test.")
 @click.option("--digest", is_flag=True, help="Keep the secret recoverable (encrypted) so WS-Security PasswordDigest works.")
 def clients_add(name: str, scopes: tuple[str, ...], allow: tuple[str, ...], digest: bool) -> None:
@@ -396,3 +397,8 @@ from .cli_outbox import outbox, relay  # noqa: E402
 
 main.add_command(relay)
 main.add_command(outbox)
+
+# Customers' privacy requests: their own module too.
+from .cli_privacy import customers  # noqa: E402
+
+main.add_command(customers)

@@ -43,7 +43,7 @@ def settings_for_tests(database_url: str, **overrides: Any) -> Any:
 
 
 #: Every scope a client may have: the server's own client gets them all.
-ALL_SCOPES = ("orders:read", "orders:act", "erp")
+ALL_SCOPES = ("orders:read", "orders:act", "erp", "privacy")
 
 
 def add_client(database_url: str, name: str, scopes: tuple[str, ...] = ("orders:read", "orders:act"),

@@ -43,6 +43,9 @@ def create_database_engine(url: str, *, connections: int | None = None, **kwargs
     per request, with a few more for work outside the request threads."""
     url = normalize_url(url)
     parsed = make_url(url)
+    # A statement's values never go into an error's text (so never into a logged traceback): they
+    # may be a customer's email, name or address.
+    kwargs.setdefault("hide_parameters", True)
     if connections is not None and (parsed.get_backend_name() != "sqlite" or parsed.database not in (None, "", ":memory:")):
         kwargs.setdefault("pool_size", connections)
         kwargs.setdefault("max_overflow", 4)

@@ -126,7 +126,8 @@ class StringList(TypeDecorator[list]):
 
 def _customer_and_address_columns() -> list[Column[Any]]:
     """The customer and the shipping address, embedded in the table of whatever they belong to
-    (orders, subscriptions) and mapped as composites of ``Customer`` and ``Address``."""
+    (orders, subscriptions) and mapped as composites of ``Customer`` and ``Address``, and when
+    they were forgotten at the customer's request (the tombstone, see ``domain.privacy``)."""
     return [
         Column("customer_email", _text(limits.EMAIL), nullable=False),
         Column("customer_first_name", _text(limits.PERSON_NAME)),
@@ -140,6 +141,7 @@ def _customer_and_address_columns() -> list[Column[Any]]:
         Column("ship_postal_code", _text(limits.POSTAL_CODE)),
         Column("ship_country_code", String(limits.COUNTRY_CODE)),
         Column("ship_phone", _text(limits.PHONE)),
+        Column("forgotten_at", UTCDateTime),
     ]
 
 

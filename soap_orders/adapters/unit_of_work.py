@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .orm import order_events
 from .outbox import SqlAlchemyOutbox
+from .privacy import SqlAlchemyPersonalData
 from .repository import (
     SqlAlchemyAuditLog,
     SqlAlchemyClientRepository,
@@ -41,6 +42,7 @@ class SqlAlchemyUnitOfWork:
         self.audit = SqlAlchemyAuditLog(self.session)
         self.outbox = SqlAlchemyOutbox(self.session)
         self.events = SqlAlchemyEventFeed(self.session)
+        self.privacy = SqlAlchemyPersonalData(self.session)
         self.actor: str | None = None
         return self
 

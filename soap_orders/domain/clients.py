@@ -15,6 +15,7 @@ class Scope(str, enum.Enum):
     READ = "orders:read"  # FindOrdersByEmail, GetOrder
     ACT = "orders:act"  # CancelOrder, IssueRefund and later actions
     ERP = "erp"  # ERP-facing operations
+    PRIVACY = "privacy"  # ForgetCustomer, ExportCustomerData: customers' privacy requests
 
 
 #: DG's published source addresses, usable by name in allowlists.

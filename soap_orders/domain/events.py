@@ -145,3 +145,12 @@ class ShipmentRecorded(OrderEvent):
     carrier_code: str | None
     old_order_status: str
     new_order_status: str
+
+
+@dataclass(frozen=True)
+class CustomerForgotten(OrderEvent):
+    """The customer's personal data on the order was replaced by ``pseudonym`` at their request
+    (the data itself is never in the feed): the ERP should forget it on its side too."""
+
+    request_id: str
+    pseudonym: str

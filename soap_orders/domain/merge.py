@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -47,6 +47,7 @@ from .orders import (
     Shipment,
     ShipmentItem,
 )
+from .privacy import keep_order_forgotten
 
 
 class UpsertOutcome(str, enum.Enum):
@@ -59,7 +60,7 @@ class UpsertOutcome(str, enum.Enum):
 
 
 class UpsertReasonCode(str, enum.Enum):
-    """Why a document was refused; ``NONE`` when it was accepted."""
+    """Why a document was refused; on an accepted one ``NONE``, or what of it was set aside."""
 
     NONE = "NONE"
     #: The document breaks a rule of its own (a missing field, totals that do not add up, ...).
@@ -80,6 +81,9 @@ class UpsertReasonCode(str, enum.Enum):
     REFUND_CONFLICT = "REFUND_CONFLICT"
     #: A refund is reported with a lower amount or as failed: what was refunded never goes down.
     REFUND_REDUCED = "REFUND_REDUCED"
+    #: Accepted, but the customer of the order was forgotten (a privacy request): the personal data
+    #: the document carried was set aside and the order keeps its pseudonym (see ``domain.privacy``).
+    PERSONAL_DATA_FORGOTTEN = "PERSONAL_DATA_FORGOTTEN"
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,11 @@ class MergeResult:
     @property
     def accepted(self) -> bool:
         return self.outcome is not UpsertOutcome.REJECTED
+
+    def with_personal_data_forgotten(self) -> MergeResult:
+        """This result of an accepted document whose personal data was set aside."""
+        return replace(self, reason_code=UpsertReasonCode.PERSONAL_DATA_FORGOTTEN,
+                       message=self.message.rstrip(".") + "; its customer's personal data stays forgotten.")
 
 
 class _Refused(Exception):
@@ -130,9 +139,16 @@ def merge_into(stored: Order, incoming: Order, *, now: datetime, request_id: str
 
     REJECTED and UNCHANGED leave ``stored`` exactly as it was; UPDATED changes only what differs
     and records an ``OrderUpserted`` event naming the parts that changed. ``incoming`` is consumed:
-    its objects may become part of ``stored``."""
+    its objects may become part of ``stored``. The personal data of a forgotten customer stays
+    forgotten, whatever the document carries (``PERSONAL_DATA_FORGOTTEN`` says it carried some)."""
     if incoming.order_number != stored.order_number:
         raise ValueError("merge_into needs two versions of the same order")
+    set_aside = keep_order_forgotten(stored, incoming)
+    result = _merge(stored, incoming, now=now, request_id=request_id)
+    return result.with_personal_data_forgotten() if set_aside and result.accepted else result
+
+
+def _merge(stored: Order, incoming: Order, *, now: datetime, request_id: str | None) -> MergeResult:
     _as_erp(incoming)
     try:
         incoming.check()

@@ -467,6 +467,9 @@ class Order:
     replaces_order_number: str | None = None
     #: Replacement orders issued for this one, oldest first.
     replacement_order_numbers: list[str] = field(default_factory=list)
+    #: When the customer's personal data was forgotten (a privacy request, see ``domain.privacy``):
+    #: the tombstone that keeps it forgotten when the ERP sends the order again.
+    forgotten_at: datetime | None = None
 
     # ------------------------------------------------------------------ derived figures
 

@@ -118,3 +118,12 @@ class SubscriptionUpserted(SubscriptionEvent):
     result: str
     status: str
     request_id: str | None
+
+
+@dataclass(frozen=True)
+class CustomerForgotten(SubscriptionEvent):
+    """The customer's personal data on the subscription was replaced by ``pseudonym`` at their
+    request; the feed names it like the order event of the same name, with the subscription as subject."""
+
+    request_id: str
+    pseudonym: str

@@ -133,6 +133,9 @@ class UpsertReasonCode(str, enum.Enum):
     DUPLICATE_IN_BATCH = "DUPLICATE_IN_BATCH"
     #: The document contradicts what was done through the service (a cancellation, a refund).
     CONTRADICTS_SERVICE = "CONTRADICTS_SERVICE"
+    #: Accepted, but the customer was forgotten (a privacy request): the personal data the document
+    #: carried was set aside and the subscription keeps its pseudonym (see ``domain.privacy``).
+    PERSONAL_DATA_FORGOTTEN = "PERSONAL_DATA_FORGOTTEN"
 
 
 class LifecycleAction(str, enum.Enum):
@@ -290,6 +293,9 @@ class Subscription:
     refunds: list[SubscriptionRefund] = field(default_factory=list)
     skipped_orders: list[SkippedOrder] = field(default_factory=list)
     orders: list[ProducedOrder] = field(default_factory=list)
+    #: When the customer's personal data was forgotten (see ``domain.privacy``): an ERP document
+    #: then never brings it back.
+    forgotten_at: datetime | None = None
 
     # ------------------------------------------------------------------ derived
 

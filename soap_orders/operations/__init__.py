@@ -11,10 +11,11 @@ from .base import Call, Operation, Services
 from .erp import OPERATIONS as ERP_OPERATIONS
 from .order_actions import OPERATIONS as ORDER_ACTION_OPERATIONS
 from .orders import OPERATIONS as ORDER_OPERATIONS
+from .privacy import OPERATIONS as PRIVACY_OPERATIONS
 from .subscriptions import OPERATIONS as SUBSCRIPTION_OPERATIONS
 
 OPERATIONS: tuple[Operation, ...] = (
-    *ORDER_OPERATIONS, *ORDER_ACTION_OPERATIONS, *ERP_OPERATIONS, *SUBSCRIPTION_OPERATIONS,
+    *ORDER_OPERATIONS, *ORDER_ACTION_OPERATIONS, *ERP_OPERATIONS, *SUBSCRIPTION_OPERATIONS, *PRIVACY_OPERATIONS,
 )
 BY_NAME: dict[str, Operation] = {operation.name: operation for operation in OPERATIONS}
 

@@ -347,6 +347,40 @@ class EventFeed(Protocol):
         """Up to ``limit`` events with ids above ``event_id``, in id order."""
 
 
+class PersonalDataStore(Protocol):
+    """The copies of a customer's personal data beside their orders and subscriptions (the change
+    feed's payloads, audit details, queued and sent notifications, stored answers of earlier
+    calls), found by whose they are and rewritten in place, in the unit of work's transaction.
+    Each ``rewrite_...`` hands every value to ``rewrite`` and writes back those it changed,
+    returning how many rows it changed."""
+
+    def order_numbers_for(self, email: str) -> list[str]:
+        """Numbers of the orders whose customer has this email (any case), newest first."""
+
+    def subscription_ids_for(self, email: str) -> list[str]:
+        """Ids of the subscriptions whose customer has this email (any case), newest first."""
+
+    def events_about(self, order_numbers: list[str], subscription_ids: list[str]) -> list[StoredEvent]:
+        """Every event of the change feed about these orders and subscriptions, in id order."""
+
+    def rewrite_events(self, order_numbers: list[str], subscription_ids: list[str],
+                       rewrite: Callable[[dict[str, Any]], dict[str, Any]]) -> int:
+        """The payloads of the change feed's events about these orders and subscriptions."""
+
+    def rewrite_audit_details(self, order_numbers: list[str], subscription_ids: list[str],
+                              rewrite: Callable[[dict[str, Any]], dict[str, Any]]) -> int:
+        """The details of the audit records about these orders and subscriptions."""
+
+    def rewrite_notifications(self, order_numbers: list[str],
+                              rewrite: Callable[[dict[str, Any], str | None], tuple[dict[str, Any], str | None]]) -> int:
+        """The payload and last answer (``last_error``) of every outbox row about these orders, in
+        any state."""
+
+    def rewrite_stored_answers(self, needles: list[str], rewrite: Callable[[dict[str, Any]], dict[str, Any]]) -> int:
+        """The stored answers of earlier calls (any client's) whose JSON text contains one of
+        ``needles`` (any case)."""
+
+
 @dataclass(frozen=True)
 class SubscriptionQuery:
     email: str
@@ -399,6 +433,9 @@ class UnitOfWork(Protocol):
 
     @property
     def events(self) -> EventFeed: ...
+
+    @property
+    def privacy(self) -> PersonalDataStore: ...
 
     def act_as(self, client: str) -> None:
         """Name the client whose change this is, for the change feed."""

@@ -23,6 +23,7 @@ from ..domain import limits
 from ..domain.errors import SubscriptionNotFound, ValidationError
 from ..domain.orders import Reason
 from ..domain.paging import has_more, page_window
+from ..domain.privacy import keep_subscription_forgotten
 from ..domain.subscription_events import SubscriptionUpserted
 from ..domain.subscriptions import (
     MAX_UPSERT_BATCH,
@@ -511,6 +512,7 @@ def _upsert(
             subject = item
         else:
             before, updated_at = _comparable(current), current.updated_at
+            set_aside = keep_subscription_forgotten(current, item)
             try:
                 current.merge(item, now)
             except MergeRefused as refusal:
@@ -522,6 +524,9 @@ def _upsert(
                 result = UpsertResult(index, sid, UpsertOutcome.UNCHANGED)
             else:
                 result = UpsertResult(index, sid, UpsertOutcome.UPDATED)
+            if set_aside:
+                result = replace(result, reason_code=UpsertReasonCode.PERSONAL_DATA_FORGOTTEN,
+                                 message="The customer's personal data stays forgotten.")
             subject = current
         results.append(result)
         uow.audit.add(AuditRecord(now, caller.client, caller.address, "UpsertSubscription", None, request_id,

@@ -55,10 +55,10 @@ def answer(operation: Operation) -> str:
 
 def faults(operation: Operation) -> list[str]:
     own = []
-    names = {f.name for f in operation.request}
-    if any(f.name == "OrderNumber" and f.required for f in operation.request):
+    required = {f.name for f in operation.request if f.required}
+    if "OrderNumber" in required:
         own.append("`Client.OrderNotFound`")
-    if "SubscriptionId" in names:
+    if "SubscriptionId" in required:
         own.append("`Client.SubscriptionNotFound`")
     if operation.writes:
         own.append("`Client.IdempotencyConflict`")
