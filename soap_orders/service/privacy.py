@@ -221,24 +221,37 @@ class _Subjects:
     email: str | None
 
     def forget(self, value: Any, alias: str) -> Any:
-        """``value`` (a stored answer, or part of one) with the documents of the subjects forgotten."""
+        """``value`` (a stored answer, or part of one) with the documents of the subjects forgotten,
+        and the note of a refund the answer gave about one of them."""
         if isinstance(value, list):
             return [self.forget(item, alias) for item in value]
         if not isinstance(value, dict):
             return value
-        if isinstance(value.get("Customer"), dict):
-            if "OrderNumber" in value and self._covers(value, value["OrderNumber"], self.order_numbers):
-                order = records.order_from_record(value)
-                forget_order_data(order, alias)
-                return records.order_to_record(order)
-            if "SubscriptionId" in value and self._covers(value, value["SubscriptionId"], self.subscription_ids):
-                subscription = subscription_forms.subscription_from_record(value, stored=True)
-                forget_subscription_data(subscription, alias)
-                return subscription_forms.subscription_to_record(subscription, stored=True)
-        return {key: self.forget(item, alias) for key, item in value.items()}
+        if self._order(value):
+            order = records.order_from_record(value)
+            forget_order_data(order, alias)
+            return records.order_to_record(order)
+        if self._subscription(value):
+            subscription = subscription_forms.subscription_from_record(value, stored=True)
+            forget_subscription_data(subscription, alias)
+            return subscription_forms.subscription_to_record(subscription, stored=True)
+        forgotten = {key: self.forget(item, alias) for key, item in value.items()}
+        refund = forgotten.get("Refund")
+        if isinstance(refund, dict) and (self._order(value.get("Order")) or self._subscription(value.get("Subscription"))):
+            forgotten["Refund"] = {key: item for key, item in refund.items() if key != "Note"}
+        return forgotten
 
-    def _covers(self, document: dict[str, Any], number: Any, numbers: set[str]) -> bool:
-        if number in numbers:
+    def _order(self, document: Any) -> bool:
+        """Whether ``document`` is an order document of a subject."""
+        return self._covers(document, "OrderNumber", self.order_numbers)
+
+    def _subscription(self, document: Any) -> bool:
+        return self._covers(document, "SubscriptionId", self.subscription_ids)
+
+    def _covers(self, document: Any, key: str, numbers: set[str]) -> bool:
+        if not isinstance(document, dict) or key not in document or not isinstance(document.get("Customer"), dict):
+            return False
+        if document[key] in numbers:
             return True
         email = document["Customer"].get("Email")
         return self.email is not None and isinstance(email, str) and email.strip().lower() == self.email
