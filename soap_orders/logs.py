@@ -1,5 +1,6 @@
 """Logging: one handler on stderr, JSON lines or human-readable text, every line tagged with the
-id of the request being served and scrubbed of secrets.
+id of the request being served and scrubbed of secrets (and of the row values a database error
+may quote).
 
 The request id lives in a context variable that the access log middleware
 (:mod:`soap_orders.web.access_log`) sets for each request; :class:`RequestIdFilter` copies it onto
@@ -39,16 +40,21 @@ _SCRUBBERS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?is)(<(?:[\w.-]+:)?(?:Password|Nonce)\b[^>]*>)[^<]*"), r"\1" + REDACTED),
     # user:password@ in URLs.
     (re.compile(r"(://[^/\s:@]+:)[^/\s@]+@"), r"\1" + REDACTED + "@"),
+    # The DETAIL line of a PostgreSQL error, which quotes the values of the row or key at fault
+    # ("Failing row contains (...)", "Key (...)=(...) already exists"): a customer's email, name or
+    # address. (Statements' own values never reach an error's text: the engines hide them.)
+    (re.compile(r"(?m)^(DETAIL:[ \t]*).*$"), r"\1" + REDACTED),
 )
 
 
 #: Every scrubber needs one of these words in the text: most log values (paths, operation and
 #: client names, addresses) have none, and are left alone after one search instead of five.
-_MAY_HOLD_A_SECRET = re.compile(rf"(?i)authorization|basic|bearer|digest|{_SECRET_WORDS}|password|nonce|://")
+_MAY_HOLD_A_SECRET = re.compile(rf"(?i)authorization|basic|bearer|digest|{_SECRET_WORDS}|password|nonce|://|DETAIL:")
 
 
 def scrub(text: str) -> str:
-    """``text`` with anything that looks like a credential replaced by ``[REDACTED]``."""
+    """``text`` with anything that looks like a credential, or a database error's quoted row,
+    replaced by ``[REDACTED]``."""
     if not _MAY_HOLD_A_SECRET.search(text):
         return text
     for pattern, replacement in _SCRUBBERS:

@@ -5,13 +5,18 @@ request is idempotent, audited and refused while something is unsettled."""
 
 from __future__ import annotations
 
+import io
+import logging
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
+from soap_orders import logs
 from soap_orders.adapters.orm import audit_records, flow_outbox, order_events
+from soap_orders.adapters.orm import orders as orders_table
 from soap_orders.documents import records
 from soap_orders.domain.errors import IdempotencyConflict
 from soap_orders.domain.merge import UpsertOutcome, UpsertReasonCode
@@ -30,6 +35,7 @@ from soap_orders.service import order_actions, orders, privacy, subscriptions
 from soap_orders.service.orders import Caller
 from tests.privacy import (
     copies_in_database,
+    copies_in_text,
     person,
     personal_order,
     personal_subscription,
@@ -254,3 +260,28 @@ def test_a_forgotten_subscription_alone(deps):
     stored = subscriptions.get_subscription(deps.uow(), sid, deps.clock)
     assert stored.customer.email == result.pseudonym and stored.status.value == "EXPIRED"
     assert stored.shipping_address == Address(country_code="GB")
+
+
+def test_a_logged_database_error_holds_no_customer_data(deps):
+    """An unexpected database error is logged with its traceback. The statement's values are hidden
+    by the engine; PostgreSQL's own DETAIL line quotes the failing row, and the log's scrubbing
+    takes it out."""
+    who = person()
+    stream = io.StringIO()
+    handler = logs.install_filters(logging.StreamHandler(stream))
+    handler.setFormatter(logs.JsonFormatter())
+    logger = logging.getLogger("tests.privacy.database_error")
+    logger.addHandler(handler)
+    try:
+        with deps.engine.begin() as connection:
+            connection.execute(insert(orders_table).values(order_number=None, customer_email=who.email,
+                                                           customer_last_name=who.last_name))
+    except IntegrityError:
+        logger.exception("request rq-1: unexpected error in ForgetCustomer")
+    finally:
+        logger.removeHandler(handler)
+    line = stream.getvalue()
+    assert "IntegrityError" in line and "parameters hidden" in line
+    if deps.engine.dialect.name == "postgresql":  # its error quoted the row, and the log does not
+        assert f"DETAIL:  {logs.REDACTED}" in line
+    assert copies_in_text(line, who) == []

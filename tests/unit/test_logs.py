@@ -27,6 +27,10 @@ from soap_orders.web.access_log import AccessLog, note, note_fault
     ("<Nonce>bm9uY2UtdmFsdWU=</Nonce>", "bm9uY2UtdmFsdWU="),
     ("postgresql://app:db-pa55@db.internal/orders", "db-pa55"),
     ("SOAP_ORDERS_SECRET_KEY=abcdefghijklmnopqrstuvwxyz0123456789", "abcdefghijklmnopqrstuvwxyz0123456789"),
+    ('(psycopg.errors.NotNullViolation) null value in column "order_number" violates not-null constraint\n'
+     "DETAIL:  Failing row contains (7, null, ann.lee@example.com, Ann, Lee).\n[SQL: INSERT ...]", "ann.lee@example.com"),
+    ("(psycopg.errors.UniqueViolation) duplicate key value violates unique constraint\n"
+     "DETAIL:  Key (customer_email)=(Ann.Lee@example.com) already exists.", "Ann.Lee@example.com"),
 ])
 def test_scrub_removes_credentials(text, secret):
     scrubbed = logs.scrub(text)
@@ -36,7 +40,8 @@ def test_scrub_removes_credentials(text, secret):
 
 _FRAGMENTS = ("Authorization", "authorization: ", "Basic ", "bearer\t", "Digest ", "password=", "PWD: ",
               "client_secret\": \"", "token=", "api_key:", "<wsse:Password>", "<Nonce a='1'>", "</x>",
-              "https://u:", "@host/", "://", " ", "=", ":", '"', "'", "abcdef123456", "SO-1", "\n", "}")
+              "https://u:", "@host/", "://", " ", "=", ":", '"', "'", "abcdef123456", "SO-1", "\n", "}",
+              "DETAIL:  ", "DETAIL: Failing row contains (")
 
 
 @given(st.lists(st.one_of(st.sampled_from(_FRAGMENTS), st.text(max_size=8)), max_size=12))
