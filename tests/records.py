@@ -172,9 +172,31 @@ def store_example_orders(deps: Dependencies) -> None:
                     "PostalCode": "EH3 0GH", "CountryCode": "GB"}, tracking="LP341685878GB")
     speaker = with_return(speaker, "RT-100008-1")
     speaker["Returns"][0].update(Reason="Colour differs from the photo", CreatedAt="2025-07-28T05:55:12Z")
+    # The privacy examples, each of its own customer: one to forget (refunded in full, with the
+    # refund's note), one whose data is exported, and one with a return still open (a refusal).
+    boots_refunded = priced(example("SO-100095", "haruto.tanaka@example.com", CreatedAt="2025-11-12T06:16:47Z"),
+                            "GBP", "0.00", (("BOOT-TAN-43", "Suede Chelsea Boots - Tan, 43", 1, "145.00"),))
+    boots_refunded = sent(boots_refunded, "2025-11-13T10:00:00Z", "2025-11-15T12:00:00Z",
+                          {**london, "Line1": "47 Church Lane", "PostalCode": "SW11 6VC"}, tracking="RM583920175GB")
+    boots_refunded.update(FinancialStatus="REFUNDED", Refunds=[{
+        "RefundId": "RF-100095-1", "Amount": "145.00", "Reason": "DAMAGED", "Status": "COMPLETED",
+        "CreatedAt": "2025-11-20T09:00:00Z", "Note": "Sole came apart; Haruto sent photos from home",
+    }])
+    jumper = priced(example("SO-100096", "kenji.jones@example.com", CreatedAt="2025-11-12T11:09:01Z"), "GBP", "0.00",
+                    (("KNIT-NVY-S", "Merino Crew Neck Jumper - Navy, S", 1, "79.00"),))
+    jumper = sent(jumper, "2025-11-13T09:30:00Z", "2025-11-14T15:05:00Z",
+                  {**london, "Line1": "122 Mill Lane", "Line2": "Unit 23", "PostalCode": "SW11 2PT"},
+                  tracking="RM448120937GB")
+    charger = priced(example("SO-100048", "bram.moreau@example.com", CreatedAt="2025-09-17T22:21:29Z"), "EUR", "4.90",
+                     (("CHG", "65 W USB-C Charger", 1, "45.00"),))
+    charger = with_return(sent(charger, "2025-09-18T10:00:00Z", "2025-09-20T11:00:00Z", brooklyn, tracking="9400111"),
+                          "RT-100048-1", status="LABEL_CREATED", tracking="RR482913057GB")
+    blanket = sent(priced(example("SO-100084", "bram.moreau@example.com", CreatedAt="2025-10-31T20:15:08Z"), "EUR",
+                          "4.90", (("THR-TEA", "Wool Throw Blanket - Teal", 1, "89.00"),)),
+                   "2025-11-01T10:00:00Z", "2025-11-03T12:00:00Z", brooklyn, tracking="9400112")
     store(
         deps,
-        by_tracking, moving, boots, cables, parka, speaker,
+        by_tracking, moving, boots, cables, parka, speaker, boots_refunded, jumper, charger, blanket,
         shipped(example("SO-100137", louis, CreatedAt="2026-03-01T10:00:00Z")),
         example("SO-100164", "emily.lefebvre@example.com", CreatedAt="2026-03-05T09:30:00Z"),
         razors,

@@ -119,3 +119,43 @@ def test_update_return_example_names_an_open_return(demo):
     request = fields("UpdateReturn")
     (found,) = [r for r in demo[request["OrderNumber"]]["Returns"] if r["ReturnId"] == request["ReturnId"]]
     assert found["Status"] in ("REQUESTED", "LABEL_CREATED", "IN_TRANSIT") and request["Status"] == "RECEIVED"
+
+
+OPEN_RETURN = {"REQUESTED", "LABEL_CREATED", "IN_TRANSIT", "RECEIVED", "INSPECTED"}
+
+
+def orders_of(demo, email: str) -> list[dict]:
+    return [record for record in demo.values() if record["Customer"]["Email"].lower() == email.lower()]
+
+
+def blocked(record: dict) -> bool:
+    return (any(r["Status"] in OPEN_RETURN for r in record.get("Returns") or [])
+            or any(r["Status"] == "PENDING" for r in record.get("Refunds") or []))
+
+
+def others_named(*names: str) -> tuple[set[str], set[str]]:
+    """The emails and order numbers every other example names."""
+    emails, numbers = set(), set()
+    for path in EXAMPLES.glob("*-request.xml"):
+        if path.name.removesuffix("-request.xml") in names:
+            continue
+        text = path.read_text()
+        emails |= {e.lower() for e in re.findall(r"<ord:Email>([^<]+)<", text)}
+        numbers |= set(re.findall(r"<ord:OrderNumber>([^<]+)<", text))
+    return emails, numbers
+
+
+def test_privacy_examples_name_customers_no_other_example_touches(demo):
+    """Forgetting or exporting a customer changes nothing another example reads, whatever order
+    the examples run in; the customer forgotten has nothing to settle (and no demo subscription:
+    those belong to the first twelve customers), the refused one a return still open."""
+    names = ("ForgetCustomer", "ForgetCustomer-rejected", "ExportCustomerData")
+    emails, numbers = others_named(*names)
+    first_twelve = list(dict.fromkeys(r["Customer"]["Email"].lower() for r in demo.values()))[:12]
+    for name in names:
+        email = fields(name)["Email"].lower()
+        mine = orders_of(demo, email)
+        assert mine and email not in emails and not {r["OrderNumber"] for r in mine} & numbers, name
+        assert email not in first_twelve, name
+    assert not any(blocked(r) for r in orders_of(demo, fields("ForgetCustomer")["Email"]))
+    assert any(blocked(r) for r in orders_of(demo, fields("ForgetCustomer-rejected")["Email"]))
