@@ -18,11 +18,11 @@ TABLES = ("orders", "subscriptions")
 
 def upgrade() -> None:
     for table in TABLES:
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column("forgotten_at", sa.DateTime(timezone=True), nullable=True))
+        op.add_column(table, sa.Column("forgotten_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    # Plain ALTER TABLE (SQLite 3.35+ drops columns itself): a batch would copy the table and lose
+    # its expression index on lower(customer_email).
     for table in TABLES:
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("forgotten_at")
+        op.drop_column(table, "forgotten_at")
