@@ -112,14 +112,15 @@ def import_(file: Path, fmt: str, batch_size: int) -> None:
     record with a SubscriptionId is a subscription.
 
     Stored orders are merged, never erased: what was done through the service (refunds,
-    cancellations, returns, address changes) is kept. Bad or contradicting records are reported
-    with their line number and reason; good ones are kept. Exits with status 1 when any record
-    failed."""
+    cancellations, returns, address changes) is kept, and a forgotten customer's personal data
+    stays forgotten (such records are reported, and stored). Bad or contradicting records are
+    reported with their line number and reason; good ones are kept. Exits with status 1 when any
+    record failed."""
     from .importing import import_file
 
     with _dependencies() as deps:
         report = import_file(deps, file, fmt=fmt, batch_size=batch_size, progress=sys.stderr.isatty())
-        for problem in report.errors:
+        for problem in sorted(report.errors + report.notices, key=lambda problem: problem.line):
             click.echo(f"{file.name}:{problem.line}: {problem.message}", err=True)
         click.echo(f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
                    f"{len(report.errors)} failed.")

@@ -31,7 +31,7 @@ from .documents.records import (
 )
 from .domain import subscriptions as subs
 from .domain.errors import DomainError
-from .domain.merge import UpsertOutcome
+from .domain.merge import UpsertOutcome, UpsertReasonCode
 from .domain.orders import Order
 from .domain.subscriptions import MAX_UPSERT_BATCH
 from .service.orders import upsert_orders
@@ -70,6 +70,9 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     errors: list[ImportProblem] = field(default_factory=list)
+    #: Records stored with part of them set aside, and why (the personal data of a forgotten
+    #: customer: ``PERSONAL_DATA_FORGOTTEN``); they are not failures.
+    notices: list[ImportProblem] = field(default_factory=list)
 
 
 class _Refused(Exception):
@@ -105,6 +108,7 @@ def import_file(
             _read_xml(stream, batcher, report, advance)
     batcher.flush()
     report.errors.sort(key=lambda problem: problem.line)
+    report.notices.sort(key=lambda problem: problem.line)
     return report
 
 
@@ -181,6 +185,9 @@ class _Batcher:
                 self.report.errors.append(ImportProblem(line, _clean(f"{result.reason_code.value}: {why}")))
             else:
                 self.report.updated += 1
+            if result.result is not subs.UpsertOutcome.REJECTED and result.reason_code is not subs.UpsertReasonCode.NONE:
+                why = result.message or result.reason_code.value
+                self.report.notices.append(ImportProblem(line, _clean(f"{why} ({result.reason_code.value})")))
 
     def discard(self) -> None:
         """Forget the orders not yet written."""
@@ -200,9 +207,11 @@ class _Batcher:
             self.report.updated += upserted.updated
             self.report.unchanged += upserted.unchanged
             for line, result in zip(lines, upserted.results, strict=True):
+                message = f"{result.message} ({result.reason_code.value})"
                 if result.outcome is UpsertOutcome.REJECTED:
-                    message = f"{result.message} ({result.reason_code.value})"
                     self.report.errors.append(ImportProblem(line, _clean(message)))
+                elif result.reason_code is not UpsertReasonCode.NONE:
+                    self.report.notices.append(ImportProblem(line, _clean(message)))
         self.discard()
 
 

@@ -11,8 +11,13 @@ from click.testing import CliRunner
 from soap_orders.cli import main
 from soap_orders.documents import records
 from soap_orders.service import orders
-from tests.privacy import copies_in_database, person, personal_order
-from tests.records import store, unique
+from tests.privacy import (
+    copies_in_database,
+    person,
+    personal_order,
+    personal_subscription,
+)
+from tests.records import store, store_subscriptions, unique
 
 
 def invoke(db_url: str, *args: str, input: str | None = None) -> Any:
@@ -68,3 +73,26 @@ def test_a_refusal_names_what_to_settle_and_exits_1(database_url, deps):
 def test_a_client_may_be_given_the_privacy_scope(database_url):
     added = invoke(database_url, "clients", "add", "privacy-desk", "--scope", "privacy")
     assert added.exit_code == 0 and "with scopes privacy" in added.stdout
+
+
+def test_importing_the_old_documents_keeps_the_customer_forgotten_and_says_so(database_url, deps, tmp_path):
+    who = person()
+    record = personal_order(who)
+    store(deps, record)
+    subscription = personal_subscription(who, Status="CANCELLED", CancelledAt="2026-01-10T10:00:00Z",
+                                         CancelReason="MOVING", NextOrderDate=None)
+    store_subscriptions(deps, subscription)
+    assert invoke(database_url, "customers", "forget", who.email).exit_code == 0
+    feed = tmp_path / "nightly.jsonl"
+    feed.write_text(json.dumps(record) + "\n" + json.dumps(subscription) + "\n")
+
+    imported = invoke(database_url, "import", str(feed))
+    assert imported.exit_code == 0, imported.output
+    # (the import counts every subscription it did not create or refuse as updated)
+    assert imported.stdout.strip() == "0 created, 1 updated, 1 unchanged, 0 failed."
+    assert imported.stderr.splitlines() == [
+        "nightly.jsonl:1: The order already held this data; its customer's personal data stays forgotten."
+        " (PERSONAL_DATA_FORGOTTEN)",
+        "nightly.jsonl:2: The customer's personal data stays forgotten. (PERSONAL_DATA_FORGOTTEN)",
+    ]
+    assert copies_in_database(deps.engine, who) == []
