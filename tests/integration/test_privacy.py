@@ -20,7 +20,6 @@ from soap_orders.adapters.orm import orders as orders_table
 from soap_orders.documents import records
 from soap_orders.domain.errors import IdempotencyConflict
 from soap_orders.domain.merge import UpsertOutcome, UpsertReasonCode
-from soap_orders.domain.notifications import FlowEventType
 from soap_orders.domain.orders import (
     Address,
     Reason,
@@ -44,7 +43,6 @@ from tests.records import order_record, store, store_subscriptions, unique
 
 DG = Caller("dg", "35.167.19.246")
 DESK = Caller("privacy-desk", "10.0.0.7")
-FLOWS = {FlowEventType.SHIPMENT_DELAYED: "flow-delayed"}
 
 
 def forget(deps, email, request_id=None, **only):
@@ -85,7 +83,7 @@ def customer(deps):
     parcel = Shipment("SH-" + number, ShipmentStatus.DELAYED, carrier_code="royalmail", tracking_number="RM1",
                       items=[ShipmentItem("MUG-RED", 2), ShipmentItem("TEA-001", 1)])
     answer = order_actions.record_shipment(deps.uow(), order_actions.RecordShipment(number, unique("ship"), parcel),
-                                           deps.clock, DG, FLOWS)
+                                           deps.clock, DG)
     assert answer.outcome.value == "SHIPMENT_RECORDED"
     with deps.engine.begin() as connection:  # DG's flow refused it, quoting what it looked up
         done = connection.execute(update(flow_outbox).where(flow_outbox.c.order_number == number).values(

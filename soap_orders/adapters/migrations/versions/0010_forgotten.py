@@ -1,15 +1,15 @@
 """When a customer's personal data was forgotten, on orders and subscriptions (the tombstone an ERP
 document respects)
 
-Revision ID: 0009_forgotten
-Revises: 0008_subscriptions
+Revision ID: 0010_forgotten
+Revises: 0009_outbox_relays
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_forgotten"
-down_revision = "0008_subscriptions"
+revision = "0010_forgotten"
+down_revision = "0009_outbox_relays"
 branch_labels = None
 depends_on = None
 
