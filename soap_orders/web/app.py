@@ -124,6 +124,12 @@ class WebApplication:
             if method not in ("GET", "HEAD"):
                 return json_endpoint.answer_error(respond, "405 Method Not Allowed", "METHOD_NOT_ALLOWED",
                                                   "Use GET /openapi.json.", False, [("Allow", "GET, HEAD")])
+            if not ops.page_public:
+                # The whole contract, like the WSDL: behind credentials when the WSDL is.
+                try:
+                    environ["soap_orders.principal"] = http_principal(environ, self.authenticator, address, required=True)
+                except DomainError as error:
+                    return json_endpoint.refusal(respond, error)
             respond("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(self.openapi)))])
             return [b""] if method == "HEAD" else [self.openapi]
         if path.rstrip("/") == self.soap.path.rstrip("/"):
@@ -157,7 +163,8 @@ class Operability:
 
     version: str = ""
     service_page: ServicePage | None = None
-    #: False puts the page behind credentials, like the WSDL (SOAP_ORDERS_WSDL_PUBLIC=false).
+    #: False puts the page and /openapi.json behind credentials, like the WSDL
+    #: (SOAP_ORDERS_WSDL_PUBLIC=false).
     page_public: bool = True
     #: The readiness check: a JSON-ready dict whose ``status`` is ``ok`` when ready.
     readiness: Callable[[], dict[str, object]] | None = None

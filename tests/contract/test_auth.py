@@ -343,6 +343,24 @@ def test_private_wsdl_needs_credentials(guarded):
     assert requests.get(guarded.wsdl_url, headers=via_proxy, auth=guarded.credentials, timeout=10).status_code == 200
 
 
+def test_private_wsdl_keeps_the_openapi_document_private_too(guarded):
+    via_proxy = {"X-Forwarded-For": EU}
+    url = f"{guarded.base_url}/openapi.json"
+    refused = requests.get(url, headers=via_proxy, timeout=10)
+    assert refused.status_code == 401 and refused.headers["Content-Type"] == "application/json"
+    assert refused.json()["ErrorCode"] == "AUTHENTICATION_FAILED" and b'"paths"' not in refused.content
+    assert 'Basic realm="soap_orders"' in refused.headers["WWW-Authenticate"]
+    wrong = requests.get(url, headers=via_proxy, auth=(guarded.credentials[0], "not-the-secret"), timeout=10)
+    assert wrong.status_code == 401 and b'"paths"' not in wrong.content
+    served = requests.get(url, headers=via_proxy, auth=guarded.credentials, timeout=10)
+    assert served.status_code == 200 and "/json/GetOrder" in served.json()["paths"]
+    token = requests.post(f"{guarded.base_url}/oauth/token", data={"grant_type": "client_credentials"},
+                          auth=guarded.credentials, headers=via_proxy, timeout=10)
+    bearer = requests.get(url, headers={**via_proxy, "Authorization": "Bearer " + token.json()["access_token"]},
+                          timeout=10)
+    assert bearer.status_code == 200 and bearer.json()["openapi"].startswith("3.")
+
+
 def test_repeated_failures_are_rate_limited(guarded):
     name = unique("throttled")
     secret = add_client(guarded.database_url, name)
