@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import zeep
@@ -16,6 +17,25 @@ from .operations import OPERATIONS
 
 #: Each operation and the elements of its request, in order, as the deployment must publish them.
 EXPECTED = {operation.name: [f.name for f in operation.request] for operation in OPERATIONS}
+#: Where the SOAP endpoint is unless SOAP_ORDERS_PUBLIC_URL puts it elsewhere.
+DEFAULT_SOAP_PATH = "/soap"
+
+
+def soap_endpoint(url: str) -> tuple[str, bool]:
+    """The SOAP endpoint named by ``url`` (any ``?wsdl`` dropped), and whether it was made up:
+    the service's base address (no path, or ``/``) stands for its endpoint at ``/soap``."""
+    parts = urlsplit(url.strip())
+    if parts.path in ("", "/"):
+        return urlunsplit((parts.scheme, parts.netloc, DEFAULT_SOAP_PATH, "", "")), True
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), False
+
+
+def _did_you_mean(endpoint: str) -> str:
+    """A hint for a WSDL that could not be loaded from ``endpoint``."""
+    parts = urlsplit(endpoint)
+    if parts.path.rstrip("/") == DEFAULT_SOAP_PATH:
+        return " (is the service's SOAP endpoint elsewhere? its service page, at the base address, names it)"
+    return f" (did you mean {urlunsplit((parts.scheme, parts.netloc, DEFAULT_SOAP_PATH, '', ''))}?)"
 
 
 @dataclass
@@ -37,7 +57,9 @@ def check_deployment(
     report = Report()
     session = requests.Session()
     wsse = None
-    endpoint = url.split("?", 1)[0]
+    endpoint, from_base = soap_endpoint(url)
+    if from_base:
+        report.add(True, f"{url} is the service's base address: checking its SOAP endpoint {endpoint}")
     if way_in == "basic":
         session.auth = (client_name, secret)
     elif way_in in ("wsse-text", "wsse-digest"):
@@ -62,13 +84,14 @@ def check_deployment(
         report.add(False, f"WSDL at {wsdl_url} could not be loaded: {_reason(error)}")
         return report
     if answer.status_code != 200:
-        report.add(False, f"WSDL at {wsdl_url} could not be loaded: HTTP {answer.status_code} {answer.reason}")
+        report.add(False, f"WSDL at {wsdl_url} could not be loaded: HTTP {answer.status_code} {answer.reason}"
+                   + (_did_you_mean(endpoint) if answer.status_code in (404, 405) else ""))
         return report
     try:
         client = zeep.Client(wsdl_url, transport=zeep.Transport(session=session, timeout=timeout,
                                                                 operation_timeout=timeout), wsse=wsse)
     except Exception as error:  # any failure to fetch or read the WSDL is the finding
-        report.add(False, f"WSDL at {wsdl_url} could not be read: {type(error).__name__}")
+        report.add(False, f"WSDL at {wsdl_url} could not be read: {type(error).__name__}{_did_you_mean(endpoint)}")
         return report
     report.add(True, "WSDL loaded")
     _check_operations(client, report)

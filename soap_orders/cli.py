@@ -378,9 +378,10 @@ print(page.TotalCount, [order.OrderNumber for order in page.Orders.Order])
 @click.option("--email", help="A customer email to search for (default: a made-up one).")
 @click.option("--order", "order_number", help="An order number to read.")
 def check(url: str, client_name: str, secret: str | None, way_in: str, email: str | None, order_number: str | None) -> None:
-    """Contract-test a live deployment at URL (its /soap endpoint) through its WSDL. Read-only:
-    nothing is cancelled or refunded. The client's secret comes from SOAP_ORDERS_CHECK_SECRET.
-    Exits with status 1 when anything is off."""
+    """Contract-test a live deployment at URL (its SOAP endpoint, e.g. https://host/soap; the base
+    address https://host stands for https://host/soap) through its WSDL. Read-only: nothing is
+    cancelled or refunded. The client's secret comes from SOAP_ORDERS_CHECK_SECRET. Exits with
+    status 1 when anything is off."""
     from .check import check_deployment
 
     if not secret:

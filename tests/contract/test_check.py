@@ -31,3 +31,21 @@ def test_check_fails_on_wrong_credentials_and_a_wrong_address(server):
     assert result.exit_code == 1
     assert "FAIL  soap:address is" in result.output and "SOAP_ORDERS_PUBLIC_URL" in result.output
     assert "FAIL  FindOrdersByEmail: fault" in result.output and "AuthenticationFailed" in result.output
+
+
+def test_check_takes_the_services_base_address_for_its_soap_endpoint(server):
+    name, secret = server.credentials
+    for base in (server.base_url, server.base_url + "/"):
+        result = CliRunner().invoke(main, ["check", base, "--client", name], env={"SOAP_ORDERS_CHECK_SECRET": secret})
+        assert result.exit_code == 0, result.output
+        assert f"ok    {base} is the service's base address: checking its SOAP endpoint {server.soap_url}" in result.output
+        assert f"ok    soap:address is {server.soap_url}" in result.output and "FAIL" not in result.output
+
+
+def test_check_of_another_path_says_where_the_soap_endpoint_is(server):
+    name, secret = server.credentials
+    for path in ("/openapi.json", "/json/GetOrder", "/health"):
+        result = CliRunner().invoke(main, ["check", server.base_url + path, "--client", name],
+                                    env={"SOAP_ORDERS_CHECK_SECRET": secret})
+        assert result.exit_code == 1
+        assert f"(did you mean {server.soap_url}?)" in result.output, result.output
