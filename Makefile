@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SOAP_ORDERS_DATABASE_URL ?= sqlite:///var/soap_orders.sqlite3
 export SOAP_ORDERS_DATABASE_URL
 
-.PHONY: run test lint bench mutation wsdl lock clean
+.PHONY: run shell test lint bench mutation wsdl lock clean
 
 # Everything the project installs is pinned, with hashes, in requirements.lock (made by `make lock`
 # with pip-tools from setup.cfg's requirements and extras and pyproject.toml's build requirements).
@@ -60,7 +60,14 @@ run: $(VENV)/.installed var/secret_key
 	$(RUN_ENV) $(BIN)/soap-orders db upgrade
 	$(RUN_ENV) $(BIN)/soap-orders demo-data --if-empty --orders 200 --seed 1
 	@$(RUN_ENV) $(BIN)/soap-orders demo-client
+	@echo "The soap-orders command is $(BIN)/soap-orders; 'make shell' (or '. $(BIN)/activate') puts it on the PATH."
 	$(RUN_ENV) $(BIN)/soap-orders serve
+
+# A shell with the checkout's soap-orders (and python, with zeep) first on the PATH, as after
+# `. .venv/bin/activate`; leave it with `exit`.
+shell: $(VENV)/.installed var/secret_key
+	@echo "soap-orders and $(BIN)/python are on the PATH in this shell; 'exit' leaves it."
+	@VIRTUAL_ENV="$(CURDIR)/$(VENV)" PATH="$(CURDIR)/$(BIN):$$PATH" $${SHELL:-/bin/sh}
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
