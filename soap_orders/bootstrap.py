@@ -74,7 +74,8 @@ def build_dependencies(settings: Settings, *, clock: Clock = utc_now) -> Depende
         )
     except (ValueError, ValidationError) as error:
         raise ConfigError(getattr(error, "message", None) or str(error)) from None
-    engine = create_database_engine(settings.database_url, connections=settings.threads)
+    engine = create_database_engine(settings.database_url, connections=settings.threads,
+                                    pool_mode=settings.database_pool_mode)
     session_factory = create_session_factory(engine)
 
     def uow() -> UnitOfWork:

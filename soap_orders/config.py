@@ -14,6 +14,9 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000/soap"
 #: Where ``make run`` keeps the secret key; read when SOAP_ORDERS_SECRET_KEY is not set.
 DEFAULT_SECRET_KEY_FILE = "var/secret_key"
 LOG_FORMATS = ("auto", "json", "text")
+#: SOAP_ORDERS_DATABASE_POOL_MODE: ``session`` (each connection its own server session: direct, or
+#: a pooler in session mode) or ``transaction`` (PgBouncer's transaction pooling).
+POOL_MODES = ("session", "transaction")
 
 
 class ConfigError(ValueError):
@@ -24,6 +27,9 @@ class ConfigError(ValueError):
 class Settings:
     #: SQLAlchemy URL; ``postgresql://`` URLs use psycopg 3.
     database_url: str = DEFAULT_DATABASE_URL
+    #: ``transaction`` when the URL leads to PgBouncer in transaction pooling mode (no server-side
+    #: prepared statements); ``session`` otherwise.
+    database_pool_mode: str = "session"
     #: The endpoint address published in the WSDL's ``soap:address``.
     public_url: str = DEFAULT_PUBLIC_URL
     #: Largest request body accepted, in bytes.
@@ -92,6 +98,12 @@ class Settings:
         log_format = get("LOG_FORMAT", "auto").lower()
         if log_format not in LOG_FORMATS:
             raise ConfigError("SOAP_ORDERS_LOG_FORMAT must be json, text or auto")
+        database_url = get("DATABASE_URL", DEFAULT_DATABASE_URL)
+        pool_mode = get("DATABASE_POOL_MODE", "session").lower()
+        if pool_mode not in POOL_MODES:
+            raise ConfigError("SOAP_ORDERS_DATABASE_POOL_MODE must be session or transaction")
+        if pool_mode == "transaction" and not database_url.startswith(("postgresql", "postgres:")):
+            raise ConfigError("SOAP_ORDERS_DATABASE_POOL_MODE=transaction is for a postgresql:// URL (PgBouncer)")
         return cls(
             secret_key=get("SECRET_KEY", "") or _read_key_file(get("SECRET_KEY_FILE", DEFAULT_SECRET_KEY_FILE)),
             allowlist=_split(get("ALLOWLIST", "")),
@@ -100,7 +112,8 @@ class Settings:
             auth_failure_limit=integer("AUTH_FAILURE_LIMIT", 10, 1, 1_000_000),
             access_token_ttl=integer("ACCESS_TOKEN_TTL", 900, 60, 86_400),
             auth_cache_seconds=integer("AUTH_CACHE_SECONDS", 5, 0, 60),
-            database_url=get("DATABASE_URL", DEFAULT_DATABASE_URL),
+            database_url=database_url,
+            database_pool_mode=pool_mode,
             public_url=public_url,
             max_body=integer("MAX_BODY", 256 * 1024, 1024, 64 * 1024 * 1024),
             body_timeout=integer("BODY_TIMEOUT", 20, 1, 600),

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..config import POOL_MODES
 from . import orm
 
 #: Execution option set on a session's connection before its first statement when the transaction
@@ -35,17 +36,33 @@ def is_sqlite(url: str) -> bool:
     return make_url(normalize_url(url)).get_backend_name() == "sqlite"
 
 
-def create_database_engine(url: str, *, connections: int | None = None, **kwargs: Any) -> Engine:
+def create_database_engine(url: str, *, connections: int | None = None, pool_mode: str = "session",
+                           **kwargs: Any) -> Engine:
     """An engine for ``url``. SQLite files get WAL, foreign keys and writer serialisation.
 
     ``connections`` is how many threads may use the database at once (the server's threads per
     worker): the pool keeps that many open, so a busy worker never opens and closes connections
-    per request, with a few more for work outside the request threads."""
+    per request, with a few more for work outside the request threads.
+
+    ``pool_mode`` says how connections reach PostgreSQL (SOAP_ORDERS_DATABASE_POOL_MODE):
+    ``session`` when each is a server session of its own (directly, or through a pooler in
+    session mode); ``transaction`` through a pooler that hands each transaction whichever server
+    connection is free (PgBouncer's ``pool_mode = transaction``). Then nothing may outlive a
+    transaction on the server, so psycopg's server-side prepared statements are turned off (one
+    prepared in one server session is unknown to the next, or clashes with another client's of
+    the same name). The service keeps no other session state: its advisory locks are
+    transaction-scoped and it issues no ``SET`` (tests/unit/test_session_state.py)."""
+    if pool_mode not in POOL_MODES:
+        raise ValueError(f"pool_mode must be one of {', '.join(POOL_MODES)}")
     url = normalize_url(url)
     parsed = make_url(url)
     # A statement's values never go into an error's text (so never into a logged traceback): they
     # may be a customer's email, name or address.
     kwargs.setdefault("hide_parameters", True)
+    if pool_mode == "transaction":
+        if parsed.get_backend_name() != "postgresql":
+            raise ValueError("the transaction pool mode is for PostgreSQL (through PgBouncer)")
+        kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "prepare_threshold": None}
     if connections is not None and (parsed.get_backend_name() != "sqlite" or parsed.database not in (None, "", ":memory:")):
         kwargs.setdefault("pool_size", connections)
         kwargs.setdefault("max_overflow", 4)

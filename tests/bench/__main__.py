@@ -2,6 +2,12 @@
 
     python -m tests.bench            # the full run (PostgreSQL when SOAP_ORDERS_BENCH_DATABASE_URL is set)
     python -m tests.bench --quick    # 10k orders on SQLite only, short rounds
+    python -m tests.bench --pgbouncer-only   # GetOrder and IssueRefund on PostgreSQL, direct and
+                                             # through PgBouncer (transaction pooling), side by side
+
+On PostgreSQL, GetOrder and IssueRefund are also measured through PgBouncer in transaction pooling
+mode (Debian's pgbouncer, started on a free port of 127.0.0.1 in front of the same data set, with
+SOAP_ORDERS_DATABASE_POOL_MODE=transaction), when it is installed.
 
 Every target (each service, then the floor) is started first; then each round loads every call
 at 8 and 64 connections on every target in turn, the targets' order rotating from round to
@@ -25,6 +31,8 @@ from typing import Any
 
 import requests
 
+from tests.pgbouncer import MISSING as PGBOUNCER_MISSING
+from tests.pgbouncer import PgBouncer
 from tests.server import ROOT, add_client
 
 from . import dataset, report
@@ -38,6 +46,10 @@ SOAP_TYPE = "text/xml; charset=utf-8"
 JSON_TYPE = "application/json"
 RID = "@RID@"
 CONNECTIONS = (8, 64)
+#: The calls measured through PgBouncer beside the direct connections.
+POOLED_CALLS = ("GetOrder", "IssueRefund")
+#: Server connections PgBouncer opens to PostgreSQL for the two workers' pools (2 x (8 + 4)).
+POOLED_SERVER_CONNECTIONS = 10
 
 
 def calls_for(plan: dataset.Plan) -> list[Call]:
@@ -134,6 +146,10 @@ class Mode:
     warmup: float
     rss_requests: int
     rss_seconds: float
+    #: Measure POOLED_CALLS through PgBouncer too, on each PostgreSQL data set.
+    pgbouncer: bool = False
+    #: Only that: PostgreSQL direct and through PgBouncer, no floor, memory run or profiles.
+    pgbouncer_only: bool = False
 
 
 def parse_mode(argv: list[str]) -> tuple[Mode, argparse.Namespace]:
@@ -146,18 +162,29 @@ def parse_mode(argv: list[str]) -> tuple[Mode, argparse.Namespace]:
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--rss-seconds", type=float, help="bound of the 100k-request memory run (default 420; quick 15)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the data sets even when kept ones match")
-    parser.add_argument("--out", type=Path, help="results file (default bench/results.md; quick bench/results-quick.md)")
+    parser.add_argument("--out", type=Path, help="results file (default bench/results.md; quick bench/results-quick.md; "
+                                                  "--pgbouncer-only bench/results-pgbouncer.md)")
+    parser.add_argument("--pgbouncer-only", action="store_true",
+                        help="GetOrder and IssueRefund on PostgreSQL (default 10k orders), directly and through PgBouncer")
     args = parser.parse_args(argv)
     postgres = bool(os.environ.get("SOAP_ORDERS_BENCH_DATABASE_URL")) and not args.no_postgres and not args.quick
-    sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else ((10_000,) if args.quick else (10_000, 1_000_000))
+    if args.pgbouncer_only and (not postgres or PGBOUNCER_MISSING):
+        parser.error(PGBOUNCER_MISSING or "--pgbouncer-only needs SOAP_ORDERS_BENCH_DATABASE_URL (and not --quick)")
+    quick_sizes = args.quick or args.pgbouncer_only
+    sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else ((10_000,) if quick_sizes else (10_000, 1_000_000))
+    kinds = ("postgresql",) if args.pgbouncer_only else ("sqlite", "postgresql") if postgres else ("sqlite",)
     mode = Mode(
-        quick=args.quick, sizes=sizes, kinds=("sqlite", "postgresql") if postgres else ("sqlite",),
+        quick=args.quick, sizes=sizes, kinds=kinds,
         rounds=args.rounds or (2 if args.quick else 3), seconds=args.seconds or (2 if args.quick else 5),
         warmup=1 if args.quick else 2, rss_requests=100_000,
         rss_seconds=args.rss_seconds or (15 if args.quick else 420),
+        pgbouncer=postgres and not PGBOUNCER_MISSING, pgbouncer_only=args.pgbouncer_only,
     )
+    if postgres and PGBOUNCER_MISSING:
+        print(f"Not measured through PgBouncer: {PGBOUNCER_MISSING}")
     if args.out is None:
-        args.out = ROOT / "bench" / ("results-quick.md" if args.quick else "results.md")
+        name = "results-quick.md" if args.quick else "results-pgbouncer.md" if args.pgbouncer_only else "results.md"
+        args.out = ROOT / "bench" / name
     return mode, args
 
 
@@ -174,6 +201,7 @@ def main(argv: list[str]) -> int:
     run_token = time.strftime("%Y%m%d%H%M%S")
     log = print
     processes: list[Process] = []
+    bouncers: list[PgBouncer] = []
     wrk = Wrk()
     with tempfile.TemporaryDirectory(prefix="soap-orders-bench-") as scratch:
         work = Path(scratch)
@@ -187,6 +215,7 @@ def main(argv: list[str]) -> int:
             data_seconds = time.monotonic() - data_began
 
             targets: list[Target] = []
+            direct: dict[tuple[str, int], Target] = {}
             for (kind, size), plan in plans.items():
                 name = f"{'SQLite' if kind == 'sqlite' else 'PostgreSQL'} {report.count(size)}"
                 client = f"bench-{run_token}"
@@ -194,10 +223,25 @@ def main(argv: list[str]) -> int:
                 process = service(name, plan.database_url, work / f"{kind}-{size}.log")
                 processes.append(process)
                 authorization = "Basic " + base64.b64encode(f"{client}:{secret}".encode()).decode()
-                targets.append(Target(name, process, authorization, calls_for(plan)))
+                calls = calls_for(plan)
+                if mode.pgbouncer_only:
+                    calls = [c for c in calls if c.name in POOLED_CALLS]
+                direct[kind, size] = Target(name, process, authorization, calls)
+                targets.append(direct[kind, size])
+                if kind == "postgresql" and mode.pgbouncer:
+                    bouncer = PgBouncer(plan.database_url, server_connections=POOLED_SERVER_CONNECTIONS)
+                    bouncers.append(bouncer)
+                    pooled = service(f"{name} via PgBouncer", bouncer.url, work / f"{kind}-{size}-pgbouncer.log",
+                                     settings={"SOAP_ORDERS_DATABASE_POOL_MODE": "transaction"})
+                    processes.append(pooled)
+                    targets.append(Target(pooled.name, pooled, authorization,
+                                          [c for c in calls_for(plan) if c.name in POOLED_CALLS]))
             for target in targets:
                 target.process.wait_until_ready()
                 check_calls(target, run_token, log)
+            if mode.pgbouncer_only:
+                return _pooled_only(mode, args, targets, wrk, work, run_token, plans, load_at_start, began,
+                                    data_seconds, log)
             # The floor replays the first target's answers, for the same request bodies.
             reference = targets[0]
             floor_answers = work / "floor.json"
@@ -226,20 +270,7 @@ def main(argv: list[str]) -> int:
                 for call in calls:
                     if target.available.get(call):
                         measure(target, call, CONNECTIONS[0], mode.warmup)
-            for round_number in range(mode.rounds):
-                log(f"Round {round_number + 1} of {mode.rounds}")
-                order = everyone[round_number % len(everyone):] + everyone[:round_number % len(everyone)]
-                for call in calls:
-                    for connections in CONNECTIONS:
-                        for target in order:
-                            if not target.available.get(call):
-                                continue
-                            result = measure(target, call, connections, mode.seconds)
-                            target.results.setdefault((call, connections), []).append(result)
-                            target.rss_mb.extend(target.process.worker_rss_mb())
-                            log(f"  {target.name:<16} {call:<18} c={connections:<3} {result.rate:8.0f} req/s  "
-                                f"p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  "
-                                f"cpu/req {result.cpu_ms_per_request:6.2f} ms  failed {result.failed}")
+            run_rounds(everyone, calls, mode, measure, log)
 
             # Memory after many requests: a fresh service on the first data set, recycling off so that
             # the same two workers serve every request, GetOrder at 64 connections.
@@ -273,7 +304,8 @@ def main(argv: list[str]) -> int:
             log("Profiles (in process)")
             profiles = profile_calls(first_plan.database_url, reference.name, reference.calls,
                                      reference.authorization, run_token)
-            for (kind, _), target, plan in zip(plans, targets, plans.values(), strict=True):
+            for (kind, size), plan in plans.items():
+                target = direct[kind, size]
                 if kind == "postgresql" and target is not reference:
                     profiles += profile_calls(plan.database_url, target.name, target.calls, target.authorization,
                                               run_token, names=("IssueRefund",))
@@ -293,6 +325,55 @@ def main(argv: list[str]) -> int:
             wrk.stop()
             for process in reversed(processes):
                 process.stop()
+            for bouncer in bouncers:
+                bouncer.stop()
+
+
+def run_rounds(everyone: list[Target], calls: list[str], mode: Mode, measure: Any, log: Any) -> None:
+    """Each round loads every call at each connection count on every target, the targets' order
+    rotating from round to round."""
+    for round_number in range(mode.rounds):
+        log(f"Round {round_number + 1} of {mode.rounds}")
+        order = everyone[round_number % len(everyone):] + everyone[:round_number % len(everyone)]
+        for call in calls:
+            for connections in CONNECTIONS:
+                for target in order:
+                    if not target.available.get(call):
+                        continue
+                    result = measure(target, call, connections, mode.seconds)
+                    target.results.setdefault((call, connections), []).append(result)
+                    target.rss_mb.extend(target.process.worker_rss_mb())
+                    log(f"  {target.name:<16} {call:<18} c={connections:<3} {result.rate:8.0f} req/s  "
+                        f"p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  "
+                        f"cpu/req {result.cpu_ms_per_request:6.2f} ms  failed {result.failed}")
+
+
+def _pooled_only(mode: Mode, args: argparse.Namespace, targets: list[Target], wrk: Wrk, work: Path, run_token: str,
+                 plans: dict[tuple[str, int], dataset.Plan], load_at_start: tuple[float, float, float], began: float,
+                 data_seconds: float, log: Any) -> int:
+    """--pgbouncer-only: the pooled calls on each PostgreSQL data set, directly and through PgBouncer."""
+    scripts = {(target.name, spec.name): write_script(work / f"p{index}-{spec.name.replace(' ', '_')}.lua", spec,
+                                                      target.authorization, run_token)
+               for index, target in enumerate(targets) for spec in target.calls}
+
+    def measure(target: Target, call: str, connections: int, seconds: float) -> Measured:
+        path = next(c.path for c in target.calls if c.name == call)
+        return wrk.run(target.process.base_url + path, scripts[target.name, call], connections, seconds,
+                       target.process.group)
+
+    log("Warm-up")
+    for target in targets:
+        for call in POOLED_CALLS:
+            if target.available.get(call):
+                measure(target, call, CONNECTIONS[0], mode.warmup)
+    run_rounds(targets, list(POOLED_CALLS), mode, measure, log)
+    elapsed = time.monotonic() - began
+    text = report.render_pooled_only(mode, report.machine(plans, load_at_start), targets, CONNECTIONS,
+                                     data_seconds, elapsed)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    log(f"Wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out} in {elapsed / 60:.1f} min")
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """Load with wrk: a generated Lua script per call, and one measured load at a time.
 
 The script cycles through the call's request bodies (distinct orders for GetOrder), gives every
-IssueRefund a RequestId of its own (run token, wrk thread, counter), counts answers that are not
-HTTP 200 or do not hold the expected text, and prints one JSON line with wrk's own request count, duration and latency percentiles.
+IssueRefund a RequestId of its own (run token, the load's number within the run, wrk thread,
+counter: never one a previous load sent, which would be answered as a replay), counts answers that
+are not HTTP 200 or do not hold the expected text, and prints one JSON line with wrk's own request
+count, duration and latency percentiles.
 """
 
 from __future__ import annotations
@@ -81,6 +83,13 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+function init(args)
+  -- The load's number within the run (Wrk.run passes it), so no RequestId is sent twice.
+  if args[1] then
+    run = run .. "-" .. args[1]
+  end
+end
+
 tid = 0
 sent = 0
 bad = 0
@@ -120,12 +129,14 @@ class Wrk:
 
     def __init__(self) -> None:
         self.process: subprocess.Popen[bytes] | None = None
+        self.loads = 0
 
     def run(self, url: str, script: Path, connections: int, seconds: float, server_group: int) -> Measured:
         before = procstat.group_cpu_seconds(server_group)
+        self.loads += 1
         self.process = subprocess.Popen(
             ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
-             "-s", str(script), url],
+             "-s", str(script), url, "--", f"L{self.loads}"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
         assert self.process.stdout is not None

@@ -141,6 +141,8 @@ def render(mode: Any, info: dict[str, str], targets: list[Any], floor: Any, call
     add("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for call in calls:
         for target in [*targets, floor]:
+            if call not in {c.name for c in target.calls}:
+                continue  # not measured on this target (only some calls go through PgBouncer)
             if not target.available.get(call):
                 if target is not floor:
                     add(f"| {call} | {target.name} | | not available | | | | | | | | | |")
@@ -194,8 +196,57 @@ def render(mode: Any, info: dict[str, str], targets: list[Any], floor: Any, call
                 add(f"| {kind} | {conns} | {_num(a, 1)} | {_num(b, 1)} | {_num(ratio, 2)} "
                     f"| {'yes' if ratio <= 1.5 else 'no'} |")
         add("")
+    out.extend(_pooled(targets, connections))
     if profiles:
         out.extend(_profiles(profiles))
+    return "\n".join(out)
+
+
+#: A target measured through PgBouncer is named after the direct one with this suffix.
+POOLED = " via PgBouncer"
+
+
+def _pooled(targets: list[Any], connections: tuple[int, ...]) -> list[str]:
+    """Each call measured through PgBouncer beside the same call on the same data set, direct."""
+    by_name = {t.name: t for t in targets}
+    pairs = [(by_name[t.name.removesuffix(POOLED)], t) for t in targets
+             if t.name.endswith(POOLED) and t.name.removesuffix(POOLED) in by_name]
+    if not pairs:
+        return []
+    lines = ["## Through PgBouncer (transaction pooling)", "",
+             "The same service and data set reached directly and through PgBouncer (Debian's `pgbouncer`, "
+             "`pool_mode = transaction`, at most 10 server connections for the two workers' pools, "
+             "`SOAP_ORDERS_DATABASE_POOL_MODE=transaction`). *CPU/req* is the service's processes only; "
+             "PgBouncer's own CPU is not in it. *× direct* is through PgBouncer divided by direct.", "",
+             "| call | data set | conns | direct req/s | PgBouncer req/s | × direct | direct p50 ms | PgBouncer p50 ms "
+             "| direct p99 ms | PgBouncer p99 ms | direct CPU/req ms | PgBouncer CPU/req ms | failed |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for plain, pooled in pairs:
+        for call in (c.name for c in pooled.calls):
+            if not (plain.available.get(call) and pooled.available.get(call)):
+                continue
+            for conns in connections:
+                a = _Figures.of(plain.results.get((call, conns), []))
+                b = _Figures.of(pooled.results.get((call, conns), []))
+                lines.append(f"| {call} | {plain.name} | {conns} | {_num(a.rate)} | {_num(b.rate)} "
+                             f"| {_num(b.rate / a.rate if a.rate else math.nan, 2)} | {_num(a.p50, 1)} | {_num(b.p50, 1)} "
+                             f"| {_num(a.p99, 1)} | {_num(b.p99, 1)} | {_num(a.cpu, 2)} | {_num(b.cpu, 2)} "
+                             f"| {a.failed} / {b.failed} |")
+    lines.append("")
+    return lines
+
+
+def render_pooled_only(mode: Any, info: dict[str, str], targets: list[Any], connections: tuple[int, ...],
+                       data_seconds: float, elapsed: float) -> str:
+    """``--pgbouncer-only``: the machine and the side-by-side table."""
+    out = ["# Benchmark results (PostgreSQL, direct and through PgBouncer)", "",
+           "Produced by `make bench BENCH_ARGS='--pgbouncer-only'`; see README, \"Benchmarks\".", "",
+           "| machine | |", "|---|---|", *(f"| {key} | {value} |" for key, value in info.items()), "",
+           f"Service: `soap-orders serve` (2 gthread workers, {gunicorn_conf.threads} threads each), HTTP Basic. "
+           f"Load: wrk, 2 threads, {mode.rounds} rounds of {mode.seconds:g} s per call, target and connection "
+           f"count, targets interleaved; figures are medians over the rounds. No floor, memory run or profiles in "
+           f"this mode. Whole run {elapsed / 60:.1f} min, of which {data_seconds:.0f} s preparing data sets.", ""]
+    out.extend(_pooled(targets, connections))
     return "\n".join(out)
 
 

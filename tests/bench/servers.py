@@ -67,9 +67,12 @@ def _production_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def service(name: str, database_url: str, log_path: Path, *, gunicorn_args: str = "") -> Process:
-    """``soap-orders serve``: gunicorn with the package's settings (soap_orders/gunicorn_conf.py), two workers."""
-    env = _production_env(SOAP_ORDERS_DATABASE_URL=database_url, SOAP_ORDERS_SECRET_KEY=TEST_SECRET_KEY)
+def service(name: str, database_url: str, log_path: Path, *, gunicorn_args: str = "",
+            settings: dict[str, str] | None = None) -> Process:
+    """``soap-orders serve``: gunicorn with the package's settings (soap_orders/gunicorn_conf.py), two
+    workers; ``settings`` are further SOAP_ORDERS_* variables."""
+    env = _production_env(SOAP_ORDERS_DATABASE_URL=database_url, SOAP_ORDERS_SECRET_KEY=TEST_SECRET_KEY,
+                          **(settings or {}))
     if gunicorn_args:
         env["GUNICORN_CMD_ARGS"] = gunicorn_args
     port = free_port()

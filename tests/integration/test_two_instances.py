@@ -7,7 +7,10 @@ writes through both; afterwards the database must hold the invariants that locki
 - no refund made through the service is lost by an ERP upsert racing it;
 - the change feed (``order_events``) holds exactly one event per executed change.
 
-SQLite serialises writes in one file, so this runs on PostgreSQL only.
+SQLite serialises writes in one file, so this runs on PostgreSQL only: once with each instance
+connected to PostgreSQL directly, and once through PgBouncer in transaction pooling mode (fewer
+server connections than the instances' pools hold, each transaction on whichever is free) with
+SOAP_ORDERS_DATABASE_POOL_MODE=transaction, as operators scale out.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from decimal import Decimal
 from typing import Any
 
@@ -39,6 +43,7 @@ from soap_orders.documents.records import order_from_record
 from soap_orders.service import orders as use_cases
 from soap_orders.service.orders import Caller
 from tests.conftest import _database, _postgres_url
+from tests.pgbouncer import MISSING, PgBouncer
 from tests.records import order_record, unique
 from tests.server import Server, settings_for_tests
 
@@ -50,24 +55,30 @@ RACES = 30  # CancelOrder against RecordShipment, one pair per order
 UPSERT_RACES = 40  # an ERP upsert against an IssueRefund, one pair per order
 
 
-@pytest.fixture(scope="module")
-def two_instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server, Dependencies]]:
+@pytest.fixture(scope="module", params=["direct", "pgbouncer"])
+def two_instances(request: pytest.FixtureRequest,
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server, Dependencies]]:
     if _postgres_url() is None:
         pytest.skip("two instances on one database is a PostgreSQL test (SQLite serialises writes in one file); "
                     "set SOAP_ORDERS_TEST_DATABASE_URL")
-    directory = tmp_path_factory.mktemp("two-instances")
+    if request.param == "pgbouncer" and MISSING:
+        pytest.skip(MISSING)
+    directory = tmp_path_factory.mktemp(f"two-instances-{request.param}")
     url = _database("postgresql", directory, "two_instances")
-    first = Server(url, directory / "a.log", client_name="instance-a")
-    try:
-        second = Server(url, directory / "b.log", client_name="instance-b")
-    except BaseException:
-        first.stop()
-        raise
-    deps = build_dependencies(settings_for_tests(url))
-    yield first, second, deps
-    deps.engine.dispose()
-    second.stop()
-    first.stop()
+    with ExitStack() as stack:
+        server_env: dict[str, str] = {}
+        if request.param == "pgbouncer":
+            # 2 instances x 2 workers x (8 threads + 4) pooled connections share 10 server connections.
+            bouncer = PgBouncer(url, server_connections=10)
+            stack.callback(bouncer.stop)
+            server_env = {"SOAP_ORDERS_DATABASE_URL": bouncer.url, "SOAP_ORDERS_DATABASE_POOL_MODE": "transaction"}
+        first = Server(url, directory / "a.log", client_name="instance-a", extra_env=server_env)
+        stack.callback(first.stop)
+        second = Server(url, directory / "b.log", client_name="instance-b", extra_env=server_env)
+        stack.callback(second.stop)
+        deps = build_dependencies(settings_for_tests(url))
+        stack.callback(deps.engine.dispose)
+        yield first, second, deps
 
 
 def _store(deps: Dependencies, records: list[dict[str, Any]]) -> list[str]:
