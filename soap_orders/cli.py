@@ -300,6 +300,32 @@ def audit(order_number: str) -> None:
         )))
 
 
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+def prune(dry_run: bool) -> None:
+    """Delete audit records, order events, idempotency records and delivered notifications older
+    than their retention (SOAP_ORDERS_RETAIN_AUDIT_DAYS, _EVENTS_DAYS, _IDEMPOTENCY_DAYS and
+    SOAP_ORDERS_DG_RETENTION_DAYS; by default 730, 730, 90 and 7 days), a batch per transaction.
+    Orders, refunds, returns and shipments are never deleted. Run it daily (contrib/soap-orders-prune.timer)."""
+    from .domain.retention import DISPUTE_WINDOW_DAYS, RetentionPolicy
+    from .service.retention import prune as prune_records
+
+    with _dependencies() as deps:
+        settings = deps.settings
+        policy = RetentionPolicy(audit_days=settings.retain_audit_days, events_days=settings.retain_events_days,
+                                 idempotency_days=settings.retain_idempotency_days,
+                                 delivered_notifications_days=settings.dg.retention_days)
+        for kind in policy.shorter_than_disputes():
+            click.echo(f"Warning: {kind.value} are kept {policy.days(kind)} days, less than the "
+                       f"{DISPUTE_WINDOW_DAYS} days within which a card payment may be disputed.", err=True)
+        results = prune_records(deps.uow, deps.clock, policy, dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    for result in results:
+        before = result.before.isoformat().replace("+00:00", "Z")
+        click.echo(f"{result.kind.value}: {verb} {result.count} (older than {policy.days(result.kind)} days, "
+                   f"before {before})")
+
+
 @main.command("demo-client")
 @click.option("--name", default="demo", show_default=True)
 def demo_client(name: str) -> None:

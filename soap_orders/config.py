@@ -68,6 +68,11 @@ class Settings:
     #: Seconds notifications may wait undelivered before the server warns at start (and
     #: ``outbox status`` warns); 0 warns of any that waits.
     outbox_warn_after: int = 600
+    #: Days `soap-orders prune` keeps audit records, order events and idempotency records
+    #: (domain/retention.py says why these defaults).
+    retain_audit_days: int = 730
+    retain_events_days: int = 730
+    retain_idempotency_days: int = 90
     #: The consumer's Flow Execution API: credentials, flow ids and how the relay behaves.
     dg: DgSettings = field(default_factory=lambda: DgSettings())
 
@@ -125,6 +130,9 @@ class Settings:
             return_window_days=integer("RETURN_WINDOW_DAYS", 30, 0, 3650),
             metrics_allowlist=_split(get("METRICS_ALLOWLIST", "")),
             outbox_warn_after=integer("OUTBOX_WARN_AFTER", 600, 0, 30 * 86_400),
+            retain_audit_days=integer("RETAIN_AUDIT_DAYS", 730, 1, 36_500),
+            retain_events_days=integer("RETAIN_EVENTS_DAYS", 730, 1, 36_500),
+            retain_idempotency_days=integer("RETAIN_IDEMPOTENCY_DAYS", 90, 1, 36_500),
             dg=DgSettings.from_env(env),
         )
 

@@ -291,7 +291,8 @@ idempotency_records = Table(
     Column("operation", String(64), nullable=False),
     Column("fingerprint", String(64), nullable=False),
     Column("result", JSON),
-    Column("created_at", UTCDateTime, nullable=False),
+    # Indexed for `soap-orders prune`, as are the times of events and audit records.
+    Column("created_at", UTCDateTime, nullable=False, index=True),
 )
 
 # Append-only log of what was done to orders; ERP systems read it back in id order.
@@ -302,7 +303,7 @@ order_events = Table(
     Column("order_number", _text(limits.ORDER_NUMBER), index=True),
     Column("event_type", String(64), nullable=False),
     Column("payload", JSON, nullable=False),
-    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False, index=True),
     # Who made the change (the API client, or import / demo-data), and under which RequestId.
     Column("client", String(64)),
     Column("request_id", _text(limits.REQUEST_ID)),
@@ -426,7 +427,7 @@ audit_records = Table(
     "audit_records",
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False, index=True),
     Column("client", String(64), nullable=False),
     Column("address", String(45)),
     Column("operation", String(64), nullable=False),

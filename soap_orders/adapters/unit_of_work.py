@@ -21,6 +21,7 @@ from .repository import (
     SqlAlchemySubscriptionRepository,
     SqlAlchemyTokenStore,
 )
+from .retention import SqlAlchemyRetention
 
 #: The advisory lock that orders the writers of the change feed on PostgreSQL.
 FEED_LOCK = 727_001
@@ -43,6 +44,7 @@ class SqlAlchemyUnitOfWork:
         self.outbox = SqlAlchemyOutbox(self.session)
         self.events = SqlAlchemyEventFeed(self.session)
         self.privacy = SqlAlchemyPersonalData(self.session)
+        self.retention = SqlAlchemyRetention(self.session)
         self.actor: str | None = None
         return self
 

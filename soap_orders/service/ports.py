@@ -12,6 +12,7 @@ from typing import Any, Protocol, Self
 from ..documents.records import Rendered
 from ..domain.clients import ApiClient, Scope
 from ..domain.orders import Order, OrderStatus
+from ..domain.retention import Kept
 from ..domain.subscriptions import Subscription, SubscriptionStatus
 
 #: Returns the current time as an aware UTC datetime.
@@ -400,6 +401,15 @@ class SubscriptionRepository(Protocol):
     def add(self, subscription: Subscription) -> None: ...
 
 
+class RetentionStore(Protocol):
+    """The records kept only for a while (``domain.retention``), by age."""
+
+    def count(self, kind: Kept, before: datetime) -> int: ...
+
+    def delete(self, kind: Kept, before: datetime, limit: int) -> int:
+        """Delete at most ``limit`` of the oldest records of ``kind`` from before ``before``."""
+
+
 class UnitOfWork(Protocol):
     """One transaction over the stores; rolled back unless ``commit`` is called. The stores are
     read-only members, so any adapter whose stores satisfy these protocols satisfies this one."""
@@ -436,6 +446,9 @@ class UnitOfWork(Protocol):
 
     @property
     def privacy(self) -> PersonalDataStore: ...
+
+    @property
+    def retention(self) -> RetentionStore: ...
 
     def act_as(self, client: str) -> None:
         """Name the client whose change this is, for the change feed."""
