@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -83,6 +84,21 @@ def db_current() -> None:
 
     with _dependencies() as deps:
         click.echo(f"current: {migrate.current_revision(deps.engine) or 'none'}\nhead:    {migrate.head_revision()}")
+
+
+@db.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(target: Path) -> None:
+    """Copy a SQLite database to TARGET (a new file) while the service runs: one consistent state,
+    checked before it is named TARGET. To restore, stop the service and put the copy in the
+    database's place. PostgreSQL is backed up with pg_dump -Fc (docs/deploy.md)."""
+    from .adapters.backup import BackupError, backup_sqlite
+
+    try:
+        orders = backup_sqlite(_settings().database_url, target)
+    except (BackupError, sqlite3.Error) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backed up {orders} order(s) to {target} (integrity check ok).")
 
 
 @main.command()
