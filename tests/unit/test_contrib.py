@@ -61,10 +61,13 @@ def test_the_environment_file_is_a_valid_configuration():
 
 def test_nginx_allows_exactly_the_consumers_published_addresses():
     site = (CONTRIB / "nginx-soap-orders.conf").read_text()
-    location = site[site.index("location / {"):site.index("location = /health")]
-    allowed = set(re.findall(r"^\s*allow\s+([0-9.]+);", location, re.MULTILINE))
+    # The server's own list (its locations for calls inherit it; health and metrics have their own).
+    server = site[site.index("listen 443 ssl http2;"):site.index("location = /soap {")]
+    allowed = set(re.findall(r"^\s*allow\s+([0-9.]+);", server, re.MULTILINE))
     assert allowed == {network.removesuffix("/32") for networks in PRESETS.values() for network in networks}
-    assert "deny all;" in location
+    assert "deny all;" in server
+    calls = site[site.index("location = /soap {"):site.index("location = /health")]
+    assert "allow " not in calls and "deny " not in calls
     assert site.count("{") == site.count("}")
     size = re.search(r"client_max_body_size\s+(\d+)k;", site)
     assert size and int(size.group(1)) * 1024 >= Settings().max_body
