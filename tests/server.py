@@ -72,7 +72,8 @@ class Server:
     """A gunicorn process serving the application on 127.0.0.1, stopped when the test ends."""
 
     def __init__(self, database_url: str, log_path: Path, *, workers: int = 2, extra_env: dict[str, str] | None = None,
-                 client_name: str = "contract") -> None:
+                 client_name: str = "contract", command_prefix: tuple[str, ...] = ()) -> None:
+        """``command_prefix`` runs gunicorn through another program (which execs it)."""
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.soap_url = f"{self.base_url}/soap"
@@ -94,7 +95,7 @@ class Server:
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "soap_orders.wsgi:application",
+            [*command_prefix, sys.executable, "-m", "gunicorn", "soap_orders.wsgi:application",
              "--config", "python:soap_orders.gunicorn_conf",
              "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)],
             env=env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
