@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SOAP_ORDERS_DATABASE_URL ?= sqlite:///var/soap_orders.sqlite3
 export SOAP_ORDERS_DATABASE_URL
 
-.PHONY: run shell test lint bench mutation wsdl lock clean
+.PHONY: run shell test lint bench mutation wsdl wheel lock clean
 
 # Everything the project installs is pinned, with hashes, in requirements.lock (made by `make lock`
 # with pip-tools from setup.cfg's requirements and extras and pyproject.toml's build requirements).
@@ -97,10 +97,18 @@ mutation: $(VENV)/.installed
 	$(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut results
 
+# What a server installs (docs/deploy.md): the wheel, built with the environment's own build tools,
+# and the run-time part of requirements.lock beside it (contrib/runtime_lock.py).
+wheel: $(VENV)/.installed
+	rm -rf dist
+	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
+	$(BIN)/python contrib/runtime_lock.py requirements.lock setup.cfg > dist/requirements-runtime.lock
+	@ls dist
+
 wsdl: $(VENV)/.installed
 	$(BIN)/soap-orders wsdl --public-url http://127.0.0.1:8000/soap > wsdl/orders.wsdl
 	$(BIN)/soap-orders openapi --public-url http://127.0.0.1:8000/soap > wsdl/openapi.json
 	$(BIN)/python contrib/soapui_project.py
 
 clean:
-	rm -rf $(VENV) $(LOCK_TOOLS) var .pytest_cache mutants
+	rm -rf $(VENV) $(LOCK_TOOLS) var .pytest_cache mutants dist build
