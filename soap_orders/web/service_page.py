@@ -340,6 +340,13 @@ and a <code>SOAPAction</code> naming the operation, or to <code>POST /json/&lt;O
 JSON object of the same fields. Every call needs credentials: HTTP Basic, an OAuth2 bearer token from
 <code>POST /oauth/token</code>, or a WS-Security UsernameToken (SOAP only), of a client holding the
 operation's scope.</p>
+<p id="credentials"><strong>Getting credentials.</strong> Clients are made by whoever runs this service:
+ask them for a client name and secret with the scopes you need (<code>orders:read</code>,
+<code>orders:act</code>, <code>erp</code>); they create it with
+<code>soap-orders clients add NAME --scope orders:read --scope orders:act</code>, which prints the secret
+once. On a checkout started with <code>make run</code>, the client <code>demo</code> exists and its secret
+is printed at start (<code>.venv/bin/soap-orders demo-client</code> prints a new one). The examples below
+are answers of that demo data (<code>soap-orders demo-data --orders 200 --seed 1</code>).</p>
 <ul class="links">{link_items}</ul>
 </header>
 <div class="layout">

@@ -40,9 +40,9 @@ VOLATILE = {"RefundId", "UpdatedAt", "CancelledAt", "GeneratedAt", "EventId", "O
 PER_CALL = {"GeneratedAt"}
 #: An email no example order has: the empty answer (``<Orders/>``) every client must read.
 NOBODY = "nobody.here@example.com"
-#: A customer of the example orders (tests/records.py ``store_example_orders``) and hers, newest first.
+#: A customer of the example orders (``make run``'s demo data, tests/records.py) and hers, newest first.
 OLIVIA = "olivia.murphy@example.com"
-OLIVIAS_ORDERS = ["SO-100005", "SO-100003", "SO-100004"]
+OLIVIAS_ORDERS = ["SO-100157", "SO-100116", "SO-100110", "SO-100106", "SO-100097", "SO-100007", "SO-100003"]
 #: Seconds a client process may take for all the calls.
 CLIENT_TIMEOUT = 120
 

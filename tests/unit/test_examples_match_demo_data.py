@@ -5,6 +5,7 @@ answer the example shows."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,66 @@ def test_privacy_examples_name_customers_no_other_example_touches(demo):
         assert email not in first_twelve, name
     assert not any(blocked(r) for r in orders_of(demo, fields("ForgetCustomer")["Email"]))
     assert any(blocked(r) for r in orders_of(demo, fields("ForgetCustomer-rejected")["Email"]))
+
+
+@pytest.fixture(scope="module")
+def demo_subscriptions(demo) -> dict:
+    """``make run``'s demo subscriptions: those of the first demo customers (as stored by demo-data)."""
+    from soap_orders.demo_subscriptions import DEMO_NOW
+    from soap_orders.demo_subscriptions import demo_subscriptions as build
+    from soap_orders.documents import records
+    from soap_orders.documents.orders import ADDRESS, CUSTOMER
+
+    chosen: dict[str, tuple] = {}
+    for record in generate_records(200, 1):
+        email = record["Customer"]["Email"].lower()
+        if email not in chosen:
+            address = record.get("ShippingAddress")
+            chosen[email] = (records.load(CUSTOMER, record["Customer"]), records.load(ADDRESS, address) if address else None)
+        if len(chosen) >= 12:
+            break
+    return {s.subscription_id: s for s in build(1, list(chosen.values()), now=DEMO_NOW)}
+
+
+def test_subscription_examples_name_demo_subscriptions_in_the_states_they_show(demo_subscriptions):
+    subs = demo_subscriptions
+
+    def status(name: str) -> str:
+        return subs[fields(name)["SubscriptionId"]].status.value
+
+    assert {status(n) for n in ("CancelSubscription", "PauseSubscription", "ChangeSubscriptionPlan", "SkipNextOrder",
+                                "RecordCharge", "RefundSubscriptionCharge")} == {"ACTIVE"}
+    assert status("CancelSubscription-rejected") == "CANCELLED" and status("ResumeSubscription") == "PAUSED"
+    acting = [fields(n)["SubscriptionId"] for n in ("CancelSubscription", "CancelSubscription-rejected",
+                                                    "PauseSubscription", "ResumeSubscription", "ChangeSubscriptionPlan",
+                                                    "SkipNextOrder", "RecordCharge", "RefundSubscriptionCharge")]
+    assert len(set(acting)) == len(acting), "each example that changes a subscription has its own"
+    shown = fields("GetSubscription")
+    assert subs[shown["SubscriptionId"]].customer.email.lower() == shown["Email"].lower()
+    other = fields("GetSubscription-not-found")
+    assert other["SubscriptionId"] in subs and subs[other["SubscriptionId"]].customer.email.lower() != other["Email"].lower()
+    found = fields("FindSubscriptionsByEmail")
+    assert any(s.customer.email.lower() == found["Email"].lower() and s.status.value == found["Status"]
+               for s in subs.values())
+    for name, more in (("RefundSubscriptionCharge", False), ("RefundSubscriptionCharge-rejected", True)):
+        request = fields(name)
+        (charge,) = [c for c in subs[request["SubscriptionId"]].charges if c.charge_id == request["ChargeId"]]
+        assert (Decimal(request["Amount"]) > charge.amount) is more, name
+    recorded = fields("RecordCharge")
+    assert recorded["ChargeId"] not in {c.charge_id for c in subs[recorded["SubscriptionId"]].charges}
+
+
+def test_the_golden_answers_are_the_demo_orders_own(demo):
+    """What the service page shows as the answers is the demo data as `make run` serves it."""
+    answer = etree.parse(str(EXAMPLES / "GetOrder-response.xml"))
+    order = answer.find(f".//{TNS}Order")
+    record = demo[order.findtext(f"{TNS}OrderNumber")]
+    assert order.findtext(f"{TNS}Total") == record["Total"] and order.findtext(f"{TNS}Currency") == record["Currency"]
+    assert order.findtext(f"{TNS}CreatedAt") == record["CreatedAt"]
+    assert [line.findtext(f"{TNS}Sku") for line in order.iter(f"{TNS}Line")] == [line["Sku"] for line in record["Lines"]]
+    page = etree.parse(str(EXAMPLES / "FindOrdersByEmail-response.xml"))
+    numbers = [o.findtext(f"{TNS}OrderNumber") for o in page.iter(f"{TNS}Order")]
+    email = fields("FindOrdersByEmail")["Email"].lower()
+    newest = sorted((r for r in demo.values() if r["Customer"]["Email"].lower() == email),
+                    key=lambda r: r["CreatedAt"], reverse=True)
+    assert numbers == [r["OrderNumber"] for r in newest][: len(numbers)] and numbers
