@@ -147,3 +147,13 @@ def test_every_choice_value_of_a_request_is_on_the_page(operation):  # type: ign
                 assert f'<code class="v">{value}</code>' in section
         elif isinstance(kind, Document):
             assert f'href="#type-{kind.type_name}"' in section
+
+
+def test_the_page_says_how_to_get_credentials_and_whose_data_the_examples_show():
+    tags = parsed(page())
+    assert "credentials" in tags.ids
+    text = " ".join(" ".join(tags.text).split())
+    assert "Getting credentials. Clients are made by whoever runs this service" in text
+    assert "soap-orders clients add NAME --scope orders:read --scope orders:act" in text
+    assert "the client demo exists and its secret is printed at start" in text
+    assert "soap-orders demo-data --orders 200 --seed 1" in text
