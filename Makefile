@@ -97,11 +97,13 @@ mutation: $(VENV)/.installed
 	$(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut results
 
-# What a server installs (docs/deploy.md): the wheel, built with the environment's own build tools,
-# and the run-time part of requirements.lock beside it (contrib/runtime_lock.py).
+# What a server installs (docs/deploy.md): the wheel, built with the environment's own (locked)
+# build tools, and beside it the parts of requirements.lock it needs (contrib/runtime_lock.py): the
+# build tools (spyne is a source package) and the run-time requirements, with their hashes.
 wheel: $(VENV)/.installed
 	rm -rf dist
 	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
+	$(BIN)/python contrib/runtime_lock.py --build requirements.lock pyproject.toml > dist/requirements-build.lock
 	$(BIN)/python contrib/runtime_lock.py requirements.lock setup.cfg > dist/requirements-runtime.lock
 	@ls dist
 

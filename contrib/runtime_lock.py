@@ -1,7 +1,10 @@
 """The part of requirements.lock a server needs: the service's own requirements and theirs, pinned
-and hash-checked exactly as the lock has them, without the test and lint tools.
+and hash-checked exactly as the lock has them, without the test and lint tools; or, with
+``--build``, the build tools (pyproject.toml's build requirements) that build the wheel and the
+packages the lock has only as source (spyne).
 
     python3 contrib/runtime_lock.py requirements.lock setup.cfg > dist/requirements-runtime.lock
+    python3 contrib/runtime_lock.py --build requirements.lock pyproject.toml > dist/requirements-build.lock
 
 requirements.lock (``make lock``, pip-compile) notes under each pin what needs it (``# via X``);
 read the other way round, that is each package's requirements. Starting from setup.cfg's
@@ -16,6 +19,7 @@ from __future__ import annotations
 import configparser
 import re
 import sys
+import tomllib
 from pathlib import Path
 
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==\S+")
@@ -63,14 +67,23 @@ def runtime_requirements(setup_cfg: str) -> set[str]:
     return {normalized(NAME.match(line).group(1)) for line in lines if NAME.match(line)}  # type: ignore[union-attr]
 
 
+def build_requirements(pyproject: str) -> set[str]:
+    requires = tomllib.loads(pyproject)["build-system"]["requires"]
+    return {normalized(NAME.match(line).group(1)) for line in requires if NAME.match(line)}  # type: ignore[union-attr]
+
+
 def runtime_subset(lock: str, setup_cfg: str) -> list[str]:
     """The lock's lines for the runtime requirements and everything they need, in the lock's order."""
+    return subset(lock, runtime_requirements(setup_cfg))
+
+
+def subset(lock: str, roots: set[str]) -> list[str]:
+    """The lock's lines for ``roots`` and everything they need, in the lock's order."""
     blocks, needed_by = read_lock(lock)
     requires: dict[str, set[str]] = {}
     for pin, vias in needed_by.items():
         for via in vias:
             requires.setdefault(via, set()).add(pin)
-    roots = runtime_requirements(setup_cfg)
     missing = sorted(roots - set(blocks))
     if missing:
         raise SystemExit(f"requirements.lock has no pin for {', '.join(missing)}: run make lock")
@@ -84,13 +97,20 @@ def runtime_subset(lock: str, setup_cfg: str) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
+    build = argv[:1] == ["--build"]
+    paths = argv[1:] if build else argv
+    if len(paths) != 2:
         print(__doc__, file=sys.stderr)
         return 2
-    lock, setup_cfg = (Path(path).read_text(encoding="utf-8") for path in argv)
-    print(f"# The run-time part of {argv[0]}, written by contrib/runtime_lock.py; install with\n"
-          "#   pip install --require-hashes --no-deps -r THIS_FILE")
-    print("\n".join(runtime_subset(lock, setup_cfg)))
+    lock, declared = (Path(path).read_text(encoding="utf-8") for path in paths)
+    if build:
+        print(f"# The build tools of {paths[0]}, written by contrib/runtime_lock.py; install first with\n"
+              "#   pip install --require-hashes --no-deps -r THIS_FILE")
+        print("\n".join(subset(lock, build_requirements(declared))))
+    else:
+        print(f"# The run-time part of {paths[0]}, written by contrib/runtime_lock.py; after the build tools,\n"
+              "#   pip install --require-hashes --no-deps --no-build-isolation -r THIS_FILE")
+        print("\n".join(runtime_subset(lock, declared)))
     return 0
 
 

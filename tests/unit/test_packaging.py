@@ -56,6 +56,19 @@ def test_the_runtime_lock_is_complete_and_holds_no_tools():
             assert requirement.specifier.contains(pins[dependency], prereleases=True), (name, text)
 
 
+@needs_lock
+def test_the_build_lock_holds_the_build_tools_and_what_they_need():
+    runtime_lock = load_runtime_lock()
+    lines = runtime_lock.subset(LOCK.read_text(), runtime_lock.build_requirements((ROOT / "pyproject.toml").read_text()))
+    pins = {normalized(line.split("==")[0]) for line in lines if "==" in line}
+    assert {"setuptools", "wheel"} <= pins and not TOOLS_ONLY & pins
+    for name in pins:
+        for text in metadata.requires(name) or []:
+            requirement = Requirement(text)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                assert normalized(requirement.name) in pins, (name, text)
+
+
 def test_the_runtime_lock_follows_the_locks_annotations():
     runtime_lock = load_runtime_lock()
     lock = """alpha==1.0 \\
