@@ -10,8 +10,9 @@ money. What grows beside them is pruned by age:
 - idempotency records (the stored first answer to each RequestId): kept 90 days, so a client
   retrying a call with the same RequestId within that time gets the first answer replayed instead
   of the action repeated (consumers retry within minutes);
-- delivered notifications (outbox rows SENT to the consumer's flows): kept 7 days by default, as
-  the relay already does (SOAP_ORDERS_DG_RETENTION_DAYS); pending and DEAD ones are never pruned.
+- delivered notifications (outbox rows SENT to the consumer's flows, or SKIPPED by the operator):
+  kept 7 days by default, as the relay already does (SOAP_ORDERS_DG_RETENTION_DAYS); pending and
+  DEAD ones are never pruned.
 """
 
 from __future__ import annotations

@@ -40,9 +40,11 @@ def refund_at(deps, number: str, when: datetime, request_id: str) -> None:
     assert answer.outcome.value == "REFUNDED"
 
 
-def notification(state: str, created: datetime, sent: datetime | None) -> dict:
+def notification(state: str, created: datetime, finished: datetime | None) -> dict:
+    """An outbox row; ``finished`` is when it was sent (SENT) or skipped (SKIPPED)."""
     return {"order_number": "SO-PRUNE", "event_type": "delivered", "external_id": unique("ext"), "payload": {},
-            "state": state, "attempts": 1, "created_at": created, "next_attempt_at": created, "sent_at": sent}
+            "state": state, "attempts": 1, "created_at": created, "next_attempt_at": created,
+            "sent_at": finished if state == "SENT" else None, "skipped_at": finished if state == "SKIPPED" else None}
 
 
 def counts(deps, number: str) -> dict[str, int]:
@@ -54,16 +56,16 @@ def counts(deps, number: str) -> dict[str, int]:
             "audit": count(audit_records, audit_records.c.order_number == number),
             "events": count(order_events, order_events.c.order_number == number),
             "idempotency": count(idempotency_records, idempotency_records.c.client == CALLER.client),
-            "sent": count(flow_outbox, flow_outbox.c.state == "SENT"),
-            "unsent": count(flow_outbox, flow_outbox.c.state != "SENT"),
+            "finished": count(flow_outbox, flow_outbox.c.state.in_(("SENT", "SKIPPED"))),
+            "unsent": count(flow_outbox, flow_outbox.c.state.in_(("PENDING", "DEAD"))),
             "refunds": count(refunds),
         }
 
 
 @pytest.fixture
 def aged(deps):
-    """An order refunded 800, 100 and 10 days ago, and notifications sent 10 and 1 days ago, one
-    pending and one dead from 30 days ago."""
+    """An order refunded 800, 100 and 10 days ago; notifications sent 10 and 1 days ago, skipped 9
+    days ago, and one pending and one dead from 30 days ago."""
     (number,) = store(deps, order_record(unique("PR")))
     for days, request_id in ((800, "old-refund"), (100, "older-than-90"), (10, "recent-refund")):
         refund_at(deps, number, NOW - timedelta(days=days), request_id)
@@ -72,6 +74,7 @@ def aged(deps):
         connection.execute(insert(flow_outbox), [
             notification("SENT", NOW - timedelta(days=11), NOW - timedelta(days=10)),
             notification("SENT", NOW - timedelta(days=2), NOW - timedelta(days=1)),
+            notification("SKIPPED", NOW - timedelta(days=12), NOW - timedelta(days=9)),
             notification("PENDING", month, None),
             notification("DEAD", month, None),
         ])
@@ -88,21 +91,21 @@ def run(database_url: str, *args: str):  # type: ignore[no-untyped-def]
 def test_prune_deletes_only_what_outlived_its_retention(deps, database_url, aged):
     number = aged
     before = counts(deps, number)
-    assert before == {"audit": 4, "events": 4, "idempotency": 3, "sent": 2, "unsent": 2, "refunds": 3}
+    assert before == {"audit": 4, "events": 4, "idempotency": 3, "finished": 3, "unsent": 2, "refunds": 3}
 
     dry = run(database_url, "--dry-run")
     assert "audit records: would delete 1 (older than 730 days, before " in dry
     assert "order events: would delete 1 (older than 730 days" in dry
     assert "idempotency records: would delete 2 (older than 90 days" in dry
-    assert "delivered notifications: would delete 1 (older than 7 days" in dry
+    assert "delivered notifications: would delete 2 (older than 7 days" in dry
     assert counts(deps, number) == before
 
     done = run(database_url)
     assert "audit records: deleted 1 " in done and "idempotency records: deleted 2 " in done
-    assert "order events: deleted 1 " in done and "delivered notifications: deleted 1 " in done
+    assert "order events: deleted 1 " in done and "delivered notifications: deleted 2 " in done
     # The store's own audit record and event (the import, now) and the recent refunds' stay; the
     # pending and dead notifications stay whatever their age; no refund is ever deleted.
-    assert counts(deps, number) == {"audit": 3, "events": 3, "idempotency": 1, "sent": 1, "unsent": 2, "refunds": 3}
+    assert counts(deps, number) == {"audit": 3, "events": 3, "idempotency": 1, "finished": 1, "unsent": 2, "refunds": 3}
     with deps.engine.connect() as connection:
         kept = set(connection.execute(select(idempotency_records.c.request_id)
                                       .where(idempotency_records.c.client == CALLER.client)).scalars())
