@@ -176,7 +176,7 @@ def test_the_service_runs_under_its_units_restrictions(sandbox_ready, database_u
 def test_each_units_command_runs_under_its_restrictions(sandbox_ready, database_url, tmp_path):
     env = {"SOAP_ORDERS_DATABASE_URL": database_url, "SOAP_ORDERS_SECRET_KEY": TEST_SECRET_KEY, "PATH": "/usr/bin:/bin",
            "SOAP_ORDERS_DG_BASE_URL": "http://127.0.0.1:9", "SOAP_ORDERS_DG_API_KEY": "k",
-           "SOAP_ORDERS_DG_API_SECRET": "s"}
+           "SOAP_ORDERS_DG_API_SECRET": "s", "SOAP_ORDERS_DG_FLOW_DELIVERED": "flow-delivered"}
     for unit, args, said in (
         ("soap-orders-migrate.service", ("db", "upgrade"), "Database at revision"),
         ("soap-orders-prune.service", ("prune", "--dry-run"), "audit records: would delete 0"),
