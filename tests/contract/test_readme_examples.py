@@ -232,7 +232,8 @@ def test_readme_examples_that_need_other_tools(make_run, tmp_path):
     if missing:
         pytest.skip(f"{', '.join(missing)} not installed (Debian: jaxws default-jdk-headless; .ci/run installs them)")
     if not make_run.secret:  # when run alone: the client the README creates first
-        run_sh(make_run, next(b for b in readme_blocks() if "soap-orders clients add" in b.text), make_run.directory)
+        first = next(b for b in readme_blocks() if b.language == "sh" and "soap-orders clients add" in b.text)
+        run_sh(make_run, first, make_run.directory)
     for block in blocks:
         # The checkout's files the block names (the program, the examples), where it expects them.
         for name in re.findall(r"(?:tests|wsdl)/[\w/.-]+", block.text):
