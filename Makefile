@@ -101,7 +101,7 @@ mutation: $(VENV)/.installed
 # build tools, and beside it the parts of requirements.lock it needs (contrib/runtime_lock.py): the
 # build tools (spyne is a source package) and the run-time requirements, with their hashes.
 wheel: $(VENV)/.installed
-	rm -rf dist
+	rm -rf dist build   # a build/ left by an earlier build would be packed into the wheel
 	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
 	$(BIN)/python contrib/runtime_lock.py --build requirements.lock pyproject.toml > dist/requirements-build.lock
 	$(BIN)/python contrib/runtime_lock.py requirements.lock setup.cfg > dist/requirements-runtime.lock
