@@ -26,7 +26,9 @@ from tests.xmltools import fault_detail
 
 pytestmark = pytest.mark.slow
 
-TODAY = datetime.now(timezone.utc).date()
+def today() -> date:
+    """The real date now (read at each use: a run may pass midnight)."""
+    return datetime.now(timezone.utc).date()
 
 
 def _wrapped(document: Document, body: dict[str, Any]) -> dict[str, Any]:
@@ -178,14 +180,15 @@ def test_find_by_email_pages_and_filters(dg, server_deps):
 
 def test_get_subscription_shows_the_document(dg, server_deps):
     email = f"{unique('get')}@example.com"
-    sid = new_subscription(server_deps, email)
+    day = today()  # the record's dates and the expectation from one reading of the clock
+    sid = new_subscription(server_deps, email, today=day)
     sub = dg.call("GetSubscription", SubscriptionId=sid, Email=email.upper())["Subscription"]
     assert sub["SubscriptionId"] == sid and sub["Status"] == "ACTIVE" and sub["Currency"] == "EUR"
     assert sub["Price"] == "24.00" and sub["Frequency"] == {"Interval": "MONTH", "IntervalCount": 1}
     assert sub["Items"][0]["Sku"] == "COF-1" and sub["Items"][0]["UnitPrice"] == "12.00"
     assert sub["Charges"][0]["ChargeId"] == "CH-1" and sub["Charges"][0]["Status"] == "PAID"
     assert [o["OrderNumber"] for o in sub["Orders"]] == ["SO-1"]
-    assert sub["NextOrderDate"] == (TODAY + timedelta(days=14)).isoformat()
+    assert sub["NextOrderDate"] == (day + timedelta(days=14)).isoformat()
     assert sub["ChargedAmount"] == "24.00" and sub["RefundedAmount"] == "0.00"
     assert not {"Refunds", "SkippedOrders", "PendingChange", "ServiceLifecycle"} & set(sub)
     assert dg.refused("GetSubscription", SubscriptionId=sid, Email="someone.else@example.com") == \
@@ -218,13 +221,14 @@ def test_cancel_at_once_replay_conflict_and_already_cancelled(dg, server_deps):
 
 
 def test_cancel_at_period_end_then_actions_are_refused(dg, server_deps):
-    sid = new_subscription(server_deps)
+    day = today()
+    sid = new_subscription(server_deps, today=day)
     done = dg.call("CancelSubscription", SubscriptionId=sid, RequestId=rid("end"), Reason="NO_LONGER_NEEDED",
                    AtPeriodEnd=True)
     assert (done["Outcome"], done["ReasonCode"]) == ("CANCELLATION_SCHEDULED", "NONE")
     sub = done["Subscription"]
     assert sub["Status"] == "ACTIVE" and sub["CancelAtPeriodEnd"] is True and "NextOrderDate" not in sub
-    assert sub["CancelAt"] == (TODAY + timedelta(days=14)).isoformat()
+    assert sub["CancelAt"] == (day + timedelta(days=14)).isoformat()
     for operation, extra in (("PauseSubscription", {"PauseCycles": 1}), ("SkipNextOrder", {}),
                              ("CancelSubscription", {"Reason": "OTHER", "AtPeriodEnd": True})):
         refused = dg.call(operation, SubscriptionId=sid, RequestId=rid("x"), **extra)
@@ -237,7 +241,7 @@ def test_pause_for_cycles_then_resume(dg, server_deps):
     assert (paused["Outcome"], paused["ReasonCode"]) == ("PAUSED", "NONE")
     sub = paused["Subscription"]
     assert sub["Status"] == "PAUSED" and sub["PausedCycles"] == 2
-    assert sub["NextOrderDate"] >= sub["PausedUntil"] > TODAY.isoformat()
+    assert sub["NextOrderDate"] >= sub["PausedUntil"] > today().isoformat()
     again = dg.call("PauseSubscription", SubscriptionId=sid, RequestId=rid("pause"), PauseCycles=1)
     assert (again["Outcome"], again["ReasonCode"]) == ("REJECTED", "ALREADY_PAUSED")
     skipped = dg.call("SkipNextOrder", SubscriptionId=sid, RequestId=rid("skip"))
@@ -245,7 +249,7 @@ def test_pause_for_cycles_then_resume(dg, server_deps):
     resumed = dg.call("ResumeSubscription", SubscriptionId=sid, RequestId=rid("resume"))
     assert (resumed["Outcome"], resumed["ReasonCode"]) == ("RESUMED", "NONE")
     assert resumed["Subscription"]["Status"] == "ACTIVE" and "PausedUntil" not in resumed["Subscription"]
-    assert resumed["Subscription"]["NextOrderDate"] >= TODAY.isoformat()
+    assert resumed["Subscription"]["NextOrderDate"] >= today().isoformat()
     not_paused = dg.call("ResumeSubscription", SubscriptionId=sid, RequestId=rid("resume"))
     assert (not_paused["Outcome"], not_paused["ReasonCode"]) == ("REJECTED", "NOT_PAUSED")
 
@@ -253,13 +257,13 @@ def test_pause_for_cycles_then_resume(dg, server_deps):
 def test_pause_until_a_date_and_its_limits(dg, server_deps):
     sid = new_subscription(server_deps)
     too_long = dg.call("PauseSubscription", SubscriptionId=sid, RequestId=rid("p"),
-                       PauseUntil=(TODAY + timedelta(days=400)).isoformat())
+                       PauseUntil=(today() + timedelta(days=400)).isoformat())
     assert (too_long["Outcome"], too_long["ReasonCode"]) == ("REJECTED", "PAUSE_TOO_LONG")
     assert dg.refused("PauseSubscription", SubscriptionId=sid, RequestId=rid("p"),
-                      PauseUntil=TODAY.isoformat()) == "VALIDATION_ERROR"
+                      PauseUntil=today().isoformat()) == "VALIDATION_ERROR"
     assert dg.refused("PauseSubscription", SubscriptionId=sid, RequestId=rid("p"), PauseCycles=1,
-                      PauseUntil=(TODAY + timedelta(days=20)).isoformat()) == "VALIDATION_ERROR"
-    until = (TODAY + timedelta(days=40)).isoformat()
+                      PauseUntil=(today() + timedelta(days=20)).isoformat()) == "VALIDATION_ERROR"
+    until = (today() + timedelta(days=40)).isoformat()
     paused = dg.call("PauseSubscription", SubscriptionId=sid, RequestId=rid("p"), PauseUntil=until)
     assert paused["Outcome"] == "PAUSED" and paused["Subscription"]["PausedUntil"] == until
     assert paused["Subscription"]["NextOrderDate"] >= until
@@ -286,7 +290,7 @@ def test_skip_next_order(dg, server_deps):
     sid = new_subscription(server_deps)
     skipped = dg.call("SkipNextOrder", SubscriptionId=sid, RequestId=rid("skip"))
     assert (skipped["Outcome"], skipped["ReasonCode"]) == ("SKIPPED", "NONE")
-    assert skipped["Subscription"]["NextOrderDate"] > (TODAY + timedelta(days=14)).isoformat()
+    assert skipped["Subscription"]["NextOrderDate"] > (today() + timedelta(days=14)).isoformat()
     cancelled = new_subscription(server_deps, Status="CANCELLED", CancelledAt="2026-01-04T09:00:00Z",
                                  NextOrderDate=None)
     refused = dg.call("SkipNextOrder", SubscriptionId=cancelled, RequestId=rid("skip"))
@@ -417,20 +421,23 @@ def test_upsert_never_erases_what_was_done_through_the_service(dg, erp, server_d
 def test_record_charge_moves_the_schedule_on(erp, server_deps):
     sid = new_subscription(server_deps)
     request = unique("erp-charge")
+    # A moment already past (a charge in the future is refused), whatever the hour of the run.
+    charged = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=2)
+    stamp = charged.isoformat().replace("+00:00", "Z")
     body = {"SubscriptionId": sid, "RequestId": request, "ChargeId": "CH-2", "Amount": "24.00",
-            "ChargedAt": f"{TODAY.isoformat()}T06:00:00Z", "Status": "PAID", "OrderNumber": "SO-2"}
+            "ChargedAt": stamp, "Status": "PAID", "OrderNumber": "SO-2"}
     recorded = erp.call("RecordCharge", **body)
     assert (recorded["Outcome"], recorded["ReasonCode"]) == ("CHARGE_RECORDED", "NONE")
     assert recorded["Charge"]["ChargeId"] == "CH-2" and recorded["Charge"]["OrderNumber"] == "SO-2"
     sub = recorded["Subscription"]
     assert [o["OrderNumber"] for o in sub["Orders"]] == ["SO-1", "SO-2"] and sub["ChargedAmount"] == "48.00"
-    assert sub["LastOrderDate"] == TODAY.isoformat() and sub["NextOrderDate"] > TODAY.isoformat()
+    assert sub["LastOrderDate"] == charged.date().isoformat() and sub["NextOrderDate"] > charged.date().isoformat()
     assert erp.call("RecordCharge", **body) == recorded
     assert erp.refused("RecordCharge", **{**body, "Amount": "25.00"}) == "IDEMPOTENCY_CONFLICT"
     duplicate = erp.call("RecordCharge", **{**body, "RequestId": unique("erp")})
     assert (duplicate["Outcome"], duplicate["ReasonCode"]) == ("REJECTED", "DUPLICATE_CHARGE")
     failed = erp.call("RecordCharge", SubscriptionId=sid, RequestId=unique("erp"), ChargeId="CH-3", Amount="24.00",
-                      ChargedAt=f"{TODAY.isoformat()}T07:00:00Z", Status="FAILED")
+                      ChargedAt=stamp, Status="FAILED")
     assert failed["Outcome"] == "CHARGE_RECORDED" and failed["Subscription"]["Status"] == "PAST_DUE"
     cancelled = new_subscription(server_deps, Status="CANCELLED", CancelledAt="2026-01-04T09:00:00Z",
                                  NextOrderDate=None)
