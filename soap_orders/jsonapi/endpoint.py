@@ -93,8 +93,8 @@ class JsonRoute:
                 return answer_error(respond, error.status, error.code, message, False)
             # The rest of the body is unread (or unreadable): close the connection once the answer is sent.
             return closing(environ, answer_error(respond, error.status, error.code, message, False, [CONNECTION_CLOSE]))
-        if operation.scope not in principal.scopes:
-            raise errors.Forbidden(f"This client lacks the {operation.scope.value} scope needed for {operation.name}.")
+        if not operation.allows(principal.scopes):
+            raise errors.Forbidden(f"This client lacks {operation.needs} needed for {operation.name}.")
         command = operation.load(parse_body(body))
         result = operation.run(Call(self.services, Caller(principal.client, principal.address)), command)
         outcome = getattr(result, "outcome", None)

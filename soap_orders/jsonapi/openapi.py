@@ -112,7 +112,7 @@ def openapi_document(operations: Iterable[Operation], public_url: str) -> dict[s
         paths[f"{PREFIX}{operation.name}"] = {"post": {
             "operationId": operation.name,
             "summary": operation.summary,
-            "description": operation.description + f" Needs the {operation.scope.value} scope.",
+            "description": operation.description + f" Needs {operation.needs}.",
             "tags": [operation.scope.value],
             "requestBody": {"required": True, "content": {"application/json": {"schema": request}}},
             "responses": {

@@ -67,6 +67,23 @@ class Operation:
     doc: str = ""
     #: True for operations that change state (and so take a RequestId and are replayed).
     writes: bool = False
+    #: Other scopes that may call it too: an ERP client reads back the orders and subscriptions
+    #: it feeds (``scope`` stays the operation's own, as the contract's tables list it).
+    also: tuple[Scope, ...] = ()
+
+    @cached_property
+    def scopes(self) -> frozenset[Scope]:
+        """Every scope that may call the operation: one of them is enough."""
+        return frozenset((self.scope, *self.also))
+
+    def allows(self, held: frozenset[Scope]) -> bool:
+        """Whether a caller holding the scopes ``held`` may call the operation."""
+        return not self.scopes.isdisjoint(held)
+
+    @property
+    def needs(self) -> str:
+        """The scopes that may call it, in words: "the orders:read or erp scope"."""
+        return "the " + " or ".join(scope.value for scope in (self.scope, *self.also)) + " scope"
 
     @cached_property
     def request_document(self) -> Document:

@@ -75,6 +75,7 @@ FIND_ORDERS_BY_EMAIL = Operation(
 GET_ORDER = Operation(
     name="GetOrder",
     scope=Scope.READ,
+    also=(Scope.ERP,),
     request=(
         Field("OrderNumber", d.ORDER_NUMBER, required=True),
         Field("Email", d.EMAIL),
@@ -83,7 +84,8 @@ GET_ORDER = Operation(
     answer=(Field("Order", d.ORDER, required=True),),
     run=_get,
     doc="""One order by its number. When Email is given it must be the customer's; otherwise the
-    answer is the same Client.OrderNotFound fault as for an unknown number.""",
+    answer is the same Client.OrderNotFound fault as for an unknown number. An ERP client (scope
+    erp) may read the orders it feeds, with what the service derived and did on them.""",
 )
 
 CANCEL_ORDER = Operation(

@@ -100,12 +100,14 @@ FIND_SUBSCRIPTIONS_BY_EMAIL = Operation(
 GET_SUBSCRIPTION = Operation(
     name="GetSubscription",
     scope=Scope.READ,
+    also=(Scope.ERP,),
     request=(SUBSCRIPTION_ID, Field("Email", d.EMAIL)),
     command=GetSubscription,
     answer=(SUBSCRIPTION,),
     run=_get,
     doc="""One subscription by its id. When Email is given it must be the customer's; otherwise the
-    answer is the same Client.SubscriptionNotFound fault as for an unknown id.""",
+    answer is the same Client.SubscriptionNotFound fault as for an unknown id. An ERP client (scope
+    erp) may read the subscriptions it feeds, with what the service did on them.""",
 )
 
 CANCEL_SUBSCRIPTION = Operation(

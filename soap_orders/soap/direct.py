@@ -71,7 +71,7 @@ class DirectReads:
         if known is None:
             return None
         operation, fields = known
-        if operation.scope not in principal.scopes or not self.schema.validate(request):
+        if not operation.allows(principal.scopes) or not self.schema.validate(request):
             return None
         record: dict[str, Any] = {}
         for child in request:

@@ -59,9 +59,9 @@ class OrdersServiceBase(Service):
         principal = ctx.transport.req_env.get("soap_orders.principal")
         if principal is None:
             raise AuthenticationFailedFault("Authentication failed.")
-        scope = BY_NAME[name].scope
-        if scope not in principal.scopes:
-            raise ForbiddenFault(f"This client lacks the {scope.value} scope needed for {name}.")
+        operation = BY_NAME[name]
+        if not operation.allows(principal.scopes):
+            raise ForbiddenFault(f"This client lacks {operation.needs} needed for {name}.")
         try:
             return super().call_wrapper(ctx, args)
         except OrdersFault:

@@ -377,8 +377,9 @@ def _operation_section(operation: Operation, soap_path: str, examples: Examples)
         example_blocks = '<p class="muted">No example envelope for this operation.</p>'
     writes = ("<p>Changes state: the same <code>RequestId</code> replays the first result.</p>"
               if operation.writes else "")
+    badges = " ".join(f'<span class="badge">{escape(scope.value)}</span>' for scope in (operation.scope, *operation.also))
     return f"""<section class="operation" id="op-{name}">
-<h2>{name} <span class="badge">{escape(operation.scope.value)}</span></h2>
+<h2>{name} {badges}</h2>
 <p>{escape(operation.description)}</p>
 {writes}
 <p class="routes"><code>POST {escape(soap_path)}</code> with <code>SOAPAction: "{name}"</code>

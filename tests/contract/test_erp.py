@@ -13,7 +13,7 @@ import requests
 import zeep
 
 from tests.contract.clients import make_client
-from tests.records import order_record, unique
+from tests.records import order_record, subscription_record, unique
 from tests.server import add_client
 
 pytestmark = pytest.mark.slow
@@ -160,3 +160,31 @@ def test_the_change_feed_is_read_with_a_cursor_each_change_once_in_order(server,
     assert [e["Type"] for e in as_json.json()["Events"]][:1] == ["OrderUpserted"]
     empty = erp.service.GetOrderEvents(AfterEventId=cursor)
     assert (empty.LastEventId, empty.HasMore) == (cursor, False)
+
+
+def test_an_erp_client_reads_back_the_order_and_subscription_it_feeds(server, erp, actor, erp_credentials):
+    record = order_record(unique("ERP"))
+    post_json(server, erp_credentials, "UpsertOrders", {"RequestId": unique("rq"), "Orders": [record]})
+    actor.service.IssueRefund(OrderNumber=record["OrderNumber"], RequestId=unique("rq"), Reason="DAMAGED",
+                              Amount=Decimal("5"))
+    read = erp.service.GetOrder(OrderNumber=record["OrderNumber"])
+    assert (read.OrderNumber, read.RefundedAmount) == (record["OrderNumber"], Decimal("5.00"))
+    assert [r.Amount for r in read.Refunds.Refund] == [Decimal("5.00")]
+    as_json = post_json(server, erp_credentials, "GetOrder", {"OrderNumber": record["OrderNumber"]})
+    assert as_json.status_code == 200 and as_json.json()["Order"]["RefundedAmount"] == "5.00"
+    subscription = subscription_record(unique("SUB"))
+    fed = post_json(server, erp_credentials, "UpsertSubscriptions",
+                    {"RequestId": unique("rq"), "Subscriptions": [subscription]})
+    assert fed.status_code == 200, fed.text
+    got = erp.service.GetSubscription(SubscriptionId=subscription["SubscriptionId"])
+    assert (got.SubscriptionId, got.Price) == (subscription["SubscriptionId"], Decimal("24.00"))
+    got_json = post_json(server, erp_credentials, "GetSubscription", {"SubscriptionId": subscription["SubscriptionId"]})
+    assert got_json.json()["Subscription"]["Name"] == subscription["Name"]
+
+
+def test_an_erp_client_does_not_search_by_customer(server, erp, erp_credentials):
+    fault = pytest.raises(zeep.exceptions.Fault, erp.service.FindOrdersByEmail, Email="ann.lee@example.com")
+    assert fault.value.code.endswith("Client.Forbidden")
+    for operation, body in (("FindSubscriptionsByEmail", {"Email": "ann.lee@example.com"}),
+                            ("FindOrdersByTrackingNumber", {"TrackingNumber": "1Z999"})):
+        assert post_json(server, erp_credentials, operation, body).status_code == 403

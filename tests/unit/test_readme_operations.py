@@ -69,13 +69,18 @@ def row(operation: Operation) -> str:
     inputs = ", ".join(f"`{f.name}`" if f.required else f"[`{f.name}`]" for f in operation.request)
     cells = [
         f"`{operation.name}`",
-        f"`{operation.scope.value}`",
+        scope_cell(operation),
         inputs,
         answer(operation),
         ", ".join(f"`{c}`" for c in reason_codes(operation)) or "-",
         ", ".join(faults(operation)) or "-",
     ]
     return "| " + " | ".join(cells) + " |"
+
+
+def scope_cell(operation: Operation) -> str:
+    """The scopes that may call the operation, its own first."""
+    return ", ".join(f"`{scope.value}`" for scope in (operation.scope, *operation.also))
 
 
 def table() -> str:
@@ -86,7 +91,7 @@ def scopes() -> str:
     """Who may call what: the operations of each scope."""
     rows = ["| scope | operations |", "|---|---|"]
     for scope in Scope:
-        names = [f"`{operation.name}`" for operation in OPERATIONS if operation.scope is scope]
+        names = [f"`{operation.name}`" for operation in OPERATIONS if scope in operation.scopes]
         if names:
             rows.append(f"| `{scope.value}` | {', '.join(names)} |")
     return "\n".join(rows)
@@ -102,7 +107,7 @@ def test_the_readme_tables_are_generated_from_the_declarations():
 def test_every_action_names_its_outcomes_and_every_operation_is_in_the_table():
     readme = README.read_text()
     for operation in OPERATIONS:
-        assert f"| `{operation.name}` | `{operation.scope.value}` |" in readme
+        assert f"| `{operation.name}` | {scope_cell(operation)} |" in readme
         if _choices(operation, "Outcome"):
             assert "REJECTED" in outcomes(operation) and len(outcomes(operation)) >= 2, operation.name
             assert reason_codes(operation), operation.name
