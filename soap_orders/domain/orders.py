@@ -666,19 +666,10 @@ class Order:
         return line.quantity_shipped
 
     def delivered_quantity(self, line: OrderLine) -> int:
-        """Items of ``line`` known to have arrived: all shipped once the line or order is delivered,
-        else what delivered parcels carried of its SKU."""
-        shipped = self.shipped_quantity(line)
-        if line.status in DELIVERED_LINE_STATUSES or self.status is OrderStatus.DELIVERED:
-            return shipped
-        carried = sum(
-            item.quantity
-            for shipment in self.shipments
-            if shipment.status is ShipmentStatus.DELIVERED
-            for item in shipment.items
-            if item.sku == line.sku
-        )
-        return min(carried, shipped)
+        """Items of ``line`` known to have arrived, by the rule of :func:`derive_fulfilment`: what
+        DELIVERED parcels carried to it, and its items shipped without a parcel once the line or the
+        order says delivered."""
+        return derive_fulfilment(self).lines[line.line_number].delivered
 
     @property
     def delivered_at(self) -> datetime | None:
@@ -762,6 +753,7 @@ class Order:
                 Outcome.REJECTED, first.reason_code,
                 f"No line of order {self.order_number} could be cancelled.", lines=tuple(results),
             )
+        untracked = untracked_shipments(self)
         for number, quantity in quantities.items():
             line = self.line(line_number=number)
             assert line is not None
@@ -791,8 +783,9 @@ class Order:
             self.cancelled_at = now
             self.cancel_reason = reason
             self.cancel_origin = Origin.SERVICE
-        elif closes and self.status is OrderStatus.PARTIALLY_SHIPPED:
-            self.status = OrderStatus.SHIPPED
+        else:
+            # What is left open may all have shipped (or arrived): the lines and the order follow.
+            apply_fulfilment(self, derive_fulfilment(self, untracked))
         self.updated_at = now
         self.events.append(
             OrderLinesCancelled(
@@ -1020,8 +1013,9 @@ class Order:
         A new shipment's quantities (an updated one's increase) never exceed what is unshipped on
         the line (bought minus shipped minus cancelled); items of a cancelled line or order cannot
         ship and an unknown SKU is refused. The items of every recorded shipment count as shipped.
-        The lines carried become SHIPPED when all their items not cancelled have shipped, DELIVERED
-        when the parcels carrying them are; the order follows (PARTIALLY_SHIPPED, SHIPPED, DELIVERED).
+        The lines and the order then follow from the parcels by the one rule of
+        :func:`derive_fulfilment` (a line SHIPPED when all its items not cancelled have shipped,
+        DELIVERED when the parcels carrying them are; the order PARTIALLY_SHIPPED, SHIPPED, DELIVERED).
         Fields left out of an update keep their values, and empty Items keep the items."""
         incoming = _checked_shipment(shipment)
         found = next((s for s in self.shipments if s.shipment_id == incoming.shipment_id), None)
@@ -1046,9 +1040,7 @@ class Order:
                     "ship", ReasonCode.EXCEEDS_UNSHIPPED,
                     f"SKU {sku} has only {unshipped} item(s) left to ship",
                 )
-        touched = set(old_quantities) | set(new_quantities)
-        for sku in sorted(touched):
-            self._ship(sku, new_quantities.get(sku, 0) - old_quantities.get(sku, 0))
+        untracked = untracked_shipments(self)
         old_status = None if found is None else found.status
         if found is None:
             found = incoming
@@ -1067,7 +1059,7 @@ class Order:
         if found.status is ShipmentStatus.DELIVERED and found.delivered_at is None:
             found.delivered_at = now
         old_order_status = self.status
-        self._follow_shipments(touched)
+        apply_fulfilment(self, derive_fulfilment(self, untracked))
         self.updated_at = now
         self.events.append(
             ShipmentRecorded(
@@ -1087,40 +1079,6 @@ class Order:
     def _unshipped(self, line: OrderLine) -> int:
         """Items of ``line`` neither shipped nor cancelled."""
         return max(line.quantity - self.shipped_quantity(line) - line.quantity_cancelled, 0)
-
-    def _ship(self, sku: str, change: int) -> None:
-        """Add ``change`` shipped items (or take them back when negative) to the lines of ``sku``, in order."""
-        lines = [line for line in self.lines if line.sku == sku]
-        for line in lines:
-            line.quantity_shipped = self.shipped_quantity(line)
-        if change > 0:
-            for line in lines:
-                step = min(change, self._unshipped(line))
-                line.quantity_shipped += step
-                change -= step
-        else:
-            for line in reversed(lines):
-                step = min(-change, line.quantity_shipped)
-                line.quantity_shipped -= step
-                change += step
-
-    def _follow_shipments(self, skus: set[str]) -> None:
-        """The statuses of the lines of ``skus`` and of the order, from what has shipped and arrived."""
-        for sku in skus:
-            delivered = sum(
-                s.quantities.get(sku, 0) for s in self.shipments if s.status is ShipmentStatus.DELIVERED
-            )
-            for line in (line for line in self.lines if line.sku == sku):
-                if line.status in (LineStatus.CANCELLED, LineStatus.RETURNED):
-                    continue
-                wanted = line.quantity - line.quantity_cancelled
-                if wanted > 0 and line.quantity_shipped >= wanted:
-                    arrived = min(delivered, line.quantity_shipped)
-                    delivered -= arrived
-                    line.status = LineStatus.DELIVERED if arrived >= line.quantity_shipped else LineStatus.SHIPPED
-                elif line.status in SHIPPED_LINE_STATUSES:
-                    line.status = LineStatus.PROCESSING
-        self.status = order_status_from_lines(self)
 
     def _return_line(self, item: ReturnItem) -> OrderLine | None:
         if item.line_number is not None:
@@ -1206,22 +1164,135 @@ class Order:
         return refund
 
 
-def order_status_from_lines(order: Order) -> OrderStatus:
-    """The order's status as its lines say: DELIVERED or SHIPPED when every line not wholly cancelled
-    is, PARTIALLY_SHIPPED when some items have shipped; otherwise the status it has (a shipped status
-    it can no longer claim becomes PROCESSING)."""
+# ---------------------------------------------------------------------- line state: the one rule
+
+
+@dataclass(frozen=True)
+class Untracked:
+    """Items of a line shipped with no parcel of the order carrying them: what an ERP that keeps no
+    parcel detail reports in a line's QuantityShipped (or Status), and whether they have arrived."""
+
+    quantity: int
+    delivered: bool = False
+
+
+@dataclass(frozen=True)
+class LineState:
+    """A line's state as it follows from the order's parcels (and the untracked items beside them)."""
+
+    shipped: int
+    delivered: int
+    status: LineStatus
+    #: The items of the line that parcels carry (a part of ``shipped``).
+    carried: int = 0
+
+
+@dataclass(frozen=True)
+class Fulfilment:
+    """What follows from an order's parcels: each line's state, by line number, and the order's status.
+    ``excess`` holds, by SKU, items that parcels carry beyond what the lines of that SKU ordered and
+    did not cancel (none in a consistent order)."""
+
+    lines: dict[int, LineState]
+    status: OrderStatus
+    excess: dict[str, int] = field(default_factory=dict)
+
+
+def parcel_quantities(shipments: list[Shipment], *, delivered: bool = False) -> dict[str, int]:
+    """Items carried by the parcels (only the DELIVERED ones when ``delivered``), summed per SKU.
+    Every recorded parcel counts, from its label on: once in a parcel, an item is no longer open."""
+    summed: dict[str, int] = {}
+    for shipment in shipments:
+        if delivered and shipment.status is not ShipmentStatus.DELIVERED:
+            continue
+        for sku, quantity in shipment.quantities.items():
+            summed[sku] = summed.get(sku, 0) + quantity
+    return summed
+
+
+def untracked_shipments(order: Order) -> dict[int, Untracked]:
+    """The items the order's lines count as shipped beyond what its parcels carry, by line number:
+    the part of a stored line's state that no parcel explains (an ERP's word, kept as it was)."""
+    state = derive_fulfilment(order, {})
+    untracked = {}
+    for line in order.lines:
+        beyond = order.shipped_quantity(line) - state.lines[line.line_number].carried
+        if beyond > 0:
+            delivered = line.status in DELIVERED_LINE_STATUSES or order.status is OrderStatus.DELIVERED
+            untracked[line.line_number] = Untracked(beyond, delivered)
+    return untracked
+
+
+def derive_fulfilment(order: Order, untracked: dict[int, Untracked] | None = None) -> Fulfilment:
+    """The one rule by which lines and the order follow from the order's parcels.
+
+    Per SKU, the items of the order's parcels go to the lines of that SKU in line-number order,
+    each taking at most its items not cancelled (less its untracked items). A line's shipped
+    quantity is what parcels carry to it plus its untracked items; its delivered quantity what
+    DELIVERED parcels carry to it (the untracked ones too, when they are known to have arrived).
+    Its status: CANCELLED when every item was cancelled; DELIVERED when every item not cancelled
+    was delivered (RETURNED, when it says so, stays RETURNED); SHIPPED when every item not
+    cancelled has shipped; PROCESSING when part of them has, or when it claims a shipped status
+    it can no longer claim; otherwise the status it has. The order, unless CANCELLED: DELIVERED or SHIPPED when every
+    line not cancelled is; PARTIALLY_SHIPPED when some items have shipped; otherwise the status it
+    has (a shipped status it can no longer claim becomes PROCESSING).
+
+    ``untracked`` defaults to what :func:`untracked_shipments` finds in the order as it is."""
+    if untracked is None:
+        untracked = untracked_shipments(order)
+    carried = parcel_quantities(order.shipments)
+    arrived = parcel_quantities(order.shipments, delivered=True)
+    states: dict[int, LineState] = {}
+    for line in sorted(order.lines, key=lambda line: line.line_number):
+        wanted = max(line.quantity - line.quantity_cancelled, 0)
+        extra = untracked.get(line.line_number, Untracked(0))
+        own = min(extra.quantity, wanted)
+        by_parcel = min(carried.get(line.sku, 0), wanted - own)
+        carried[line.sku] = carried.get(line.sku, 0) - by_parcel
+        came = min(arrived.get(line.sku, 0), by_parcel)
+        arrived[line.sku] = arrived.get(line.sku, 0) - came
+        shipped = own + by_parcel
+        delivered = came + (own if extra.delivered else 0)
+        states[line.line_number] = LineState(shipped, delivered, _line_status(line, wanted, shipped, delivered),
+                                             by_parcel)
+    excess = {sku: quantity for sku, quantity in carried.items() if quantity > 0}
+    return Fulfilment(states, _order_status(order, states), excess)
+
+
+def _line_status(line: OrderLine, wanted: int, shipped: int, delivered: int) -> LineStatus:
+    if wanted == 0:
+        return LineStatus.CANCELLED
+    if shipped >= wanted:
+        if delivered >= shipped:
+            return LineStatus.RETURNED if line.status is LineStatus.RETURNED else LineStatus.DELIVERED
+        return LineStatus.SHIPPED
+    if line.status in SHIPPED_LINE_STATUSES or (shipped and line.status is LineStatus.PENDING):
+        return LineStatus.PROCESSING
+    return line.status
+
+
+def _order_status(order: Order, states: dict[int, LineState]) -> OrderStatus:
     if order.status is OrderStatus.CANCELLED:
         return order.status
-    open_lines = [line for line in order.lines if line.quantity_cancelled < line.quantity]
-    if open_lines and all(line.status in DELIVERED_LINE_STATUSES for line in open_lines):
+    open_lines = [state for state in states.values() if state.status is not LineStatus.CANCELLED]
+    if open_lines and all(state.status in DELIVERED_LINE_STATUSES for state in open_lines):
         return OrderStatus.DELIVERED
-    if open_lines and all(line.status in SHIPPED_LINE_STATUSES for line in open_lines):
+    if open_lines and all(state.status in SHIPPED_LINE_STATUSES for state in open_lines):
         return OrderStatus.SHIPPED
-    if any(order.shipped_quantity(line) for line in order.lines):
+    if any(state.shipped for state in states.values()):
         return OrderStatus.PARTIALLY_SHIPPED
     if order.status in SHIPPED_ORDER_STATUSES:
         return OrderStatus.PROCESSING
     return order.status
+
+
+def apply_fulfilment(order: Order, fulfilment: Fulfilment) -> None:
+    """Store what :func:`derive_fulfilment` found: each line's shipped quantity and status, and the order's."""
+    for line in order.lines:
+        state = fulfilment.lines[line.line_number]
+        line.quantity_shipped = state.shipped
+        line.status = state.status
+    order.status = fulfilment.status
 
 
 def _checked_shipment(shipment: Shipment) -> Shipment:

@@ -29,6 +29,7 @@ from soap_orders.domain.orders import (
 )
 from soap_orders.service import order_actions as actions
 from soap_orders.service.orders import Caller
+from tests.records import delivered as delivered_record
 from tests.records import order_record, shipped, store
 
 CALLER = Caller("dg-test", "10.1.2.3")
@@ -200,7 +201,7 @@ def test_issue_replacement_of_an_unshipped_order_is_rejected(deps):
 
 
 def test_a_return_is_created_moved_and_refunded(deps):
-    [number] = store(deps, shipped(order_record(), status="DELIVERED"))
+    [number] = store(deps, delivered_record(order_record()))
     created = actions.create_return(deps.uow(), actions.CreateReturn(
         number, "req-ret-1", ReturnReason.SIZE, (line(1, 2),), return_tracking_number="1Z999AA1",
         carrier_code="ups", label_url="https://labels.example.com/1.pdf"), clock, CALLER, return_window_days=30)
@@ -234,7 +235,7 @@ def test_a_return_is_created_moved_and_refunded(deps):
 
 
 def test_returns_outside_the_window_or_before_delivery_are_rejected(deps):
-    delivered, in_transit = store(deps, shipped(order_record(), status="DELIVERED"), shipped(order_record()))
+    delivered, in_transit = store(deps, delivered_record(order_record()), shipped(order_record()))
     late = actions.create_return(deps.uow(), actions.CreateReturn(
         delivered, "req-ret-3", ReturnReason.UNWANTED, (line(2, 1),)), lambda: datetime(2026, 4, 10, tzinfo=timezone.utc),
         CALLER, return_window_days=30)
@@ -249,7 +250,7 @@ def test_returns_outside_the_window_or_before_delivery_are_rejected(deps):
 
 
 def test_find_orders_by_tracking_number_matches_shipments_and_returns_in_any_case(deps):
-    first = shipped(order_record(CreatedAt="2026-03-01T10:00:00Z"), status="DELIVERED")
+    first = delivered_record(order_record(CreatedAt="2026-03-01T10:00:00Z"))
     second = shipped(order_record(CreatedAt="2026-03-02T10:00:00Z", email="bo@example.com"))
     other = shipped(order_record())
     other["Shipments"][0]["TrackingNumber"] = "OTHER-1"

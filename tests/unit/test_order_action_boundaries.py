@@ -24,6 +24,8 @@ from soap_orders.domain.orders import (
     ReturnItem,
     ReturnReason,
     ReturnUpdate,
+    Shipment,
+    ShipmentItem,
     ShipmentStatus,
 )
 from tests.unit.factories import (
@@ -118,7 +120,9 @@ def test_returns_add_up_per_line():
 
 def test_a_delivered_line_of_an_order_still_on_its_way_can_be_returned():
     order = mark_shipped(make_order())  # order SHIPPED, parcel in transit
-    order.lines[0].status = LineStatus.DELIVERED
+    # Line 1 came in a parcel of its own that was delivered; line 2's parcel is still on its way.
+    order.shipments[0].items = [item for item in order.shipments[0].items if item.sku == "SKU-B"]
+    order.shipments.append(Shipment("SH-A", ShipmentStatus.DELIVERED, items=[ShipmentItem("SKU-A", 2)]))
     assert order.delivered_quantity(order.lines[0]) == 2 and order.delivered_quantity(order.lines[1]) == 0
     assert open_return(order, by_number(1, 2)).outcome is Outcome.RETURN_CREATED
     assert open_return(order, by_number(2, 1), return_id="RMA-2").reason_code is ReasonCode.NOT_DELIVERED
