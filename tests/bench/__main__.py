@@ -4,6 +4,9 @@
     python -m tests.bench --quick    # 10k orders on SQLite only, short rounds
     python -m tests.bench --pgbouncer-only   # GetOrder and IssueRefund on PostgreSQL, direct and
                                              # through PgBouncer (transaction pooling), side by side
+    python -m tests.bench --ingest-only      # only the ingest runs (soap-orders import, see
+                                             # tests/bench/ingest.py): their section of bench/results.md
+    python -m tests.bench --ingest-sizes 20000,1000000   # the ingest runs at 1M orders too (minutes)
 
 On PostgreSQL, GetOrder and IssueRefund are also measured through PgBouncer in transaction pooling
 mode (Debian's pgbouncer, started on a free port of 127.0.0.1 in front of the same data set, with
@@ -35,7 +38,7 @@ from tests.pgbouncer import MISSING as PGBOUNCER_MISSING
 from tests.pgbouncer import PgBouncer
 from tests.server import ROOT, add_client
 
-from . import dataset, report
+from . import dataset, ingest, report
 from .load import Call, Measured, Wrk, write_script
 from .profile import profile_calls
 from .servers import Process, floor, service
@@ -166,6 +169,10 @@ def parse_mode(argv: list[str]) -> tuple[Mode, argparse.Namespace]:
                                                   "--pgbouncer-only bench/results-pgbouncer.md)")
     parser.add_argument("--pgbouncer-only", action="store_true",
                         help="GetOrder and IssueRefund on PostgreSQL (default 10k orders), directly and through PgBouncer")
+    parser.add_argument("--ingest-only", action="store_true",
+                        help="only the ingest runs; their section of the results file is replaced, the rest kept")
+    parser.add_argument("--ingest-sizes", default="20000",
+                        help="comma-separated order counts of the ingest runs (default 20000; 0 for none)")
     args = parser.parse_args(argv)
     postgres = bool(os.environ.get("SOAP_ORDERS_BENCH_DATABASE_URL")) and not args.no_postgres and not args.quick
     if args.pgbouncer_only and (not postgres or PGBOUNCER_MISSING):
@@ -192,11 +199,31 @@ def _interrupt(signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def ingest_runs(mode: Mode, args: argparse.Namespace, log: Any) -> list[str]:
+    """The ingest runs (before any server is started, so that they have the machine to themselves),
+    as the lines of their section of the results file."""
+    sizes = tuple(int(s) for s in args.ingest_sizes.split(",") if int(s) > 0)
+    if not sizes:
+        return []
+    began, load_at_start = time.monotonic(), os.getloadavg()
+    kinds = ("sqlite", "postgresql") if os.environ.get("SOAP_ORDERS_BENCH_DATABASE_URL") and not args.no_postgres \
+        and not mode.quick else ("sqlite",)
+    found = ingest.run(kinds, sizes, os.environ.get("SOAP_ORDERS_BENCH_DATABASE_URL"), log)
+    return ingest.render(found, ingest.machine_state(load_at_start, began))
+
+
 def main(argv: list[str]) -> int:
     mode, args = parse_mode(argv)
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
+    if args.ingest_only:
+        section = ingest_runs(mode, args, print)
+        before = args.out.read_text() if args.out.exists() else "# Benchmark results\n"
+        args.out.write_text(ingest.replace_section(before, section))
+        print(f"Wrote the ingest section of {args.out}")
+        return 0
     began = time.monotonic()
+    ingest_section = [] if mode.pgbouncer_only else ingest_runs(mode, args, print)
     load_at_start = os.getloadavg()
     run_token = time.strftime("%Y%m%d%H%M%S")
     log = print
@@ -316,6 +343,8 @@ def main(argv: list[str]) -> int:
             elapsed = time.monotonic() - began
             text = report.render(mode, machine, targets, floor_target, calls, CONNECTIONS,
                                  report.MemoryRun(memory, rss_before, rss_after), data_seconds, elapsed, profiles)
+            if ingest_section:
+                text = ingest.replace_section(text, ingest_section)
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(text)
             log(f"Wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out} "
