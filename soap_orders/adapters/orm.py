@@ -253,6 +253,7 @@ returns = Table(
     Column("refund_status", _enum(model.ReturnRefundStatus), nullable=False),
     Column("refund_id", _text(limits.IDENTIFIER)),
     Column("origin", _enum(model.Origin), nullable=False, server_default=model.Origin.ERP.value),
+    Column("settled_by", _enum(model.Origin)),
 )
 Index("ix_returns_return_tracking_number_lower", func.lower(returns.c.return_tracking_number))
 

@@ -176,7 +176,7 @@ def _as_erp(order: Order) -> None:
     for refund in order.refunds:
         refund.origin = Origin.ERP
     for return_ in order.returns:
-        return_.origin = Origin.ERP
+        return_.origin, return_.settled_by = Origin.ERP, None
     for line in order.lines:
         line.quantity_refunded_by_service = line.quantity_cancelled_by_service = 0
     order.cancel_origin = Origin.ERP if order.status is OrderStatus.CANCELLED else None
@@ -248,6 +248,19 @@ class _Plan:
                 for item in return_.items:
                     if item.line_number is not None:
                         returned[item.line_number] = returned.get(item.line_number, 0) + item.quantity
+        # Items of the ERP's returns that the service rejected, which a document that has not caught
+        # up still counts as returned (it reports the return as not rejected), by line.
+        reported_returns = {return_.return_id: return_ for return_ in self.incoming.returns}
+        not_returned: dict[int, int] = {}
+        for return_ in self.stored.returns:
+            sent = reported_returns.get(return_.return_id)
+            if (return_.origin is Origin.ERP and return_.settled_by is Origin.SERVICE
+                    and return_.status in _RETURN_NOT_RETURNED
+                    and sent is not None and sent.status not in _RETURN_NOT_RETURNED):
+                for item in return_.items:
+                    number = item.line_number if item.line_number is not None else _line_of(self.stored, item.sku)
+                    if number is not None:
+                        not_returned[number] = not_returned.get(number, 0) + item.quantity
         # Items carried away by stored parcels the document does not report (recorded through the
         # service since the ERP wrote it), by SKU: a merge keeps those parcels, so a line does not
         # drop below what it said shipped of them (else the same items could ship, or be cancelled,
@@ -285,7 +298,8 @@ class _Plan:
                 if by_cancel and line.quantity_shipped > line.quantity - by_cancel:
                     raise _Refused(UpsertReasonCode.CANCELLED_ORDER_SHIPPED, f"Lines[{index}].QuantityShipped",
                                    "includes items cancelled through the service")
-            values["quantity_returned"] = min(max(line.quantity_returned, returned.get(line.line_number, 0)),
+            reported_returned = max(line.quantity_returned - not_returned.get(line.line_number, 0), 0)
+            values["quantity_returned"] = min(max(reported_returned, returned.get(line.line_number, 0)),
                                               line.quantity)
             values["quantity_refunded"] = max(line.quantity_refunded, by_refund)
             values["quantity_cancelled"] = max(line.quantity_cancelled, by_cancel)
@@ -445,6 +459,12 @@ class _Plan:
                 put(old, name, value, "Refunds")
 
 
+def _line_of(order: Order, sku: str) -> int | None:
+    """The number of the order's only line of ``sku`` (None when there are none or several)."""
+    numbers = [line.line_number for line in order.lines if line.sku == sku]
+    return numbers[0] if len(numbers) == 1 else None
+
+
 def _line_conflict(line: OrderLine) -> tuple[UpsertReasonCode, str]:
     if line.quantity_refunded_by_service:
         return UpsertReasonCode.LINE_REFUNDED, "refunded"
@@ -497,17 +517,25 @@ def _merge_shipment(old: Shipment, new: Shipment, put: _Put, changed: list[str],
 
 
 def _merge_return(old: Return, new: Return, put: _Put, changed: list[str], wire: str) -> None:
-    if old.origin is Origin.SERVICE:
-        # A return the service settled (refunded or rejected) keeps its outcome: a document that
-        # has not caught up would otherwise reopen it, and it could be refunded twice.
-        settled = old.status not in RETURN_TRANSITIONS
-        for name in _RETURN_PROGRESS:
-            if not (settled and name in _RETURN_OUTCOME):
-                put(old, name, getattr(new, name), wire)
-        return
-    for name in _RETURN_FIELDS:
-        put(old, name, getattr(new, name), wire)
-    _replace_items(old.items, new.items, put, changed, wire)
+    """A document updates a return by id, but never reopens one that has reached an end.
+
+    A return the service settled (refunded or rejected it), whoever created it, keeps its outcome
+    and its items whatever a document says; and no document moves a return that has ended
+    (refunded, rejected, completed, cancelled) back to a status from which it could be refunded:
+    a copy that has not caught up would otherwise reopen it, to be refunded twice (or its rejected
+    items counted as returned). The ERP opens a new return instead."""
+    ended = old.status not in RETURN_TRANSITIONS
+    keep_outcome = (
+        old.settled_by is Origin.SERVICE
+        or (old.origin is Origin.SERVICE and ended)
+        or (ended and new.status in RETURN_TRANSITIONS)
+    )
+    fields = _RETURN_PROGRESS if old.origin is Origin.SERVICE else _RETURN_FIELDS
+    for name in fields:
+        if not (keep_outcome and name in _RETURN_OUTCOME):
+            put(old, name, getattr(new, name), wire)
+    if old.origin is not Origin.SERVICE and not keep_outcome:
+        _replace_items(old.items, new.items, put, changed, wire)
 
 
 def _replace_items(

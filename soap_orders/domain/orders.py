@@ -365,6 +365,9 @@ class Return:
     #: The refund issued when the return was marked refunded.
     refund_id: str | None = None
     origin: Origin = Origin.ERP
+    #: SERVICE once UpdateReturn refunded or rejected it (whoever created it): that outcome is kept
+    #: whatever a later ERP document says, so a stale copy cannot reopen it to be refunded again.
+    settled_by: Origin | None = None
 
 
 @dataclass(eq=False)
@@ -984,6 +987,7 @@ class Order:
             assert refund is not None
             found.status, found.refund_id = ReturnStatus.REFUNDED, refund.refund_id
             found.warehouse_status, found.refund_status = WarehouseStatus.ACCEPTED, ReturnRefundStatus.REFUNDED
+            found.settled_by = Origin.SERVICE
         elif status is ReturnUpdate.REJECTED:
             for item in found.items:
                 line = self._return_line(item)
@@ -991,6 +995,7 @@ class Order:
                     line.quantity_returned = max(line.quantity_returned - item.quantity, 0)
             found.status = ReturnStatus.REJECTED
             found.warehouse_status, found.refund_status = WarehouseStatus.REJECTED, ReturnRefundStatus.DECLINED
+            found.settled_by = Origin.SERVICE
         elif status is ReturnUpdate.RECEIVED:
             found.status, found.warehouse_status = ReturnStatus.RECEIVED, WarehouseStatus.RECEIVED
         else:

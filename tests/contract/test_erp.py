@@ -5,15 +5,18 @@ feed read with a cursor, each change once, in order."""
 from __future__ import annotations
 
 import copy
+import json
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import requests
 import zeep
+from click.testing import CliRunner
 
+from soap_orders.cli import main
 from tests.contract.clients import make_client
-from tests.records import order_record, subscription_record, unique
+from tests.records import delivered, order_record, subscription_record, unique, with_return
 from tests.server import add_client
 
 pytestmark = pytest.mark.slow
@@ -57,6 +60,9 @@ def wire_document(record: dict[str, Any]) -> dict[str, Any]:
             line.setdefault(name, 0)
     for name in ("Shipments", "Returns", "Refunds"):
         document.setdefault(name, [])
+    for entry in document["Returns"]:
+        entry.setdefault("WarehouseStatus", "AWAITING_ARRIVAL")
+        entry.setdefault("RefundStatus", "NOT_STARTED")
     return document
 
 
@@ -65,6 +71,8 @@ def soap_orders(erp: zeep.Client, *records: dict[str, Any]) -> Any:
     documents = []
     for record in records:
         data = wire_document(record)
+        for part in (*data["Shipments"], *data["Returns"]):  # their items inside the Items wrapper too
+            part["Items"] = {"Item": part["Items"]}
         for name, item in (("Lines", "Line"), ("Shipments", "Shipment"), ("Returns", "Return"),
                            ("Refunds", "Refund")):
             data[name] = {item: data[name]}
@@ -103,6 +111,40 @@ def test_an_upsert_never_erases_a_refund_made_through_the_service(server, erp, a
     refused = post_json(server, erp_credentials, "UpsertOrders", {"RequestId": unique("rq"), "Orders": [lower]})
     assert refused.json()["Results"][0]["Outcome"] == "REJECTED"
     assert actor.service.GetOrder(OrderNumber=record["OrderNumber"]).RefundedAmount == Decimal("30.00")
+
+
+@pytest.mark.parametrize("settled", ["REJECTED", "REFUNDED"])
+def test_an_erp_return_settled_through_the_service_survives_every_stale_copy(server, erp, actor, erp_credentials,
+                                                                               settled, tmp_path):
+    """The ERP reported RT-E1 as RECEIVED; UpdateReturn settled it; the ERP's earlier copy comes back
+    over SOAP, over JSON with an unrelated change and through `soap-orders import`: the return keeps
+    the service's outcome and no second refund can be issued for it."""
+    number = unique("ERP")
+    record = with_return(delivered(order_record(number)), "RT-E1", status="RECEIVED")
+    created = post_json(server, erp_credentials, "UpsertOrders", {"RequestId": unique("rq"), "Orders": [record]})
+    assert created.json()["Results"][0]["Outcome"] == "CREATED", created.text
+    done = erp.service.UpdateReturn(OrderNumber=number, RequestId=unique("rq"), ReturnId="RT-E1", Status=settled)
+    assert (done.Outcome, done.ReasonCode) == ("RETURN_UPDATED", "NONE")
+    refunded = actor.service.GetOrder(OrderNumber=number).RefundedAmount
+    assert refunded == (Decimal("10.00") if settled == "REFUNDED" else Decimal("0.00"))
+
+    over_soap = erp.service.UpsertOrders(RequestId=unique("rq"), Orders=soap_orders(erp, record))
+    assert over_soap.Results.Result[0].Outcome in ("UPDATED", "UNCHANGED")
+    changed = copy.deepcopy(record)
+    changed["ExpectedDeliveryDate"] = "2026-03-07"
+    over_json = post_json(server, erp_credentials, "UpsertOrders", {"RequestId": unique("rq"), "Orders": [changed]})
+    assert over_json.json()["Results"][0]["Outcome"] == "UPDATED", over_json.text
+    feed = tmp_path / "erp.jsonl"
+    feed.write_text(json.dumps(record) + "\n")
+    imported = CliRunner().invoke(main, ["import", str(feed)], env={"SOAP_ORDERS_DATABASE_URL": server.database_url})
+    assert imported.exit_code == 0, imported.output
+
+    order = actor.service.GetOrder(OrderNumber=number)
+    (kept,) = order.Returns.Return
+    assert (kept.ReturnId, kept.Status) == ("RT-E1", settled)
+    again = erp.service.UpdateReturn(OrderNumber=number, RequestId=unique("rq"), ReturnId="RT-E1", Status="REFUNDED")
+    assert (again.Outcome, again.ReasonCode) == ("REJECTED", "INVALID_TRANSITION")
+    assert order.RefundedAmount == refunded and order.ExpectedDeliveryDate.isoformat() == "2026-03-06"
 
 
 def test_the_same_request_id_replays_and_other_documents_conflict(server, erp_credentials):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from soap_orders.domain.events import OrderUpserted
@@ -562,3 +563,155 @@ def test_items_a_recorded_shipment_carried_stay_shipped_when_a_document_has_not_
         Shipment("SH-2", ShipmentStatus.IN_TRANSIT, shipped_at=LATER, items=[ShipmentItem("SKU-B", 1)]),
         now=LATER, request_id="r-ship-2")
     assert again.outcome.value == "REJECTED", again.message
+
+
+# ---------------------------------------------------------------------- returns that came from the ERP
+
+
+def erp_return_document(status: ReturnStatus = ReturnStatus.RECEIVED, *, expected_delivery: int = 0) -> Order:
+    """The delivered order as the ERP sends it, with its own return RT-E1 of one SKU-A in ``status``."""
+    order = delivered_document()
+    order.expected_delivery_date = (NOW + timedelta(days=expected_delivery)).date()
+    order.returns.append(Return("RT-E1", status, NOW - timedelta(days=1), "Too small",
+                                items=[ReturnItem("SKU-A", 1, line_number=1)]))
+    if status not in (ReturnStatus.REJECTED, ReturnStatus.CANCELLED):
+        order.lines[0].quantity_returned = 1
+    return order
+
+
+def refund_possible(order: Order, return_id: str) -> bool:
+    """Would UpdateReturn REFUNDED of the return issue money now? (tried on a copy)"""
+    trial = copy.deepcopy(order)
+    decision = trial.update_return(return_id, ReturnUpdate.REFUNDED, now=LATER, request_id="r-try",
+                                   refund_id="RF-TRY")
+    return decision.refund is not None
+
+
+@pytest.mark.parametrize("settled", [ReturnUpdate.REJECTED, ReturnUpdate.REFUNDED])
+@pytest.mark.parametrize("unrelated_change", [False, True], ids=["same-copy", "with-another-change"])
+def test_an_erp_return_the_service_settled_is_not_reopened_by_the_erp_earlier_copy(
+    settled: ReturnUpdate, unrelated_change: bool
+) -> None:
+    """The ERP reported RT-E1 as RECEIVED; UpdateReturn settled it; the ERP sends its earlier copy
+    again: the return keeps the service's outcome and cannot be refunded (again)."""
+    stored = erp_return_document()
+    decision = stored.update_return("RT-E1", settled, now=NOW, request_id="r-settle", refund_id="RF-E1")
+    assert decision.outcome.value == "RETURN_UPDATED", decision.message
+    refunds = [(r.refund_id, r.amount) for r in stored.refunds]
+    outcome = {r.return_id: (r.status, r.warehouse_status, r.refund_status) for r in stored.returns}
+
+    result = merge_into(stored, erp_return_document(expected_delivery=3 if unrelated_change else 0), now=LATER)
+
+    assert result.outcome is (UpsertOutcome.UPDATED if unrelated_change else UpsertOutcome.UNCHANGED)
+    assert {r.return_id: (r.status, r.warehouse_status, r.refund_status) for r in stored.returns} == outcome
+    assert not refund_possible(stored, "RT-E1")
+    again = stored.update_return("RT-E1", ReturnUpdate.REFUNDED, now=LATER, request_id="r-again",
+                                 refund_id="RF-E2")
+    assert (again.outcome.value, again.reason_code.value) == ("REJECTED", "INVALID_TRANSITION")
+    assert [(r.refund_id, r.amount) for r in stored.refunds] == refunds
+    if settled is ReturnUpdate.REJECTED:
+        assert stored.line(line_number=1).quantity_returned == 0  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("ended", [ReturnStatus.REJECTED, ReturnStatus.REFUNDED, ReturnStatus.COMPLETED,
+                                   ReturnStatus.CANCELLED])
+def test_a_return_the_erp_ended_is_not_reopened_by_its_earlier_copy(ended: ReturnStatus) -> None:
+    stored = erp_return_document(ended)
+    merge_into(stored, erp_return_document(ReturnStatus.RECEIVED, expected_delivery=2), now=LATER)
+    assert stored.returns[0].status is ended
+    assert not refund_possible(stored, "RT-E1")
+
+
+def test_the_erp_may_still_move_its_own_ended_return_to_another_end() -> None:
+    stored = erp_return_document(ReturnStatus.REJECTED)
+    merge_into(stored, erp_return_document(ReturnStatus.REFUNDED), now=LATER)
+    assert stored.returns[0].status is ReturnStatus.REFUNDED
+
+
+def test_a_document_cannot_claim_the_service_settled_a_return() -> None:
+    incoming = erp_return_document()
+    incoming.returns[0].settled_by = Origin.SERVICE
+    stored = erp_return_document(ReturnStatus.REQUESTED)
+    merge_into(stored, incoming, now=LATER)
+    assert (stored.returns[0].status, stored.returns[0].settled_by) == (ReturnStatus.RECEIVED, None)
+
+
+#: The ways an ERP moves a return on, each document a step later than the one before.
+_RETURN_PATHS = (
+    (ReturnStatus.REQUESTED, ReturnStatus.IN_TRANSIT, ReturnStatus.RECEIVED, ReturnStatus.INSPECTED,
+     ReturnStatus.REFUNDED),
+    (ReturnStatus.REQUESTED, ReturnStatus.LABEL_CREATED, ReturnStatus.RECEIVED, ReturnStatus.REJECTED),
+    (ReturnStatus.REQUESTED, ReturnStatus.RECEIVED, ReturnStatus.COMPLETED),
+    (ReturnStatus.REQUESTED, ReturnStatus.CANCELLED),
+)
+
+
+@st.composite
+def erp_return_history(draw: st.DrawFn) -> list[Order]:
+    """Successive documents of one delivered order, its return RT-E1 moving on and, at some step, an
+    ERP refund of it that later documents may report settled."""
+    path = draw(st.sampled_from(_RETURN_PATHS))
+    steps = path[: draw(st.integers(1, len(path)))]
+    refund_from = draw(st.integers(0, len(steps)))
+    documents = []
+    for index, status in enumerate(steps):
+        document_ = erp_return_document(status, expected_delivery=index)
+        if index >= refund_from and status is ReturnStatus.REFUNDED:
+            document_.refunds.append(make_refund("10.00", RefundStatus.COMPLETED, "ERP-RT-E1"))
+        documents.append(document_)
+    return documents
+
+
+#: What the service may do between two documents: move a return on, or refund money.
+_SERVICE_ACTIONS = st.lists(
+    st.one_of(
+        st.tuples(st.just("update_return"), st.integers(0, 2), st.sampled_from(list(ReturnUpdate))),
+        st.tuples(st.just("create_return"), st.just(None), st.just(None)),
+        st.tuples(st.just("refund"), st.sampled_from(["1.00", "5.00"]), st.just(None)),
+    ),
+    max_size=5,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(erp_return_history(), _SERVICE_ACTIONS, st.data())
+def test_no_earlier_erp_document_re_enables_money_that_was_refused_or_settled(
+    history: list[Order], actions: list[tuple[str, str, Any]], data: st.DataObject
+) -> None:
+    """For every service action and every return and refund status: merging any earlier document of
+    the ERP never makes a refused or settled return refundable, lowers what was refunded, raises what
+    may still be refunded, or undoes an outcome the service set."""
+    note(f"history: {[d.returns[0].status.value for d in history]}, refunds {[len(d.refunds) for d in history]}")
+    stored = copy.deepcopy(history[-1])
+    for number, (action, subject, step) in enumerate(actions):
+        if action == "update_return":  # of the ERP's return or one the service opened
+            subject = stored.returns[subject % len(stored.returns)].return_id
+            decision = stored.update_return(subject, step, now=NOW, request_id=f"r-{number}", refund_id=f"RF-S{number}")
+            note(f"{action} {subject} {step.value}: {decision.outcome.value}")
+        elif action == "create_return":
+            decision = stored.create_return((by_number(1, 1),), reason=ReturnReason.SIZE, now=NOW,
+                                            window=timedelta(days=30), request_id=f"r-{number}",
+                                            return_id=f"RMA-S{number}")
+            note(f"{action}: {decision.outcome.value}")
+        else:
+            decision = refund(stored, refund_id=f"RF-S{number}", amount=subject, request_id=f"r-{number}")
+            note(f"{action} {subject}: {decision.outcome.value}")
+    stored.events.clear()
+    ids = [r.return_id for r in stored.returns]
+    refused = {rid for rid in ids if not refund_possible(stored, rid)}
+    by_service = {r.return_id: (r.status, r.warehouse_status, r.refund_status) for r in stored.returns
+                  if r.settled_by is Origin.SERVICE or (r.origin is Origin.SERVICE and r.status in (
+                      ReturnStatus.REFUNDED, ReturnStatus.REJECTED))}
+    refunded, refundable = stored.refunded_amount, stored.refundable_amount
+    refunds = {r.refund_id: (r.amount, r.counts) for r in stored.refunds}
+
+    for earlier in data.draw(st.lists(st.sampled_from(history), min_size=1, max_size=3)):
+        note(f"merging the document with RT-E1 {earlier.returns[0].status.value}")
+        merge_into(stored, copy.deepcopy(earlier), now=LATER)
+
+        assert {rid for rid in refused if refund_possible(stored, rid)} == set()
+        assert {r.return_id: (r.status, r.warehouse_status, r.refund_status) for r in stored.returns
+                if r.return_id in by_service} == by_service
+        assert stored.refunded_amount >= refunded and stored.refundable_amount <= refundable
+        assert all(refunds[rid] == (r.amount, r.counts) for r in stored.refunds if (rid := r.refund_id) in refunds)
+        stored.check()
