@@ -16,7 +16,13 @@ from click.testing import CliRunner
 
 from soap_orders.cli import main
 from tests.contract.clients import make_client
-from tests.records import delivered, order_record, subscription_record, unique, with_return
+from tests.records import (
+    delivered,
+    order_record,
+    subscription_record,
+    unique,
+    with_return,
+)
 from tests.server import add_client
 
 pytestmark = pytest.mark.slow
