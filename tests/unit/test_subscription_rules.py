@@ -12,6 +12,7 @@ from soap_orders.domain.orders import Reason
 from soap_orders.domain.recurrence import Interval
 from soap_orders.domain.subscriptions import (
     CancelReason,
+    Charge,
     ChargeStatus,
     Frequency,
     LifecycleAction,
@@ -388,6 +389,54 @@ def test_check_refuses_inconsistent_documents(overrides, field):
     with pytest.raises(ValidationError) as caught:
         make_subscription(**overrides)
     assert caught.value.field == field
+
+
+def _charge(refunded: str, status: ChargeStatus = ChargeStatus.PAID) -> list[Charge]:
+    return [Charge("CH-1", Decimal("24.00"), at(date(2026, 1, 31), 8), status, Decimal(refunded), "SO-1")]
+
+
+def _item(quantity: object = 2, unit_price: str = "12.00") -> list[SubscriptionItem]:
+    return [SubscriptionItem("COF-1", "Coffee beans 500 g", quantity, Decimal(unit_price))]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"charges": _charge("24.01")}, "RefundedAmount"),
+    ({"charges": _charge("-0.01")}, "RefundedAmount"),
+    ({"charges": _charge("1.00", ChargeStatus.FAILED)}, "RefundedAmount"),
+    ({"items": _item(quantity=0)}, "Quantity"),
+    ({"items": _item(quantity=True)}, "Quantity"),
+    ({"items": _item(quantity=1.5)}, "Quantity"),
+    ({"items": _item(unit_price="-0.01")}, "UnitPrice"),
+    ({"price": Decimal("-0.01")}, "Price"),
+], ids=["refund-above-amount", "negative-refund", "refund-of-failed-charge", "no-items", "bool-quantity",
+        "fractional-quantity", "negative-unit-price", "negative-price"])
+def test_money_and_quantity_bounds_of_a_document_are_refused_just_beyond_the_edge(overrides, field):
+    with pytest.raises(ValidationError) as caught:
+        make_subscription(**overrides)
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize("overrides", [
+    {"charges": _charge("24.00")}, {"charges": _charge("0.00")}, {"charges": _charge("0.00", ChargeStatus.FAILED)},
+    {"items": _item(quantity=1)}, {"items": _item(unit_price="0.00")}, {"price": Decimal("0.00")},
+], ids=["refunded-in-full", "nothing-refunded", "failed-unrefunded", "one-item", "free-item", "free-plan"])
+def test_money_and_quantity_bounds_of_a_document_are_accepted_at_the_edge(overrides):
+    subscription = make_subscription(**overrides)
+    for name, value in overrides.items():
+        assert getattr(subscription, name) == value
+
+
+def test_a_plan_change_takes_a_free_price_and_refuses_one_below_it():
+    sub = make_subscription()
+    with pytest.raises(ValidationError) as caught:
+        sub.change_plan(now=NOW, request_id="c", price="-0.01")
+    assert caught.value.field == "Price" and sub.pending_change is None
+    with pytest.raises(ValidationError) as caught:
+        sub.change_plan(now=NOW, request_id="c", items=_item(quantity=0))
+    assert caught.value.field == "Quantity" and sub.pending_change is None
+    free = sub.change_plan(now=NOW, request_id="c", price="0.00")
+    assert free.outcome is O.PLAN_CHANGED
+    assert sub.pending_change is not None and sub.pending_change.price == Decimal("0.00")
 
 
 # ---------------------------------------------------------------------- helpers
