@@ -22,7 +22,7 @@ from lxml import etree
 
 from . import xmlsafe
 from .documents import Document, ListOf
-from .documents.orders import ORDER
+from .documents.orders import ORDER, ORDER_INPUT
 from .documents.records import (
     NumberOutOfRange,
     RecordError,
@@ -52,8 +52,10 @@ _WSDL = "http://schemas.xmlsoap.org/wsdl/"
 
 _NOTHING_IMPORTED = "; nothing was imported."
 
-#: The published schema, compiled on first use (the only module-level state).
+#: The published schema, compiled on first use, and the same with a global Order element of the
+#: type the ERP sends (the only module-level state).
 _schema: etree.XMLSchema | None = None
+_input_schema: etree.XMLSchema | None = None
 
 
 @dataclass
@@ -263,6 +265,30 @@ def _read_jsonl(
 # ---------------------------------------------------------------------- XML
 
 
+def order_input_schema() -> etree.XMLSchema:
+    """The published schema with its global ``Order`` element of the type UpsertOrders takes
+    (``OrderInput``: what the service computes or defaults may be left out), for imported Orders."""
+    global _input_schema
+    if _input_schema is None:
+        order_schema()
+        node = _schema_node()
+        order = node.find(f"{{{_XS}}}element[@name='Order']")
+        assert order is not None  # order_schema() checked it
+        order.set("type", f"tns:{ORDER_INPUT.type_name}")
+        _input_schema = etree.XMLSchema(etree.fromstring(etree.tostring(node)))
+    return _input_schema
+
+
+def _schema_node() -> etree._Element:
+    from .bootstrap import build_wsdl
+
+    root = etree.fromstring(build_wsdl("http://localhost/soap"))
+    node = root.find(f"{{{_WSDL}}}types/{{{_XS}}}schema[@targetNamespace='{TNS}']")
+    if node is None:
+        raise RuntimeError("the WSDL has no schema for the orders namespace")
+    return node
+
+
 def order_schema() -> etree.XMLSchema:
     """The published schema (``xs:schema`` of the WSDL's target namespace), compiled once.
 
@@ -306,7 +332,7 @@ def _read_xml(
       of the open elements adds; that closing would end the root while libxml2 places the error
       inside the document, so then the last Order it ended is uncertain: reported, not imported.
     """
-    schema = order_schema()
+    schema = order_input_schema()
     parser = _parser()
     checked = False
 

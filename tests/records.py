@@ -56,6 +56,36 @@ def order_record(number: str | None = None, email: str = "ann.lee@example.com", 
     return record
 
 
+#: The item element of each list of the order document.
+SOAP_WRAPPERS = {"Lines": "Line", "Shipments": "Shipment", "Returns": "Return", "Refunds": "Refund", "Items": "Item",
+                 "ReplacementOrderNumbers": "OrderNumber"}
+
+
+def soap_wrapped(value: Any) -> Any:
+    """A record's lists in SOAP's form, as zeep takes them: ``{"Lines": {"Line": [...]}}``; nothing
+    is added (what the record leaves out, the SOAP document leaves out)."""
+    if not isinstance(value, dict):
+        return value
+    return {key: {SOAP_WRAPPERS[key]: [soap_wrapped(item) for item in items]} if key in SOAP_WRAPPERS
+            else soap_wrapped(items) for key, items in value.items()}
+
+
+def erp_fields_only(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with only what an ERP knows: no per-line state (Status, quantities), nothing the
+    service computes, no empty lists."""
+    record = copy.deepcopy(record)
+    for name in ("RefundedAmount", "RefundableAmount", "ShippedAt"):
+        record.pop(name, None)
+    for line in record.get("Lines", ()):
+        for name in ("LineTotal", "Status", "QuantityShipped", "QuantityCancelled", "QuantityRefunded",
+                     "QuantityReturned", "QuantityReplaced"):
+            line.pop(name, None)
+    for name in ("Shipments", "Returns", "Refunds"):
+        if not record.get(name, True):
+            del record[name]
+    return record
+
+
 def shipped(record: dict[str, Any], *, status: str = "SHIPPED") -> dict[str, Any]:
     record = copy.deepcopy(record)
     record["Status"] = status

@@ -17,6 +17,7 @@ from .fields import (
     ListOf,
     Text,
     Timestamp,
+    input_form,
 )
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "ListOf",
     "Text",
     "Timestamp",
+    "input_form",
 ]

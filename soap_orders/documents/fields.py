@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import cached_property
-from typing import Any, Union
+from functools import cache, cached_property
+from typing import Any, Union, overload
 
 #: The namespace of every document and element of the contract.
 TNS = "urn:soap-orders:orders:v1"
@@ -118,6 +118,16 @@ class Field:
     #: Kept by the service for itself: in the stored form only, never published, and refused from
     #: ERP input.
     internal: bool = False
+    #: What the published schema says of the element (its ``xs:documentation``).
+    doc: str | None = None
+
+    @property
+    def required_on_input(self) -> bool:
+        """Whether a caller must send it: a field with a default takes it when absent, a computed
+        one is computed, and a list may be left out (empty) unless it must hold an item."""
+        if isinstance(self.kind, ListOf):
+            return self.required and self.kind.min_occurs > 0
+        return self.required and self.default is None and not self.derived
 
     @cached_property
     def attribute(self) -> str:
@@ -158,6 +168,58 @@ class Document:
             if candidate.name == name:
                 return candidate
         raise KeyError(name)
+
+
+#: What the published schema says of a computed element, on output and on input.
+COMPUTED_NOTE = "Computed by the service; always in answers."
+COMPUTED_INPUT_NOTE = "Computed by the service: may be left out (the service computes it)."
+
+
+@overload
+def input_form(kind: Document) -> Document: ...
+@overload
+def input_form(kind: ListOf) -> ListOf: ...
+@overload
+def input_form(kind: Kind) -> Kind: ...
+
+
+def input_form(kind: Kind) -> Kind:
+    """``kind`` as callers send it: every element the service computes or defaults is optional
+    (documented so in the schema), and lists may be left out. A document that differs from its
+    answer form gets its own type name (``Order`` is sent as ``OrderInput``) so that answers keep
+    their computed elements required; one that does not stays the same type."""
+    return _input_form(kind)
+
+
+@cache
+def _input_form(kind: Kind) -> Kind:
+    if isinstance(kind, ListOf):
+        item = _input_form(kind.item)
+        if item is kind.item:
+            return kind
+        assert not isinstance(item, ListOf)  # a list holds documents or scalars
+        return replace(kind, type_name=f"{kind.type_name}Input", item=item)
+    if not isinstance(kind, Document):
+        return kind
+    fields = tuple(_input_field(f) for f in kind.fields)
+    if fields == kind.fields:
+        return kind
+    return Document(f"{kind.type_name}Input", fields, kind.factory, kind.doc)
+
+
+def _input_field(field: Field) -> Field:
+    kind = _input_form(field.kind)
+    if not field.derived and (field.required_on_input or not field.required):
+        return field if kind is field.kind else replace(field, kind=kind)
+    if field.derived:
+        note = COMPUTED_INPUT_NOTE
+    elif field.default is not None:
+        value = getattr(field.default, "value", field.default)
+        note = f"May be left out: {value} when absent."
+    else:
+        note = "May be left out (empty)."
+    # Not published as a schema default either: what is absent stays absent, for the service to decide.
+    return replace(field, kind=kind, required=False, default=None, doc=field.doc or note)
 
 
 def _snake(name: str) -> str:

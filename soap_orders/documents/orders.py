@@ -6,6 +6,7 @@ not the element name in snake case.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from ..domain import limits
@@ -22,6 +23,7 @@ from .fields import (
     ListOf,
     Text,
     Timestamp,
+    input_form,
 )
 
 # ---------------------------------------------------------------------- simple kinds
@@ -252,4 +254,11 @@ UPSERT_RESULT = Document("UpsertResult", (
     Field("Field", Text("FieldName", 200)),
 ), doc="What became of one document of a batch: the field a refusal is about, never its value.")
 UPSERT_RESULTS = ListOf("UpsertResults", "Result", UPSERT_RESULT, max_occurs=100)
-ORDERS_IN = ListOf("OrderDocuments", "Order", ORDER, min_occurs=1, max_occurs=100)
+#: What the ERP sends: only its own data is required; what the service computes or defaults may be
+#: left out (see ``input_form``).
+ORDER_INPUT = replace(input_form(ORDER), doc=(
+    "An order as the ERP sends it (UpsertOrders, imports): the ERP's own data. What the service computes "
+    "or defaults may be left out; an answer's Order carries all of it."))
+ORDERS_IN = ListOf("OrderDocuments", "Order", ORDER_INPUT, min_occurs=1, max_occurs=100)
+#: A shipment as the ERP reports it: an update of its status alone needs no Items.
+SHIPMENT_INPUT = input_form(SHIPMENT)

@@ -87,11 +87,8 @@ def read_json(text: str, **options: Any) -> Any:
 
 
 def required_on_input(field: Field) -> bool:
-    """Fields with a default take it when absent, and a list may be left out (empty) unless it
-    must hold at least one item."""
-    if isinstance(field.kind, ListOf):
-        return field.required and field.kind.min_occurs > 0
-    return field.required and field.default is None and not field.derived
+    """Whether a caller must send ``field`` (see ``Field.required_on_input``)."""
+    return field.required_on_input
 
 
 # ---------------------------------------------------------------------- loading

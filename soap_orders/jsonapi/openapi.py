@@ -19,7 +19,9 @@ from ..documents import (
     ListOf,
     Text,
     Timestamp,
+    input_form,
 )
+from ..documents.fields import COMPUTED_NOTE
 from ..documents.records import required_on_input
 from ..operations import Operation
 from .endpoint import PREFIX
@@ -45,7 +47,7 @@ class _Schemas:
     def document(self, document: Document, *, name: str, as_input: bool) -> dict[str, Any]:
         if name not in self.components:
             self.components[name] = {}  # reserved before recursing
-            fields = [f for f in document.fields if not (as_input and f.derived)]
+            fields = list(document.fields)
             required = [f.name for f in fields if (required_on_input(f) if as_input else f.required)]
             schema: dict[str, Any] = {
                 "type": "object",
@@ -61,13 +63,25 @@ class _Schemas:
 
     def field(self, field: Field, as_input: bool) -> dict[str, Any]:
         schema = self.kind(field.kind, as_input)
-        if field.default is not None and as_input and "$ref" not in schema:
+        if "$ref" in schema:
+            return schema
+        if field.default is not None and as_input:
             schema["default"] = field.default.value if hasattr(field.default, "value") else field.default
+        note = field.doc or (COMPUTED_NOTE if field.derived else None)
+        if note:
+            schema["description"] = f"{schema['description']} {note}" if "description" in schema else note
         return schema
 
     def kind(self, kind: Kind, as_input: bool) -> dict[str, Any]:
+        if as_input:
+            kind = input_form(kind)  # what callers send: what the service computes or defaults is optional
         if isinstance(kind, Document):
-            return self.document(kind, name=kind.type_name + ("Input" if as_input else ""), as_input=as_input)
+            # Every document sent has its own schema (OrderInput, CustomerInput), whether or not it
+            # differs from the answer's.
+            name = kind.type_name
+            if as_input and not name.endswith("Input"):
+                name += "Input"
+            return self.document(kind, name=name, as_input=as_input)
         if isinstance(kind, ListOf):
             schema: dict[str, Any] = {"type": "array", "items": self.kind(kind.item, as_input)}
             if kind.min_occurs:

@@ -35,8 +35,10 @@ UPSERT_ORDERS = Operation(
         Field("RejectedCount", d.COUNT, attr="rejected", required=True),
     ),
     run=_upsert,
-    doc="""Create or update up to 100 orders from the ERP, each an Order document as GetOrder answers
-    it (computed figures are accepted and ignored). An update merges: what the ERP owns is taken,
+    doc="""Create or update up to 100 orders from the ERP, each an OrderInput: the ERP's own data, where
+    what the service computes or defaults (RefundedAmount, RefundableAmount, LineTotal, per-line
+    Status and quantities, empty Shipments, Returns and Refunds) may be left out; an Order as GetOrder
+    answers it is accepted too (its computed figures are ignored). An update merges: what the ERP owns is taken,
     what was done through the service (refunds, cancellations, returns, address changes,
     replacements) is kept, and a document that contradicts it is REJECTED with a ReasonCode and a
     message naming the field. Each document has its own Result (CREATED, UPDATED, UNCHANGED,

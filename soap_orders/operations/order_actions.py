@@ -194,13 +194,13 @@ RECORD_SHIPMENT = Operation(
     request=(
         Field("OrderNumber", d.ORDER_NUMBER, required=True),
         Field("RequestId", d.REQUEST_ID, required=True),
-        Field("Shipment", d.SHIPMENT, required=True),
+        Field("Shipment", d.SHIPMENT_INPUT, required=True),
     ),
     command=use_cases.RecordShipment,
     answer=ACTION_ANSWER,
     run=_record_shipment,
     doc="""For the ERP: create a shipment, or update the one with the same ShipmentId (fields left out
-    keep their values; empty Items keep the items). Items name order lines by Sku; a new shipment's
+    keep their values; Items left out or empty keep the items, so a new status alone is enough). Items name order lines by Sku; a new shipment's
     quantities, or an updated one's increase, never exceed what is unshipped (bought minus shipped
     minus cancelled). Lines become SHIPPED when all their items not cancelled have shipped and
     DELIVERED when the shipments carrying them are; the order becomes PARTIALLY_SHIPPED, SHIPPED or

@@ -35,6 +35,7 @@ from ..documents import (
     Timestamp,
     records,
 )
+from ..documents.fields import COMPUTED_NOTE
 from ..domain import money
 from .ns import TNS
 
@@ -86,6 +87,11 @@ def element(field: Field) -> Any:
     extra: dict[str, Any] = {}
     if field.default is not None and not field.required:
         extra["default"] = field.default
+    doc = field.doc or (COMPUTED_NOTE if field.derived else None)
+    if doc and not isinstance(field.kind, (Document, ListOf)):
+        # Only on simple types: spyne writes a complex type's element documentation on the type
+        # itself, which answers share.
+        extra["doc"] = doc
     if isinstance(field.kind, Boolean) and field.kind.type_name is None:
         return kind.customize(min_occurs=1 if field.required else 0, nillable=False, **extra)
     return kind.customize(

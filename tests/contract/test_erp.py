@@ -13,12 +13,16 @@ import pytest
 import requests
 import zeep
 from click.testing import CliRunner
+from lxml import etree
 
 from soap_orders.cli import main
 from tests.contract.clients import make_client
 from tests.records import (
     delivered,
+    erp_fields_only,
     order_record,
+    shipped,
+    soap_wrapped,
     subscription_record,
     unique,
     with_return,
@@ -55,35 +59,11 @@ def post_json(server, credentials, operation: str, body: dict[str, Any]) -> requ
     return requests.post(f"{server.base_url}/json/{operation}", json=body, auth=credentials, timeout=20)
 
 
-def wire_document(record: dict[str, Any]) -> dict[str, Any]:
-    """An order record with the computed figures the Order schema requires over SOAP."""
-    document = copy.deepcopy(record)
-    document.update(RefundedAmount="0.00", RefundableAmount=document["Total"])
-    for line in document["Lines"]:
-        line["LineTotal"] = f"{Decimal(line['UnitPrice']) * line['Quantity']:.2f}"
-        line.setdefault("Status", "PENDING")
-        for name in ("QuantityShipped", "QuantityCancelled", "QuantityRefunded", "QuantityReturned"):
-            line.setdefault(name, 0)
-    for name in ("Shipments", "Returns", "Refunds"):
-        document.setdefault(name, [])
-    for entry in document["Returns"]:
-        entry.setdefault("WarehouseStatus", "AWAITING_ARRIVAL")
-        entry.setdefault("RefundStatus", "NOT_STARTED")
-    return document
-
-
 def soap_orders(erp: zeep.Client, *records: dict[str, Any]) -> Any:
-    order_type = erp.get_type("{urn:soap-orders:orders:v1}Order")
-    documents = []
-    for record in records:
-        data = wire_document(record)
-        for part in (*data["Shipments"], *data["Returns"]):  # their items inside the Items wrapper too
-            part["Items"] = {"Item": part["Items"]}
-        for name, item in (("Lines", "Line"), ("Shipments", "Shipment"), ("Returns", "Return"),
-                           ("Refunds", "Refund")):
-            data[name] = {item: data[name]}
-        documents.append(order_type(**data))
-    return {"Order": documents}
+    """Order records as an ERP sends them in UpsertOrders: each an OrderInput of the record's own
+    fields, nothing added."""
+    order_type = erp.get_type("{urn:soap-orders:orders:v1}OrderInput")
+    return {"Order": [order_type(**soap_wrapped(record)) for record in records]}
 
 
 def test_a_batch_creates_updates_and_refuses_each_document_on_its_own(server, erp_credentials):
@@ -151,6 +131,42 @@ def test_an_erp_return_settled_through_the_service_survives_every_stale_copy(ser
     again = erp.service.UpdateReturn(OrderNumber=number, RequestId=unique("rq"), ReturnId="RT-E1", Status="REFUNDED")
     assert (again.Outcome, again.ReasonCode) == ("REJECTED", "INVALID_TRANSITION")
     assert order.RefundedAmount == refunded and order.ExpectedDeliveryDate.isoformat() == "2026-03-06"
+
+
+COMPUTED = {"RefundedAmount", "RefundableAmount", "LineTotal", "QuantityShipped", "QuantityCancelled",
+            "QuantityRefunded", "QuantityReturned", "Returns", "Refunds"}
+
+
+def test_upsert_orders_needs_only_the_erps_own_fields_over_soap_and_json(server, erp, erp_credentials):
+    over_soap = erp_fields_only(order_record(unique("ERP")))
+    parcel = erp_fields_only(shipped(order_record(unique("ERP"))))
+    over_json = erp_fields_only(order_record(unique("ERP")))
+    orders = soap_orders(erp, over_soap, parcel)
+    message = erp.create_message(erp.service, "UpsertOrders", RequestId=unique("rq"), Orders=orders)
+    sent = {etree.QName(node).localname for node in message.iter() if isinstance(node.tag, str)}
+    assert not sent & COMPUTED and "Shipments" in sent
+    assert all(line.find("{urn:soap-orders:orders:v1}Status") is None
+               for line in message.iter("{urn:soap-orders:orders:v1}Line"))
+    answer = erp.service.UpsertOrders(RequestId=unique("rq"), Orders=orders)
+    assert [(r.Outcome, r.ReasonCode) for r in answer.Results.Result] == [("CREATED", "NONE")] * 2
+    by_json = post_json(server, erp_credentials, "UpsertOrders", {"RequestId": unique("rq"), "Orders": [over_json]})
+    assert by_json.json()["Results"][0]["Outcome"] == "CREATED", by_json.text
+    for record in (over_soap, over_json):
+        order = erp.service.GetOrder(OrderNumber=record["OrderNumber"])
+        assert (order.RefundedAmount, order.RefundableAmount) == (Decimal("0.00"), Decimal("30.00"))
+        assert [(line.LineTotal, line.Status, line.QuantityShipped) for line in order.Lines.Line] == [
+            (Decimal("20.00"), "PENDING", 0), (Decimal("5.50"), "PENDING", 0)]
+    [stored] = erp.service.GetOrder(OrderNumber=parcel["OrderNumber"]).Shipments.Shipment
+    assert [(item.Sku, item.Quantity) for item in stored.Items.Item] == [("MUG-RED", 2), ("TEA-001", 1)]
+
+
+def test_an_order_sent_back_as_get_order_answers_it_is_still_accepted(server, erp, erp_credentials):
+    record = order_record(unique("ERP"))
+    post_json(server, erp_credentials, "UpsertOrders", {"RequestId": unique("rq"), "Orders": [record]})
+    full = post_json(server, erp_credentials, "GetOrder", {"OrderNumber": record["OrderNumber"]}).json()["Order"]
+    assert COMPUTED - {"Returns", "Refunds"} <= set(full) | set(full["Lines"][0])
+    again = erp.service.UpsertOrders(RequestId=unique("rq"), Orders=soap_orders(erp, full))
+    assert [(r.Outcome, r.ReasonCode) for r in again.Results.Result] == [("UNCHANGED", "NONE")]
 
 
 def test_the_same_request_id_replays_and_other_documents_conflict(server, erp_credentials):

@@ -11,9 +11,7 @@ SQLite and PostgreSQL, on the JSON twin and where SOAP can say the same thing on
 
 from __future__ import annotations
 
-import copy
 import json
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +24,7 @@ from lxml import etree
 from soap_orders.importing import order_schema
 from soap_orders.soap.ns import SOAP11_ENV, TNS
 from tests.contract.clients import make_client
-from tests.records import order_record, subscription_record, unique
+from tests.records import order_record, soap_wrapped, subscription_record, unique
 
 pytestmark = pytest.mark.slow
 
@@ -201,17 +199,6 @@ def test_a_soap_order_number_of_spaces_only_is_refused_within_the_schema(server,
 
 
 def soap_documents(client: zeep.Client, *records: dict[str, Any]) -> dict[str, Any]:
-    """Order records as zeep builds the Orders of UpsertOrders (with the figures SOAP requires)."""
-    order_type = client.get_type(f"{{{TNS}}}Order")
-    documents = []
-    for record in records:
-        data = copy.deepcopy(record)
-        data.update(RefundedAmount="0.00", RefundableAmount=data["Total"])
-        for line in data["Lines"]:
-            line["LineTotal"] = f"{Decimal(line['UnitPrice']) * line['Quantity']:.2f}"
-            for name in ("QuantityShipped", "QuantityCancelled", "QuantityRefunded", "QuantityReturned"):
-                line.setdefault(name, 0)
-        for name, item in (("Lines", "Line"), ("Shipments", "Shipment"), ("Returns", "Return"), ("Refunds", "Refund")):
-            data[name] = {item: data.get(name, [])}
-        documents.append(order_type(**data))
-    return {"Order": documents}
+    """Order records as zeep builds the Orders of UpsertOrders: the records' own fields."""
+    order_type = client.get_type(f"{{{TNS}}}OrderInput")
+    return {"Order": [order_type(**soap_wrapped(record)) for record in records]}

@@ -22,7 +22,6 @@ from soap_orders.operations import BY_NAME
 from soap_orders.service import orders as order_cases
 from tests.conftest import _database
 from tests.contract.clients import make_client
-from tests.contract.test_erp import wire_document
 from tests.privacy import (
     Person,
     copies_in_database,
@@ -30,7 +29,7 @@ from tests.privacy import (
     person,
     personal_order,
 )
-from tests.records import order_record, store, unique
+from tests.records import order_record, soap_wrapped, store, unique
 from tests.server import Server, add_client
 
 pytestmark = pytest.mark.slow
@@ -64,8 +63,8 @@ class Way:
             body = answer.json()
             return body if answer.status_code == 200 else {"fault": body["ErrorCode"], "status": answer.status_code}
         if operation == "UpsertOrders":
-            order_type = self.zeep.get_type("{urn:soap-orders:orders:v1}Order")
-            args = {**args, "Orders": {"Order": [order_type(**_wrapped(wire_document(d))) for d in args["Orders"]]}}
+            order_type = self.zeep.get_type("{urn:soap-orders:orders:v1}OrderInput")
+            args = {**args, "Orders": {"Order": [order_type(**soap_wrapped(d)) for d in args["Orders"]]}}
         try:
             result = self.zeep.service[operation](**args)
         except zeep.exceptions.Fault as fault:
@@ -74,19 +73,6 @@ class Way:
         plain = json.loads(json.dumps(zeep.helpers.serialize_object(result, dict), default=str))
         members = BY_NAME[operation].answer
         return _unwrapped({members[0].name: plain} if len(members) == 1 else plain)  # zeep hands back a lone member
-
-
-#: The item element of each list of the order document.
-_WRAPPERS = {"Lines": "Line", "Shipments": "Shipment", "Returns": "Return", "Refunds": "Refund", "Items": "Item",
-             "ReplacementOrderNumbers": "OrderNumber"}
-
-
-def _wrapped(value: Any) -> Any:
-    """A document's lists in SOAP's form: ``{"Lines": {"Line": [...]}}``."""
-    if not isinstance(value, dict):
-        return value
-    return {key: {_WRAPPERS[key]: [_wrapped(item) for item in item_list]} if key in _WRAPPERS else _wrapped(item_list)
-            for key, item_list in value.items()}
 
 
 def _unwrapped(value: Any) -> Any:

@@ -72,6 +72,22 @@ def test_soap_create_then_deliver(soap, server_deps):
     assert recorded_events(server_deps, number) == 2
 
 
+def test_soap_a_status_alone_needs_no_items(soap, server_deps):
+    (number,) = store(server_deps, order_record())
+    soap.service.RecordShipment(OrderNumber=number, RequestId=unique("rs"), Shipment=soap_shipment(
+        ("MUG-RED", 2), ("TEA-001", 1), TrackingNumber="JD02"))
+    # Only the shipment's id and its new status: no Items element at all.
+    message = soap.create_message(soap.service, "RecordShipment", OrderNumber=number, RequestId=unique("rs"),
+                                  Shipment={"ShipmentId": "SH-1", "Status": "DELIVERED"})
+    assert message.find(".//{urn:soap-orders:orders:v1}Items") is None
+    delivered = soap.service.RecordShipment(OrderNumber=number, RequestId=unique("rs"),
+                                            Shipment={"ShipmentId": "SH-1", "Status": "DELIVERED"})
+    assert (delivered.Outcome, delivered.Order.Status) == ("SHIPMENT_RECORDED", "DELIVERED")
+    [parcel] = delivered.Order.Shipments.Shipment
+    assert parcel.TrackingNumber == "JD02" and [(i.Sku, i.Quantity) for i in parcel.Items.Item] == [
+        ("MUG-RED", 2), ("TEA-001", 1)]
+
+
 @pytest.mark.parametrize(("items", "code"), [
     ((("MUG-RED", 3),), "EXCEEDS_UNSHIPPED"),
     ((("NOT-SOLD", 1),), "UNKNOWN_LINE"),
@@ -107,6 +123,17 @@ def test_json_create_then_deliver(api, server_deps):
     assert delivered["Order"]["Status"] == "DELIVERED"
     [parcel] = delivered["Order"]["Shipments"]
     assert parcel["TrackingNumber"] == "T1" and len(parcel["Items"]) == 2 and parcel["DeliveredAt"]
+
+
+def test_json_a_status_alone_needs_no_items(api, server_deps):
+    (number,) = store(server_deps, order_record())
+    api.ok("RecordShipment", {"OrderNumber": number, "RequestId": unique("rs"),
+                              "Shipment": shipment(("MUG-RED", 2), TrackingNumber="T2")})
+    delayed = api.ok("RecordShipment", {"OrderNumber": number, "RequestId": unique("rs"),
+                                        "Shipment": {"ShipmentId": "SH-1", "Status": "DELAYED"}})
+    assert delayed["Outcome"] == "SHIPMENT_RECORDED"
+    [parcel] = delayed["Order"]["Shipments"]
+    assert (parcel["Status"], parcel["Items"]) == ("DELAYED", [{"Sku": "MUG-RED", "Quantity": 2}])
 
 
 def test_json_line_cancelled_and_order_cancelled(api, server_deps):

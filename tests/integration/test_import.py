@@ -19,7 +19,7 @@ from soap_orders.adapters.orm import orders as orders_table
 from soap_orders.bootstrap import Dependencies
 from soap_orders.cli import main
 from soap_orders.demo import generate_records
-from soap_orders.documents.orders import ORDER
+from soap_orders.documents.orders import ORDER, ORDER_INPUT
 from soap_orders.documents.records import order_from_record, order_to_record
 from soap_orders.domain import money
 from soap_orders.domain.errors import ValidationError
@@ -27,6 +27,7 @@ from soap_orders.importing import ImportProblem, detect_format, import_file
 from soap_orders.service.orders import get_order
 from soap_orders.soap.ns import TNS
 from soap_orders.soap.types import model as wire_model
+from tests.records import erp_fields_only
 
 SECRET = "S3CRET-VALUE"
 
@@ -588,3 +589,20 @@ def test_cli_demo_jsonl_round_trips_through_import(db_url: str, deps: Dependenci
     records = list(generate_records(30, 3))
     assert stored_numbers(deps) == sorted(r["OrderNumber"] for r in records)
     assert read_back(deps, records[-1]["OrderNumber"]) == as_stored(records[-1])
+
+
+def test_xml_orders_with_only_the_erps_own_fields_are_imported(deps: Dependencies, tmp_path: Path) -> None:
+    # What UpsertOrders takes (OrderInput): no computed figures, per-line state or empty lists.
+    record = erp_fields_only(minimal("ERP-XML-1"))
+    element = etree.Element(f"{{{TNS}}}Order", nsmap={None: TNS})
+    _fill(element, wire_model(ORDER_INPUT), record)
+    assert element.find(f"{{{TNS}}}RefundableAmount") is None and element.find(f"{{{TNS}}}Shipments") is None
+    assert not importing.order_schema().validate(element)  # the answers' Order requires them
+    path = tmp_path / "order.xml"
+    path.write_bytes(etree.tostring(element, xml_declaration=True, encoding="UTF-8"))
+
+    report = import_file(deps, path)
+
+    assert (report.created, report.errors) == (1, [])
+    stored = read_back(deps, "ERP-XML-1")
+    assert stored["RefundableAmount"] == stored["Total"] and stored["Lines"][0]["LineTotal"]
