@@ -13,6 +13,7 @@ import requests
 import zeep
 from zeep.wsse.username import UsernameToken
 
+from .domain.error_kinds import ORDER_NOT_FOUND
 from .operations import OPERATIONS
 
 #: Each operation and the elements of its request, in order, as the deployment must publish them.
@@ -117,7 +118,7 @@ def check_deployment(
         client.service.GetOrder(OrderNumber=unknown)
         report.add(False, "GetOrder of an unknown number did not answer Client.OrderNotFound")
     except zeep.exceptions.Fault as fault:
-        report.add((fault.code or "").endswith("Client.OrderNotFound"),
+        report.add((fault.code or "").endswith(ORDER_NOT_FOUND.fault),
                    f"GetOrder of an unknown number answered {fault.code}")
     except Exception as error:
         report.add(False, f"GetOrder: {type(error).__name__}")

@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal, DecimalException, InvalidOperation
 from typing import Any
 
-from ..domain import money
+from ..domain import error_kinds, money
 from ..domain.errors import DomainError
 from ..domain.orders import Order, Refund
 from .fields import (
@@ -52,6 +52,7 @@ class RecordError(DomainError):
     """A record that cannot be loaded; ``path`` names the field (``Lines[2].Quantity``)."""
 
     code = "INVALID_RECORD"
+    kind = error_kinds.VALIDATION
 
     def __init__(self, path: str, problem: str) -> None:
         super().__init__(f"{path}: {problem}" if path else problem)

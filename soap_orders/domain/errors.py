@@ -6,12 +6,24 @@ they name the field and the rule, never echo raw input back.
 
 from __future__ import annotations
 
+from . import error_kinds
+from .error_kinds import ErrorKind
+
 
 class DomainError(Exception):
     """Base of every error the domain and the use cases raise on purpose."""
 
-    #: Stable machine code, published as ``ErrorCode`` in faults.
+    #: Stable machine code, published as ``ErrorCode`` in faults: its kind's, unless the class
+    #: names a finer one.
     code = "DOMAIN_ERROR"
+    #: How a caller is answered (error_kinds.py); None: the wire does not expect it, so it is an
+    #: internal error there.
+    kind: ErrorKind | None = None
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.kind is not None and "code" not in cls.__dict__ and "kind" in cls.__dict__:
+            cls.code = cls.kind.code
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -21,7 +33,7 @@ class DomainError(Exception):
 class ValidationError(DomainError):
     """A request or record breaks a rule of the data (a field's form, a combination of fields)."""
 
-    code = "VALIDATION_ERROR"
+    kind = error_kinds.VALIDATION
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -47,7 +59,7 @@ class InvalidCurrency(ValidationError):
 class OrderNotFound(DomainError):
     """No order with that number (or not one belonging to the given email)."""
 
-    code = "ORDER_NOT_FOUND"
+    kind = error_kinds.ORDER_NOT_FOUND
 
     def __init__(self) -> None:
         super().__init__("No order matches that order number and email.")
@@ -56,7 +68,7 @@ class OrderNotFound(DomainError):
 class IdempotencyConflict(DomainError):
     """A RequestId was used before with other parameters or for another operation."""
 
-    code = "IDEMPOTENCY_CONFLICT"
+    kind = error_kinds.IDEMPOTENCY_CONFLICT
 
     def __init__(self) -> None:
         super().__init__(
@@ -68,7 +80,7 @@ class AuthenticationFailed(DomainError):
     """Credentials missing, unknown, wrong, expired or replayed. One message for every case, so a
     caller cannot tell an unknown client from a wrong secret."""
 
-    code = "AUTHENTICATION_FAILED"
+    kind = error_kinds.AUTHENTICATION_FAILED
 
     def __init__(self, reason: str = "credentials") -> None:
         super().__init__("Authentication failed.")
@@ -92,13 +104,13 @@ class GrantRefused(DomainError):
 class Forbidden(DomainError):
     """The caller is known but may not do this (scope or address)."""
 
-    code = "FORBIDDEN"
+    kind = error_kinds.FORBIDDEN
 
 
 class RateLimited(DomainError):
     """Too many failed attempts from one client or address; retry later."""
 
-    code = "RATE_LIMITED"
+    kind = error_kinds.RATE_LIMITED
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"Too many failed attempts; retry in {retry_after} seconds.")
@@ -108,7 +120,7 @@ class RateLimited(DomainError):
 class SubscriptionNotFound(DomainError):
     """No subscription with that id (or not one belonging to the given email)."""
 
-    code = "SUBSCRIPTION_NOT_FOUND"
+    kind = error_kinds.SUBSCRIPTION_NOT_FOUND
 
     def __init__(self) -> None:
         super().__init__("No subscription matches that subscription id and email.")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..documents import records
-from ..domain import errors
+from ..domain import error_kinds, errors
 from ..operations import Call, Operation, Services
 from ..service.auth import Authenticator
 from ..service.orders import Caller
@@ -25,19 +25,6 @@ log = logging.getLogger("soap_orders.json")
 
 StartResponse = Callable[..., Any]
 PREFIX = "/json/"
-
-#: Domain errors and their HTTP statuses; the first matching class wins.
-STATUS_TABLE: tuple[tuple[type[errors.DomainError], str], ...] = (
-    (errors.AuthenticationFailed, "401 Unauthorized"),
-    (errors.Forbidden, "403 Forbidden"),
-    (errors.RateLimited, "429 Too Many Requests"),
-    (errors.OrderNotFound, "404 Not Found"),
-    (errors.SubscriptionNotFound, "404 Not Found"),
-    (errors.IdempotencyConflict, "409 Conflict"),
-    (errors.ValidationError, "400 Bad Request"),
-    (records.RecordError, "400 Bad Request"),
-)
-
 
 class JsonRoute:
     def __init__(self, operations: Mapping[str, Operation], services: Services, authenticator: Authenticator, *,
@@ -54,37 +41,33 @@ class JsonRoute:
         try:
             return self._serve(environ, respond)
         except errors.DomainError as error:
-            if any(isinstance(error, kind) for kind, _ in STATUS_TABLE):
+            if error.kind is not None:
                 return refusal(respond, error)
             log.error("request %s: unmapped %s", request_id, type(error).__name__)
-            return answer_error(respond, "500 Internal Server Error", "INTERNAL_ERROR",
-                                f"An internal error occurred (request id {request_id}). It has been logged.", True)
+            return internal_error(respond, request_id)
         except self.unavailable_errors as error:
             log.warning("request %s: storage unavailable: %s", request_id, type(error).__name__)
-            return answer_error(respond, "503 Service Unavailable", "UNAVAILABLE",
-                                "The service is temporarily unavailable; retry shortly.", True, [("Retry-After", "5")])
+            return unavailable(respond)
         except Exception:
             log.exception("request %s: unexpected error in %s", request_id, environ.get("PATH_INFO"))
-            return answer_error(respond, "500 Internal Server Error", "INTERNAL_ERROR",
-                                f"An internal error occurred (request id {request_id}). It has been logged.", True)
+            return internal_error(respond, request_id)
 
     def _serve(self, environ: dict[str, Any], respond: StartResponse) -> Iterable[bytes]:
         name = environ.get("PATH_INFO", "")[len(PREFIX):]
         operation = self.operations.get(name)
         if operation is None:
-            return answer_error(respond, "404 Not Found", "NOT_FOUND",
-                                "No such operation; see GET /openapi.json for the operations.", False)
+            return answer_kind(respond, error_kinds.NOT_FOUND,
+                               "No such operation; see GET /openapi.json for the operations.")
         note(environ, operation=operation.name)
         if environ.get("REQUEST_METHOD", "GET").upper() != "POST":
-            return answer_error(respond, "405 Method Not Allowed", "METHOD_NOT_ALLOWED",
-                                f"Use POST {PREFIX}{operation.name}.", False, [("Allow", "POST")])
+            return answer_kind(respond, error_kinds.METHOD_NOT_ALLOWED, f"Use POST {PREFIX}{operation.name}.",
+                               [("Allow", "POST")])
         principal = http_principal(environ, self.authenticator, environ.get("soap_orders.address"), required=True)
         assert principal is not None
         environ["soap_orders.principal"] = principal
         content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
         if content_type != "application/json":
-            return answer_error(respond, "415 Unsupported Media Type", "UNSUPPORTED_MEDIA_TYPE",
-                                "Content-Type must be application/json.", False)
+            return answer_kind(respond, error_kinds.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json.")
         try:
             body = read_body(environ, self.max_body, self.body_timeout)
         except BodyError as error:
@@ -128,13 +111,28 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def refusal(respond: StartResponse, error: errors.DomainError) -> list[bytes]:
-    status = next(status for kind, status in STATUS_TABLE if isinstance(error, kind))
+    """The answer to a domain error of a kind callers are told about (``error.kind``)."""
+    assert error.kind is not None
     headers: list[tuple[str, str]] = []
     if isinstance(error, errors.AuthenticationFailed):
         headers = list(CHALLENGES)
     elif isinstance(error, errors.RateLimited):
         headers = [("Retry-After", str(error.retry_after))]
-    return answer_error(respond, status, error.code, error.message, isinstance(error, errors.RateLimited), headers)
+    return answer_error(respond, error.kind.status, error.code, error.message, error.kind.retryable, headers)
+
+
+def unavailable(respond: StartResponse) -> list[bytes]:
+    return answer_kind(respond, error_kinds.UNAVAILABLE, error_kinds.UNAVAILABLE.message, [("Retry-After", "5")])
+
+
+def internal_error(respond: StartResponse, request_id: str) -> list[bytes]:
+    kind = error_kinds.INTERNAL_ERROR
+    return answer_kind(respond, kind, kind.message.format(request_id=request_id))
+
+
+def answer_kind(respond: StartResponse, kind: error_kinds.ErrorKind, message: str,
+                headers: list[tuple[str, str]] | None = None) -> list[bytes]:
+    return answer_error(respond, kind.status, kind.code, message, kind.retryable, headers)
 
 
 def answer_error(respond: StartResponse, status: str, code: str, message: str, retryable: bool,

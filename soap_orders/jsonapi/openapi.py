@@ -23,20 +23,12 @@ from ..documents import (
 )
 from ..documents.fields import COMPUTED_NOTE
 from ..documents.records import required_on_input
+from ..domain.error_kinds import documented_statuses
 from ..operations import Operation
 from .endpoint import PREFIX
 
-_ERRORS = {
-    "400": "The request is not valid: a field's form, a combination of fields, or the JSON itself.",
-    "401": "No credentials, or credentials that failed (one message for every case).",
-    "403": "The client lacks the operation's scope, or calls from an address it may not use.",
-    "404": "The order or subscription is not found (or the Email given does not match it), or no such operation.",
-    "409": "The RequestId was used before with different parameters.",
-    "413": "The body is larger than the limit.",
-    "415": "The body is not application/json.",
-    "429": "Too many failed authentications; retry after the Retry-After seconds.",
-    "503": "The service is temporarily unavailable; retry.",
-}
+#: Every operation's error responses, by HTTP status (domain/error_kinds.py).
+_ERRORS = {str(status): text for status, text in documented_statuses().items()}
 _DECIMAL = r"^-?[0-9]{1,14}(\.[0-9]{1,4})?$"
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..domain.error_kinds import METHOD_NOT_ALLOWED, UNSUPPORTED_MEDIA_TYPE
 from ..domain.errors import DomainError
 from ..service.auth import Authenticator
 from ..web.access_log import note_fault
@@ -21,11 +22,6 @@ log = logging.getLogger("soap_orders.soap")
 
 StartResponse = Callable[..., Any]
 _XML_TYPES = ("text/xml", "application/xml")
-
-
-class PayloadTooLarge(OrdersFault):
-    faultcode_value = "Client.ValidationError"
-    error_code = "PAYLOAD_TOO_LARGE"
 
 
 class SoapRoute:
@@ -55,20 +51,19 @@ class SoapRoute:
             respond("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(wsdl)))])
             return [b""] if method == "HEAD" else [wsdl]
         if method != "POST":
-            return fault(respond, "405 Method Not Allowed", ValidationFault(
-                f"Use POST {self.path} for calls; the WSDL is at {self.public_url}?wsdl.",
-                error_code="METHOD_NOT_ALLOWED"), [("Allow", "POST")])
+            return fault(respond, METHOD_NOT_ALLOWED.status, OrdersFault.of(
+                METHOD_NOT_ALLOWED, f"Use POST {self.path} for calls; the WSDL is at {self.public_url}?wsdl."),
+                [("Allow", "POST")])
         content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
         if content_type not in _XML_TYPES:
-            return fault(respond, "415 Unsupported Media Type", ValidationFault(
-                "Content-Type must be text/xml (SOAP 1.1).", error_code="UNSUPPORTED_MEDIA_TYPE"))
+            return fault(respond, UNSUPPORTED_MEDIA_TYPE.status, OrdersFault.of(
+                UNSUPPORTED_MEDIA_TYPE, "Content-Type must be text/xml (SOAP 1.1)."))
         try:
             body = read_body(environ, self.max_body, self.body_timeout)
         except BodyError as error:
             log.info("request %s: body refused: %s", environ.get("soap_orders.request_id"), error.code)
             message = describe(error, self.max_body, self.body_timeout)
-            refusal = PayloadTooLarge(message) if error.code == "PAYLOAD_TOO_LARGE" else ValidationFault(
-                message, error_code=error.code)
+            refusal = ValidationFault(message, error_code=error.code)
             if error.code == "TRUNCATED_BODY":
                 return fault(respond, error.status, refusal)
             # The rest of the body is unread (or unreadable): close the connection once the fault is sent.

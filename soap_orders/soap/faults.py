@@ -11,8 +11,8 @@ import re
 
 from spyne import Fault
 
-from ..documents.records import RecordError
-from ..domain import errors
+from ..domain import error_kinds, errors
+from ..domain.error_kinds import ErrorKind
 from .ns import TNS
 
 #: The typed detail element every fault carries, declared in the WSDL as each operation's wsdl:fault.
@@ -20,112 +20,94 @@ DETAIL = f"{{{TNS}}}FaultDetail"
 
 
 class OrdersFault(Fault):
-    """Base of the contract's faults."""
+    """Base of the contract's faults: one class per ``faultcode`` of domain/error_kinds.py."""
 
-    faultcode_value = "Server.InternalError"
-    error_code = "INTERNAL_ERROR"
-    retryable = False
-    http_status = 500
+    kind: ErrorKind = error_kinds.INTERNAL_ERROR
 
     def __init__(self, message: str, *, error_code: str | None = None) -> None:
         self.message = message
-        self.code = error_code or self.error_code
+        self.code = error_code or self.kind.code
         detail = {f"{{{TNS}}}{name}": value for name, value in self.fields.items()}
-        super().__init__(faultcode=self.faultcode_value, faultstring=message, detail={DETAIL: detail})
+        super().__init__(faultcode=self.kind.fault, faultstring=message, detail={DETAIL: detail})
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind.retryable
 
     @property
     def fields(self) -> dict[str, str]:
         """The detail's fields, as the typed ``FaultDetail`` element carries them."""
         return {"ErrorCode": self.code, "Message": self.message, "Retryable": "true" if self.retryable else "false"}
 
+    @classmethod
+    def of(cls, kind: ErrorKind, message: str) -> OrdersFault:
+        """A fault of ``kind`` (its faultcode's class, with the kind's code)."""
+        return FAULTS[kind.fault](message, error_code=kind.code)
+
 
 class ValidationFault(OrdersFault):
-    faultcode_value = "Client.ValidationError"
-    error_code = "VALIDATION_ERROR"
+    kind = error_kinds.VALIDATION
 
 
 class OrderNotFoundFault(OrdersFault):
-    faultcode_value = "Client.OrderNotFound"
-    error_code = "ORDER_NOT_FOUND"
+    kind = error_kinds.ORDER_NOT_FOUND
 
 
 class SubscriptionNotFoundFault(OrdersFault):
-    faultcode_value = "Client.SubscriptionNotFound"
-    error_code = "SUBSCRIPTION_NOT_FOUND"
+    kind = error_kinds.SUBSCRIPTION_NOT_FOUND
 
 
 class IdempotencyConflictFault(OrdersFault):
-    faultcode_value = "Client.IdempotencyConflict"
-    error_code = "IDEMPOTENCY_CONFLICT"
+    kind = error_kinds.IDEMPOTENCY_CONFLICT
 
 
 class AuthenticationFailedFault(OrdersFault):
-    faultcode_value = "Client.AuthenticationFailed"
-    error_code = "AUTHENTICATION_FAILED"
+    kind = error_kinds.AUTHENTICATION_FAILED
 
 
 class ForbiddenFault(OrdersFault):
-    faultcode_value = "Client.Forbidden"
-    error_code = "FORBIDDEN"
+    kind = error_kinds.FORBIDDEN
 
 
 class RateLimitedFault(OrdersFault):
-    faultcode_value = "Client.RateLimited"
-    error_code = "RATE_LIMITED"
-    retryable = True
+    kind = error_kinds.RATE_LIMITED
 
 
 class VersionMismatchFault(OrdersFault):
     """A SOAP 1.2 (or other) envelope sent to this SOAP 1.1 endpoint."""
 
-    faultcode_value = "VersionMismatch"
-    error_code = "VERSION_MISMATCH"
+    kind = error_kinds.VERSION_MISMATCH
 
 
 class MustUnderstandFault(OrdersFault):
     """A header marked mustUnderstand="1" that this service does not process."""
 
-    faultcode_value = "MustUnderstand"
-    error_code = "MUST_UNDERSTAND"
+    kind = error_kinds.MUST_UNDERSTAND
 
 
 class UnavailableFault(OrdersFault):
-    faultcode_value = "Server.Unavailable"
-    error_code = "UNAVAILABLE"
-    retryable = True
-    http_status = 503
+    kind = error_kinds.UNAVAILABLE
 
-    def __init__(self, message: str = "The service is temporarily unavailable; retry shortly.") -> None:
+    def __init__(self, message: str = error_kinds.UNAVAILABLE.message) -> None:
         super().__init__(message)
 
 
 class InternalErrorFault(OrdersFault):
-    faultcode_value = "Server.InternalError"
-    error_code = "INTERNAL_ERROR"
-    retryable = True
+    kind = error_kinds.INTERNAL_ERROR
 
     def __init__(self, request_id: str) -> None:
-        super().__init__(f"An internal error occurred (request id {request_id}). It has been logged.")
+        super().__init__(self.kind.message.format(request_id=request_id))
 
 
-#: Domain errors and the faults they become; the first matching class wins.
-FAULT_TABLE: tuple[tuple[type[errors.DomainError], type[OrdersFault]], ...] = (
-    (errors.AuthenticationFailed, AuthenticationFailedFault),
-    (errors.Forbidden, ForbiddenFault),
-    (errors.RateLimited, RateLimitedFault),
-    (errors.OrderNotFound, OrderNotFoundFault),
-    (errors.SubscriptionNotFound, SubscriptionNotFoundFault),
-    (errors.IdempotencyConflict, IdempotencyConflictFault),
-    (errors.ValidationError, ValidationFault),
-    (RecordError, ValidationFault),
-)
+#: The fault class of each ``faultcode``, derived from the classes above.
+FAULTS: dict[str, type[OrdersFault]] = {fault.kind.fault: fault for fault in OrdersFault.__subclasses__()}
 
 
 def fault_for(error: errors.DomainError) -> OrdersFault | None:
-    for kind, fault in FAULT_TABLE:
-        if isinstance(error, kind):
-            return fault(error.message, error_code=error.code)
-    return None
+    """The fault a domain error becomes (its kind's), or None when its kind is not for callers."""
+    if error.kind is None:
+        return None
+    return FAULTS[error.kind.fault](error.message, error_code=error.code)
 
 
 # ---------------------------------------------------------------------- protocol errors

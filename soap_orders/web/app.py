@@ -16,11 +16,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain.clients import address_in, client_address
+from ..domain.error_kinds import (
+    INTERNAL_ERROR,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    UNAVAILABLE,
+)
 from ..domain.errors import DomainError, Forbidden
 from ..jsonapi import endpoint as json_endpoint
 from ..service.auth import Authenticator
 from ..soap import endpoint as soap_endpoint
-from ..soap.faults import InternalErrorFault, UnavailableFault, ValidationFault
+from ..soap.faults import InternalErrorFault, OrdersFault, UnavailableFault
 from .connection import refusal_status
 from .credentials import http_principal
 from .health import health, healthz, readyz
@@ -75,15 +81,13 @@ class WebApplication:
         except self.unavailable_errors as error:
             log.warning("request %s: storage unavailable: %s", request_id, type(error).__name__)
             if is_json:
-                return json_endpoint.answer_error(respond, "503 Service Unavailable", "UNAVAILABLE",
-                                                  UnavailableFault().message, True, [("Retry-After", "5")])
-            return soap_endpoint.fault(respond, "503 Service Unavailable", UnavailableFault(), [("Retry-After", "5")])
+                return json_endpoint.unavailable(respond)
+            return soap_endpoint.fault(respond, UNAVAILABLE.status, UnavailableFault(), [("Retry-After", "5")])
         except Exception:
             log.exception("request %s: unhandled error at the HTTP edge", request_id)
             if is_json:
-                return json_endpoint.answer_error(respond, "500 Internal Server Error", "INTERNAL_ERROR",
-                                                  InternalErrorFault(request_id).message, True)
-            return soap_endpoint.fault(respond, "500 Internal Server Error", InternalErrorFault(request_id))
+                return json_endpoint.internal_error(respond, request_id)
+            return soap_endpoint.fault(respond, INTERNAL_ERROR.status, InternalErrorFault(request_id))
 
     def _route(self, environ: dict[str, Any], respond: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
@@ -122,8 +126,8 @@ class WebApplication:
             return self.json(environ, respond)
         if path == "/openapi.json":
             if method not in ("GET", "HEAD"):
-                return json_endpoint.answer_error(respond, "405 Method Not Allowed", "METHOD_NOT_ALLOWED",
-                                                  "Use GET /openapi.json.", False, [("Allow", "GET, HEAD")])
+                return json_endpoint.answer_kind(respond, METHOD_NOT_ALLOWED, "Use GET /openapi.json.",
+                                                 [("Allow", "GET, HEAD")])
             if not ops.page_public:
                 # The whole contract, like the WSDL: behind credentials when the WSDL is.
                 try:
@@ -134,9 +138,9 @@ class WebApplication:
             return [b""] if method == "HEAD" else [self.openapi]
         if path.rstrip("/") == self.soap.path.rstrip("/"):
             return self.soap(environ, respond)
-        return soap_endpoint.fault(respond, "404 Not Found", ValidationFault(
-            f"No such endpoint; use POST {self.soap.path} (WSDL at {self.public_url}?wsdl) or POST "
-            f"{json_endpoint.PREFIX}<Operation>.", error_code="NOT_FOUND"))
+        return soap_endpoint.fault(respond, NOT_FOUND.status, OrdersFault.of(
+            NOT_FOUND, f"No such endpoint; use POST {self.soap.path} (WSDL at {self.public_url}?wsdl) or POST "
+            f"{json_endpoint.PREFIX}<Operation>."))
 
     def _metrics(self, respond: StartResponse, address: str | None, *, head: bool) -> Iterable[bytes]:
         """Prometheus metrics, for the metrics allowlist when one is set (else the global one)."""

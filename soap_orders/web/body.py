@@ -10,22 +10,24 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from ..domain.error_kinds import PAYLOAD_TOO_LARGE, REQUEST_TIMEOUT, VALIDATION
+
 
 class BodyError(Exception):
     """The body could not be taken; ``status`` and ``code`` say how to answer."""
 
-    status = "400 Bad Request"
+    status = VALIDATION.status
     code = "BAD_HTTP_REQUEST"
 
 
 class BodyTooLarge(BodyError):
-    status = "413 Payload Too Large"
-    code = "PAYLOAD_TOO_LARGE"
+    status = PAYLOAD_TOO_LARGE.status
+    code = PAYLOAD_TOO_LARGE.code
 
 
 class BodyTooSlow(BodyError):
-    status = "408 Request Timeout"
-    code = "REQUEST_TIMEOUT"
+    status = REQUEST_TIMEOUT.status
+    code = REQUEST_TIMEOUT.code
 
 
 class BodyTruncated(BodyError):

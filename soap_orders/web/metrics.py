@@ -33,6 +33,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from ..domain.error_kinds import AUTHENTICATION_FAILED
 from ..domain.notifications import FlowEventType
 from ..service.notifications import OUTBOX_STATES
 from ..service.ports import OutboxStats
@@ -120,7 +121,7 @@ class Metrics:
         self.requests.labels(endpoint, operation, outcome, fault_code, error_code, code).inc()
         self.duration.labels(endpoint, operation).observe(max(seconds, 0.0))
         reason = environ.get(AUTH_FAILURE)
-        refused = fault_code == "Client.AuthenticationFailed" or error_code == "AUTHENTICATION_FAILED" or (
+        refused = fault_code == AUTHENTICATION_FAILED.fault or error_code == AUTHENTICATION_FAILED.code or (
             endpoint == "oauth" and code == "401")
         if reason or refused:
             self.auth_failures.labels(reason_label(reason) if reason else NO_CREDENTIALS).inc()
