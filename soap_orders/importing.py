@@ -10,7 +10,10 @@ published schema, the same one the SOAP endpoint uses.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,7 +23,7 @@ from typing import IO, Any
 import click
 from lxml import etree
 
-from . import xmlsafe
+from . import __version__, xmlsafe
 from .documents import Document, ListOf
 from .documents.orders import ORDER, ORDER_INPUT
 from .documents.records import (
@@ -29,12 +32,13 @@ from .documents.records import (
     order_from_record,
     read_json,
 )
+from .documents.rendered import RENDER_VERSION
 from .domain import subscriptions as subs
 from .domain.errors import DomainError
 from .domain.merge import UpsertOutcome, UpsertReasonCode
 from .domain.orders import Order
 from .domain.subscriptions import MAX_UPSERT_BATCH
-from .service.orders import upsert_orders
+from .service.orders import unchanged_records, upsert_orders
 from .service.subscriptions import upsert_subscriptions
 from .soap import faults
 from .soap.ns import TNS
@@ -140,6 +144,17 @@ def _progress(path: Path, enabled: bool) -> Iterator[Callable[[int], None]]:
 # ---------------------------------------------------------------------- batches
 
 
+@dataclass
+class _Pending:
+    """A record waiting for its batch: where it starts, the record, its order number (when it has
+    one) and its fingerprint."""
+
+    line: int
+    record: Any
+    number: str | None
+    fingerprint: str | None
+
+
 class _Batcher:
     """Collects valid orders and upserts them ``size`` at a time, one transaction per batch.
 
@@ -151,12 +166,12 @@ class _Batcher:
         self.deps = deps
         self.size = size
         self.report = report
-        self.pending: list[tuple[int, Order]] = []
+        self.pending: list[_Pending] = []
         #: Subscription records (a record with a SubscriptionId), with their lines.
         self.subscriptions: list[tuple[int, dict[str, Any]]] = []
 
-    def add(self, line: int, order: Order) -> None:
-        self.pending.append((line, order))
+    def add(self, item: _Pending) -> None:
+        self.pending.append(item)
         if len(self.pending) >= self.size:
             self.flush()
 
@@ -199,36 +214,68 @@ class _Batcher:
         self.flush_subscriptions()
         if not self.pending:
             return
-        lines = [line for line, _order in self.pending]
+        batch, self.pending = self.pending, []
+        # A record whose fingerprint is stored beside its order, which nothing has changed since,
+        # would merge to no change: it is counted unchanged without being read into an order. An
+        # order number that occurs twice in the batch is merged in full (the later record wins).
+        counts = Counter(item.number for item in batch)
+        wanted = {item.number: item.fingerprint for item in batch
+                  if item.number is not None and item.fingerprint is not None and counts[item.number] == 1}
         try:
-            upserted = upsert_orders(self.deps.uow(), [order for _line, order in self.pending], self.deps.clock)
+            unchanged = unchanged_records(self.deps.uow(), wanted)
+        except DomainError as error:
+            self.report.errors.append(ImportProblem(batch[0].line, _clean(error.message)))
+            return
+        lines: list[int] = []
+        orders: list[Order] = []
+        fingerprints: list[str | None] = []
+        for item in batch:
+            if item.number in unchanged:
+                self.report.unchanged += 1
+                continue
+            try:
+                order = order_from_record(item.record)
+            except RecordError as error:
+                self.report.errors.append(ImportProblem(item.line, _clean(error.message)))
+                continue
+            lines.append(item.line)
+            orders.append(order)
+            fingerprints.append(item.fingerprint)
+        if not orders:
+            return
+        try:
+            upserted = upsert_orders(self.deps.uow(), orders, self.deps.clock, fingerprints=fingerprints)
         except DomainError as error:
             self.report.errors.append(ImportProblem(lines[0], _clean(error.message)))
-        else:
-            self.report.created += upserted.created
-            self.report.updated += upserted.updated
-            self.report.unchanged += upserted.unchanged
-            for line, result in zip(lines, upserted.results, strict=True):
-                message = f"{result.message} ({result.reason_code.value})"
-                if result.outcome is UpsertOutcome.REJECTED:
-                    self.report.errors.append(ImportProblem(line, _clean(message)))
-                elif result.reason_code is not UpsertReasonCode.NONE:
-                    self.report.notices.append(ImportProblem(line, _clean(message)))
-        self.discard()
+            return
+        self.report.created += upserted.created
+        self.report.updated += upserted.updated
+        self.report.unchanged += upserted.unchanged
+        for line, result in zip(lines, upserted.results, strict=True):
+            message = f"{result.message} ({result.reason_code.value})"
+            if result.outcome is UpsertOutcome.REJECTED:
+                self.report.errors.append(ImportProblem(line, _clean(message)))
+            elif result.reason_code is not UpsertReasonCode.NONE:
+                self.report.notices.append(ImportProblem(line, _clean(message)))
 
 
-def _load(line: int, record: Any, batcher: _Batcher, report: ImportReport) -> None:
-    """Turn one record into an order and queue it, or report why it cannot be one. A record with
-    a SubscriptionId is a subscription."""
+def record_fingerprint(data: bytes) -> str:
+    """The fingerprint of one record as the file holds it, under the rules of this release (a
+    release may check or merge differently, so its fingerprints never match an earlier one's)."""
+    return hashlib.sha256(_FINGERPRINT_SALT + data).hexdigest()
+
+
+_FINGERPRINT_SALT = f"soap-orders {__version__} document {RENDER_VERSION}\n".encode()
+
+
+def _load(line: int, record: Any, batcher: _Batcher, report: ImportReport, fingerprint: str | None = None) -> None:
+    """Queue one record (turned into an order when the batch is written, unless it is unchanged),
+    or report why it cannot be one. A record with a SubscriptionId is a subscription."""
     if isinstance(record, dict) and "SubscriptionId" in record:
         batcher.add_subscription(line, record)
         return
-    try:
-        order = order_from_record(record)
-    except RecordError as error:
-        report.errors.append(ImportProblem(line, _clean(error.message)))
-        return
-    batcher.add(line, order)
+    number = record.get("OrderNumber") if isinstance(record, dict) else None
+    batcher.add(_Pending(line, record, number if isinstance(number, str) else None, fingerprint))
 
 
 def _clean(message: str) -> str:
@@ -259,7 +306,7 @@ def _read_jsonl(
         except (ValueError, RecursionError):
             report.errors.append(ImportProblem(number, "not valid JSON"))
             continue
-        _load(number, record, batcher, report)
+        _load(number, record, batcher, report, record_fingerprint(raw.strip()))
 
 
 # ---------------------------------------------------------------------- XML
@@ -442,7 +489,9 @@ def _import_element(
             message = faults.describe_schema_error(str(first))
         report.errors.append(ImportProblem(line, _clean(message)))
         return
-    _load(line, element_to_record(element), batcher, report)
+    record = element_to_record(element)
+    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    _load(line, record, batcher, report, record_fingerprint(canonical.encode()))
 
 
 def element_to_record(element: etree._Element, document: Document = ORDER) -> dict[str, Any]:

@@ -57,7 +57,8 @@ class _Template:
     """One stored order's rows, as the driver returned them: table name -> rows."""
 
     rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
-    #: The template's kept-written document: (render_version, xml, json), or None.
+    #: The template's kept-written document: (render_version, xml, json), or None (a copy's has no
+    #: feed fingerprint).
     document: tuple[int, str, str] | None = None
     number: str = ""
     email: str = ""
@@ -74,7 +75,7 @@ class _Template:
                                     f'"OrderNumber":{json.dumps(copy.order_number, ensure_ascii=False)}', 1)
         document = document.replace(f'"Email":{json.dumps(self.email, ensure_ascii=False)}',
                                     f'"Email":{json.dumps(copy.email, ensure_ascii=False)}', 1)
-        return (order_id, version, xml, document)
+        return (order_id, version, xml, document, None)  # a copy is no ERP record's merge
 
 
 def _read_template(connection: Connection, order_number: str) -> _Template:

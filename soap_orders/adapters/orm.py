@@ -185,6 +185,10 @@ order_documents = Table(
     Column("render_version", Integer, nullable=False),
     Column("xml", Text, nullable=False),
     Column("json", Text, nullable=False),
+    # The fingerprint of the ERP record (``soap-orders import``) whose merge left the order as it
+    # is, and that merging again would not change; cleared whenever the document is written by
+    # anything else, so an import may skip a record carrying the same fingerprint.
+    Column("feed_fingerprint", String(64)),
 )
 
 order_lines = Table(

@@ -6,7 +6,17 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import delete, func, insert, inspect, or_, select, text, update
+from sqlalchemy import (
+    bindparam,
+    delete,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -67,6 +77,8 @@ class SqlAlchemyOrderRepository:
         self.session = session
         #: Orders handed out in this unit of work, whose recorded events are saved on commit.
         self.seen: list[Order] = []
+        #: Order number -> fingerprint of the ERP record whose merge left the order as it is.
+        self.fingerprints: dict[str, str] = {}
 
     def _track(self, order: Order | None) -> Order | None:
         if order is not None and all(order is not other for other in self.seen):
@@ -145,7 +157,11 @@ class SqlAlchemyOrderRepository:
         self._track(order)
 
     def store_documents(self, changed: Iterable[Order]) -> None:
-        """Write the documents of ``changed`` orders (all flushed first, so each has its id)."""
+        """Write the documents of ``changed`` orders (all flushed first, so each has its id).
+
+        A document written again loses its feed fingerprint unless this unit of work merged a record
+        of that fingerprint (``remember_fingerprint``); an unchanged document keeps it, or takes the
+        one remembered."""
         changed = list(changed)
         if not changed:
             return
@@ -157,27 +173,59 @@ class SqlAlchemyOrderRepository:
                 continue
             rendered = render_order(order)
             rows.append({"order_id": state.identity[0], "render_version": RENDER_VERSION,
-                         "xml": rendered.xml, "json": rendered.json})
+                         "xml": rendered.xml, "json": rendered.json,
+                         "feed_fingerprint": self.fingerprints.get(order.order_number)})
         if not rows:
             return
         # Only what differs is written: an unchanged order costs a read, never a write.
         stored = {
-            row.order_id: (row.render_version, row.xml, row.json)
+            row.order_id: ((row.render_version, row.xml, row.json), row.feed_fingerprint)
             for row in self.session.execute(
                 select(order_documents).where(order_documents.c.order_id.in_([r["order_id"] for r in rows]))
             )
         }
-        rows = [r for r in rows if stored.get(r["order_id"]) != (r["render_version"], r["xml"], r["json"])]
-        if not rows:
+        written, marked = [], []
+        for row in rows:
+            document, fingerprint = stored.get(row["order_id"], (None, None))
+            if document != (row["render_version"], row["xml"], row["json"]):
+                written.append(row)
+            elif row["feed_fingerprint"] is not None and row["feed_fingerprint"] != fingerprint:
+                marked.append({"id": row["order_id"], "fingerprint": row["feed_fingerprint"]})
+        if not written and not marked:
             return
         begin_writing(self.session)
-        dialect = self.session.get_bind().dialect.name
-        upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(order_documents)
-        self.session.execute(upsert.on_conflict_do_update(
-            index_elements=[order_documents.c.order_id],
-            set_={"render_version": upsert.excluded.render_version, "xml": upsert.excluded.xml,
-                  "json": upsert.excluded.json},
-        ), rows)
+        if written:
+            dialect = self.session.get_bind().dialect.name
+            upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(order_documents)
+            self.session.execute(upsert.on_conflict_do_update(
+                index_elements=[order_documents.c.order_id],
+                set_={"render_version": upsert.excluded.render_version, "xml": upsert.excluded.xml,
+                      "json": upsert.excluded.json, "feed_fingerprint": upsert.excluded.feed_fingerprint},
+            ), written)
+        if marked:
+            self.session.execute(
+                update(order_documents).where(order_documents.c.order_id == bindparam("id"))
+                .values(feed_fingerprint=bindparam("fingerprint")),
+                marked,
+            )
+
+    def feed_fingerprints(self, order_numbers: Iterable[str]) -> dict[str, str]:
+        numbers = list(order_numbers)
+        if not numbers:
+            return {}
+        rows = self.session.execute(
+            select(orders.c.order_number, order_documents.c.feed_fingerprint)
+            .join(order_documents, order_documents.c.order_id == orders.c.id)
+            .where(orders.c.order_number.in_(numbers), order_documents.c.feed_fingerprint.is_not(None),
+                   order_documents.c.render_version == RENDER_VERSION)
+        )
+        return {number: fingerprint for number, fingerprint in rows}
+
+    def remember_fingerprint(self, order_number: str, fingerprint: str | None) -> None:
+        if fingerprint is None:
+            self.fingerprints.pop(order_number, None)
+        else:
+            self.fingerprints[order_number] = fingerprint
 
     def without_current_document(self, limit: int) -> list[str]:
         """Numbers of orders whose document is missing or out of date, at most ``limit``."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -387,6 +387,8 @@ def upsert_orders(
     *,
     request_id: str | None = None,
     notify: bool = True,
+    fingerprints: Sequence[str | None] | None = None,
+    dry_run: bool = False,
 ) -> UpsertReport:
     """Create new orders and merge documents of stored ones (merge, never erase), in one transaction.
 
@@ -397,10 +399,26 @@ def upsert_orders(
     the batch runs once per caller and id: a repeat replays the first results (without orders).
     An updated order's shipment, stock and return changes queue notifications (see
     ``service.notifications``) in the same transaction, unless ``notify`` is False (demo data,
-    which is no news to a customer)."""
+    which is no news to a customer).
+
+    ``fingerprints`` (one per order, from the importer) are kept beside the orders each accepted
+    document left as they are (see ``unchanged_records``). With ``dry_run`` every result is
+    decided as for real and nothing is written (the transaction is rolled back)."""
     batch = list(orders)
     return _upsert(uow, list(batch), clock, caller, request_id, lambda: _fingerprint_of(
-        [records.order_to_record(order) for order in batch]), notify)
+        [records.order_to_record(order) for order in batch]), notify, fingerprints, dry_run)
+
+
+def unchanged_records(uow: UnitOfWork, fingerprints: Mapping[str, str]) -> set[str]:
+    """The order numbers (keys of ``fingerprints``: order number -> the fingerprint of a record of
+    it) whose stored order was left as it is by the merge of a record of the same fingerprint, and
+    has not been changed since by anything else: merging that record again would change nothing
+    (merge, never erase, is idempotent), so it need not be read, checked or merged. One query."""
+    if not fingerprints:
+        return set()
+    with uow:
+        stored = uow.orders.feed_fingerprints(fingerprints)
+    return {number for number, fingerprint in stored.items() if fingerprints.get(number) == fingerprint}
 
 
 def upsert_records(
@@ -423,7 +441,7 @@ def upsert_records(
             number = records.claimed(ORDER_NUMBER, item.get("OrderNumber") if isinstance(item, dict) else None)
             prepared.append(UpsertResult(number, UpsertOutcome.REJECTED, UpsertReasonCode.INVALID_DOCUMENT,
                                          error.message, error.path or None))
-    return _upsert(uow, prepared, clock, caller, request_id, lambda: _fingerprint_of(items), notify=True)
+    return _upsert(uow, prepared, clock, caller, request_id, lambda: _fingerprint_of(items), True, None, False)
 
 
 def _upsert(
@@ -434,6 +452,8 @@ def _upsert(
     request_id: str | None,
     fingerprint_of_batch: Callable[[], str],
     notify: bool,
+    fingerprints: Sequence[str | None] | None,
+    dry_run: bool,
 ) -> UpsertReport:
     """Upsert the orders of ``batch``; its results (documents refused before) are kept in place."""
     fingerprint = None
@@ -455,7 +475,9 @@ def _upsert(
         uow.act_as(caller.client)
         stored = uow.orders.get_many({item.order_number for item in batch if isinstance(item, Order)},
                                      for_update=True)
-        for document in batch:
+        if fingerprints is not None and len(fingerprints) != len(batch):
+            raise ValueError("one fingerprint per document")
+        for position, document in enumerate(batch):
             if isinstance(document, UpsertResult):
                 results.append(document)
                 continue
@@ -474,6 +496,10 @@ def _upsert(
                 document.order_number, decision.outcome, decision.reason_code, decision.message, decision.field,
                 current if decision.accepted else None, decision.changed,
             ))
+            if fingerprints is not None and decision.accepted:
+                # Only a document taken whole vouches for the order as it now is.
+                whole = decision.reason_code is UpsertReasonCode.NONE
+                uow.orders.remember_fingerprint(document.order_number, fingerprints[position] if whole else None)
             if current is not None and decision.outcome is not UpsertOutcome.UNCHANGED:
                 outcome = decision.outcome.value
                 if decision.outcome is UpsertOutcome.REJECTED:
@@ -482,6 +508,9 @@ def _upsert(
                                          document.order_number, request_id, outcome))
         uow.audit.add_many(audit)
         report = UpsertReport(tuple(results))
+        if dry_run:
+            uow.rollback()
+            return report
         if request_id is not None:
             uow.idempotency.complete(caller.client, request_id, _upsert_report_to_record(report))
         uow.commit()

@@ -84,6 +84,14 @@ class OrderRepository(Protocol):
 
     def count(self) -> int: ...
 
+    def feed_fingerprints(self, order_numbers: Iterable[str]) -> dict[str, str]:
+        """The stored fingerprint of the ERP record that last left each of these orders as it is
+        (orders changed since by anything else have none)."""
+
+    def remember_fingerprint(self, order_number: str, fingerprint: str | None) -> None:
+        """Keep ``fingerprint`` beside the order when this unit of work commits: merging the record
+        it is the fingerprint of left the order as it will be stored (None: no record did)."""
+
 
 class IdempotencyStore(Protocol):
     def claim(self, client: str, request_id: str, operation: str, fingerprint: str, now: datetime) -> StoredResult | None:
