@@ -24,6 +24,7 @@ from .adapters.document_reader import SqlDocumentReader
 from .adapters.secret_box import FernetSecretBox
 from .adapters.unit_of_work import SqlAlchemyUnitOfWork
 from .config import ConfigError, DgSettings, Settings
+from .documents.records import Rendered
 from .domain.clients import parse_networks
 from .domain.errors import ValidationError
 from .domain.notifications import FlowEventType
@@ -32,8 +33,8 @@ from .service.ports import Clock, OrderDocuments, SecretBox, UnitOfWork
 
 if TYPE_CHECKING:
     from .adapters.flow_client import RequestsFlowClient
+    from .http.access_log import AccessLog
     from .service.relay import Relay
-    from .web.access_log import AccessLog
     from .web.service_page import ServicePage
 
 
@@ -55,7 +56,7 @@ class Dependencies:
     secret_box: SecretBox | None
     settings: Settings
     #: Kept-written order documents, read in one statement outside any unit of work.
-    documents: OrderDocuments
+    documents: OrderDocuments[Rendered]
 
 
 def build_dependencies(settings: Settings, *, clock: Clock = utc_now) -> Dependencies:
@@ -95,7 +96,7 @@ def build_dependencies(settings: Settings, *, clock: Clock = utc_now) -> Depende
 
 def _note_auth_failure(reason: str) -> None:
     """Note why credentials were refused on the request being served (counted by the metrics)."""
-    from .web.access_log import note
+    from .http.access_log import note
 
     note(auth_failure=reason)
 
@@ -204,13 +205,13 @@ def create_wsgi_app(settings: Settings | None = None, *, dependencies: Dependenc
     """The whole web application for ``settings`` (read from the environment when not given)."""
     from . import __version__
     from .adapters import migrate
+    from .http.access_log import AccessLog
     from .jsonapi.endpoint import JsonRoute
     from .jsonapi.openapi import openapi_json
     from .operations import BY_NAME, OPERATIONS
     from .service.notifications import outbox_status
     from .soap.application import SoapEndpoint, build_application
     from .soap.endpoint import SoapRoute
-    from .web.access_log import AccessLog
     from .web.app import Operability, WebApplication
     from .web.metrics import Metrics
     from .web.oauth import TokenRoute

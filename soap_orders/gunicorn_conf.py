@@ -46,7 +46,7 @@ limit_request_field_size = 8190
 control_socket_disable = True
 
 # The application writes its own access log (one line per request, with the request id, client,
-# operation and outcome or fault code: soap_orders.web.access_log), so gunicorn's is off.
+# operation and outcome or fault code: soap_orders.http.access_log), so gunicorn's is off.
 accesslog = None
 
 
@@ -73,7 +73,7 @@ def post_worker_init(worker: Any) -> None:
     install_gunicorn_error_writer()
 
     # The application's "Connection: close" closes the connection; absurd chunk sizes are refused at once.
-    from soap_orders.web.connection import install_gunicorn_adjustments
+    from soap_orders.http.connection import install_gunicorn_adjustments
 
     install_gunicorn_adjustments()
 

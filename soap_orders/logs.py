@@ -3,7 +3,7 @@ id of the request being served and scrubbed of secrets (and of the row values a 
 may quote).
 
 The request id lives in a context variable that the access log middleware
-(:mod:`soap_orders.web.access_log`) sets for each request; :class:`RequestIdFilter` copies it onto
+(:mod:`soap_orders.http.access_log`) sets for each request; :class:`RequestIdFilter` copies it onto
 every record, so the application's own lines carry the same id as the request's access line.
 """
 

@@ -13,13 +13,13 @@ from typing import Any
 
 from ..documents import records
 from ..domain import error_kinds, errors
+from ..http.access_log import note
+from ..http.body import BodyError, describe, read_body
+from ..http.connection import CONNECTION_CLOSE, closing
+from ..http.credentials import CHALLENGES, http_principal
 from ..operations import Call, Operation, Services
 from ..service.auth import Authenticator
 from ..service.orders import Caller
-from ..web.access_log import note
-from ..web.body import BodyError, describe, read_body
-from ..web.connection import CONNECTION_CLOSE, closing
-from ..web.credentials import CHALLENGES, http_principal
 
 log = logging.getLogger("soap_orders.json")
 

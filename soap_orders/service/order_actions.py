@@ -2,7 +2,7 @@
 cancel some lines, send a replacement, open and move a return, record a shipment; and find orders by
 tracking number.
 
-Each action is one unit of work, idempotent by RequestId (see ``orders._act_once``): the decision,
+Each action is one unit of work, idempotent by RequestId (see ``orders.act_on_order_once``): the decision,
 the change, its domain events and an audit record commit together.
 """
 
@@ -30,8 +30,8 @@ from .orders import (
     ActionResult,
     Caller,
     OrderPage,
-    _act_once,
-    _note,
+    act_on_order_once,
+    clean_note,
     new_refund_id,
     normalize_email,
 )
@@ -117,12 +117,12 @@ def change_shipping_address(
     def act(order: Order, now: datetime) -> Decision:
         return order.change_shipping_address(command.address, now=now, request_id=command.request_id)
 
-    return _act_once(uow, "ChangeShippingAddress", command, clock, caller, act)
+    return act_on_order_once(uow, "ChangeShippingAddress", command, clock, caller, act)
 
 
 def cancel_order_lines(uow: UnitOfWork, command: CancelOrderLines, clock: Clock, caller: Caller) -> ActionResult:
     """Cancel unshipped quantities of some lines; refund (or release) what they cost."""
-    command = replace(command, order_number=command.order_number.strip(), note=_note(command.note),
+    command = replace(command, order_number=command.order_number.strip(), note=clean_note(command.note),
                       lines=_stripped(command.lines))
 
     def act(order: Order, now: datetime) -> Decision:
@@ -131,12 +131,12 @@ def cancel_order_lines(uow: UnitOfWork, command: CancelOrderLines, clock: Clock,
             refund_id=new_refund_id(), note=command.note,
         )
 
-    return _act_once(uow, "CancelOrderLines", command, clock, caller, act)
+    return act_on_order_once(uow, "CancelOrderLines", command, clock, caller, act)
 
 
 def issue_replacement(uow: UnitOfWork, command: IssueReplacement, clock: Clock, caller: Caller) -> ActionResult:
     """Create a zero-charge replacement order for shipped items; its number is in the result."""
-    command = replace(command, order_number=command.order_number.strip(), note=_note(command.note),
+    command = replace(command, order_number=command.order_number.strip(), note=clean_note(command.note),
                       lines=_stripped(command.lines))
 
     def act(order: Order, now: datetime) -> Decision:
@@ -145,7 +145,7 @@ def issue_replacement(uow: UnitOfWork, command: IssueReplacement, clock: Clock, 
             replacement_number=_replacement_number(uow, order), note=command.note,
         )
 
-    return _act_once(uow, "IssueReplacement", command, clock, caller, act)
+    return act_on_order_once(uow, "IssueReplacement", command, clock, caller, act)
 
 
 def create_return(
@@ -157,7 +157,7 @@ def create_return(
 ) -> ActionResult:
     """Open a return for delivered items within ``return_window_days`` of delivery; the consumer
     is told (a return-update notification, queued with the return)."""
-    command = replace(command, order_number=command.order_number.strip(), note=_note(command.note),
+    command = replace(command, order_number=command.order_number.strip(), note=clean_note(command.note),
                       lines=_stripped(command.lines))
 
     def act(order: Order, now: datetime) -> Decision:
@@ -168,7 +168,7 @@ def create_return(
             label_url=command.label_url, note=command.note,
         )
 
-    return _act_once(uow, "CreateReturn", command, clock, caller, act, notify=True)
+    return act_on_order_once(uow, "CreateReturn", command, clock, caller, act, notify=True)
 
 
 def update_return(uow: UnitOfWork, command: UpdateReturn, clock: Clock, caller: Caller) -> ActionResult:
@@ -177,7 +177,7 @@ def update_return(uow: UnitOfWork, command: UpdateReturn, clock: Clock, caller: 
     return_id = command.return_id.strip()
     if not 1 <= len(return_id) <= limits.IDENTIFIER:
         raise ValidationError("ReturnId must be 1 to 64 characters.", "ReturnId")
-    command = replace(command, order_number=command.order_number.strip(), note=_note(command.note),
+    command = replace(command, order_number=command.order_number.strip(), note=clean_note(command.note),
                       return_id=return_id)
 
     def act(order: Order, now: datetime) -> Decision:
@@ -186,7 +186,7 @@ def update_return(uow: UnitOfWork, command: UpdateReturn, clock: Clock, caller: 
             refund_id=new_refund_id(), note=command.note,
         )
 
-    return _act_once(uow, "UpdateReturn", command, clock, caller, act, notify=True)
+    return act_on_order_once(uow, "UpdateReturn", command, clock, caller, act, notify=True)
 
 
 def record_shipment(uow: UnitOfWork, command: RecordShipment, clock: Clock, caller: Caller) -> ActionResult:
@@ -197,7 +197,7 @@ def record_shipment(uow: UnitOfWork, command: RecordShipment, clock: Clock, call
     def act(order: Order, now: datetime) -> Decision:
         return order.record_shipment(command.shipment, now=now, request_id=command.request_id)
 
-    return _act_once(uow, "RecordShipment", command, clock, caller, act, notify=True)
+    return act_on_order_once(uow, "RecordShipment", command, clock, caller, act, notify=True)
 
 
 def new_return_id() -> str:

@@ -13,11 +13,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from ..documents import records
 from ..documents.orders import ORDER_NUMBER
-from ..documents.records import Rendered
 from ..domain import limits
 from ..domain.errors import IdempotencyConflict, OrderNotFound, ValidationError
 from ..domain.merge import UpsertOutcome, UpsertReasonCode, accept_new, merge_into
@@ -52,10 +51,14 @@ class FindOrdersByEmail:
     page_number: int = 1
 
 
+#: An order's kept-written document (see ports.OrderDocuments).
+W = TypeVar("W")
+
+
 @dataclass(frozen=True)
-class OrderPage:
+class OrderPage(Generic[W]):
     #: The orders, or their kept-written documents (what answers carry).
-    orders: Sequence[Order | Rendered]
+    orders: Sequence[Order | W]
     total_count: int
     page_number: int
     page_size: int
@@ -136,7 +139,8 @@ def normalize_email(email: str) -> str:
     return email
 
 
-def find_orders_by_email(uow: UnitOfWork, query: FindOrdersByEmail, documents: OrderDocuments | None = None) -> OrderPage:
+def find_orders_by_email(uow: UnitOfWork, query: FindOrdersByEmail,
+                         documents: OrderDocuments[W] | None = None) -> OrderPage[W]:
     """A customer's orders, newest first, one page at a time; no match is an empty page. Given
     ``documents``, the page holds the orders' kept-written documents when all are current."""
     email = normalize_email(query.email)
@@ -159,8 +163,8 @@ def find_orders_by_email(uow: UnitOfWork, query: FindOrdersByEmail, documents: O
     return OrderPage(orders, total, query.page_number, query.page_size)
 
 
-def get_order_document(documents: OrderDocuments, uow: UnitOfWork, order_number: str,
-                       email: str | None = None) -> Order | Rendered:
+def get_order_document(documents: OrderDocuments[W], uow: UnitOfWork, order_number: str,
+                       email: str | None = None) -> Order | W:
     """One order's kept-written document (the order itself when it has no current one); when
     ``email`` is given it must be the customer's, else not found."""
     found = documents.order_document(order_number.strip())
@@ -201,29 +205,29 @@ def get_order(uow: UnitOfWork, order_number: str, email: str | None = None) -> O
 
 
 def cancel_order(uow: UnitOfWork, command: CancelOrder, clock: Clock, caller: Caller) -> ActionResult:
-    command = replace(command, order_number=command.order_number.strip(), note=_note(command.note))
+    command = replace(command, order_number=command.order_number.strip(), note=clean_note(command.note))
     def act(order: Order, now: datetime) -> Decision:
         return order.cancel(
             reason=command.reason, now=now, request_id=command.request_id,
             refund_id=new_refund_id(), note=command.note,
         )
 
-    return _act_once(uow, "CancelOrder", command, clock, caller, act)
+    return act_on_order_once(uow, "CancelOrder", command, clock, caller, act)
 
 
 def issue_refund(uow: UnitOfWork, command: IssueRefund, clock: Clock, caller: Caller) -> ActionResult:
     lines = tuple(replace(line, sku=line.sku.strip() if line.sku else None) for line in command.lines)
-    command = replace(command, order_number=command.order_number.strip(), note=_note(command.note), lines=lines)
+    command = replace(command, order_number=command.order_number.strip(), note=clean_note(command.note), lines=lines)
     def act(order: Order, now: datetime) -> Decision:
         return order.refund(
             reason=command.reason, now=now, request_id=command.request_id, refund_id=new_refund_id(),
             amount=command.amount, lines=command.lines, note=command.note,
         )
 
-    return _act_once(uow, "IssueRefund", command, clock, caller, act)
+    return act_on_order_once(uow, "IssueRefund", command, clock, caller, act)
 
 
-def _note(note: str | None) -> str | None:
+def clean_note(note: str | None) -> str | None:
     """A note without surrounding whitespace; an empty one is no note."""
     return (note or "").strip() or None
 
@@ -232,7 +236,7 @@ def new_refund_id() -> str:
     return "RF-" + uuid.uuid4().hex[:16].upper()
 
 
-def _act_once(
+def act_on_order_once(
     uow: UnitOfWork,
     operation: str,
     command: ActionCommand,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, TypeVar
 
-from ..documents.records import Rendered
 from ..domain.clients import ApiClient, Scope
 from ..domain.orders import Order, OrderStatus
 from ..domain.retention import Kept
@@ -48,15 +47,20 @@ class StoredResult:
     result: dict[str, Any]
 
 
-class OrderDocuments(Protocol):
+#: An order's document as kept written for the wire: its form is the wire's business; the use cases
+#: hand it on unread, in place of the order it was written from.
+Written = TypeVar("Written", covariant=True)
+
+
+class OrderDocuments(Protocol[Written]):
     """The kept-written documents of orders, read outside any unit of work: each read is one
     statement, so it sees one consistent state. None means "read the order itself" (the order is
     unknown, or one of the documents is missing or written by an older description)."""
 
-    def order_document(self, order_number: str) -> tuple[str, Rendered] | None:
+    def order_document(self, order_number: str) -> tuple[str, Written] | None:
         """The customer's email and the current document of an order."""
 
-    def order_documents_by_email(self, query: OrderQuery) -> tuple[list[Rendered], int] | None:
+    def order_documents_by_email(self, query: OrderQuery) -> tuple[Sequence[Written], int] | None:
         """A page of a customer's documents, newest first, and how many orders match in all."""
 
 

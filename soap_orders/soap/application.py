@@ -14,15 +14,15 @@ from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
 from ..domain.errors import DomainError, RateLimited
-from ..web.access_log import note, note_fault
-from ..web.connection import no_credentials, soap_refusal
+from ..http.access_log import note, note_fault
+from ..http.connection import no_credentials, soap_refusal
 from . import faults
 from .direct import DirectReads
 from .envelope import check_envelope
 from .faults import AuthenticationFailedFault, OrdersFault, ValidationFault
 from .leniency import XsiTypes
 from .ns import SOAP11_ENV, SOAP12_ENV, TNS, WSSE
-from .services import OrdersService
+from .services import OrdersService, SoapServices
 from .wsse import username_token
 from .xml import parse_xml, to_utf8
 
@@ -98,8 +98,9 @@ def _authenticate_envelope(ctx: Any, root: Any) -> Any:
         raise (faults.fault_for(error) or AuthenticationFailedFault("Authentication failed.")) from None
 
 
-def build_application(dependencies: Any) -> Application:
-    """The Application, with ``dependencies`` reachable from every operation as ``ctx.app.soap_orders``."""
+def build_application(dependencies: SoapServices | None) -> Application:
+    """The Application, with ``dependencies`` reachable from every operation as ``ctx.app.soap_orders``
+    (None: an Application for its WSDL alone, that serves no call)."""
     # spyne runs a full gc.collect() from the request path once a second per process, to close
     # file attachments promptly; this service takes none, and the collection stalls every thread
     # of the worker for tens of milliseconds. Python's own generational collector does the work

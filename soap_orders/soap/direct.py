@@ -25,9 +25,9 @@ from lxml import etree
 
 from .. import xmlsafe
 from ..documents import Document, ListOf
+from ..http.access_log import note
 from ..operations import OPERATIONS, Call, Operation
 from ..service.orders import Caller
-from ..web.access_log import note
 from . import types as t
 from .envelope import check_envelope
 from .ns import SOAP11_ENV, TNS

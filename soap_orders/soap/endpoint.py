@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 
 from ..domain.error_kinds import METHOD_NOT_ALLOWED, UNSUPPORTED_MEDIA_TYPE
 from ..domain.errors import DomainError
+from ..http.access_log import note_fault
+from ..http.body import BodyError, describe, read_body
+from ..http.connection import CONNECTION_CLOSE, closing, refusal_status, soap_refusal
+from ..http.credentials import http_principal
 from ..service.auth import Authenticator
-from ..web.access_log import note_fault
-from ..web.body import BodyError, describe, read_body
-from ..web.connection import CONNECTION_CLOSE, closing, refusal_status, soap_refusal
-from ..web.credentials import http_principal
 from .application import SoapEndpoint, fault_envelope
 from .faults import InternalErrorFault, OrdersFault, ValidationFault, fault_for
 

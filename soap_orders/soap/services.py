@@ -8,14 +8,15 @@ Scope checks and the mapping of errors onto faults happen once, in ``call_wrappe
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from spyne import Service, rpc
 
 from ..domain.errors import DomainError
-from ..operations import BY_NAME, OPERATIONS, Call, Operation
+from ..http.access_log import note
+from ..operations import BY_NAME, OPERATIONS, Call, Operation, Services
+from ..service.auth import Authenticator
 from ..service.orders import Caller
-from ..web.access_log import note
 from . import types as t
 from .faults import (
     AuthenticationFailedFault,
@@ -27,16 +28,25 @@ from .faults import (
 )
 from .writer import answer_envelope
 
-if TYPE_CHECKING:
-    from ..bootstrap import Dependencies
-
 log = logging.getLogger("soap_orders.soap")
 
 
-def deps(ctx: Any) -> Dependencies:
-    """The collaborators wired by bootstrap (unit of work factory, clock, ...)."""
-    dependencies: Dependencies = ctx.app.soap_orders
-    return dependencies
+class SoapServices(Services, Protocol):
+    """What the composition root hands the SOAP application (``build_application``): what every
+    operation is handed, the authenticator of WS-Security headers, and the exceptions meaning the
+    database cannot be reached now (answered as ``Server.Unavailable``)."""
+
+    @property
+    def authenticator(self) -> Authenticator: ...
+
+    @property
+    def unavailable_errors(self) -> tuple[type[BaseException], ...]: ...
+
+
+def deps(ctx: Any) -> SoapServices:
+    """The collaborators wired by the composition root (unit of work factory, clock, ...)."""
+    services: SoapServices = ctx.app.soap_orders
+    return services
 
 
 def request_id(ctx: Any) -> str:

@@ -23,12 +23,12 @@ from ..domain.error_kinds import (
     UNAVAILABLE,
 )
 from ..domain.errors import DomainError, Forbidden
+from ..http.connection import refusal_status
+from ..http.credentials import http_principal
 from ..jsonapi import endpoint as json_endpoint
 from ..service.auth import Authenticator
 from ..soap import endpoint as soap_endpoint
 from ..soap.faults import InternalErrorFault, OrdersFault, UnavailableFault
-from .connection import refusal_status
-from .credentials import http_principal
 from .health import health, healthz, readyz
 from .metrics import Metrics
 from .oauth import TokenRoute

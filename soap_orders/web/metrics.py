@@ -1,6 +1,6 @@
 """Prometheus metrics, served at ``GET /metrics``.
 
-Request metrics are recorded in one place: :class:`~soap_orders.web.access_log.AccessLog` hands
+Request metrics are recorded in one place: :class:`~soap_orders.http.access_log.AccessLog` hands
 every finished request (what the endpoint noted in the environ, its status and duration) to
 :meth:`Metrics.observe`. The database pool gauge follows the engine's checkouts and checkins (bootstrap connects it);
 the outbox gauges are read from the database when scraped.
@@ -35,9 +35,9 @@ from prometheus_client.registry import Collector
 
 from ..domain.error_kinds import AUTHENTICATION_FAILED
 from ..domain.notifications import FlowEventType
+from ..http.access_log import ERROR_CODE, FAULT_CODE, OPERATION, OUTCOME
 from ..service.notifications import OUTBOX_STATES
 from ..service.ports import OutboxStats
-from .access_log import ERROR_CODE, FAULT_CODE, OPERATION, OUTCOME
 
 log = logging.getLogger("soap_orders.metrics")
 

@@ -1,6 +1,6 @@
 """OAuth2 token endpoint (RFC 6749): the client credentials grant (section 4.4) and refresh
 (section 6), with error bodies as in section 5.2. The form is read like every other request body:
-within a size limit and a time limit (``web.body``)."""
+within a size limit and a time limit (``http.body``)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from urllib.parse import parse_qs
 
 from ..domain.clients import Scope
 from ..domain.errors import AuthenticationFailed, Forbidden, GrantRefused, RateLimited
+from ..http.body import BodyError, BodyTruncated, describe, read_body
+from ..http.connection import CONNECTION_CLOSE, closing
+from ..http.credentials import basic_credentials
 from ..service.auth import Authenticator, Principal, TokenPair
-from .body import BodyError, BodyTruncated, describe, read_body
-from .connection import CONNECTION_CLOSE, closing
-from .credentials import basic_credentials
 
 #: The largest form accepted, in bytes: a grant's few fields fit many times over.
 MAX_FORM = 8 * 1024

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from soap_orders.web.body import Watchdog
+from soap_orders.http.body import Watchdog
 
 
 def test_a_watched_request_expires_once_its_time_is_up() -> None:

@@ -13,15 +13,15 @@ import pytest
 from lxml import etree
 
 from soap_orders.domain.errors import AuthenticationFailed, Forbidden, RateLimited
-from soap_orders.soap.faults import ValidationFault, describe_schema_error
-from soap_orders.soap.leniency import XsiTypes
-from soap_orders.soap.xml import text_encoding, to_utf8
-from soap_orders.web.connection import (
+from soap_orders.http.connection import (
     drain,
     no_credentials,
     refusal_status,
     soap_refusal,
 )
+from soap_orders.soap.faults import ValidationFault, describe_schema_error
+from soap_orders.soap.leniency import XsiTypes
+from soap_orders.soap.xml import text_encoding, to_utf8
 
 ALL_CODECS = sorted(
     set(encodings.aliases.aliases) | set(encodings.aliases.aliases.values())

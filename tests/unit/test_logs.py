@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from soap_orders import logs
+from soap_orders.http.access_log import AccessLog, note, note_fault
 from soap_orders.soap.faults import OrderNotFoundFault
-from soap_orders.web.access_log import AccessLog, note, note_fault
 
 
 @pytest.mark.parametrize("text, secret", [
