@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from ..domain import money
+from ..domain.consistency import Inconsistent, check_country, reconcile
 from ..domain.orders import (
     Channel,
     FinancialStatus,
@@ -158,12 +159,19 @@ class OrderBuilder:
         channel = Channel.WHOLESALE if wholesale else pick(rng, CHANNELS)
         lines = self._lines(order_type, channel, minimum=2 if status is OrderStatus.PARTIALLY_SHIPPED else 1)
         self.order = self._place(order_type, channel, lines)
-        getattr(self, f"_as_{status.value.lower()}")()
+        status = getattr(self, f"_as_{status.value.lower()}")() or status
         order = self.order
         if order.status is not status:
             raise BuildError(f"{self.number}: built as {order.status.value}, meant to be {status.value}")
         order.updated_at = max(self.moments)
         order.check()
+        try:  # what the ERP's checks ask of every record (see domain.consistency)
+            check_country(order)
+            derived = reconcile(order, order).derived
+        except Inconsistent as error:
+            raise BuildError(f"{self.number}: {error}") from None
+        if derived:
+            raise BuildError(f"{self.number}: {', '.join(derived)} do not follow from its parcels")
         # History from before the service saw the order: nothing for the event log.
         order.events.clear()
         return order
@@ -253,15 +261,26 @@ class OrderBuilder:
         )
         self._expect(self.created)
 
-    def _as_processing(self) -> None:
-        """Being picked; nothing has left yet, so it can still be cancelled."""
+    def _as_processing(self) -> OrderStatus | None:
+        """Being picked; nothing has left yet, so it can still be cancelled. Now and then it is
+        packed already, a label printed: then it is SHIPPED (the status it returns)."""
         rng, order = self.rng, self.order
         order.status = OrderStatus.PROCESSING
         order.financial_status = FinancialStatus.PAID if rng.random() < 0.7 else FinancialStatus.AUTHORIZED
         self._set_lines(order.lines, LineStatus.PROCESSING)
-        if rng.random() < 0.15:  # a label is printed but the parcel has not left: still cancellable
+        labelled = rng.random() < 0.15
+        if labelled:
             order.shipments.append(self._shipment(order.lines, ShipmentStatus.LABEL_CREATED, None))
         self._expect(self.created)
+        if labelled:
+            # Packed, its label printed, waiting for the carrier: a parcel carries its items, so
+            # the lines and the order are SHIPPED (see domain.orders.derive_fulfilment).
+            order.status = OrderStatus.SHIPPED
+            self._set_lines(order.lines, LineStatus.SHIPPED)
+            for line in order.lines:
+                line.quantity_shipped = line.quantity
+            return OrderStatus.SHIPPED
+        return None
 
     def _as_on_hold(self) -> None:
         """Held for review (payment, address, stock)."""

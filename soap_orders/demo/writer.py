@@ -81,6 +81,8 @@ def write_orders(wiring: Wiring, orders: Iterable[Order], *, replace: bool = Fal
     report = WriteReport()
     for batch in _batches(orders, batch_size):
         if replace:
+            for order in batch:  # --replace means it: another customer and other items may take the number
+                order.replace_identity = True
             # Demo data is no news to a customer: it queues no notification.
             summary = upsert_orders(wiring.uow(), batch, wiring.clock, CALLER, notify=False)
             report.created += summary.created

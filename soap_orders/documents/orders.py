@@ -190,6 +190,9 @@ ORDER = Document("Order", (
     Field("Shipments", ListOf("Shipments", "Shipment", SHIPMENT), required=True),
     Field("Returns", ListOf("Returns", "Return", RETURN), required=True),
     Field("Refunds", ListOf("Refunds", "Refund", REFUND), required=True),
+    # Sent by the ERP to say that an update changing the order's currency, customer or every SKU
+    # of its lines is meant (else it is refused: IDENTITY_CHANGED). Never stored, never answered.
+    Field("ReplaceIdentity", BOOLEAN),
 ), model.Order, doc="A customer's order with its lines, shipments, returns and refunds.")
 
 ORDERS = ListOf("Orders", "Order", ORDER, max_occurs=limits.MAX_PAGE_SIZE)

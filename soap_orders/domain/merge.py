@@ -26,6 +26,14 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from . import money
+from .consistency import (
+    Inconsistent,
+    Reconciled,
+    Rule,
+    check_country,
+    check_identity,
+    reconcile,
+)
 from .errors import ValidationError
 from .events import OrderUpserted
 from .orders import (
@@ -46,6 +54,7 @@ from .orders import (
     ReturnStatus,
     Shipment,
     ShipmentItem,
+    apply_fulfilment,
 )
 from .privacy import keep_order_forgotten
 
@@ -84,6 +93,21 @@ class UpsertReasonCode(str, enum.Enum):
     #: Accepted, but the customer of the order was forgotten (a privacy request): the personal data
     #: the document carried was set aside and the order keeps its pseudonym (see ``domain.privacy``).
     PERSONAL_DATA_FORGOTTEN = "PERSONAL_DATA_FORGOTTEN"
+    #: A parcel carries a SKU that is on no line of the order.
+    UNKNOWN_SKU = Rule.UNKNOWN_SKU.value
+    #: Parcels or a line's QuantityShipped carry more of a SKU than its lines ordered and did not cancel.
+    EXCEEDS_ORDERED = Rule.EXCEEDS_ORDERED.value
+    #: A line's QuantityShipped or Status, or the order's Status, claims more shipped or delivered
+    #: than the order's parcels show (a DELIVERED order with no parcel, for one).
+    AHEAD_OF_PARCELS = Rule.AHEAD_OF_PARCELS.value
+    #: The shipping address's CountryCode is not an ISO 3166-1 alpha-2 code.
+    INVALID_COUNTRY = Rule.INVALID_COUNTRY.value
+    #: An update changes the order's currency, customer or every SKU of its lines, without ReplaceIdentity.
+    IDENTITY_CHANGED = Rule.IDENTITY_CHANGED.value
+    #: Accepted; what the document said of its lines' QuantityShipped or Status, or of the order's
+    #: Status, lagged behind its parcels: the values derived from the parcels were stored (``Field``
+    #: names the first, the message all of them).
+    STATE_DERIVED = "STATE_DERIVED"
 
 
 @dataclass(frozen=True)
@@ -118,6 +142,20 @@ class _Refused(Exception):
         message = f"{self.field}: {self.problem}; the order was not changed."
         return MergeResult(UpsertOutcome.REJECTED, self.code, message, self.field)
 
+    @classmethod
+    def of(cls, inconsistent: Inconsistent) -> _Refused:
+        return cls(UpsertReasonCode(inconsistent.rule.value), inconsistent.field, inconsistent.problem)
+
+
+def _accepted(outcome: UpsertOutcome, message: str, derived: tuple[str, ...],
+              changed: tuple[str, ...] = ()) -> MergeResult:
+    """An accepted document's result; STATE_DERIVED when values derived from its parcels replaced
+    what it said."""
+    if not derived:
+        return MergeResult(outcome, UpsertReasonCode.NONE, message, changed=changed)
+    message = message.rstrip(".") + "; derived from its parcels: " + ", ".join(derived) + "."
+    return MergeResult(outcome, UpsertReasonCode.STATE_DERIVED, message, derived[0], changed)
+
 
 # ---------------------------------------------------------------------- entry points
 
@@ -125,13 +163,20 @@ class _Refused(Exception):
 def accept_new(order: Order, *, now: datetime, request_id: str | None = None) -> MergeResult:
     """Check a document for an order not stored yet; on acceptance record ``OrderUpserted``."""
     _as_erp(order)
+    order.replace_identity = False  # a new order has no identity to replace; the flag is not kept
     try:
         order.check()
     except ValidationError as error:
         return MergeResult(UpsertOutcome.REJECTED, UpsertReasonCode.INVALID_DOCUMENT, error.message, error.field)
+    try:
+        check_country(order)
+        reconciled = reconcile(order, order)
+    except Inconsistent as inconsistent:
+        return _Refused.of(inconsistent).result()
+    apply_fulfilment(order, reconciled.fulfilment)
     order.updated_at = order.updated_at or now
     order.events.append(OrderUpserted(order.order_number, now, UpsertOutcome.CREATED.value, request_id, ()))
-    return MergeResult(UpsertOutcome.CREATED, UpsertReasonCode.NONE, "The order was created.")
+    return _accepted(UpsertOutcome.CREATED, "The order was created.", reconciled.derived)
 
 
 def merge_into(stored: Order, incoming: Order, *, now: datetime, request_id: str | None = None) -> MergeResult:
@@ -168,7 +213,7 @@ def _merge(stored: Order, incoming: Order, *, now: datetime, request_id: str | N
         stored.updated_at = now
     names = tuple(dict.fromkeys(changed))
     stored.events.append(OrderUpserted(stored.order_number, now, UpsertOutcome.UPDATED.value, request_id, names))
-    return MergeResult(UpsertOutcome.UPDATED, UpsertReasonCode.NONE, "The order was updated.", changed=names)
+    return _accepted(UpsertOutcome.UPDATED, "The order was updated.", plan.reconciled.derived, names)
 
 
 def _as_erp(order: Order) -> None:
@@ -231,10 +276,35 @@ class _Plan:
         self.cancelled_by_service = stored.cancel_origin is Origin.SERVICE
         if incoming.currency != stored.currency and stored.refunds:
             raise _Refused(UpsertReasonCode.CURRENCY_CHANGED, "Currency", "cannot change on an order with refunds")
+        try:
+            check_identity(stored, incoming)
+        except Inconsistent as inconsistent:
+            raise _Refused.of(inconsistent) from None
         self._check_cancellation()
         self.lines = self._lines()
         self.refunds = self._refunds()
         self._check_payment()
+        try:
+            check_country(incoming)
+            self.reconciled = self._derive()
+        except Inconsistent as inconsistent:
+            raise _Refused.of(inconsistent) from None
+
+    def _derive(self) -> Reconciled:
+        """The lines' shipped quantities and statuses, and the order's status, as they follow from
+        every parcel of the order once merged (the stored ones the document leaves out too), put
+        into the merged values; what the document said is checked against them."""
+        lines = [replace(new, status=values["status"], quantity_cancelled=values["quantity_cancelled"])
+                 for _old, new, values in self.lines]
+        reported = {shipment.shipment_id: shipment for shipment in self.incoming.shipments}
+        parcels = [reported.pop(shipment.shipment_id, shipment) for shipment in self.stored.shipments]
+        status = self.stored.status if self.cancelled_by_service else self.incoming.status
+        merged = replace(self.incoming, lines=lines, shipments=parcels + list(reported.values()), status=status)
+        reconciled = reconcile(merged, self.incoming)
+        for _old, new, values in self.lines:
+            state = reconciled.fulfilment.lines[new.line_number]
+            values["quantity_shipped"], values["status"] = state.shipped, state.status
+        return reconciled
 
     # -- lines
 
@@ -261,16 +331,6 @@ class _Plan:
                     number = item.line_number if item.line_number is not None else _line_of(self.stored, item.sku)
                     if number is not None:
                         not_returned[number] = not_returned.get(number, 0) + item.quantity
-        # Items carried away by stored parcels the document does not report (recorded through the
-        # service since the ERP wrote it), by SKU: a merge keeps those parcels, so a line does not
-        # drop below what it said shipped of them (else the same items could ship, or be cancelled,
-        # again).
-        reported_parcels = {shipment.shipment_id for shipment in self.incoming.shipments}
-        carried: dict[str, int] = {}
-        for shipment in self.stored.shipments:
-            if shipment.has_left and shipment.shipment_id not in reported_parcels:
-                for sku, quantity in shipment.quantities.items():
-                    carried[sku] = carried.get(sku, 0) + quantity
         reported = {line.line_number for line in self.incoming.lines}
         for line in self.stored.lines:
             if line.line_number not in reported and line.touched_by_service:
@@ -305,10 +365,7 @@ class _Plan:
             values["quantity_cancelled"] = max(line.quantity_cancelled, by_cancel)
             values["quantity_refunded_by_service"] = by_refund
             values["quantity_cancelled_by_service"] = by_cancel
-            left = carried.get(line.sku, 0)
-            floor = min(left, old.quantity_shipped if old else 0, max(line.quantity - values["quantity_cancelled"], 0))
-            values["quantity_shipped"] = max(line.quantity_shipped, floor)
-            carried[line.sku] = left - min(values["quantity_shipped"], left)
+            # quantity_shipped and status are derived from the merged parcels (see _derive).
             values["status"] = LineStatus.CANCELLED if by_cancel and by_cancel >= line.quantity else line.status
             plan.append((old, line, values))
         return plan
@@ -422,7 +479,7 @@ class _Plan:
             stored.shipping_address = incoming.shipping_address
             changed.append("ShippingAddress")
         if not self.cancelled_by_service:
-            put(stored, "status", incoming.status, "Status")
+            put(stored, "status", self.reconciled.fulfilment.status, "Status")
             put(stored, "cancelled_at", incoming.cancelled_at, "CancelledAt")
             put(stored, "cancel_reason", incoming.cancel_reason, "CancelReason")
             put(stored, "cancel_origin", incoming.cancel_origin, "Status")

@@ -473,6 +473,9 @@ class Order:
     #: When the customer's personal data was forgotten (a privacy request, see ``domain.privacy``):
     #: the tombstone that keeps it forgotten when the ERP sends the order again.
     forgotten_at: datetime | None = None
+    #: Set on an ERP's record that means to change the order's identity (its currency, customer or
+    #: every SKU of its lines); without it such an update is refused (IDENTITY_CHANGED). Not stored.
+    replace_identity: bool = False
 
     # ------------------------------------------------------------------ derived figures
 

@@ -115,15 +115,19 @@ def test_replace_updates_existing_orders_but_never_erases_what_callers_did(datab
     assert read_back(deps, LIVE) == before  # refunded through the service: the demo may not rewrite it
     # Demo orders written before are updated, but for those whose refunds the domain made (as the
     # service would have): those the new demo contradicts are refused too.
+    demo = {r["OrderNumber"]: r for r in generate_records(10, 6, first_number=100050)}
+    earlier = {number: read_back(deps, number) for number in demo}
     again = invoke(database_url, "demo-data", "--orders", "10", "--seed", "6", "--first-number", "100050", "--replace")
     assert again.exit_code == 0, again.output
     first = again.stdout.splitlines()[0]
     updated = int(first.split(" updated")[0].rsplit(" ", 1)[1])
     assert "0 created" in first and updated >= 5
-    demo = {r["OrderNumber"]: r for r in generate_records(10, 6, first_number=100050)}
-    refused = again.stdout.splitlines()[1] if "refused" in first else ""
-    kept = [number for number in demo if number not in refused]
-    assert all(read_back(deps, number)["Customer"] == demo[number]["Customer"] for number in kept)
+    # Each order is the new demo's, or was refused and is exactly as it was (its parcels carry
+    # SKUs the new demo's lines do not have, or its refunds fix its currency).
+    now = {number: read_back(deps, number) for number in demo}
+    replaced = [number for number in demo if now[number]["Customer"] == demo[number]["Customer"]]
+    assert len(replaced) == updated
+    assert all(now[number] == earlier[number] for number in demo if number not in replaced)
 
 
 def test_orders_written_to_the_database_are_the_generated_records(database_url: str, deps: Dependencies) -> None:
@@ -137,3 +141,17 @@ def test_orders_written_to_the_database_are_the_generated_records(database_url: 
     assert cancelled.status is OrderStatus.CANCELLED
     assert [r.operation for r in order_history(deps.uow(), cancelled.order_number)] == ["UpsertOrder"]
     assert order_history(deps.uow(), cancelled.order_number)[0].client == "demo-data"
+
+
+def test_the_demo_data_imports_with_no_refusal_and_nothing_derived_differently(deps: Dependencies, tmp_path) -> None:
+    """Every demo record passes the checks an ERP's record must pass (import, UpsertOrders), and
+    what it says of its lines and status is what follows from its parcels."""
+    from soap_orders.demo import write_jsonl
+    from soap_orders.importing import import_file
+
+    path = tmp_path / "demo.jsonl"
+    write_jsonl(path, 300, 7)
+
+    report = import_file(deps, path)
+
+    assert (report.created, report.errors, report.notices) == (300, [], [])

@@ -237,7 +237,10 @@ def test_shipments_and_returns_are_upserted_by_id_and_service_returns_kept() -> 
 
     result = merge_into(stored, incoming, now=LATER)
 
-    assert set(result.changed) == {"Shipments", "Returns"}
+    # The parcel carries every item: the lines and the order follow it (they are SHIPPED now).
+    assert set(result.changed) == {"Shipments", "Returns", "Lines", "Status"}
+    assert result.reason_code is UpsertReasonCode.STATE_DERIVED
+    assert [line.status for line in stored.lines] == [LineStatus.SHIPPED, LineStatus.SHIPPED]
     assert stored.shipments[0].status is ShipmentStatus.IN_TRANSIT
     made = stored.returns[0]
     assert (made.status, made.created_at, made.reason, made.origin) == (ReturnStatus.RECEIVED, NOW, "Too small", Origin.SERVICE)
@@ -486,6 +489,8 @@ def delivered_document() -> Order:
     order.status = OrderStatus.DELIVERED
     order.shipments[0].status = ShipmentStatus.DELIVERED
     order.shipments[0].delivered_at = NOW - timedelta(days=2)
+    for line in order.lines:
+        line.status = LineStatus.DELIVERED
     return order
 
 

@@ -15,11 +15,13 @@ from soap_orders.domain.merge import UpsertOutcome, UpsertReasonCode, merge_into
 from soap_orders.domain.orders import (
     Address,
     Customer,
+    LineStatus,
     OrderStatus,
     RefundStatus,
     Return,
     ReturnItem,
     ReturnStatus,
+    ShipmentStatus,
 )
 from soap_orders.domain.privacy import (
     PSEUDONYM_DOMAIN,
@@ -183,11 +185,14 @@ def test_the_old_document_of_a_forgotten_order_brings_nothing_back():
 
 def test_a_changed_document_of_a_forgotten_order_updates_the_rest_and_says_so():
     stored, document = forgotten_and_old_document()
-    document.status = OrderStatus.DELIVERED
+    document.status = OrderStatus.DELIVERED  # its parcel was delivered (a DELIVERED order needs one)
+    document.shipments[0].status = ShipmentStatus.DELIVERED
+    for line in document.lines:
+        line.status = LineStatus.DELIVERED
     document.customer = Customer("someone.else@example.com", "Someone", "Else", "+1 555 0100")
     result = merge_into(stored, document, now=NOW + timedelta(days=1))
     assert (result.outcome, result.reason_code) == (UpsertOutcome.UPDATED, UpsertReasonCode.PERSONAL_DATA_FORGOTTEN)
-    assert stored.status is OrderStatus.DELIVERED and result.changed == ("Status",)
+    assert stored.status is OrderStatus.DELIVERED and set(result.changed) == {"Status", "Lines", "Shipments"}
     assert stored.customer == Customer(ALIAS) and stored.shipping_address == Address(country_code="GB")
     assert [r.note for r in stored.refunds] == [None]
     assert [(r.label_url, r.reason) for r in stored.returns] == [(None, None), (None, "SIZE")]
