@@ -148,7 +148,9 @@ def test_upsert_orders_needs_only_the_erps_own_fields_over_soap_and_json(server,
     assert all(line.find("{urn:soap-orders:orders:v1}Status") is None
                for line in message.iter("{urn:soap-orders:orders:v1}Line"))
     answer = erp.service.UpsertOrders(RequestId=unique("rq"), Orders=orders)
-    assert [(r.Outcome, r.ReasonCode) for r in answer.Results.Result] == [("CREATED", "NONE")] * 2
+    # The parcel's record says nothing of its lines' state: what follows from its parcel is stored, and said.
+    assert [(r.Outcome, r.ReasonCode) for r in answer.Results.Result] == [("CREATED", "NONE"),
+                                                                          ("CREATED", "STATE_DERIVED")]
     by_json = post_json(server, erp_credentials, "UpsertOrders", {"RequestId": unique("rq"), "Orders": [over_json]})
     assert by_json.json()["Results"][0]["Outcome"] == "CREATED", by_json.text
     for record in (over_soap, over_json):
@@ -156,8 +158,11 @@ def test_upsert_orders_needs_only_the_erps_own_fields_over_soap_and_json(server,
         assert (order.RefundedAmount, order.RefundableAmount) == (Decimal("0.00"), Decimal("30.00"))
         assert [(line.LineTotal, line.Status, line.QuantityShipped) for line in order.Lines.Line] == [
             (Decimal("20.00"), "PENDING", 0), (Decimal("5.50"), "PENDING", 0)]
-    [stored] = erp.service.GetOrder(OrderNumber=parcel["OrderNumber"]).Shipments.Shipment
+    shipped_order = erp.service.GetOrder(OrderNumber=parcel["OrderNumber"])
+    [stored] = shipped_order.Shipments.Shipment
     assert [(item.Sku, item.Quantity) for item in stored.Items.Item] == [("MUG-RED", 2), ("TEA-001", 1)]
+    assert shipped_order.Status == "SHIPPED"
+    assert [(line.Status, line.QuantityShipped) for line in shipped_order.Lines.Line] == [("SHIPPED", 2), ("SHIPPED", 1)]
 
 
 def test_an_order_sent_back_as_get_order_answers_it_is_still_accepted(server, erp, erp_credentials):
@@ -252,3 +257,47 @@ def test_an_erp_client_does_not_search_by_customer(server, erp, erp_credentials)
     for operation, body in (("FindSubscriptionsByEmail", {"Email": "ann.lee@example.com"}),
                             ("FindOrdersByTrackingNumber", {"TrackingNumber": "1Z999"})):
         assert post_json(server, erp_credentials, operation, body).status_code == 403
+
+
+def test_inconsistent_documents_are_refused_by_field_and_rule_over_soap_and_json(server, erp, erp_credentials):
+    """A parcel of a SKU on no line, a DELIVERED order with no parcel, CountryCode UK: each refused on
+    its own, named by its field and reason code, nothing stored; the good one beside them is created."""
+    good = erp_fields_only(shipped(order_record(unique("ERP"))))
+    stray = erp_fields_only(shipped(order_record(unique("ERP"))))
+    stray["Shipments"][0]["Items"][0]["Sku"] = "NOT-ON-ORDER"
+    no_parcel = erp_fields_only(order_record(unique("ERP"), Status="DELIVERED"))
+    uk = erp_fields_only(order_record(unique("ERP")))
+    uk["ShippingAddress"]["CountryCode"] = "UK"
+    answer = erp.service.UpsertOrders(RequestId=unique("rq"), Orders=soap_orders(erp, good, stray, no_parcel, uk))
+    assert [(r.Outcome, r.ReasonCode, r.Field) for r in answer.Results.Result] == [
+        ("CREATED", "STATE_DERIVED", "Lines[1].QuantityShipped"),
+        ("REJECTED", "UNKNOWN_SKU", "Shipments[1].Items[1].Sku"),
+        ("REJECTED", "AHEAD_OF_PARCELS", "Status"),
+        ("REJECTED", "INVALID_COUNTRY", "ShippingAddress.CountryCode"),
+    ]
+    assert "NOT-ON-ORDER" not in answer.Results.Result[1].Message and "GB" in answer.Results.Result[3].Message
+    by_json = post_json(server, erp_credentials, "UpsertOrders", {"RequestId": unique("rq"), "Orders": [no_parcel]})
+    assert [(r["Outcome"], r["ReasonCode"]) for r in by_json.json()["Results"]] == [("REJECTED", "AHEAD_OF_PARCELS")]
+    missing = post_json(server, erp_credentials, "GetOrder", {"OrderNumber": no_parcel["OrderNumber"]})
+    assert missing.status_code == 404, missing.text
+
+
+def test_an_update_under_another_orders_number_is_refused_unless_the_erp_means_it(server, erp, erp_credentials):
+    stored = order_record(unique("ERP"))
+    post_json(server, erp_credentials, "UpsertOrders", {"RequestId": unique("rq"), "Orders": [stored]})
+    other = order_record(stored["OrderNumber"], email="bo.brown@example.com", Currency="GBP",
+                         Customer={"Email": "bo.brown@example.com", "FirstName": "Bo", "LastName": "Brown"})
+    for line in other["Lines"]:
+        line["Sku"] = "OTHER-" + line["Sku"]
+
+    refused = erp.service.UpsertOrders(RequestId=unique("rq"), Orders=soap_orders(erp, erp_fields_only(other)))
+    assert [(r.Outcome, r.ReasonCode) for r in refused.Results.Result] == [("REJECTED", "IDENTITY_CHANGED")]
+    kept = erp.service.GetOrder(OrderNumber=stored["OrderNumber"])
+    assert (kept.Currency, kept.Customer.Email) == ("EUR", "ann.lee@example.com")
+
+    meant = erp.service.UpsertOrders(RequestId=unique("rq"),
+                                     Orders=soap_orders(erp, {**erp_fields_only(other), "ReplaceIdentity": True}))
+    assert [r.Outcome for r in meant.Results.Result] == ["UPDATED"]
+    now = post_json(server, erp_credentials, "GetOrder", {"OrderNumber": stored["OrderNumber"]}).json()["Order"]
+    assert (now["Currency"], now["Customer"]["Email"]) == ("GBP", "bo.brown@example.com")
+    assert "ReplaceIdentity" not in now
