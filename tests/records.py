@@ -184,6 +184,6 @@ def store_example_subscriptions(deps: Dependencies) -> None:
     the subscription examples name, one subscription per example so that their order does not
     matter."""
     from soap_orders.demo import generate_records
-    from soap_orders.demo_subscriptions import store_demo_subscriptions
+    from soap_orders.demo.subscriptions import store_demo_subscriptions
 
     store_demo_subscriptions(deps, DEMO_SEED, generate_records(DEMO_ORDERS, DEMO_SEED))

@@ -8,7 +8,7 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from soap_orders import cli as cli_module
+from soap_orders.cli import commands as cli_module
 from soap_orders.cli import main
 from tests.conftest import _migrated
 

@@ -364,7 +364,7 @@ def test_service_owned_fields_cannot_be_sent_by_the_erp(deps):
 
 
 def test_demo_subscriptions_are_stored_and_read_back_unchanged(deps):
-    from soap_orders.demo_subscriptions import demo_subscriptions
+    from soap_orders.demo.subscriptions import demo_subscriptions
     from soap_orders.documents.subscriptions import subscription_to_record
     from soap_orders.domain.orders import Customer
 

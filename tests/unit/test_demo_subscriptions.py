@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from soap_orders.demo_subscriptions import DEMO_NOW, demo_subscriptions
+from soap_orders.demo.subscriptions import DEMO_NOW, demo_subscriptions
 from soap_orders.documents.subscriptions import (
     subscription_from_record,
     subscription_to_record,

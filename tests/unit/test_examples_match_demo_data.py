@@ -165,8 +165,8 @@ def test_privacy_examples_name_customers_no_other_example_touches(demo):
 @pytest.fixture(scope="module")
 def demo_subscriptions(demo) -> dict:
     """``make run``'s demo subscriptions: those of the first demo customers (as stored by demo-data)."""
-    from soap_orders.demo_subscriptions import DEMO_NOW
-    from soap_orders.demo_subscriptions import demo_subscriptions as build
+    from soap_orders.demo.subscriptions import DEMO_NOW
+    from soap_orders.demo.subscriptions import demo_subscriptions as build
     from soap_orders.documents import records
     from soap_orders.documents.orders import ADDRESS, CUSTOMER
 

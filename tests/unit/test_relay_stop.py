@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 
-from soap_orders.cli_outbox import stop_handler
+from soap_orders.cli.outbox import stop_handler
 
 
 def test_the_stop_signal_is_obeyed_when_it_lands_while_the_wait_holds_the_events_lock() -> None:

@@ -11,21 +11,10 @@ from typing import Any
 
 import click
 
-from .config import ConfigError
+from ..config import ConfigError
+from .wiring import dependencies, domain_errors
 
 EVENT_TYPES = ("shipment-delayed", "item-out-of-stock", "delivered", "return-updated")
-
-
-def _dependencies() -> Any:
-    from .cli import _dependencies as dependencies
-
-    return dependencies()
-
-
-def _domain_errors(action: Any) -> Any:
-    from .cli import _domain_errors as domain_errors
-
-    return domain_errors(action)
 
 
 def _time(value: datetime | None) -> str:
@@ -59,9 +48,9 @@ def relay(once: bool) -> None:
     The flow ids are the relay's: it sends the event types it has a flow id for, skips those
     SOAP_ORDERS_DG_SKIP names, and keeps the others queued (see `outbox status`). Runs until
     SIGTERM or Ctrl-C, which it obeys after the request in hand."""
-    from .bootstrap import build_relay, configure_logging
+    from ..bootstrap import build_relay, configure_logging
 
-    with _dependencies() as deps:
+    with dependencies() as deps:
         configure_logging(deps.settings)
         stop = threading.Event()
         try:
@@ -96,11 +85,11 @@ def outbox() -> None:
 def outbox_status() -> None:
     """Events per state, the pending ones per type (and which are held: no running relay has
     their flow id), the running relays, the last delivery, and warnings."""
-    from .bootstrap import precise_now
-    from .service.notifications import OUTBOX_STATES, delivery_warnings, duration
-    from .service.notifications import outbox_status as status
+    from ..bootstrap import precise_now
+    from ..service.notifications import OUTBOX_STATES, delivery_warnings, duration
+    from ..service.notifications import outbox_status as status
 
-    with _dependencies() as deps:
+    with dependencies() as deps:
         now = precise_now()
         stats = status(deps.uow(), now)
         warn_after = timedelta(seconds=deps.settings.outbox_warn_after)
@@ -135,10 +124,10 @@ def outbox_status() -> None:
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 def outbox_list(state: str | None, limit: int) -> None:
     """One line per event, oldest first: id, state, type, order, external id, attempts, last answer."""
-    from .service.notifications import list_outbox
+    from ..service.notifications import list_outbox
 
-    with _dependencies() as deps:
-        entries = _domain_errors(lambda: list_outbox(deps.uow(), state.upper() if state else None, limit))
+    with dependencies() as deps:
+        entries = domain_errors(lambda: list_outbox(deps.uow(), state.upper() if state else None, limit))
     if not entries:
         click.echo("No events.")
     for e in entries:
@@ -154,11 +143,11 @@ def outbox_list(state: str | None, limit: int) -> None:
 @click.option("--all-dead", is_flag=True, help="Queue every DEAD event again.")
 def outbox_retry(ids: tuple[int, ...], all_dead: bool) -> None:
     """Queue DEAD events again (by id, or --all-dead), due now with their attempts reset."""
-    from .service.notifications import retry_dead
+    from ..service.notifications import retry_dead
 
     if bool(ids) == all_dead:
         raise click.UsageError("Give event ids or --all-dead (not both).")
-    with _dependencies() as deps:
+    with dependencies() as deps:
         count = retry_dead(deps.uow(), None if all_dead else list(ids), deps.clock())
     click.echo(f"{count} event(s) queued again.")
     if ids and count < len(ids):
@@ -172,11 +161,11 @@ def outbox_skip(kind: str) -> None:
     relay had the flow id, now too old to tell customers). Prints how many. Events a relay is
     sending at this moment are left to it. To skip a type for good, set SOAP_ORDERS_DG_SKIP for
     the relay."""
-    from .bootstrap import precise_now
-    from .domain.notifications import FlowEventType
-    from .service.notifications import skip_pending
+    from ..bootstrap import precise_now
+    from ..domain.notifications import FlowEventType
+    from ..service.notifications import skip_pending
 
-    with _dependencies() as deps:
+    with dependencies() as deps:
         count = skip_pending(deps.uow(), FlowEventType(kind.replace("-", "_")), precise_now())
     click.echo(f"{count} {kind.replace('-', '_')} event(s) skipped.")
 
@@ -188,13 +177,13 @@ def outbox_send_test(kind: str, order_number: str) -> None:
     """Post one real event of TYPE about ORDER to its configured flow now (not through the outbox),
     to check credentials and the flow with the consumer. The flow acts on it as on any event
     (its inputs carry "test": true). Exits with status 1 unless the answer is 2xx."""
-    from .bootstrap import build_flow_client, flow_routes, precise_now
-    from .domain.notifications import FlowEventType
-    from .service.notifications import test_event_body
+    from ..bootstrap import build_flow_client, flow_routes, precise_now
+    from ..domain.notifications import FlowEventType
+    from ..service.notifications import test_event_body
 
     event_type = FlowEventType(kind.replace("-", "_"))
-    with _dependencies() as deps:
-        body = _domain_errors(
+    with dependencies() as deps:
+        body = domain_errors(
             lambda: test_event_body(deps.uow(), order_number, event_type, flow_routes(deps.settings.dg), precise_now())
         )
         try:

@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from .wiring import dependencies, domain_errors
+
 
 def _email(value: str) -> str:
     """EMAIL as given, or read from standard input when it is ``-`` (so it stays out of the shell's
@@ -18,13 +20,12 @@ def _email(value: str) -> str:
 
 
 def _run(operation_name: str, record: dict[str, Any]) -> Any:
-    from .cli import _dependencies, _domain_errors
-    from .operations import BY_NAME, Call
-    from .service.privacy import CLI_CALLER
+    from ..operations import BY_NAME, Call
+    from ..service.privacy import CLI_CALLER
 
     operation = BY_NAME[operation_name]
-    with _dependencies() as deps:
-        return _domain_errors(lambda: operation.run(Call(deps, CLI_CALLER), operation.load(record)))
+    with dependencies() as deps:
+        return domain_errors(lambda: operation.run(Call(deps, CLI_CALLER), operation.load(record)))
 
 
 @click.group()
@@ -68,8 +69,8 @@ def forget(email: str, order_number: str | None, subscription_id: str | None, re
 def export(email: str) -> None:
     """Print everything held about EMAIL (- reads it from standard input) as one JSON document:
     the ExportCustomerData answer (orders, subscriptions, change-feed events)."""
-    from .documents import records
-    from .operations import BY_NAME
+    from ..documents import records
+    from ..operations import BY_NAME
 
     data = _run("ExportCustomerData", {"Email": _email(email)})
     click.echo(records.answer_json(records.dump(BY_NAME["ExportCustomerData"].answer_document, data, as_text=True)))

@@ -5,27 +5,16 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 
-from . import __version__
-from .config import ConfigError, Settings
+from .. import __version__
+from . import wiring
 
 if TYPE_CHECKING:
-    from .bootstrap import Dependencies
-
-T = TypeVar("T")
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except ConfigError as error:
-        raise click.UsageError(str(error)) from None
+    from ..bootstrap import Dependencies
 
 
 @click.group()
@@ -43,7 +32,7 @@ def serve(bind: str | None, workers: int | None) -> None:
         # The workers read their settings from the environment: a --bind moves the published
         # address too, unless SOAP_ORDERS_PUBLIC_URL is set.
         os.environ["SOAP_ORDERS_BIND"] = bind
-    settings = _settings()
+    settings = wiring.settings()
     args = [
         sys.executable, "-m", "gunicorn", "soap_orders.wsgi:application",
         "--config", "python:soap_orders.gunicorn_conf",
@@ -65,10 +54,10 @@ def db() -> None:
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION; at the newest, write the documents of orders that have none
     or an out-of-date one (after a release that changed the order document)."""
-    from .adapters import migrate
-    from .service.orders import write_missing_documents
+    from ..adapters import migrate
+    from ..service.orders import write_missing_documents
 
-    with _dependencies() as deps:
+    with wiring.dependencies() as deps:
         migrate.upgrade(deps.engine, revision)
         click.echo(f"Database at revision {migrate.current_revision(deps.engine)}.")
         if migrate.current_revision(deps.engine) == migrate.head_revision():
@@ -80,9 +69,9 @@ def db_upgrade(revision: str) -> None:
 @db.command("current")
 def db_current() -> None:
     """Print the database's migration revision and the newest one available."""
-    from .adapters import migrate
+    from ..adapters import migrate
 
-    with _dependencies() as deps:
+    with wiring.dependencies() as deps:
         click.echo(f"current: {migrate.current_revision(deps.engine) or 'none'}\nhead:    {migrate.head_revision()}")
 
 
@@ -92,10 +81,10 @@ def db_backup(target: Path) -> None:
     """Copy a SQLite database to TARGET (a new file) while the service runs: one consistent state,
     checked before it is named TARGET. To restore, stop the service and put the copy in the
     database's place. PostgreSQL is backed up with pg_dump -Fc (docs/deploy.md)."""
-    from .adapters.backup import BackupError, backup_sqlite
+    from ..adapters.backup import BackupError, backup_sqlite
 
     try:
-        orders = backup_sqlite(_settings().database_url, target)
+        orders = backup_sqlite(wiring.settings().database_url, target)
     except (BackupError, sqlite3.Error) as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Backed up {orders} order(s) to {target} (integrity check ok).")
@@ -105,18 +94,18 @@ def db_backup(target: Path) -> None:
 @click.option("--public-url", help="Address to publish in soap:address (default: SOAP_ORDERS_PUBLIC_URL).")
 def wsdl(public_url: str | None) -> None:
     """Print the WSDL document."""
-    from .bootstrap import build_wsdl
+    from ..bootstrap import build_wsdl
 
-    click.echo(build_wsdl(public_url or _settings().public_url).decode(), nl=False)
+    click.echo(build_wsdl(public_url or wiring.settings().public_url).decode(), nl=False)
 
 
 @main.command()
 @click.option("--public-url", help="Address of the SOAP endpoint; the JSON twin is on the same host.")
 def openapi(public_url: str | None) -> None:
     """Print the OpenAPI document of the JSON twin."""
-    from .bootstrap import build_openapi
+    from ..bootstrap import build_openapi
 
-    click.echo(build_openapi(public_url or _settings().public_url).decode(), nl=False)
+    click.echo(build_openapi(public_url or wiring.settings().public_url).decode(), nl=False)
 
 
 @main.command("import")
@@ -132,9 +121,9 @@ def import_(file: Path, fmt: str, batch_size: int) -> None:
     stays forgotten (such records are reported, and stored). Bad or contradicting records are
     reported with their line number and reason; good ones are kept. Exits with status 1 when any
     record failed."""
-    from .importing import import_file
+    from ..importing import import_file
 
-    with _dependencies() as deps:
+    with wiring.dependencies() as deps:
         report = import_file(deps, file, fmt=fmt, batch_size=batch_size, progress=sys.stderr.isatty())
         for problem in sorted(report.errors + report.notices, key=lambda problem: problem.line):
             click.echo(f"{file.name}:{problem.line}: {problem.message}", err=True)
@@ -159,13 +148,13 @@ def demo_data(count: int, seed: int, if_empty: bool, replace: bool, first_number
 
     Demo data never changes an order it did not create: order numbers already in use are skipped
     and reported, unless --replace is given."""
-    from .demo import write_demo_data, write_jsonl
+    from ..demo import write_demo_data, write_jsonl
 
     if jsonl is not None:
         write_jsonl(jsonl, count, seed, first_number=first_number)
         click.echo(f"Wrote {count} orders to {jsonl}.")
         return
-    with _dependencies() as deps:
+    with wiring.dependencies() as deps:
         summary = write_demo_data(deps, count, seed, if_empty=if_empty, replace=replace, first_number=first_number)
         click.echo(summary)
         _demo_subscriptions(deps, count, seed)
@@ -173,37 +162,12 @@ def demo_data(count: int, seed: int, if_empty: bool, replace: bool, first_number
 
 def _demo_subscriptions(deps: Dependencies, count: int, seed: int) -> None:
     """Subscriptions in every status for the first demo customers, unless already stored."""
-    from .demo import generate_records
-    from .demo_subscriptions import store_demo_subscriptions, suggestion
+    from ..demo import generate_records
+    from ..demo.subscriptions import store_demo_subscriptions, suggestion
 
     stored = store_demo_subscriptions(deps, seed, generate_records(count, seed))
     if stored:
         click.echo("\n".join([f"Wrote {len(stored)} demo subscriptions. Try:", *suggestion(stored)]))
-
-
-@contextmanager
-def _dependencies() -> Iterator[Dependencies]:
-    """The wired collaborators for one command; the database engine is closed afterwards."""
-    from .bootstrap import build_dependencies
-
-    try:
-        deps = build_dependencies(_settings())
-    except ConfigError as error:
-        raise click.UsageError(str(error)) from None
-    try:
-        yield deps
-    finally:
-        deps.engine.dispose()
-
-
-def _domain_errors(action: Callable[[], T]) -> T:
-    """Run ``action``; a domain error becomes a one-line message and exit status 1."""
-    from .domain.errors import DomainError
-
-    try:
-        return action()
-    except DomainError as error:
-        raise click.ClickException(error.message) from None
 
 
 @main.group()
@@ -219,12 +183,12 @@ def clients() -> None:
 @click.option("--digest", is_flag=True, help="Keep the secret recoverable (encrypted) so WS-Security PasswordDigest works.")
 def clients_add(name: str, scopes: tuple[str, ...], allow: tuple[str, ...], digest: bool) -> None:
     """Create a client. Its secret is printed once, alone on the last line."""
-    from .domain.clients import Scope
-    from .service.auth import NewClient, add_client
+    from ..domain.clients import Scope
+    from ..service.auth import NewClient, add_client
 
-    with _dependencies() as deps:
+    with wiring.dependencies() as deps:
         command = NewClient(name, tuple(Scope(s) for s in scopes), tuple(allow), digest)
-        created = _domain_errors(lambda: add_client(deps.uow(), command, deps.clock, deps.secret_box))
+        created = wiring.domain_errors(lambda: add_client(deps.uow(), command, deps.clock, deps.secret_box))
     click.echo(f"Client {created.client.name} created with scopes {' '.join(sorted(scopes))}"
                + (" (PasswordDigest enabled)" if digest else "") + ". Its secret, shown only now:")
     click.echo(created.secret)
@@ -233,9 +197,9 @@ def clients_add(name: str, scopes: tuple[str, ...], allow: tuple[str, ...], dige
 @clients.command("list")
 def clients_list() -> None:
     """Show every client (never its secret)."""
-    from .service.auth import list_clients
+    from ..service.auth import list_clients
 
-    with _dependencies() as deps:
+    with wiring.dependencies() as deps:
         rows = list_clients(deps.uow())
     if not rows:
         click.echo("No clients.")
@@ -247,10 +211,10 @@ def clients_list() -> None:
 
 
 def _set_disabled(name: str, disabled: bool) -> None:
-    from .service.auth import set_disabled
+    from ..service.auth import set_disabled
 
-    with _dependencies() as deps:
-        _domain_errors(lambda: set_disabled(deps.uow(), name, disabled))
+    with wiring.dependencies() as deps:
+        wiring.domain_errors(lambda: set_disabled(deps.uow(), name, disabled))
     click.echo(f"Client {name} {'disabled' if disabled else 'enabled'}.")
 
 
@@ -273,10 +237,10 @@ def clients_enable(name: str) -> None:
 def clients_rotate(name: str) -> None:
     """Give the client a new secret (printed alone on the last line); the old one and the
     client's tokens stop working at once."""
-    from .service.auth import rotate_secret
+    from ..service.auth import rotate_secret
 
-    with _dependencies() as deps:
-        rotated = _domain_errors(lambda: rotate_secret(deps.uow(), name, deps.clock, deps.secret_box))
+    with wiring.dependencies() as deps:
+        rotated = wiring.domain_errors(lambda: rotate_secret(deps.uow(), name, deps.clock, deps.secret_box))
     click.echo(f"New secret for {name}, shown only now:")
     click.echo(rotated.secret)
 
@@ -287,10 +251,10 @@ def clients_rotate(name: str) -> None:
               help="Also forget the failures counted against this address as a whole (repeatable).")
 def clients_unlock(name: str, addresses: tuple[str, ...]) -> None:
     """Forget the client's failed authentications, so throttling no longer refuses it."""
-    from .service.auth import unlock_client
+    from ..service.auth import unlock_client
 
-    with _dependencies() as deps:
-        forgotten = _domain_errors(lambda: unlock_client(deps.uow(), name, addresses))
+    with wiring.dependencies() as deps:
+        forgotten = wiring.domain_errors(lambda: unlock_client(deps.uow(), name, addresses))
     click.echo(f"Client {name} unlocked ({forgotten} recorded failure{'' if forgotten == 1 else 's'} forgotten).")
 
 
@@ -298,9 +262,9 @@ def clients_unlock(name: str, addresses: tuple[str, ...]) -> None:
 @click.option("--order", "order_number", required=True, help="Order number whose history to print.")
 def audit(order_number: str) -> None:
     """Print who changed an order, when, from where, and with what outcome."""
-    from .service.auth import order_history
+    from ..service.auth import order_history
 
-    with _dependencies() as deps:
+    with wiring.dependencies() as deps:
         records = order_history(deps.uow(), order_number)
         if not records:
             with deps.uow() as uow:
@@ -323,10 +287,10 @@ def prune(dry_run: bool) -> None:
     than their retention (SOAP_ORDERS_RETAIN_AUDIT_DAYS, _EVENTS_DAYS, _IDEMPOTENCY_DAYS and
     SOAP_ORDERS_DG_RETENTION_DAYS; by default 730, 730, 90 and 7 days), a batch per transaction.
     Orders, refunds, returns and shipments are never deleted. Run it daily (contrib/soap-orders-prune.timer)."""
-    from .domain.retention import DISPUTE_WINDOW_DAYS, RetentionPolicy
-    from .service.retention import prune as prune_records
+    from ..domain.retention import DISPUTE_WINDOW_DAYS, RetentionPolicy
+    from ..service.retention import prune as prune_records
 
-    with _dependencies() as deps:
+    with wiring.dependencies() as deps:
         settings = deps.settings
         policy = RetentionPolicy(audit_days=settings.retain_audit_days, events_days=settings.retain_events_days,
                                  idempotency_days=settings.retain_idempotency_days,
@@ -346,17 +310,17 @@ def prune(dry_run: bool) -> None:
 @click.option("--name", default="demo", show_default=True)
 def demo_client(name: str) -> None:
     """Create the demo client (or give it a new secret) and print how to call with it."""
-    from .domain.clients import Scope
-    from .domain.errors import ValidationError
-    from .service.auth import NewClient, add_client, rotate_secret
+    from ..domain.clients import Scope
+    from ..domain.errors import ValidationError
+    from ..service.auth import NewClient, add_client, rotate_secret
 
-    with _dependencies() as deps:
+    with wiring.dependencies() as deps:
         settings = deps.settings
         digest = deps.secret_box is not None
         try:
             issued = add_client(deps.uow(), NewClient(name, (Scope.READ, Scope.ACT), (), digest), deps.clock, deps.secret_box)
         except ValidationError:
-            issued = _domain_errors(lambda: rotate_secret(deps.uow(), name, deps.clock, deps.secret_box))
+            issued = wiring.domain_errors(lambda: rotate_secret(deps.uow(), name, deps.clock, deps.secret_box))
     url, secret = settings.public_url, issued.secret
     token_url = url.rsplit("/", 1)[0] + "/oauth/token"
     click.echo(f"""
@@ -424,7 +388,7 @@ def check(url: str, client_name: str, secret: str | None, way_in: str, email: st
     address https://host stands for https://host/soap) through its WSDL. Read-only: nothing is
     cancelled or refunded. The client's secret comes from SOAP_ORDERS_CHECK_SECRET. Exits with
     status 1 when anything is off."""
-    from .check import check_deployment
+    from ..check import check_deployment
 
     if not secret:
         raise click.UsageError("Set SOAP_ORDERS_CHECK_SECRET to the client's secret (or pass --secret).")
@@ -437,12 +401,12 @@ def check(url: str, client_name: str, secret: str | None, way_in: str, email: st
 
 
 # Proactive notifications: the relay and the outbox commands live in their own module.
-from .cli_outbox import outbox, relay  # noqa: E402
+from .outbox import outbox, relay  # noqa: E402
 
 main.add_command(relay)
 main.add_command(outbox)
 
 # Customers' privacy requests: their own module too.
-from .cli_privacy import customers  # noqa: E402
+from .privacy import customers  # noqa: E402
 
 main.add_command(customers)

@@ -21,10 +21,10 @@ from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from .domain import money
-from .domain.orders import Address, Customer, Reason
-from .domain.recurrence import Interval, first_after, occurrence
-from .domain.subscriptions import (
+from ..domain import money
+from ..domain.orders import Address, Customer, Reason
+from ..domain.recurrence import Interval, first_after, occurrence
+from ..domain.subscriptions import (
     CancelReason,
     ChargeStatus,
     Frequency,
@@ -193,8 +193,8 @@ def store_demo_subscriptions(deps: Any, seed: int, order_records: Iterable[dict[
     """Store demo subscriptions for the first ``customers`` customers of the demo orders (with their
     shipping addresses), dated from the service's clock; those already stored are left alone.
     Returns the subscriptions stored now."""
-    from .documents import records
-    from .documents.orders import ADDRESS, CUSTOMER
+    from ..documents import records
+    from ..documents.orders import ADDRESS, CUSTOMER
 
     chosen: dict[str, tuple[Customer, Address | None]] = {}
     for record in order_records:
