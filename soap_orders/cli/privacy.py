@@ -25,7 +25,7 @@ def _run(operation_name: str, record: dict[str, Any]) -> Any:
 
     operation = BY_NAME[operation_name]
     with dependencies() as deps:
-        return domain_errors(lambda: operation.run(Call(deps, CLI_CALLER), operation.load(record)))
+        return domain_errors(lambda: operation.invoke(Call(deps, CLI_CALLER), record))
 
 
 @click.group()

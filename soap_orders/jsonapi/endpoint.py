@@ -17,9 +17,8 @@ from ..http.access_log import note
 from ..http.body import BodyError, describe, read_body
 from ..http.connection import CONNECTION_CLOSE, closing
 from ..http.credentials import CHALLENGES, http_principal
-from ..operations import Call, Operation, Services
+from ..operations import Call, Operation, Services, outcome_of
 from ..service.auth import Authenticator
-from ..service.orders import Caller
 
 log = logging.getLogger("soap_orders.json")
 
@@ -76,12 +75,9 @@ class JsonRoute:
                 return answer_error(respond, error.status, error.code, message, False)
             # The rest of the body is unread (or unreadable): close the connection once the answer is sent.
             return closing(environ, answer_error(respond, error.status, error.code, message, False, [CONNECTION_CLOSE]))
-        if not operation.allows(principal.scopes):
-            raise errors.Forbidden(f"This client lacks {operation.needs} needed for {operation.name}.")
-        command = operation.load(parse_body(body))
-        result = operation.run(Call(self.services, Caller(principal.client, principal.address)), command)
-        outcome = getattr(result, "outcome", None)
-        note(environ, outcome=outcome.value if outcome is not None else "OK")
+        operation.authorize(principal)
+        result = operation.invoke(Call.by(self.services, principal), parse_body(body))
+        note(environ, outcome=outcome_of(result))
         return answer(respond, "200 OK", records.dump(operation.answer_document, result, as_text=True))
 
 

@@ -11,7 +11,8 @@ from typing import Any, Protocol
 from ..config import Settings
 from ..documents import Document, Field, records
 from ..domain.clients import Scope
-from ..domain.errors import ValidationError
+from ..domain.errors import Forbidden, ValidationError
+from ..service.auth import Principal
 from ..service.orders import Caller
 from ..service.ports import Clock, OrderDocuments, UnitOfWork
 
@@ -38,6 +39,11 @@ class Call:
     services: Services
     caller: Caller
 
+    @classmethod
+    def by(cls, services: Services, principal: Principal) -> Call:
+        """A call by an authenticated client."""
+        return cls(services, Caller(principal.client, principal.address))
+
     def uow(self) -> UnitOfWork:
         return self.services.uow()
 
@@ -56,7 +62,12 @@ class Operation:
 
     ``request`` lists the request's elements (loaded into ``command``), ``answer`` the answer's
     elements (read by name from what ``run`` returns). The SOAP service, the JSON routes, the scope
-    check, the OpenAPI document, ``check`` and the tests' operation lists all come from here."""
+    check, the OpenAPI document, ``check`` and the tests' operation lists all come from here.
+
+    ``name`` is the command's class name: the use cases key idempotency and the audit trail on the
+    command they are given (``service.idempotency.operation_of``), so a declaration whose name is
+    not its command's is refused when it is made. An operation writes (takes a RequestId and is
+    replayed) exactly when its request has a RequestId."""
 
     name: str
     scope: Scope
@@ -65,11 +76,21 @@ class Operation:
     answer: tuple[Field, ...]
     run: Callable[[Call, Any], Any] = field(compare=False)
     doc: str = ""
-    #: True for operations that change state (and so take a RequestId and are replayed).
-    writes: bool = False
+    #: True for operations that change state (and so take a RequestId and are replayed): derived
+    #: from the request; a declaration that states it must agree.
+    writes: bool | None = None
     #: Other scopes that may call it too: an ERP client reads back the orders and subscriptions
     #: it feeds (``scope`` stays the operation's own, as the contract's tables list it).
     also: tuple[Scope, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.name != self.command.__name__:
+            raise ValueError(f"Operation {self.name}: its command is {self.command.__name__}; name them alike.")
+        writes = any(f.name == "RequestId" for f in self.request)
+        if self.writes is not None and self.writes != writes:
+            raise ValueError(f"Operation {self.name}: writes={self.writes}, but it takes {'a' if writes else 'no'} "
+                             "RequestId.")
+        object.__setattr__(self, "writes", writes)
 
     @cached_property
     def scopes(self) -> frozenset[Scope]:
@@ -93,6 +114,16 @@ class Operation:
     def answer_document(self) -> Document:
         return Document(f"{self.name}Response", self.answer)
 
+    def authorize(self, principal: Principal) -> None:
+        """Refuse a caller without a scope that may call the operation."""
+        if not self.allows(principal.scopes):
+            raise Forbidden(f"This client lacks {self.needs} needed for {self.name}.")
+
+    def invoke(self, call: Call, record: Any) -> Any:
+        """Run the operation on a request in its plain-data form: load the command, run the use case.
+        Every way in (SOAP, the direct read path, JSON, the command line) calls it so."""
+        return self.run(call, self.load(record))
+
     def load(self, record: Any) -> Any:
         """The command for a request in its plain-data form; a bad field is a ValidationError."""
         try:
@@ -107,3 +138,9 @@ class Operation:
     @property
     def description(self) -> str:
         return " ".join(inspect.cleandoc(self.doc).split())
+
+
+def outcome_of(result: Any) -> str:
+    """What a call's result says happened, for the access log and metrics: its Outcome, or OK."""
+    outcome = getattr(result, "outcome", None)
+    return outcome.value if outcome is not None else "OK"

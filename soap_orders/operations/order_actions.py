@@ -75,7 +75,6 @@ CHANGE_SHIPPING_ADDRESS = Operation(
     (ISO 3166-1 alpha-2) are required, and PostalCode where the country uses one. Outcome is
     ADDRESS_CHANGED or REJECTED (ReasonCode ALREADY_SHIPPED, ALREADY_CANCELLED). The old address
     is kept in the change feed and the audit trail. The same RequestId replays the first result.""",
-    writes=True,
 )
 
 CANCEL_ORDER_LINES = Operation(
@@ -107,7 +106,6 @@ CANCEL_ORDER_LINES = Operation(
     LINES_CANCELLED, or REJECTED when nothing could be cancelled (ReasonCode ALREADY_CANCELLED for a
     cancelled order, else the first line's: ALREADY_SHIPPED, EXCEEDS_LINE_QUANTITY, UNKNOWN_LINE).
     The same RequestId replays the first result.""",
-    writes=True,
 )
 
 ISSUE_REPLACEMENT = Operation(
@@ -132,7 +130,6 @@ ISSUE_REPLACEMENT = Operation(
     ReplacesOrderNumber on the new one). Per line, replacements never exceed what shipped. Outcome
     is REPLACEMENT_ISSUED or REJECTED (ReasonCode NOT_SHIPPED, EXCEEDS_REPLACEABLE, UNKNOWN_LINE).
     The same RequestId replays the first result.""",
-    writes=True,
 )
 
 CREATE_RETURN = Operation(
@@ -160,7 +157,6 @@ CREATE_RETURN = Operation(
     URL bought by the caller may be given. Outcome is RETURN_CREATED (the new ReturnId) or
     REJECTED (ReasonCode NOT_DELIVERED, OUTSIDE_RETURN_WINDOW, EXCEEDS_RETURNABLE, UNKNOWN_LINE).
     The same RequestId replays the first result.""",
-    writes=True,
 )
 
 UPDATE_RETURN = Operation(
@@ -185,7 +181,6 @@ UPDATE_RETURN = Operation(
     UNKNOWN_RETURN, INVALID_TRANSITION, or, when refunding, the refund rule's NOT_PAID,
     NOTHING_REFUNDABLE, EXCEEDS_LINE_QUANTITY, UNKNOWN_LINE). The same RequestId replays the first
     result.""",
-    writes=True,
 )
 
 RECORD_SHIPMENT = Operation(
@@ -207,7 +202,6 @@ RECORD_SHIPMENT = Operation(
     DELIVERED accordingly. Outcome is SHIPMENT_RECORDED or REJECTED (ReasonCode EXCEEDS_UNSHIPPED,
     LINE_CANCELLED, UNKNOWN_LINE, ALREADY_CANCELLED). A shipment becoming DELAYED or DELIVERED is
     announced to the consumer. The same RequestId replays the first result.""",
-    writes=True,
 )
 
 OPERATIONS = (

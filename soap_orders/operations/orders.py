@@ -103,7 +103,6 @@ CANCEL_ORDER = Operation(
     doc="""Cancel an order while nothing has shipped. A paid order is refunded in full, an
     authorised one voided. Outcome is CANCELLED, ALREADY_CANCELLED or REJECTED (ReasonCode
     ALREADY_SHIPPED). The same RequestId replays the first result.""",
-    writes=True,
 )
 
 ISSUE_REFUND = Operation(
@@ -129,7 +128,6 @@ ISSUE_REFUND = Operation(
     neither, the whole refundable balance. Outcome is REFUNDED or REJECTED with a ReasonCode
     (NOT_PAID, NOTHING_REFUNDABLE, EXCEEDS_REFUNDABLE, EXCEEDS_LINE_QUANTITY, UNKNOWN_LINE).
     The same RequestId replays the first result.""",
-    writes=True,
 )
 
 OPERATIONS = (FIND_ORDERS_BY_EMAIL, GET_ORDER, CANCEL_ORDER, ISSUE_REFUND)

@@ -38,6 +38,13 @@ class Command(Protocol):
     def request_id(self) -> str: ...
 
 
+def operation_of(command: object) -> str:
+    """The operation a command is for, which its RequestId is kept under and its audit records
+    name: the command's class is named after it (``operations.base.Operation`` refuses a
+    declaration whose name is not its command's)."""
+    return type(command).__name__
+
+
 def checked_request_id(request_id: str) -> str:
     request_id = (request_id or "").strip()
     if not 1 <= len(request_id) <= limits.REQUEST_ID:

@@ -117,7 +117,7 @@ def change_shipping_address(
     def act(order: Order, now: datetime) -> Decision:
         return order.change_shipping_address(command.address, now=now, request_id=command.request_id)
 
-    return act_on_order_once(uow, "ChangeShippingAddress", command, clock, caller, act)
+    return act_on_order_once(uow, command, clock, caller, act)
 
 
 def cancel_order_lines(uow: UnitOfWork, command: CancelOrderLines, clock: Clock, caller: Caller) -> ActionResult:
@@ -131,7 +131,7 @@ def cancel_order_lines(uow: UnitOfWork, command: CancelOrderLines, clock: Clock,
             refund_id=new_refund_id(), note=command.note,
         )
 
-    return act_on_order_once(uow, "CancelOrderLines", command, clock, caller, act)
+    return act_on_order_once(uow, command, clock, caller, act)
 
 
 def issue_replacement(uow: UnitOfWork, command: IssueReplacement, clock: Clock, caller: Caller) -> ActionResult:
@@ -145,7 +145,7 @@ def issue_replacement(uow: UnitOfWork, command: IssueReplacement, clock: Clock, 
             replacement_number=_replacement_number(uow, order), note=command.note,
         )
 
-    return act_on_order_once(uow, "IssueReplacement", command, clock, caller, act)
+    return act_on_order_once(uow, command, clock, caller, act)
 
 
 def create_return(
@@ -168,7 +168,7 @@ def create_return(
             label_url=command.label_url, note=command.note,
         )
 
-    return act_on_order_once(uow, "CreateReturn", command, clock, caller, act, notify=True)
+    return act_on_order_once(uow, command, clock, caller, act, notify=True)
 
 
 def update_return(uow: UnitOfWork, command: UpdateReturn, clock: Clock, caller: Caller) -> ActionResult:
@@ -186,7 +186,7 @@ def update_return(uow: UnitOfWork, command: UpdateReturn, clock: Clock, caller: 
             refund_id=new_refund_id(), note=command.note,
         )
 
-    return act_on_order_once(uow, "UpdateReturn", command, clock, caller, act, notify=True)
+    return act_on_order_once(uow, command, clock, caller, act, notify=True)
 
 
 def record_shipment(uow: UnitOfWork, command: RecordShipment, clock: Clock, caller: Caller) -> ActionResult:
@@ -197,7 +197,7 @@ def record_shipment(uow: UnitOfWork, command: RecordShipment, clock: Clock, call
     def act(order: Order, now: datetime) -> Decision:
         return order.record_shipment(command.shipment, now=now, request_id=command.request_id)
 
-    return act_on_order_once(uow, "RecordShipment", command, clock, caller, act, notify=True)
+    return act_on_order_once(uow, command, clock, caller, act, notify=True)
 
 
 def new_return_id() -> str:

@@ -33,7 +33,7 @@ from ..domain.orders import (
     RefundLineRequest,
 )
 from ..domain.paging import has_more, page_window
-from .idempotency import Caller, act_once, canonical, checked_request_id
+from .idempotency import Caller, act_once, canonical, checked_request_id, operation_of
 from .notifications import queue_flow_events
 from .ports import AuditRecord, Clock, OrderDocuments, OrderQuery, UnitOfWork
 
@@ -212,7 +212,7 @@ def cancel_order(uow: UnitOfWork, command: CancelOrder, clock: Clock, caller: Ca
             refund_id=new_refund_id(), note=command.note,
         )
 
-    return act_on_order_once(uow, "CancelOrder", command, clock, caller, act)
+    return act_on_order_once(uow, command, clock, caller, act)
 
 
 def issue_refund(uow: UnitOfWork, command: IssueRefund, clock: Clock, caller: Caller) -> ActionResult:
@@ -224,7 +224,7 @@ def issue_refund(uow: UnitOfWork, command: IssueRefund, clock: Clock, caller: Ca
             amount=command.amount, lines=command.lines, note=command.note,
         )
 
-    return act_on_order_once(uow, "IssueRefund", command, clock, caller, act)
+    return act_on_order_once(uow, command, clock, caller, act)
 
 
 def clean_note(note: str | None) -> str | None:
@@ -238,7 +238,6 @@ def new_refund_id() -> str:
 
 def act_on_order_once(
     uow: UnitOfWork,
-    operation: str,
     command: ActionCommand,
     clock: Clock,
     caller: Caller,
@@ -248,8 +247,10 @@ def act_on_order_once(
     """Run ``act`` on the command's order once per RequestId (see :func:`.idempotency.act_once`): the
     result, the change, its events, a new order the decision created (a replacement), the audit
     records and, with ``notify`` (actions that move shipments or returns), the notifications the
-    change calls for commit together."""
+    change calls for commit together. The RequestId is kept under, and the audit records name, the
+    command's operation."""
     request_id = checked_request_id(command.request_id)
+    operation = operation_of(command)
 
     def execute(now: datetime) -> ActionResult:
         order = uow.orders.get(command.order_number, for_update=True)

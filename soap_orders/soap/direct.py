@@ -26,8 +26,7 @@ from lxml import etree
 from .. import xmlsafe
 from ..documents import Document, ListOf
 from ..http.access_log import note
-from ..operations import OPERATIONS, Call, Operation
-from ..service.orders import Caller
+from ..operations import OPERATIONS, Call, Operation, outcome_of
 from . import types as t
 from .envelope import check_envelope
 from .ns import SOAP11_ENV, TNS
@@ -86,14 +85,13 @@ class DirectReads:
                 return None
         note(environ, operation=operation.name)
         try:
-            command = operation.load({name: value for name, value in record.items() if value is not None})
-            result = operation.run(Call(self.services, Caller(principal.client, principal.address)), command)
+            result = operation.invoke(Call.by(self.services, principal),
+                                      {name: value for name, value in record.items() if value is not None})
         except Exception as error:  # noqa: BLE001 - the full path answers it, fault and all
             log.debug("request %s: %s declined by the direct path (%s)", environ.get("soap_orders.request_id"),
                       operation.name, type(error).__name__)
             return None
-        outcome = getattr(result, "outcome", None)
-        note(environ, outcome=outcome.value if outcome is not None else "OK")
+        note(environ, outcome=outcome_of(result))
         return answer_envelope(operation.answer_document, result)
 
     def _request_element(self, environ: dict[str, Any], body: bytes) -> etree._Element | None:

@@ -14,13 +14,11 @@ from spyne import Service, rpc
 
 from ..domain.errors import DomainError
 from ..http.access_log import note
-from ..operations import BY_NAME, OPERATIONS, Call, Operation, Services
+from ..operations import BY_NAME, OPERATIONS, Call, Operation, Services, outcome_of
 from ..service.auth import Authenticator
-from ..service.orders import Caller
 from . import types as t
 from .faults import (
     AuthenticationFailedFault,
-    ForbiddenFault,
     InternalErrorFault,
     OrdersFault,
     UnavailableFault,
@@ -53,11 +51,6 @@ def request_id(ctx: Any) -> str:
     return str(ctx.transport.req_env.get("soap_orders.request_id", "-"))
 
 
-def caller(ctx: Any) -> Caller:
-    principal = ctx.transport.req_env["soap_orders.principal"]
-    return Caller(principal.client, principal.address)
-
-
 class OrdersServiceBase(Service):
     """Checks the caller's scope, and maps what a use case raises onto the contract's faults,
     in one place."""
@@ -69,10 +62,8 @@ class OrdersServiceBase(Service):
         principal = ctx.transport.req_env.get("soap_orders.principal")
         if principal is None:
             raise AuthenticationFailedFault("Authentication failed.")
-        operation = BY_NAME[name]
-        if not operation.allows(principal.scopes):
-            raise ForbiddenFault(f"This client lacks {operation.needs} needed for {name}.")
         try:
+            BY_NAME[name].authorize(principal)
             return super().call_wrapper(ctx, args)
         except OrdersFault:
             raise
@@ -102,10 +93,9 @@ def _method(operation: Operation) -> Any:
 
     def method(ctx: Any, *args: Any) -> Any:
         record = {f.name: t.from_wire(f.kind, value) for f, value in zip(request.fields, args, strict=True)}
-        command = operation.load({name: value for name, value in record.items() if value is not None})
-        result = operation.run(Call(deps(ctx), caller(ctx)), command)
-        outcome = getattr(result, "outcome", None)
-        note(ctx.transport.req_env, outcome=outcome.value if outcome is not None else "OK")
+        given = {name: value for name, value in record.items() if value is not None}
+        result = operation.invoke(Call.by(deps(ctx), ctx.transport.req_env["soap_orders.principal"]), given)
+        note(ctx.transport.req_env, outcome=outcome_of(result))
         # The answer is written from its description; spyne leaves a set out_string alone.
         ctx.out_string = [answer_envelope(answer, result)]
         return None if len(answer.fields) == 1 else (None,) * len(answer.fields)

@@ -1,0 +1,98 @@
+"""An operation's declaration carries what every call needs: its name (the command's, which the use
+cases key RequestIds and audit records on), whether it writes (it takes a RequestId), and the one
+call sequence every way in uses (``authorize``, ``invoke``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import pytest
+
+from soap_orders.documents import Field
+from soap_orders.documents import orders as d
+from soap_orders.domain.clients import Scope
+from soap_orders.domain.errors import Forbidden, ValidationError
+from soap_orders.operations import OPERATIONS, Call, Operation, outcome_of
+from soap_orders.service.auth import Principal
+from soap_orders.service.idempotency import operation_of
+
+
+@dataclass(frozen=True)
+class PingOrder:
+    order_number: str
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Ran:
+    call: Call
+    command: PingOrder
+
+
+def declare(name: str = "PingOrder", *, request_id: bool = False, **options) -> Operation:
+    request = (Field("OrderNumber", d.ORDER_NUMBER, required=True),)
+    if request_id:
+        request += (Field("RequestId", d.REQUEST_ID, required=True),)
+    return Operation(name=name, scope=Scope.READ, request=request, command=PingOrder, answer=(),
+                     run=lambda call, command: Ran(call, command), **options)
+
+
+PRINCIPAL = Principal("dg", frozenset({Scope.READ}), "192.0.2.7", "basic")
+
+
+def test_every_operation_is_named_after_its_command():
+    for operation in OPERATIONS:
+        assert operation.name == operation.command.__name__
+        assert operation_of(operation.command.__new__(operation.command)) == operation.name
+
+
+def test_a_declaration_named_otherwise_than_its_command_is_refused():
+    with pytest.raises(ValueError, match="PingOrder"):
+        declare("Ping")
+
+
+def test_an_operation_writes_exactly_when_it_takes_a_request_id():
+    assert declare().writes is False
+    assert declare(request_id=True).writes is True
+    for operation in OPERATIONS:
+        assert operation.writes == any(f.name == "RequestId" for f in operation.request)
+
+
+def test_a_declaration_that_says_otherwise_about_writing_is_refused():
+    with pytest.raises(ValueError, match="RequestId"):
+        declare(writes=True)
+    with pytest.raises(ValueError, match="RequestId"):
+        declare(request_id=True, writes=False)
+
+
+def test_invoke_loads_the_record_and_runs_the_use_case_with_the_call():
+    call = Call.by(object(), PRINCIPAL)  # type: ignore[arg-type]
+    ran = declare().invoke(call, {"OrderNumber": " 1001 "})
+    assert ran.call.caller.client == "dg" and ran.call.caller.address == "192.0.2.7"
+    assert isinstance(ran.command, PingOrder) and ran.command.order_number.strip() == "1001"
+
+
+def test_invoke_refuses_a_bad_record_as_a_validation_error():
+    with pytest.raises(ValidationError) as refused:
+        declare().invoke(Call.by(object(), PRINCIPAL), {})  # type: ignore[arg-type]
+    assert refused.value.field == "OrderNumber"
+
+
+def test_authorize_refuses_a_caller_without_the_scope():
+    declare().authorize(PRINCIPAL)
+    act = Operation(name="PingOrder", scope=Scope.ACT, request=(), command=PingOrder, answer=(),
+                    run=lambda call, command: None)
+    with pytest.raises(Forbidden, match="orders:act scope needed for PingOrder"):
+        act.authorize(PRINCIPAL)
+
+
+def test_the_outcome_of_a_result_is_its_outcome_or_ok():
+    from soap_orders.domain.orders import Outcome
+
+    @dataclass
+    class Answered:
+        outcome: Outcome
+
+    assert outcome_of(Answered(Outcome.CANCELLED)) == "CANCELLED"
+    assert outcome_of(datetime.now(timezone.utc)) == "OK"
