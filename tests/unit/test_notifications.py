@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from soap_orders.domain.notifications import FlowEventType, flow_events, snapshot
+import pytest
+
+from soap_orders.domain.errors import ValidationError
+from soap_orders.domain.notifications import (
+    FlowEventType,
+    flow_events,
+    sample_event,
+    snapshot,
+)
 from soap_orders.domain.orders import (
     Return,
     ReturnItem,
@@ -275,3 +283,53 @@ def test_the_out_of_stock_flag_is_read_from_records_and_written_only_when_set() 
     with pytest.raises(RecordError) as raised:
         order_from_record(record)
     assert raised.value.message == "Lines[2].OutOfStock: must be true or false"
+
+
+# ---------------------------------------------------------------------- sample events (`notifications test`)
+
+
+def _with_return(order):  # type: ignore[no-untyped-def]
+    order.returns.append(Return("RMA-1", ReturnStatus.RECEIVED, NOW, "Too small", items=[ReturnItem("SKU-A", 1)],
+                                warehouse_status=WarehouseStatus.RECEIVED))
+    return order
+
+
+@pytest.mark.parametrize("kind", list(FlowEventType))
+def test_a_sample_event_is_the_real_event_marked_as_a_test_with_an_id_of_its_own(kind: FlowEventType) -> None:
+    before = shipped_order()
+    after = changed(before)
+    if kind is FlowEventType.SHIPMENT_DELAYED:
+        after.shipments[0].status = ShipmentStatus.DELAYED
+    elif kind is FlowEventType.DELIVERED:
+        after.shipments[0].status, after.shipments[0].delivered_at = ShipmentStatus.DELIVERED, LATER
+    elif kind is FlowEventType.ITEM_OUT_OF_STOCK:
+        after.lines[0].out_of_stock = True
+    else:
+        _with_return(after)
+    [real] = flow_events(before, after)
+
+    sample = sample_event(after, kind, NOW)
+
+    assert (sample.event_type, sample.order_number) == (kind, "ORD-1001") == (real.event_type, real.order_number)
+    assert sample.shipment_data == real.shipment_data
+    assert sample.extra == {**real.extra, "test": True}
+    prefix = f"test-{kind.value}-"
+    assert sample.external_id.startswith(prefix) and len(sample.external_id) == len(prefix) + 24
+    assert sample.external_id != real.external_id
+    assert sample_event(after, kind, NOW).external_id == sample.external_id
+    assert sample_event(after, kind, LATER).external_id != sample.external_id
+    body = sample.body("flow-1")
+    assert body["action_id"] == "flow-1" and body["inputs"]["test"] is True
+    assert body["external_id"] == body["inputs"]["external_id"] == sample.external_id
+
+
+@pytest.mark.parametrize(("kind", "emptied"), [
+    (FlowEventType.SHIPMENT_DELAYED, "shipments"), (FlowEventType.DELIVERED, "shipments"),
+    (FlowEventType.ITEM_OUT_OF_STOCK, "lines"), (FlowEventType.RETURN_UPDATED, "returns"),
+])
+def test_a_sample_event_needs_what_it_is_built_from(kind: FlowEventType, emptied: str) -> None:
+    order = _with_return(shipped_order())
+    setattr(order, emptied, [])
+    with pytest.raises(ValidationError) as caught:
+        sample_event(order, kind, NOW)
+    assert caught.value.field == "Order" and emptied[:-1] in caught.value.message
