@@ -62,12 +62,22 @@ _schema: etree.XMLSchema | None = None
 _input_schema: etree.XMLSchema | None = None
 
 
+#: The reasons of refusals that are not an upsert's reason code: a line or part of the file that
+#: is no record (not UTF-8, not JSON, not well-formed XML, not an Order), and a batch refused whole.
+UNREADABLE = "UNREADABLE"
+BATCH_REFUSED = "BATCH_REFUSED"
+INVALID_DOCUMENT = UpsertReasonCode.INVALID_DOCUMENT.value
+
+
 @dataclass
 class ImportProblem:
-    """One record that was not stored: where it starts in the file, and why."""
+    """One record that was not stored: where it starts in the file, why, and the reason's code
+    (an upsert's reason code, or ``UNREADABLE`` / ``BATCH_REFUSED``)."""
 
     line: int
     message: str
+    #: Not part of a problem's identity: two reports of the same line and message are the same.
+    reason: str = field(default=UNREADABLE, compare=False)
 
 
 @dataclass
@@ -79,6 +89,23 @@ class ImportReport:
     #: Records stored with part of them set aside, and why (the personal data of a forgotten
     #: customer: ``PERSONAL_DATA_FORGOTTEN``); they are not failures.
     notices: list[ImportProblem] = field(default_factory=list)
+    #: Nothing was written: the counts say what an import would have done.
+    dry_run: bool = False
+    #: The import stopped early (an interrupt) after the batches counted here.
+    stopped: bool = False
+
+    def refused_by_reason(self) -> list[tuple[str, int]]:
+        """How many records were refused for each reason, the commonest first (ties by name)."""
+        counts = Counter(problem.reason for problem in self.errors)
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+    def summary(self) -> str:
+        """The last line of an import: what it did (or, in a dry run, would do)."""
+        counts = (f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
+                  f"{len(self.errors)} failed")
+        if self.dry_run:
+            return f"Dry run, nothing was written: {counts}."
+        return counts + (" (stopped early; run the import again to go on)." if self.stopped else ".")
 
 
 class _Refused(Exception):
@@ -94,18 +121,22 @@ class _Refused(Exception):
 
 
 def import_file(
-    deps: Any, path: Path, *, fmt: str = "auto", batch_size: int = 200, progress: bool = False
+    deps: Any, path: Path, *, fmt: str = "auto", batch_size: int = 200, progress: bool = False,
+    dry_run: bool = False,
 ) -> ImportReport:
     """Upsert every valid order of ``path`` and report the ones that were not valid.
 
     ``fmt`` is ``"jsonl"``, ``"xml"`` or ``"auto"`` (decided by the suffix, else by the first
-    non-blank byte). When ``progress`` is true a progress bar is drawn on stderr."""
+    non-blank byte). When ``progress`` is true a progress bar is drawn on stderr. With ``dry_run``
+    every batch is checked and merged as for real, then rolled back: the report says what an import
+    would create, update, leave unchanged and refuse, and nothing is written (an order number that
+    occurs in two batches of the file is judged against the stored order each time)."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     kind = detect_format(path) if fmt == "auto" else fmt
     if kind not in ("jsonl", "xml"):
         raise ValueError("fmt must be 'auto', 'jsonl' or 'xml'")
-    report = ImportReport()
+    report = ImportReport(dry_run=dry_run)
     batcher = _Batcher(deps, batch_size, report)
     with path.open("rb") as stream, _progress(path, progress) as advance:
         if kind == "jsonl":
@@ -190,21 +221,24 @@ class _Batcher:
             return
         batch, self.subscriptions = self.subscriptions, []
         try:
-            results = upsert_subscriptions(self.deps.uow(), [record for _, record in batch], self.deps.clock)
+            results = upsert_subscriptions(self.deps.uow(), [record for _, record in batch], self.deps.clock,
+                                           dry_run=self.report.dry_run)
         except DomainError as error:
-            self.report.errors.append(ImportProblem(batch[0][0], _clean(error.message)))
+            self.report.errors.append(ImportProblem(batch[0][0], _clean(error.message), BATCH_REFUSED))
             return
         for (line, _), result in zip(batch, results, strict=True):
             if result.result is subs.UpsertOutcome.CREATED:
                 self.report.created += 1
             elif result.result is subs.UpsertOutcome.REJECTED:
                 why = result.message or result.reason_code.value
-                self.report.errors.append(ImportProblem(line, _clean(f"{result.reason_code.value}: {why}")))
+                self.report.errors.append(ImportProblem(line, _clean(f"{result.reason_code.value}: {why}"),
+                                                        result.reason_code.value))
             else:
                 self.report.updated += 1
             if result.result is not subs.UpsertOutcome.REJECTED and result.reason_code is not subs.UpsertReasonCode.NONE:
                 why = result.message or result.reason_code.value
-                self.report.notices.append(ImportProblem(line, _clean(f"{why} ({result.reason_code.value})")))
+                self.report.notices.append(ImportProblem(line, _clean(f"{why} ({result.reason_code.value})"),
+                                                         result.reason_code.value))
 
     def discard(self) -> None:
         """Forget the orders not yet written."""
@@ -224,7 +258,7 @@ class _Batcher:
         try:
             unchanged = unchanged_records(self.deps.uow(), wanted)
         except DomainError as error:
-            self.report.errors.append(ImportProblem(batch[0].line, _clean(error.message)))
+            self.report.errors.append(ImportProblem(batch[0].line, _clean(error.message), BATCH_REFUSED))
             return
         lines: list[int] = []
         orders: list[Order] = []
@@ -236,7 +270,7 @@ class _Batcher:
             try:
                 order = order_from_record(item.record)
             except RecordError as error:
-                self.report.errors.append(ImportProblem(item.line, _clean(error.message)))
+                self.report.errors.append(ImportProblem(item.line, _clean(error.message), INVALID_DOCUMENT))
                 continue
             lines.append(item.line)
             orders.append(order)
@@ -244,9 +278,10 @@ class _Batcher:
         if not orders:
             return
         try:
-            upserted = upsert_orders(self.deps.uow(), orders, self.deps.clock, fingerprints=fingerprints)
+            upserted = upsert_orders(self.deps.uow(), orders, self.deps.clock, fingerprints=fingerprints,
+                                     dry_run=self.report.dry_run)
         except DomainError as error:
-            self.report.errors.append(ImportProblem(lines[0], _clean(error.message)))
+            self.report.errors.append(ImportProblem(lines[0], _clean(error.message), BATCH_REFUSED))
             return
         self.report.created += upserted.created
         self.report.updated += upserted.updated
@@ -254,9 +289,9 @@ class _Batcher:
         for line, result in zip(lines, upserted.results, strict=True):
             message = f"{result.message} ({result.reason_code.value})"
             if result.outcome is UpsertOutcome.REJECTED:
-                self.report.errors.append(ImportProblem(line, _clean(message)))
+                self.report.errors.append(ImportProblem(line, _clean(message), result.reason_code.value))
             elif result.reason_code is not UpsertReasonCode.NONE:
-                self.report.notices.append(ImportProblem(line, _clean(message)))
+                self.report.notices.append(ImportProblem(line, _clean(message), result.reason_code.value))
 
 
 def record_fingerprint(data: bytes) -> str:
@@ -487,7 +522,7 @@ def _import_element(
         message = "The Order does not match the schema."
         if first is not None:
             message = faults.describe_schema_error(str(first))
-        report.errors.append(ImportProblem(line, _clean(message)))
+        report.errors.append(ImportProblem(line, _clean(message), INVALID_DOCUMENT))
         return
     record = element_to_record(element)
     canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

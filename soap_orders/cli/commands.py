@@ -112,7 +112,10 @@ def openapi(public_url: str | None) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["auto", "jsonl", "xml"]), default="auto", show_default=True)
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=200, show_default=True)
-def import_(file: Path, fmt: str, batch_size: int) -> None:
+@click.option("--dry-run", is_flag=True,
+              help="Check and merge every record as for real, report what would be created, updated, left "
+                   "unchanged and refused, and write nothing.")
+def import_(file: Path, fmt: str, batch_size: int, dry_run: bool) -> None:
     """Upsert orders from a JSON Lines file or an XML document of Order elements; in JSON Lines, a
     record with a SubscriptionId is a subscription.
 
@@ -120,15 +123,18 @@ def import_(file: Path, fmt: str, batch_size: int) -> None:
     cancellations, returns, address changes) is kept, and a forgotten customer's personal data
     stays forgotten (such records are reported, and stored). Bad or contradicting records are
     reported with their line number and reason; good ones are kept. Exits with status 1 when any
-    record failed."""
+    record failed. The last lines count the refusals by reason, then what was done."""
     from ..importing import import_file
 
     with wiring.dependencies() as deps:
-        report = import_file(deps, file, fmt=fmt, batch_size=batch_size, progress=sys.stderr.isatty())
+        report = import_file(deps, file, fmt=fmt, batch_size=batch_size, progress=sys.stderr.isatty(),
+                             dry_run=dry_run)
         for problem in sorted(report.errors + report.notices, key=lambda problem: problem.line):
             click.echo(f"{file.name}:{problem.line}: {problem.message}", err=True)
-        click.echo(f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
-                   f"{len(report.errors)} failed.")
+        if report.errors:
+            click.echo("Refused by reason: " + ", ".join(f"{reason} {count}" for reason, count in
+                                                         report.refused_by_reason()) + ".")
+        click.echo(report.summary())
     if report.errors:
         sys.exit(1)
 

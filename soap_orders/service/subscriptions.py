@@ -450,12 +450,15 @@ def upsert_subscriptions(
     clock: Clock,
     caller: Caller = IMPORT_CALLER,
     request_id: str | None = None,
+    *,
+    dry_run: bool = False,
 ) -> list[UpsertResult]:
     """Create or merge up to 100 subscription documents (plain-data records) in one transaction.
 
     Each document gets its own result; a bad one is REJECTED (its reason names the field, never its
     value) and never blocks the others. An update takes what the ERP owns and keeps what was done
-    through the service (see :meth:`Subscription.merge`). With a ``request_id`` the batch runs once."""
+    through the service (see :meth:`Subscription.merge`). With a ``request_id`` the batch runs once.
+    With ``dry_run`` (no ``request_id``) the results are decided as for real and nothing is written."""
     batch = tuple(documents)
     if not 1 <= len(batch) <= MAX_UPSERT_BATCH:
         raise ValidationError(f"A batch holds 1 to {MAX_UPSERT_BATCH} subscriptions.", "Subscriptions")
@@ -464,8 +467,13 @@ def upsert_subscriptions(
         with uow:
             uow.act_as(caller.client)
             results = _upsert(uow, batch, now, caller, None)
-            uow.commit()
+            if dry_run:
+                uow.rollback()
+            else:
+                uow.commit()
         return results
+    if dry_run:
+        raise ValueError("a dry run has no request id")
     command = UpsertSubscriptions(request_id, batch)
     return act_once(
         uow, "UpsertSubscriptions", command, clock, caller,

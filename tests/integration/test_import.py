@@ -548,7 +548,7 @@ def test_cli_import_reports_problems_and_exits_1(db_url: str, tmp_path: Path) ->
         "mixed.jsonl:2: not valid JSON",
         "mixed.jsonl:3: Channel: must be one of WEB, MOBILE_APP, STORE, PHONE, MARKETPLACE, WHOLESALE",
     ]
-    assert result.stdout == "2 created, 0 updated, 0 unchanged, 2 failed.\n"
+    assert result.stdout == "Refused by reason: INVALID_DOCUMENT 1, UNREADABLE 1.\n2 created, 0 updated, 0 unchanged, 2 failed.\n"
     assert SECRET not in result.output
 
 

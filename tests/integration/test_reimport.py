@@ -250,7 +250,7 @@ def test_cli_prints_refusals_with_their_lines(database_url: str, deps: Dependenc
         ("b.jsonl:2: FinancialStatus: says nothing was charged, but refunds have been made; the order was not "
          "changed. (TOTAL_BELOW_REFUNDED)"),
     ]
-    assert result.stdout == "0 created, 0 updated, 1 unchanged, 1 failed.\n"
+    assert result.stdout == "Refused by reason: TOTAL_BELOW_REFUNDED 1.\n0 created, 0 updated, 1 unchanged, 1 failed.\n"
 
 
 def test_two_transactions_creating_one_order_run_one_after_the_other(deps: Dependencies) -> None:
