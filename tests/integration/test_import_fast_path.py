@@ -134,11 +134,13 @@ def test_a_refused_record_is_refused_again_not_skipped(deps: Dependencies, tmp_p
 def test_a_record_sent_twice_in_one_batch_is_merged_in_file_order(deps: Dependencies, tmp_path: Path) -> None:
     base = order_record("FD-1")
     import_file(deps, write_jsonl(tmp_path / "a.jsonl", base))
+    moved = order_record("FD-1")
+    moved["ShippingAddress"]["Line1"] = "2 Rue du Louvre"
     # The stored fingerprint is base's: the later base in the file must still be merged after the
-    # shipped one (the ERP's later record wins), not skipped as unchanged.
-    report = import_file(deps, write_jsonl(tmp_path / "b.jsonl", shipped(base), base))
+    # moved one (the ERP's later record wins), not skipped as unchanged.
+    report = import_file(deps, write_jsonl(tmp_path / "b.jsonl", moved, base))
     assert (report.updated, report.unchanged, report.errors) == (2, 0, [])
-    assert use_cases.get_order(deps.uow(), "FD-1").status.value == "PROCESSING"
+    assert use_cases.get_order(deps.uow(), "FD-1").shipping_address.line1 == "1 Rue de Rivoli"
 
 
 # ---------------------------------------------------------------------- the same state as merging every record
