@@ -457,7 +457,9 @@ def test_each_operation_needs_its_scope(dg, erp, server_deps):
     assert dg.refused("RecordCharge", SubscriptionId=sid, RequestId=unique("x"), ChargeId="CH-9", Amount="1.00",
                       ChargedAt="2026-01-01T00:00:00Z", Status="FAILED") == "FORBIDDEN"
     assert erp.refused("CancelSubscription", SubscriptionId=sid, RequestId=unique("x"), Reason="OTHER") == "FORBIDDEN"
-    assert erp.refused("GetSubscription", SubscriptionId=sid) == "FORBIDDEN"
+    # An ERP client reads back the subscriptions it feeds, but may not search them by customer.
+    assert erp.call("GetSubscription", SubscriptionId=sid)["Subscription"]["SubscriptionId"] == sid
+    assert erp.refused("FindSubscriptionsByEmail", Email="someone@example.com") == "FORBIDDEN"
     with server_deps.engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(audit_records)
                                  .where(audit_records.c.subscription_id == sid)) == 1  # the upsert only
