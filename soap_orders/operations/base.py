@@ -66,8 +66,8 @@ class Operation:
 
     ``name`` is the command's class name: the use cases key idempotency and the audit trail on the
     command they are given (``service.idempotency.operation_of``), so a declaration whose name is
-    not its command's is refused when it is made. An operation writes (takes a RequestId and is
-    replayed) exactly when its request has a RequestId."""
+    not its command's is refused when it is made. An operation writes (and is replayed) exactly
+    when its request has a RequestId."""
 
     name: str
     scope: Scope
@@ -76,9 +76,6 @@ class Operation:
     answer: tuple[Field, ...]
     run: Callable[[Call, Any], Any] = field(compare=False)
     doc: str = ""
-    #: True for operations that change state (and so take a RequestId and are replayed): derived
-    #: from the request; a declaration that states it must agree.
-    writes: bool | None = None
     #: Other scopes that may call it too: an ERP client reads back the orders and subscriptions
     #: it feeds (``scope`` stays the operation's own, as the contract's tables list it).
     also: tuple[Scope, ...] = ()
@@ -86,11 +83,11 @@ class Operation:
     def __post_init__(self) -> None:
         if self.name != self.command.__name__:
             raise ValueError(f"Operation {self.name}: its command is {self.command.__name__}; name them alike.")
-        writes = any(f.name == "RequestId" for f in self.request)
-        if self.writes is not None and self.writes != writes:
-            raise ValueError(f"Operation {self.name}: writes={self.writes}, but it takes {'a' if writes else 'no'} "
-                             "RequestId.")
-        object.__setattr__(self, "writes", writes)
+
+    @cached_property
+    def writes(self) -> bool:
+        """Whether it changes state: it takes a RequestId, and its first result is replayed for it."""
+        return any(f.name == "RequestId" for f in self.request)
 
     @cached_property
     def scopes(self) -> frozenset[Scope]:

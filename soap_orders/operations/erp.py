@@ -44,7 +44,6 @@ UPSERT_ORDERS = Operation(
     message naming the field. Each document has its own Result (CREATED, UPDATED, UNCHANGED,
     REJECTED); one bad document never blocks the others. The same RequestId replays the first
     results.""",
-    writes=True,
 )
 
 GET_ORDER_EVENTS = Operation(

@@ -52,7 +52,6 @@ FORGET_CUSTOMER = Operation(
     not settled or a subscription is still running (ReasonCode OPEN_RETURN, UNSETTLED_REFUND,
     ACTIVE_SUBSCRIPTION; each such record under Unsettled): ask again with a new RequestId once
     they are settled. The same RequestId replays the first result.""",
-    writes=True,
 )
 
 EXPORT_CUSTOMER_DATA = Operation(

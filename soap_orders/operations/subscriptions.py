@@ -127,7 +127,6 @@ CANCEL_SUBSCRIPTION = Operation(
     order or charge either way). Outcome is CANCELLED, CANCELLATION_SCHEDULED, ALREADY_CANCELLED or
     REJECTED (ReasonCode CANCELLATION_SCHEDULED, NOT_ACTIVE). The same RequestId replays the first
     result.""",
-    writes=True,
 )
 
 PAUSE_SUBSCRIPTION = Operation(
@@ -147,7 +146,6 @@ PAUSE_SUBSCRIPTION = Operation(
     order and no charge while paused; NextOrderDate says when the next order will be. Outcome is
     PAUSED or REJECTED (ReasonCode ALREADY_PAUSED, ALREADY_CANCELLED, CANCELLATION_SCHEDULED,
     NOT_ACTIVE, PAUSE_TOO_LONG). The same RequestId replays the first result.""",
-    writes=True,
 )
 
 RESUME_SUBSCRIPTION = Operation(
@@ -160,7 +158,6 @@ RESUME_SUBSCRIPTION = Operation(
     doc="""Resume a paused subscription now; the next order date is the first date of its schedule
     from today. Outcome is RESUMED or REJECTED (ReasonCode NOT_PAUSED, ALREADY_CANCELLED). The
     same RequestId replays the first result.""",
-    writes=True,
 )
 
 CHANGE_SUBSCRIPTION_PLAN = Operation(
@@ -180,7 +177,6 @@ CHANGE_SUBSCRIPTION_PLAN = Operation(
     left out stays. The next order date is recalculated for a new frequency. Outcome is
     PLAN_CHANGED or REJECTED (ReasonCode PLAN_UNCHANGED, ALREADY_CANCELLED, CANCELLATION_SCHEDULED,
     NOT_ACTIVE). The same RequestId replays the first result.""",
-    writes=True,
 )
 
 SKIP_NEXT_ORDER = Operation(
@@ -193,7 +189,6 @@ SKIP_NEXT_ORDER = Operation(
     doc="""Skip the next order (and its charge); NextOrderDate moves to the date after it. Outcome is
     SKIPPED or REJECTED (ReasonCode NO_ORDER_SCHEDULED, ALREADY_CANCELLED, CANCELLATION_SCHEDULED,
     NOT_ACTIVE). The same RequestId replays the first result.""",
-    writes=True,
 )
 
 REFUND_SUBSCRIPTION_CHARGE = Operation(
@@ -214,7 +209,6 @@ REFUND_SUBSCRIPTION_CHARGE = Operation(
     out; never more than was charged minus what was refunded. Outcome is REFUNDED or REJECTED
     (ReasonCode UNKNOWN_CHARGE, CHARGE_NOT_PAID, NOTHING_REFUNDABLE, EXCEEDS_REFUNDABLE). The same
     RequestId replays the first result.""",
-    writes=True,
 )
 
 UPSERT_SUBSCRIPTIONS = Operation(
@@ -238,7 +232,6 @@ UPSERT_SUBSCRIPTIONS = Operation(
     field); a rejected one never blocks the others. An update never erases what was done through
     the service (a cancellation, a pause, skips, refunds, a pending plan change, recorded charges).
     The same RequestId replays the first result.""",
-    writes=True,
 )
 
 RECORD_CHARGE = Operation(
@@ -261,7 +254,6 @@ RECORD_CHARGE = Operation(
     subscription is PAST_DUE). Outcome is CHARGE_RECORDED or REJECTED (ReasonCode DUPLICATE_CHARGE,
     NOT_ACTIVE, ALREADY_CANCELLED, CANCELLATION_SCHEDULED). The same RequestId replays the first
     result.""",
-    writes=True,
 )
 
 OPERATIONS = (

@@ -54,7 +54,6 @@ def checked_request_id(request_id: str) -> str:
 
 def act_once(
     uow: UnitOfWork,
-    operation: str,
     command: Command,
     clock: Clock,
     caller: Caller,
@@ -62,10 +61,12 @@ def act_once(
     dump: Callable[[Result], dict[str, Any]],
     load: Callable[[dict[str, Any]], Result],
 ) -> Result:
-    """Run ``execute(now)`` inside ``uow`` unless ``command.request_id`` was used before.
+    """Run ``execute(now)`` inside ``uow`` unless ``command.request_id`` was used before for the
+    command's operation (``operation_of``).
 
     ``execute`` makes the change and its audit record without committing; its result is stored
     (as ``dump`` makes it) and committed with the change. A repeated id replays ``load(stored)``."""
+    operation = operation_of(command)
     request_id = checked_request_id(command.request_id)
     digest = fingerprint(operation, command)
     now = clock()

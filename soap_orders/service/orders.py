@@ -274,7 +274,7 @@ def act_on_order_once(
                                       request_id, "CREATED", _audit_details(replacement)))
         return result
 
-    return act_once(uow, operation, command, clock, caller, execute, _result_to_record, _result_from_record)
+    return act_once(uow, command, clock, caller, execute, _result_to_record, _result_from_record)
 
 
 def _audit_details(order: Order) -> dict[str, Any] | None:

@@ -46,12 +46,10 @@ from ..domain.privacy import (
     unsettled_subscription,
 )
 from ..domain.subscriptions import Subscription
-from .idempotency import Caller, act_once
+from .idempotency import Caller, act_once, operation_of
 from .orders import normalize_email
 from .ports import AuditRecord, Clock, StoredEvent, UnitOfWork
 
-#: The operation a ForgetCustomer's RequestId is kept under, and the one its audit records name.
-FORGET_OPERATION = "ForgetCustomer"
 #: Who forgets a customer when no API client is involved (``soap-orders customers forget``).
 CLI_CALLER = Caller("cli")
 #: What an outbox row keeps of the receiver's last answer about a forgotten customer's order (the
@@ -122,17 +120,19 @@ def forget_customer(uow: UnitOfWork, command: ForgetCustomer, clock: Clock, call
     if command.order_number and command.subscription_id:
         raise ValidationError("Give OrderNumber or SubscriptionId, not both.", "SubscriptionId")
 
+    operation = operation_of(command)
+
     def execute(now: datetime) -> ForgetResult:
         request_id = command.request_id.strip()
         orders, subscriptions = _held(uow, command)
 
         def audit(outcome: str) -> None:
             uow.audit.add_many(
-                [AuditRecord(now, caller.client, caller.address, FORGET_OPERATION, order.order_number, request_id,
+                [AuditRecord(now, caller.client, caller.address, operation, order.order_number, request_id,
                              outcome) for order in orders]
-                + [AuditRecord(now, caller.client, caller.address, FORGET_OPERATION, None, request_id, outcome,
+                + [AuditRecord(now, caller.client, caller.address, operation, None, request_id, outcome,
                                subscription_id=subscription.subscription_id) for subscription in subscriptions]
-                or [AuditRecord(now, caller.client, caller.address, FORGET_OPERATION, None, request_id, outcome)]
+                or [AuditRecord(now, caller.client, caller.address, operation, None, request_id, outcome)]
             )
 
         unsettled = tuple([found for order in orders for found in unsettled_order(order)]
@@ -176,7 +176,7 @@ def forget_customer(uow: UnitOfWork, command: ForgetCustomer, clock: Clock, call
             counts, (), alias,
         )
 
-    return act_once(uow, FORGET_OPERATION, command, clock, caller, execute, _result_to_record, _result_from_record)
+    return act_once(uow, command, clock, caller, execute, _result_to_record, _result_from_record)
 
 
 def _optional(value: str | None, wire: str, limit: int) -> str | None:

@@ -42,7 +42,7 @@ from ..domain.subscriptions import (
     UpsertOutcome,
     UpsertReasonCode,
 )
-from .idempotency import Caller, act_once
+from .idempotency import Caller, act_once, operation_of
 from .orders import normalize_email
 from .ports import AuditRecord, Clock, SubscriptionQuery, UnitOfWork
 
@@ -261,7 +261,7 @@ def cancel_subscription(
             at_period_end=command.at_period_end,
         )
 
-    return _act(uow, "CancelSubscription", command, clock, caller, act)
+    return _act(uow, command, clock, caller, act)
 
 
 def pause_subscription(
@@ -274,7 +274,7 @@ def pause_subscription(
             now=now, request_id=command.request_id.strip(), until=command.until, cycles=command.cycles
         )
 
-    return _act(uow, "PauseSubscription", command, clock, caller, act)
+    return _act(uow, command, clock, caller, act)
 
 
 def resume_subscription(
@@ -285,7 +285,7 @@ def resume_subscription(
     def act(subscription: Subscription, now: datetime) -> SubscriptionDecision:
         return subscription.resume(now=now, request_id=command.request_id.strip())
 
-    return _act(uow, "ResumeSubscription", command, clock, caller, act)
+    return _act(uow, command, clock, caller, act)
 
 
 def change_subscription_plan(
@@ -312,7 +312,7 @@ def change_subscription_plan(
             frequency=command.frequency,
         )
 
-    return _act(uow, "ChangeSubscriptionPlan", command, clock, caller, act)
+    return _act(uow, command, clock, caller, act)
 
 
 def skip_next_order(uow: UnitOfWork, command: SkipNextOrder, clock: Clock, caller: Caller) -> SubscriptionActionResult:
@@ -321,7 +321,7 @@ def skip_next_order(uow: UnitOfWork, command: SkipNextOrder, clock: Clock, calle
     def act(subscription: Subscription, now: datetime) -> SubscriptionDecision:
         return subscription.skip_next_order(now=now, request_id=command.request_id.strip())
 
-    return _act(uow, "SkipNextOrder", command, clock, caller, act)
+    return _act(uow, command, clock, caller, act)
 
 
 def refund_subscription_charge(
@@ -338,7 +338,7 @@ def refund_subscription_charge(
             refund_id=new_refund_id(), amount=command.amount, note=command.note,
         )
 
-    return _act(uow, "RefundSubscriptionCharge", command, clock, caller, act)
+    return _act(uow, command, clock, caller, act)
 
 
 def record_charge(uow: UnitOfWork, command: RecordCharge, clock: Clock, caller: Caller) -> SubscriptionActionResult:
@@ -357,7 +357,7 @@ def record_charge(uow: UnitOfWork, command: RecordCharge, clock: Clock, caller: 
             request_id=command.request_id.strip(), status=command.status, order_number=command.order_number,
         )
 
-    return _act(uow, "RecordCharge", command, clock, caller, act)
+    return _act(uow, command, clock, caller, act)
 
 
 def new_refund_id() -> str:
@@ -387,12 +387,13 @@ def _note(note: str | None) -> str | None:
 
 def _act(
     uow: UnitOfWork,
-    operation: str,
     command: Any,
     clock: Clock,
     caller: Caller,
     act: Callable[[Subscription, datetime], SubscriptionDecision],
 ) -> SubscriptionActionResult:
+    operation = operation_of(command)
+
     def execute(now: datetime) -> SubscriptionActionResult:
         subscription = uow.subscriptions.get(command.subscription_id, for_update=True)
         if subscription is None:
@@ -406,7 +407,7 @@ def _act(
         return SubscriptionActionResult(decision.outcome, decision.reason_code, decision.message, subscription,
                                         decision.refund, decision.charge)
 
-    return act_once(uow, operation, command, clock, caller, execute, _result_to_record, _result_from_record)
+    return act_once(uow, command, clock, caller, execute, _result_to_record, _result_from_record)
 
 
 def _audit_details(subscription: Subscription) -> dict[str, Any] | None:
@@ -476,7 +477,7 @@ def upsert_subscriptions(
         raise ValueError("a dry run has no request id")
     command = UpsertSubscriptions(request_id, batch)
     return act_once(
-        uow, "UpsertSubscriptions", command, clock, caller,
+        uow, command, clock, caller,
         lambda now: _upsert(uow, batch, now, caller, request_id.strip()),
         lambda results: {"Results": [records.dump(forms.UPSERT_RESULT, r) for r in results]},
         lambda stored: [_upsert_result(r) for r in stored["Results"]],

@@ -59,13 +59,6 @@ def test_an_operation_writes_exactly_when_it_takes_a_request_id():
         assert operation.writes == any(f.name == "RequestId" for f in operation.request)
 
 
-def test_a_declaration_that_says_otherwise_about_writing_is_refused():
-    with pytest.raises(ValueError, match="RequestId"):
-        declare(writes=True)
-    with pytest.raises(ValueError, match="RequestId"):
-        declare(request_id=True, writes=False)
-
-
 def test_invoke_loads_the_record_and_runs_the_use_case_with_the_call():
     call = Call.by(object(), PRINCIPAL)  # type: ignore[arg-type]
     ran = declare().invoke(call, {"OrderNumber": " 1001 "})
