@@ -7,7 +7,7 @@ Adding an operation means adding its declaration to a capability module here and
 
 from __future__ import annotations
 
-from .base import Call, Operation, Services, outcome_of
+from .base import Call, Operation, Services, action, outcome_of
 from .erp import OPERATIONS as ERP_OPERATIONS
 from .order_actions import OPERATIONS as ORDER_ACTION_OPERATIONS
 from .orders import OPERATIONS as ORDER_OPERATIONS
@@ -19,4 +19,4 @@ OPERATIONS: tuple[Operation, ...] = (
 )
 BY_NAME: dict[str, Operation] = {operation.name: operation for operation in OPERATIONS}
 
-__all__ = ["BY_NAME", "OPERATIONS", "Call", "Operation", "Services", "outcome_of"]
+__all__ = ["BY_NAME", "OPERATIONS", "Call", "Operation", "Services", "action", "outcome_of"]

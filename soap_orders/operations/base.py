@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from ..config import Settings
 from ..documents import Document, Field, records
@@ -30,6 +30,10 @@ class Services(Protocol):
     def documents(self) -> OrderDocuments[records.Rendered]: ...
 
     def uow(self) -> UnitOfWork: ...
+
+
+Command = TypeVar("Command")
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -141,3 +145,15 @@ def outcome_of(result: Any) -> str:
     """What a call's result says happened, for the access log and metrics: its Outcome, or OK."""
     outcome = getattr(result, "outcome", None)
     return outcome.value if outcome is not None else "OK"
+
+
+def action(use_case: Callable[[UnitOfWork, Command, Clock, Caller], Result]) -> Callable[[Call, Command], Result]:
+    """An operation's ``run`` for a use case of the common shape of a state change: a fresh unit of
+    work, the command, the clock and who is calling."""
+
+    def run(call: Call, command: Command) -> Result:
+        return use_case(call.uow(), command, call.clock, call.caller)
+
+    run.__name__ = run.__qualname__ = use_case.__name__
+    run.__doc__ = use_case.__doc__
+    return run

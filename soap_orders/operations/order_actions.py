@@ -9,7 +9,7 @@ from ..documents import orders as d
 from ..domain.clients import Scope
 from ..service import order_actions as use_cases
 from ..service.orders import ActionResult, OrderPage
-from .base import Call, Operation
+from .base import Call, Operation, action
 from .orders import ACTION_ANSWER, PAGE_ANSWER
 
 OUTCOME, REASON_CODE, MESSAGE, ORDER = ACTION_ANSWER
@@ -19,28 +19,8 @@ def _find_by_tracking(call: Call, query: use_cases.FindOrdersByTrackingNumber) -
     return use_cases.find_orders_by_tracking_number(call.uow(), query)
 
 
-def _change_address(call: Call, command: use_cases.ChangeShippingAddress) -> ActionResult:
-    return use_cases.change_shipping_address(call.uow(), command, call.clock, call.caller)
-
-
-def _cancel_lines(call: Call, command: use_cases.CancelOrderLines) -> ActionResult:
-    return use_cases.cancel_order_lines(call.uow(), command, call.clock, call.caller)
-
-
-def _replace(call: Call, command: use_cases.IssueReplacement) -> ActionResult:
-    return use_cases.issue_replacement(call.uow(), command, call.clock, call.caller)
-
-
 def _create_return(call: Call, command: use_cases.CreateReturn) -> ActionResult:
     return use_cases.create_return(call.uow(), command, call.clock, call.caller, call.settings.return_window_days)
-
-
-def _update_return(call: Call, command: use_cases.UpdateReturn) -> ActionResult:
-    return use_cases.update_return(call.uow(), command, call.clock, call.caller)
-
-
-def _record_shipment(call: Call, command: use_cases.RecordShipment) -> ActionResult:
-    return use_cases.record_shipment(call.uow(), command, call.clock, call.caller)
 
 
 FIND_ORDERS_BY_TRACKING_NUMBER = Operation(
@@ -70,7 +50,7 @@ CHANGE_SHIPPING_ADDRESS = Operation(
     ),
     command=use_cases.ChangeShippingAddress,
     answer=ACTION_ANSWER,
-    run=_change_address,
+    run=action(use_cases.change_shipping_address),
     doc="""Replace the shipping address while nothing has shipped. Name, Line1, City and CountryCode
     (ISO 3166-1 alpha-2) are required, and PostalCode where the country uses one. Outcome is
     ADDRESS_CHANGED or REJECTED (ReasonCode ALREADY_SHIPPED, ALREADY_CANCELLED). The old address
@@ -98,7 +78,7 @@ CANCEL_ORDER_LINES = Operation(
         Field("RefundableAmount", d.AMOUNT, required=True),
         ORDER,
     ),
-    run=_cancel_lines,
+    run=action(use_cases.cancel_order_lines),
     doc="""Cancel unshipped quantities of some lines (each by LineNumber or Sku). What was paid for
     them is refunded (Refund), or released when only authorised (ReleasedAmount); cancelling the
     last open quantity cancels the order. Each line has its own result in LineResults (ReasonCode
@@ -124,7 +104,7 @@ ISSUE_REPLACEMENT = Operation(
         Field("ReplacementOrderNumber", d.ORDER_NUMBER),
         ORDER,
     ),
-    run=_replace,
+    run=action(use_cases.issue_replacement),
     doc="""Send shipped items again at no charge: a new order of type REPLACEMENT whose number is in
     ReplacementOrderNumber, linked both ways (ReplacementOrderNumbers on the original,
     ReplacesOrderNumber on the new one). Per line, replacements never exceed what shipped. Outcome
@@ -175,7 +155,7 @@ UPDATE_RETURN = Operation(
         Field("Refund", d.REFUND),
         ORDER,
     ),
-    run=_update_return,
+    run=action(use_cases.update_return),
     doc="""For the warehouse: move a return to RECEIVED, INSPECTED, REFUNDED (its lines are refunded
     by the same rule as IssueRefund) or REJECTED. Outcome is RETURN_UPDATED or REJECTED (ReasonCode
     UNKNOWN_RETURN, INVALID_TRANSITION, or, when refunding, the refund rule's NOT_PAID,
@@ -193,7 +173,7 @@ RECORD_SHIPMENT = Operation(
     ),
     command=use_cases.RecordShipment,
     answer=ACTION_ANSWER,
-    run=_record_shipment,
+    run=action(use_cases.record_shipment),
     doc="""For the ERP: create a shipment, or update the one with the same ShipmentId (fields left out
     keep their values; Items left out or empty keep the items, so a new status alone is enough). Items name order lines by Sku; a new shipment's
     quantities, or an updated one's increase, never exceed what is unshipped (bought minus shipped

@@ -10,7 +10,7 @@ from ..documents.records import Rendered
 from ..domain.clients import Scope
 from ..domain.orders import Order
 from ..service import orders as use_cases
-from .base import Call, Operation
+from .base import Call, Operation, action
 
 ACTION_ANSWER = (
     Field("Outcome", d.OUTCOME, required=True),
@@ -32,14 +32,6 @@ def _find(call: Call, query: use_cases.FindOrdersByEmail) -> use_cases.OrderPage
 def _get(call: Call, query: use_cases.GetOrder) -> OrderAnswer:
     return OrderAnswer(use_cases.get_order_document(call.services.documents, call.uow(), query.order_number,
                                                     query.email))
-
-
-def _cancel(call: Call, command: use_cases.CancelOrder) -> use_cases.ActionResult:
-    return use_cases.cancel_order(call.uow(), command, call.clock, call.caller)
-
-
-def _refund(call: Call, command: use_cases.IssueRefund) -> use_cases.ActionResult:
-    return use_cases.issue_refund(call.uow(), command, call.clock, call.caller)
 
 
 PAGE_ANSWER = (
@@ -99,7 +91,7 @@ CANCEL_ORDER = Operation(
     ),
     command=use_cases.CancelOrder,
     answer=ACTION_ANSWER,
-    run=_cancel,
+    run=action(use_cases.cancel_order),
     doc="""Cancel an order while nothing has shipped. A paid order is refunded in full, an
     authorised one voided. Outcome is CANCELLED, ALREADY_CANCELLED or REJECTED (ReasonCode
     ALREADY_SHIPPED). The same RequestId replays the first result.""",
@@ -123,7 +115,7 @@ ISSUE_REFUND = Operation(
         Field("RefundableAmount", d.AMOUNT, required=True),
         ACTION_ANSWER[3],
     ),
-    run=_refund,
+    run=action(use_cases.issue_refund),
     doc="""Refund an Amount, or Lines (each by LineNumber or Sku, with a Quantity), or, given
     neither, the whole refundable balance. Outcome is REFUNDED or REJECTED with a ReasonCode
     (NOT_PAID, NOTHING_REFUNDABLE, EXCEEDS_REFUNDABLE, EXCEEDS_LINE_QUANTITY, UNKNOWN_LINE).

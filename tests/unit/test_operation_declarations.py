@@ -13,7 +13,7 @@ from soap_orders.documents import Field
 from soap_orders.documents import orders as d
 from soap_orders.domain.clients import Scope
 from soap_orders.domain.errors import Forbidden, ValidationError
-from soap_orders.operations import OPERATIONS, Call, Operation, outcome_of
+from soap_orders.operations import OPERATIONS, Call, Operation, action, outcome_of
 from soap_orders.service.auth import Principal
 from soap_orders.service.idempotency import operation_of
 
@@ -89,3 +89,28 @@ def test_the_outcome_of_a_result_is_its_outcome_or_ok():
 
     assert outcome_of(Answered(Outcome.CANCELLED)) == "CANCELLED"
     assert outcome_of(datetime.now(timezone.utc)) == "OK"
+
+
+def test_an_action_runs_its_use_case_with_a_fresh_unit_of_work_the_clock_and_the_caller():
+    seen = []
+
+    class Services:
+        clock = staticmethod(lambda: datetime(2026, 3, 1, tzinfo=timezone.utc))
+        settings = None
+        documents = None
+
+        def uow(self):
+            unit = object()
+            seen.append(unit)
+            return unit
+
+    def cancel_thing(uow, command, clock, caller):
+        """Cancel a thing."""
+        return uow, command, clock(), caller
+
+    run = action(cancel_thing)
+    call = Call.by(Services(), PRINCIPAL)  # type: ignore[arg-type]
+    first, second = run(call, "command"), run(call, "command")
+    assert first[0] is seen[0] and second[0] is seen[1] and seen[0] is not seen[1]
+    assert first[1:] == ("command", datetime(2026, 3, 1, tzinfo=timezone.utc), call.caller)
+    assert (run.__name__, run.__doc__) == ("cancel_thing", "Cancel a thing.")
