@@ -33,11 +33,10 @@ from .documents.records import (
     read_json,
 )
 from .documents.rendered import RENDER_VERSION
-from .domain import subscriptions as subs
 from .domain.errors import DomainError
-from .domain.merge import UpsertOutcome, UpsertReasonCode
 from .domain.orders import Order
 from .domain.subscriptions import MAX_UPSERT_BATCH
+from .domain.upserts import UpsertOutcome, UpsertReasonCode
 from .service.orders import unchanged_records, upsert_orders
 from .service.subscriptions import upsert_subscriptions
 from .soap import faults
@@ -227,15 +226,15 @@ class _Batcher:
             self.report.errors.append(ImportProblem(batch[0][0], _clean(error.message), BATCH_REFUSED))
             return
         for (line, _), result in zip(batch, results, strict=True):
-            if result.result is subs.UpsertOutcome.CREATED:
+            if result.outcome is UpsertOutcome.CREATED:
                 self.report.created += 1
-            elif result.result is subs.UpsertOutcome.REJECTED:
+            elif result.outcome is UpsertOutcome.REJECTED:
                 why = result.message or result.reason_code.value
                 self.report.errors.append(ImportProblem(line, _clean(f"{result.reason_code.value}: {why}"),
                                                         result.reason_code.value))
             else:
                 self.report.updated += 1
-            if result.result is not subs.UpsertOutcome.REJECTED and result.reason_code is not subs.UpsertReasonCode.NONE:
+            if result.outcome is not UpsertOutcome.REJECTED and result.reason_code is not UpsertReasonCode.NONE:
                 why = result.message or result.reason_code.value
                 self.report.notices.append(ImportProblem(line, _clean(f"{why} ({result.reason_code.value})"),
                                                          result.reason_code.value))

@@ -175,7 +175,7 @@ def subscription_record(sid: str | None = None, email: str = "ann.lee@example.co
 def store_subscriptions(deps: Dependencies, *records: dict[str, Any]) -> list[str]:
     """Upsert subscription records as the ERP would; returns their ids."""
     results = subscription_use_cases.upsert_subscriptions(deps.uow(), records, deps.clock)
-    assert [r.result.value for r in results] == ["CREATED"] * len(records), results
+    assert [r.outcome.value for r in results] == ["CREATED"] * len(records), results
     return [r["SubscriptionId"] for r in records]
 
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from ..domain import limits
-from ..domain import merge as model_merge
+from ..domain import limits, upserts
 from ..domain import orders as model
 from .fields import (
     Amount,
@@ -246,22 +245,45 @@ EVENT = Document("Event", (
 ), doc="One change made through the service, as the ERP reads it back.")
 EVENTS = ListOf("Events", "Event", EVENT, max_occurs=1000)
 
-UPSERT_OUTCOME = Choice(model_merge.UpsertOutcome)
-UPSERT_REASON_CODE = Choice(model_merge.UpsertReasonCode)
+# ---------------------------------------------------------------------- the ERP's batches
 
-UPSERT_RESULT = Document("UpsertResult", (
-    Field("OrderNumber", ORDER_NUMBER),
-    Field("Outcome", UPSERT_OUTCOME, required=True),
-    Field("ReasonCode", UPSERT_REASON_CODE, required=True),
-    Field("Message", MESSAGE, required=True),
-    Field("Field", Text("FieldName", 200)),
-), doc="What became of one document of a batch: the field a refusal is about, never its value.")
-UPSERT_RESULTS = ListOf("UpsertResults", "Result", UPSERT_RESULT, max_occurs=100)
+# UpsertOrders and UpsertSubscriptions answer alike: a result per document in the batch's order
+# (its Index, the id it claims, Outcome, ReasonCode of one shared vocabulary, Message, Field) and
+# the counts of each outcome.
+
+UPSERT_OUTCOME = Choice(upserts.UpsertOutcome)
+UPSERT_REASON_CODE = Choice(upserts.UpsertReasonCode)
+BATCH_INDEX = Integer("BatchIndex", 1, upserts.MAX_BATCH)
+
+
+def upsert_result(type_name: str, identifier: Field) -> Document:
+    """The result of one document of a batch whose documents are identified by ``identifier``."""
+    return Document(type_name, (
+        Field("Index", BATCH_INDEX, required=True),
+        identifier,
+        Field("Outcome", UPSERT_OUTCOME, required=True),
+        Field("ReasonCode", UPSERT_REASON_CODE, required=True),
+        Field("Message", MESSAGE, required=True),
+        Field("Field", Text("FieldName", 200)),
+    ), doc="What became of one document of a batch (Index counts from 1): the field a refusal is about, "
+           "never its value.")
+
+
+#: The counts of a batch's answer, read from the answer's ``created``, ``updated``, ... attributes.
+UPSERT_COUNTS = (
+    Field("CreatedCount", COUNT, attr="created", required=True),
+    Field("UpdatedCount", COUNT, attr="updated", required=True),
+    Field("UnchangedCount", COUNT, attr="unchanged", required=True),
+    Field("RejectedCount", COUNT, attr="rejected", required=True),
+)
+
+UPSERT_RESULT = upsert_result("UpsertResult", Field("OrderNumber", ORDER_NUMBER))
+UPSERT_RESULTS = ListOf("UpsertResults", "Result", UPSERT_RESULT, max_occurs=upserts.MAX_BATCH)
 #: What the ERP sends: only its own data is required; what the service computes or defaults may be
 #: left out (see ``input_form``).
 ORDER_INPUT = replace(input_form(ORDER), doc=(
     "An order as the ERP sends it (UpsertOrders, imports): the ERP's own data. What the service computes "
     "or defaults may be left out; an answer's Order carries all of it."))
-ORDERS_IN = ListOf("OrderDocuments", "Order", ORDER_INPUT, min_occurs=1, max_occurs=100)
+ORDERS_IN = ListOf("OrderDocuments", "Order", ORDER_INPUT, min_occurs=1, max_occurs=upserts.MAX_BATCH)
 #: A shipment as the ERP reports it: an update of its status alone needs no Items.
 SHIPMENT_INPUT = input_form(SHIPMENT)

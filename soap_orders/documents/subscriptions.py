@@ -24,7 +24,6 @@ from .orders import (
     CUSTOMER,
     DATE,
     IDENTIFIER,
-    MESSAGE,
     NOTE,
     ORDER_NUMBER,
     QUANTITY,
@@ -33,6 +32,7 @@ from .orders import (
     TEXT255,
     TIMESTAMP,
     URL,
+    upsert_result,
 )
 from .records import RecordError
 
@@ -43,7 +43,6 @@ SUBSCRIPTION_NAME = Text("SubscriptionName", limits.SUBSCRIPTION_NAME)
 CHARGE_ID = Text("ChargeId", limits.CHARGE_ID)
 INTERVAL_COUNT = Integer("IntervalCount", 1, model.MAX_INTERVAL_COUNT)
 PAUSE_CYCLES = Integer("PauseCycles", 1, model.MAX_PAUSE_CYCLES)
-BATCH_INDEX = Integer("BatchIndex", 1, model.MAX_UPSERT_BATCH)
 
 SUBSCRIPTION_STATUS = Choice(model.SubscriptionStatus)
 CANCEL_REASON = Choice(model.CancelReason)
@@ -52,8 +51,6 @@ INTERVAL = Choice(Interval)
 OUTCOME = Choice(model.SubscriptionOutcome)
 REASON_CODE = Choice(model.SubscriptionReasonCode)
 LIFECYCLE_ACTION = Choice(model.LifecycleAction)
-UPSERT_OUTCOME = Choice(model.UpsertOutcome, "SubscriptionUpsertOutcome")
-UPSERT_REASON_CODE = Choice(model.UpsertReasonCode, "SubscriptionUpsertReasonCode")
 
 # ---------------------------------------------------------------------- the subscription's parts
 
@@ -170,13 +167,8 @@ UPSERT_DOCUMENTS = ListOf("SubscriptionDocuments", "Subscription", SUBSCRIPTION,
 
 # ---------------------------------------------------------------------- operation parts
 
-UPSERT_RESULT = Document("SubscriptionUpsertResult", (
-    Field("Index", BATCH_INDEX, required=True),
-    Field("SubscriptionId", SUBSCRIPTION_ID),
-    Field("Result", UPSERT_OUTCOME, required=True),
-    Field("ReasonCode", UPSERT_REASON_CODE, required=True),
-    Field("Message", MESSAGE),
-), doc="What became of one document of the batch (Index counts from 1); a rejection's Message names the field.")
+#: As UpsertOrders' results (``orders.upsert_result``), naming subscriptions.
+UPSERT_RESULT = upsert_result("SubscriptionUpsertResult", Field("SubscriptionId", SUBSCRIPTION_ID))
 UPSERT_RESULTS = ListOf("SubscriptionUpsertResults", "Result", UPSERT_RESULT, max_occurs=model.MAX_UPSERT_BATCH)
 
 

@@ -31,12 +31,12 @@ from .subscription_events import (
     SubscriptionPlanChanged,
     SubscriptionResumed,
 )
+from .upserts import MAX_BATCH
 
 __all__ = [
     "Address", "CancelReason", "Charge", "ChargeStatus", "Customer", "Frequency", "Interval", "LifecycleAction",
     "MergeRefused", "PlanChange", "ProducedOrder", "Reason", "SkippedOrder", "Subscription", "SubscriptionDecision",
     "SubscriptionItem", "SubscriptionOutcome", "SubscriptionReasonCode", "SubscriptionRefund", "SubscriptionStatus",
-    "UpsertOutcome", "UpsertReasonCode",
 ]
 
 #: The longest pause, counted from the day it is asked for.
@@ -48,7 +48,7 @@ MAX_INTERVAL_COUNT = 365
 #: The most items a plan may have.
 MAX_ITEMS = 100
 #: The most documents one ERP batch may carry.
-MAX_UPSERT_BATCH = 100
+MAX_UPSERT_BATCH = MAX_BATCH
 #: How far ahead of the server's clock a reported charge time may be (clock skew).
 CHARGE_CLOCK_SKEW = timedelta(minutes=5)
 
@@ -115,27 +115,6 @@ class SubscriptionReasonCode(str, enum.Enum):
     NOTHING_REFUNDABLE = "NOTHING_REFUNDABLE"
     EXCEEDS_REFUNDABLE = "EXCEEDS_REFUNDABLE"
     DUPLICATE_CHARGE = "DUPLICATE_CHARGE"
-
-
-class UpsertOutcome(str, enum.Enum):
-    """What became of one document of an ERP batch."""
-
-    CREATED = "CREATED"
-    UPDATED = "UPDATED"
-    UNCHANGED = "UNCHANGED"
-    REJECTED = "REJECTED"
-
-
-class UpsertReasonCode(str, enum.Enum):
-    NONE = "NONE"
-    #: A field's form, length or the document's own consistency (the message names the field).
-    INVALID_RECORD = "INVALID_RECORD"
-    DUPLICATE_IN_BATCH = "DUPLICATE_IN_BATCH"
-    #: The document contradicts what was done through the service (a cancellation, a refund).
-    CONTRADICTS_SERVICE = "CONTRADICTS_SERVICE"
-    #: Accepted, but the customer was forgotten (a privacy request): the personal data the document
-    #: carried was set aside and the subscription keeps its pseudonym (see ``domain.privacy``).
-    PERSONAL_DATA_FORGOTTEN = "PERSONAL_DATA_FORGOTTEN"
 
 
 class LifecycleAction(str, enum.Enum):

@@ -29,10 +29,7 @@ UPSERT_ORDERS = Operation(
     command=order_cases.UpsertOrders,
     answer=(
         Field("Results", d.UPSERT_RESULTS, attr="results", required=True),
-        Field("CreatedCount", d.COUNT, attr="created", required=True),
-        Field("UpdatedCount", d.COUNT, attr="updated", required=True),
-        Field("UnchangedCount", d.COUNT, attr="unchanged", required=True),
-        Field("RejectedCount", d.COUNT, attr="rejected", required=True),
+        *d.UPSERT_COUNTS,
     ),
     run=_upsert,
     doc="""Create or update up to 100 orders from the ERP, each an OrderInput: the ERP's own data, where

@@ -221,15 +221,13 @@ UPSERT_SUBSCRIPTIONS = Operation(
     command=use_cases.UpsertSubscriptions,
     answer=(
         Field("Results", s.UPSERT_RESULTS, required=True),
-        Field("Created", d.COUNT, required=True),
-        Field("Updated", d.COUNT, required=True),
-        Field("Unchanged", d.COUNT, required=True),
-        Field("Rejected", d.COUNT, required=True),
+        *d.UPSERT_COUNTS,
     ),
     run=_upsert,
     doc="""For the ERP: create or update 1 to 100 subscription documents. Each document has its own
-    result (CREATED, UPDATED, UNCHANGED or REJECTED with a ReasonCode and a Message naming the
-    field); a rejected one never blocks the others. An update never erases what was done through
+    Result, answered as UpsertOrders answers (Index, SubscriptionId, Outcome CREATED, UPDATED,
+    UNCHANGED or REJECTED, a ReasonCode, a Message and the Field a refusal is about), with the
+    counts; a rejected one never blocks the others. An update never erases what was done through
     the service (a cancellation, a pause, skips, refunds, a pending plan change, recorded charges).
     The same RequestId replays the first result.""",
 )

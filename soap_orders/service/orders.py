@@ -19,7 +19,7 @@ from ..documents import records
 from ..documents.orders import ORDER_NUMBER
 from ..domain import limits
 from ..domain.errors import IdempotencyConflict, OrderNotFound, ValidationError
-from ..domain.merge import UpsertOutcome, UpsertReasonCode, accept_new, merge_into
+from ..domain.merge import accept_new, merge_into
 from ..domain.notifications import notified
 from ..domain.orders import (
     Decision,
@@ -33,6 +33,7 @@ from ..domain.orders import (
     RefundLineRequest,
 )
 from ..domain.paging import has_more, page_window
+from ..domain.upserts import UpsertOutcome, UpsertReasonCode
 from .idempotency import Caller, act_once, canonical, checked_request_id, operation_of
 from .notifications import queue_flow_events
 from .ports import AuditRecord, Clock, OrderDocuments, OrderQuery, UnitOfWork
@@ -336,6 +337,7 @@ class UpsertResult:
     parts of an updated order that changed (wire names), ``order`` is the order as stored
     afterwards (None when refused, and in a replayed result)."""
 
+    index: int  # 1-based position in the batch
     order_number: str | None  # None: a refused document without a valid number of its own
     outcome: UpsertOutcome
     reason_code: UpsertReasonCode
@@ -444,8 +446,8 @@ def upsert_records(
             prepared.append(records.order_from_record(item))
         except records.RecordError as error:
             number = records.claimed(ORDER_NUMBER, item.get("OrderNumber") if isinstance(item, dict) else None)
-            prepared.append(UpsertResult(number, UpsertOutcome.REJECTED, UpsertReasonCode.INVALID_DOCUMENT,
-                                         error.message, error.path or None))
+            prepared.append(UpsertResult(len(prepared) + 1, number, UpsertOutcome.REJECTED,
+                                         UpsertReasonCode.INVALID_DOCUMENT, error.message, error.path or None))
     return _upsert(uow, prepared, clock, caller, request_id, lambda: _fingerprint_of(items), True, None, False)
 
 
@@ -498,7 +500,7 @@ def _upsert(
                 if before is not None and decision.outcome is UpsertOutcome.UPDATED:
                     queue_flow_events(uow, before, current, now)
             results.append(UpsertResult(
-                document.order_number, decision.outcome, decision.reason_code, decision.message, decision.field,
+                position + 1, document.order_number, decision.outcome, decision.reason_code, decision.message, decision.field,
                 current if decision.accepted else None, decision.changed,
             ))
             if fingerprints is not None and decision.accepted:
@@ -530,7 +532,7 @@ def _fingerprint_of(documents: list[Any]) -> str:
 
 def _upsert_report_to_record(report: UpsertReport) -> dict[str, Any]:
     return {"Results": [
-        {"OrderNumber": r.order_number, "Outcome": r.outcome.value, "ReasonCode": r.reason_code.value,
+        {"Index": r.index, "OrderNumber": r.order_number, "Outcome": r.outcome.value, "ReasonCode": r.reason_code.value,
          "Message": r.message, "Field": r.field, "Changed": list(r.changed)}
         for r in report.results
     ]}
@@ -538,7 +540,7 @@ def _upsert_report_to_record(report: UpsertReport) -> dict[str, Any]:
 
 def _upsert_report_from_record(record: dict[str, Any]) -> UpsertReport:
     return UpsertReport(tuple(
-        UpsertResult(r["OrderNumber"] or None, UpsertOutcome(r["Outcome"]), UpsertReasonCode(r["ReasonCode"]), r["Message"],
+        UpsertResult(r.get("Index", index), r["OrderNumber"] or None, UpsertOutcome(r["Outcome"]), UpsertReasonCode(r["ReasonCode"]), r["Message"],
                      r.get("Field"), None, tuple(r.get("Changed") or ()))
-        for r in record["Results"]
+        for index, r in enumerate(record["Results"], 1)  # results kept by 1.3 have no Index
     ))

@@ -39,9 +39,8 @@ from ..domain.subscriptions import (
     SubscriptionReasonCode,
     SubscriptionRefund,
     SubscriptionStatus,
-    UpsertOutcome,
-    UpsertReasonCode,
 )
+from ..domain.upserts import UpsertOutcome, UpsertReasonCode
 from .idempotency import Caller, act_once, operation_of
 from .orders import normalize_email
 from .ports import AuditRecord, Clock, SubscriptionQuery, UnitOfWork
@@ -179,15 +178,29 @@ class UpsertSubscriptions:
     subscriptions: tuple[Any, ...]
 
 
+#: What an accepted document's result says.
+_ACCEPTED = {
+    UpsertOutcome.CREATED: "The subscription was created.",
+    UpsertOutcome.UPDATED: "The subscription was updated.",
+    UpsertOutcome.UNCHANGED: "The subscription already held this data.",
+}
+
+
 @dataclass(frozen=True)
 class UpsertResult:
-    """What became of one document of a batch: CREATED, UPDATED, UNCHANGED or REJECTED."""
+    """What became of one document of a batch, as an order's (``service.orders.UpsertResult``):
+    CREATED, UPDATED, UNCHANGED or REJECTED, and the field a refusal is about."""
 
     index: int  # 1-based position in the batch
     subscription_id: str | None
-    result: UpsertOutcome
+    outcome: UpsertOutcome
     reason_code: UpsertReasonCode = UpsertReasonCode.NONE
-    message: str | None = None
+    message: str = ""
+    field: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.message:
+            object.__setattr__(self, "message", _ACCEPTED.get(self.outcome, "The document was refused."))
 
 
 @dataclass(frozen=True)
@@ -197,7 +210,7 @@ class UpsertAnswer:
     results: list[UpsertResult]
 
     def _count(self, outcome: UpsertOutcome) -> int:
-        return sum(1 for r in self.results if r.result is outcome)
+        return sum(1 for r in self.results if r.outcome is outcome)
 
     @property
     def created(self) -> int:
@@ -485,6 +498,14 @@ def upsert_subscriptions(
 
 
 def _upsert_result(record: dict[str, Any]) -> UpsertResult:
+    """A kept result, also in the form 1.3 kept (``Result``, ``INVALID_RECORD``, no ``Message`` on an
+    accepted document), replayed in today's form."""
+    record = dict(record)
+    if "Result" in record:
+        record["Outcome"] = record.pop("Result")
+    if record.get("ReasonCode") == "INVALID_RECORD":
+        record["ReasonCode"] = UpsertReasonCode.INVALID_DOCUMENT.value
+    record.setdefault("Message", _ACCEPTED.get(UpsertOutcome(record["Outcome"]), "The document was refused."))
     values = records.load(forms.UPSERT_RESULT, record, "Results")
     return UpsertResult(**{"subscription_id": None, **values})  # a document without an id has none
 
@@ -498,7 +519,7 @@ def _upsert(
             loaded.append(forms.subscription_from_record(document))
         except RecordError as error:
             loaded.append(UpsertResult(index, forms.claimed_id(document), UpsertOutcome.REJECTED,
-                                       UpsertReasonCode.INVALID_RECORD, error.message))
+                                       UpsertReasonCode.INVALID_DOCUMENT, error.message, error.path or None))
     ids = [item.subscription_id for item in loaded if isinstance(item, Subscription)]
     existing = uow.subscriptions.get_many(ids, for_update=True)
     results: list[UpsertResult] = []
@@ -510,7 +531,7 @@ def _upsert(
         sid = item.subscription_id
         if sid in seen:
             results.append(UpsertResult(index, sid, UpsertOutcome.REJECTED, UpsertReasonCode.DUPLICATE_IN_BATCH,
-                                        "SubscriptionId: appears more than once in the batch"))
+                                        "SubscriptionId: appears more than once in the batch", "SubscriptionId"))
             continue
         seen.add(sid)
         current = existing.get(sid)
@@ -526,7 +547,8 @@ def _upsert(
                 current.merge(item, now)
             except MergeRefused as refusal:
                 results.append(UpsertResult(index, sid, UpsertOutcome.REJECTED, UpsertReasonCode.CONTRADICTS_SERVICE,
-                                            f"{refusal.field}: {refusal.message}" if refusal.field else refusal.message))
+                                            f"{refusal.field}: {refusal.message}" if refusal.field else refusal.message,
+                                            refusal.field or None))
                 continue
             if _comparable(current) == before:
                 current.updated_at = updated_at
@@ -539,9 +561,9 @@ def _upsert(
             subject = current
         results.append(result)
         uow.audit.add(AuditRecord(now, caller.client, caller.address, "UpsertSubscription", None, request_id,
-                                  result.result.value, subscription_id=sid))
-        if result.result is not UpsertOutcome.UNCHANGED:
-            subject.events.append(SubscriptionUpserted(sid, now, result.result.value, subject.status.value,
+                                  result.outcome.value, subscription_id=sid))
+        if result.outcome is not UpsertOutcome.UNCHANGED:
+            subject.events.append(SubscriptionUpserted(sid, now, result.outcome.value, subject.status.value,
                                                        request_id))
     return results
 

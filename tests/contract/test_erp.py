@@ -174,6 +174,27 @@ def test_an_order_sent_back_as_get_order_answers_it_is_still_accepted(server, er
     assert [(r.Outcome, r.ReasonCode) for r in again.Results.Result] == [("UNCHANGED", "NONE")]
 
 
+def test_both_batches_answer_in_one_shape_and_one_vocabulary(server, erp, erp_credentials):
+    orders = post_json(server, erp_credentials, "UpsertOrders", {"RequestId": unique("rq"), "Orders": [
+        order_record(unique("ERP")), order_record(unique("ERP"), Currency="EURO")]}).json()
+    subscriptions = post_json(server, erp_credentials, "UpsertSubscriptions", {"RequestId": unique("rq"), "Subscriptions": [
+        subscription_record(unique("SUB")), subscription_record(unique("SUB"), Status="CANCELLED", NextOrderDate=None)]}).json()
+    for body, identifier, field in ((orders, "OrderNumber", "Currency"), (subscriptions, "SubscriptionId", "CancelledAt")):
+        assert list(body) == ["Results", "CreatedCount", "UpdatedCount", "UnchangedCount", "RejectedCount"]
+        created, refused = body["Results"]
+        assert list(created) == ["Index", identifier, "Outcome", "ReasonCode", "Message"]
+        assert list(refused) == ["Index", identifier, "Outcome", "ReasonCode", "Message", "Field"]
+        assert [(r["Index"], r["Outcome"], r["ReasonCode"]) for r in body["Results"]] == [
+            (1, "CREATED", "NONE"), (2, "REJECTED", "INVALID_DOCUMENT")]
+        assert (refused["Field"], body["CreatedCount"], body["RejectedCount"]) == (field, 1, 1)
+    over_soap = erp.service.UpsertOrders(RequestId=unique("rq"), Orders=soap_orders(
+        erp, order_record(unique("ERP")), order_record(unique("ERP"), Total="99.99")))
+    assert [(r.Index, r.Outcome, r.ReasonCode) for r in over_soap.Results.Result] == [
+        (1, "CREATED", "NONE"), (2, "REJECTED", "INVALID_DOCUMENT")]
+    assert (over_soap.CreatedCount, over_soap.UpdatedCount, over_soap.UnchangedCount, over_soap.RejectedCount) == (
+        1, 0, 0, 1)
+
+
 def test_the_same_request_id_replays_and_other_documents_conflict(server, erp_credentials):
     request_id = unique("rq")
     record = order_record(unique("ERP"))

@@ -143,7 +143,7 @@ def test_an_order_number_that_strips_to_nothing_or_holds_a_control_character_is_
     answer = upsert(server, [order_record(number), good])
 
     refused, created = answer["Results"]
-    assert refused == {"Outcome": "REJECTED", "ReasonCode": "INVALID_DOCUMENT", "Field": "OrderNumber",
+    assert refused == {"Index": 1, "Outcome": "REJECTED", "ReasonCode": "INVALID_DOCUMENT", "Field": "OrderNumber",
                        "Message": f"OrderNumber: {problem}"}  # and no OrderNumber: none was valid
     assert (created["OrderNumber"], created["Outcome"]) == (good["OrderNumber"], "CREATED")
     assert (answer["CreatedCount"], answer["RejectedCount"]) == (1, 1)
@@ -174,8 +174,8 @@ def test_a_subscription_id_with_a_control_character_is_refused_and_not_named_bac
     assert answer.status_code == 200, answer.text
     fits_the_openapi_document("UpsertSubscriptions", answer)
     for index, result in enumerate(answer.json()["Results"], 1):
-        assert result == {"Index": index, "Result": "REJECTED", "ReasonCode": "INVALID_RECORD",
-                          "Message": "SubscriptionId: contains control characters"}
+        assert result == {"Index": index, "Outcome": "REJECTED", "ReasonCode": "INVALID_DOCUMENT",
+                          "Message": "SubscriptionId: contains control characters", "Field": "SubscriptionId"}
     with server_deps.uow() as uow:
         assert uow.subscriptions.get(sid) is None
 

@@ -349,18 +349,20 @@ def test_upsert_gives_a_result_per_document(erp, server_deps):
     inconsistent = subscription_record(other, Status="CANCELLED", NextOrderDate=None)  # no CancelledAt
     batch = [subscription_record(new), inconsistent, subscription_record(new)]
     answer = erp.call("UpsertSubscriptions", RequestId=request, Subscriptions=batch)
-    results = [(r["Index"], r.get("SubscriptionId"), r["Result"], r["ReasonCode"]) for r in answer["Results"]]
-    assert results == [(1, new, "CREATED", "NONE"), (2, other, "REJECTED", "INVALID_RECORD"),
+    results = [(r["Index"], r.get("SubscriptionId"), r["Outcome"], r["ReasonCode"]) for r in answer["Results"]]
+    assert results == [(1, new, "CREATED", "NONE"), (2, other, "REJECTED", "INVALID_DOCUMENT"),
                        (3, new, "REJECTED", "DUPLICATE_IN_BATCH")]
-    assert answer["Results"][1]["Message"].startswith("CancelledAt")
-    assert (answer["Created"], answer["Updated"], answer["Unchanged"], answer["Rejected"]) == (1, 0, 0, 2)
+    assert answer["Results"][1]["Message"].startswith("CancelledAt") and answer["Results"][1]["Field"] == "CancelledAt"
+    assert answer["Results"][0]["Message"] == "The subscription was created." and "Field" not in answer["Results"][0]
+    assert answer["Results"][2]["Field"] == "SubscriptionId"
+    assert (answer["CreatedCount"], answer["UpdatedCount"], answer["UnchangedCount"], answer["RejectedCount"]) == (1, 0, 0, 2)
     assert erp.call("UpsertSubscriptions", RequestId=request, Subscriptions=batch) == answer  # replay
     assert erp.refused("UpsertSubscriptions", RequestId=request, Subscriptions=batch[:1]) == "IDEMPOTENCY_CONFLICT"
     same = erp.call("UpsertSubscriptions", RequestId=unique("erp"), Subscriptions=[subscription_record(new)])
-    assert [r["Result"] for r in same["Results"]] == ["UNCHANGED"]
+    assert [r["Outcome"] for r in same["Results"]] == ["UNCHANGED"]
     renamed = erp.call("UpsertSubscriptions", RequestId=unique("erp"),
                        Subscriptions=[subscription_record(new, Name="Coffee club XL")])
-    assert [r["Result"] for r in renamed["Results"]] == ["UPDATED"]
+    assert [r["Outcome"] for r in renamed["Results"]] == ["UPDATED"]
 
 
 #: Concurrent UpsertSubscriptions requests in the race below, and the threads sending them.
@@ -388,7 +390,7 @@ def test_concurrent_batches_creating_one_subscription_each_get_a_result_per_docu
         answers = list(pool.map(send, range(RACING_BATCHES)))
     assert [answer.status_code for answer in answers] == [200] * RACING_BATCHES, \
         [answer.text for answer in answers if answer.status_code != 200][:3]
-    results = [[(r["Index"], r["SubscriptionId"], r["Result"]) for r in answer.json()["Results"]] for answer in answers]
+    results = [[(r["Index"], r["SubscriptionId"], r["Outcome"]) for r in answer.json()["Results"]] for answer in answers]
     shared_results = sorted(batch[0][2] for batch in results)
     assert shared_results == ["CREATED"] + ["UPDATED"] * (RACING_BATCHES - 1)
     assert [batch[0][:2] for batch in results] == [(1, shared)] * RACING_BATCHES
@@ -408,11 +410,11 @@ def test_upsert_never_erases_what_was_done_through_the_service(dg, erp, server_d
             Amount="4.00")
     dg.call("CancelSubscription", SubscriptionId=sid, RequestId=rid("c"), Reason="QUALITY")
     stale = erp.call("UpsertSubscriptions", RequestId=unique("erp"), Subscriptions=[subscription_record(sid)])
-    assert [(r["Result"], r["ReasonCode"]) for r in stale["Results"]] == [("REJECTED", "CONTRADICTS_SERVICE")]
+    assert [(r["Outcome"], r["ReasonCode"]) for r in stale["Results"]] == [("REJECTED", "CONTRADICTS_SERVICE")]
     ended = subscription_record(sid, Status="CANCELLED", CancelledAt="2026-01-04T09:00:00Z", NextOrderDate=None,
                                 Name="Coffee club (ended)")
     merged = erp.call("UpsertSubscriptions", RequestId=unique("erp"), Subscriptions=[ended])
-    assert [r["Result"] for r in merged["Results"]] == ["UPDATED"]
+    assert [r["Outcome"] for r in merged["Results"]] == ["UPDATED"]
     sub = dg.call("GetSubscription", SubscriptionId=sid)["Subscription"]
     assert sub["Name"] == "Coffee club (ended)" and sub["Charges"][0]["RefundedAmount"] == "4.00"
     assert sub["CancelReason"] == "QUALITY"

@@ -29,7 +29,7 @@ from soap_orders.domain.orders import (
 )
 from soap_orders.domain.privacy import PSEUDONYM_DOMAIN, ForgetOutcome, ForgetReasonCode
 from soap_orders.domain.subscriptions import CancelReason
-from soap_orders.domain.subscriptions import UpsertReasonCode as SubscriptionReasonCode
+from soap_orders.domain.upserts import UpsertReasonCode as SubscriptionReasonCode
 from soap_orders.service import order_actions, orders, privacy, subscriptions
 from soap_orders.service.orders import Caller
 from tests.privacy import (

@@ -74,7 +74,7 @@ def sub_record(sid: str = "SUB-100", email: str = "Ann.Lee@example.com", **overr
 def seed(deps, *records: dict[str, Any]) -> None:
     results = uc.upsert_subscriptions(deps.uow(), list(records), clock_at(datetime(2026, 2, 1, tzinfo=timezone.utc)),
                                       ERP)
-    assert {r.result for r in results} == {"CREATED"}
+    assert {r.outcome for r in results} == {"CREATED"}
 
 
 def events_of(deps, sid: str) -> list[tuple[str, dict[str, Any]]]:
@@ -290,18 +290,18 @@ def test_upsert_results_per_document(deps):
     secret_bad = sub_record("SUB-C", Customer={"Email": "not-an-email-SECRET"})
     results = uc.upsert_subscriptions(deps.uow(), [sub_record("SUB-A"), bad_price, secret_bad, sub_record("SUB-A"),
                                                    "nonsense"], clock_at(), ERP)
-    assert [(r.index, r.subscription_id, r.result, r.reason_code) for r in results] == [
-        (1, "SUB-A", "CREATED", "NONE"), (2, "SUB-B", "REJECTED", "INVALID_RECORD"),
-        (3, "SUB-C", "REJECTED", "INVALID_RECORD"), (4, "SUB-A", "REJECTED", "DUPLICATE_IN_BATCH"),
-        (5, None, "REJECTED", "INVALID_RECORD"),
+    assert [(r.index, r.subscription_id, r.outcome, r.reason_code) for r in results] == [
+        (1, "SUB-A", "CREATED", "NONE"), (2, "SUB-B", "REJECTED", "INVALID_DOCUMENT"),
+        (3, "SUB-C", "REJECTED", "INVALID_DOCUMENT"), (4, "SUB-A", "REJECTED", "DUPLICATE_IN_BATCH"),
+        (5, None, "REJECTED", "INVALID_DOCUMENT"),
     ]
     assert results[1].message.startswith("Price:") and "twelve" not in results[1].message
     assert "SECRET" not in results[2].message and "Email" in results[2].message
     again = uc.upsert_subscriptions(deps.uow(), [sub_record("SUB-A"), sub_record("SUB-A", Name="Coffee club XL")][:1],
                                     clock_at(), ERP)
-    assert [r.result for r in again] == ["UNCHANGED"]
+    assert [r.outcome for r in again] == ["UNCHANGED"]
     updated = uc.upsert_subscriptions(deps.uow(), [sub_record("SUB-A", Name="Coffee club XL")], clock_at(), ERP)
-    assert [r.result for r in updated] == ["UPDATED"]
+    assert [r.outcome for r in updated] == ["UPDATED"]
     assert uc.get_subscription(deps.uow(), "SUB-A", clock_at()).name == "Coffee club XL"
     with pytest.raises(ValidationError):
         uc.upsert_subscriptions(deps.uow(), [sub_record(f"SUB-{i}") for i in range(101)], clock_at(), ERP)
@@ -312,13 +312,13 @@ def test_upsert_results_per_document(deps):
 def test_upsert_with_a_request_id_runs_once(deps):
     first = uc.upsert_subscriptions(deps.uow(), [sub_record("SUB-R")], clock_at(), ERP, request_id="batch-1")
     replay = uc.upsert_subscriptions(deps.uow(), [sub_record("SUB-R")], clock_at(), ERP, request_id="batch-1")
-    assert [r.result for r in first] == [r.result for r in replay] == ["CREATED"]
+    assert [r.outcome for r in first] == [r.outcome for r in replay] == ["CREATED"]
     # A batch whose rejected document has no subscription id replays the same results.
     batch = [sub_record("SUB-R2"), "nonsense", {"Name": "no id"}]
     first = uc.upsert_subscriptions(deps.uow(), batch, clock_at(), ERP, request_id="batch-2")
     replay = uc.upsert_subscriptions(deps.uow(), batch, clock_at(), ERP, request_id="batch-2")
     assert replay == first
-    assert [(r.subscription_id, r.result) for r in replay] == [("SUB-R2", "CREATED"), (None, "REJECTED"),
+    assert [(r.subscription_id, r.outcome) for r in replay] == [("SUB-R2", "CREATED"), (None, "REJECTED"),
                                                                (None, "REJECTED")]
     with pytest.raises(IdempotencyConflict):
         uc.upsert_subscriptions(deps.uow(), [sub_record("SUB-R", Name="Other")], clock_at(), ERP, request_id="batch-1")
@@ -334,7 +334,7 @@ def test_what_was_done_through_the_service_survives_an_upsert(deps):
     # The ERP sends its own, stale, copies: nothing refunded, not skipped, active.
     renamed = [sub_record(sid, Name="Coffee club 2026") for sid in ("SUB-M1", "SUB-M2", "SUB-M3")]
     results = uc.upsert_subscriptions(deps.uow(), renamed, clock_at(), ERP)
-    assert [(r.result, r.reason_code) for r in results] == [
+    assert [(r.outcome, r.reason_code) for r in results] == [
         ("UPDATED", "NONE"), ("UPDATED", "NONE"), ("REJECTED", "CONTRADICTS_SERVICE")]
     assert results[2].message.startswith("Status:")
     m1 = uc.get_subscription(deps.uow(), "SUB-M1", clock_at())
@@ -352,7 +352,7 @@ def test_what_was_done_through_the_service_survives_an_upsert(deps):
     # The ERP ending it agrees with the cancellation and is taken.
     ended = copy.deepcopy(sub_record("SUB-M3", Status="CANCELLED", CancelledAt="2026-02-11T00:00:00Z",
                                      CancelReason="OTHER", NextOrderDate=None))
-    assert [r.result for r in uc.upsert_subscriptions(deps.uow(), [ended], clock_at(), ERP)] == ["UNCHANGED"]
+    assert [r.outcome for r in uc.upsert_subscriptions(deps.uow(), [ended], clock_at(), ERP)] == ["UNCHANGED"]
     m3 = uc.get_subscription(deps.uow(), "SUB-M3", clock_at())
     assert m3.cancel_reason is CancelReason.QUALITY and m3.cancelled_at == NOW
 
@@ -360,7 +360,7 @@ def test_what_was_done_through_the_service_survives_an_upsert(deps):
 def test_service_owned_fields_cannot_be_sent_by_the_erp(deps):
     record = sub_record("SUB-S", Refunds=[])
     results = uc.upsert_subscriptions(deps.uow(), [record], clock_at(), ERP)
-    assert results[0].result == "REJECTED" and results[0].message.startswith("Refunds:")
+    assert results[0].outcome == "REJECTED" and results[0].message.startswith("Refunds:")
 
 
 def test_demo_subscriptions_are_stored_and_read_back_unchanged(deps):
@@ -404,7 +404,7 @@ def test_import_takes_subscription_records_beside_orders(deps, tmp_path):
     path.write_text("\n".join(lines) + "\n")
     report = import_file(deps, path)
     assert (report.created, report.updated) == (2, 1)
-    assert [(p.line, p.message.split(":")[0]) for p in report.errors] == [(3, "INVALID_RECORD")]
+    assert [(p.line, p.message.split(":")[0]) for p in report.errors] == [(3, "INVALID_DOCUMENT")]
     assert "CancelledAt" in report.errors[0].message
     assert uc.get_subscription(deps.uow(), "SUB-IMP-1", clock_at()).name == "Coffee club XL"
     with pytest.raises(SubscriptionNotFound):
