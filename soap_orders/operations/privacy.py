@@ -9,11 +9,7 @@ from ..documents import privacy as p
 from ..documents import subscriptions as s
 from ..domain.clients import Scope
 from ..service import privacy as use_cases
-from .base import Call, Operation
-
-
-def _forget(call: Call, command: use_cases.ForgetCustomer) -> use_cases.ForgetResult:
-    return use_cases.forget_customer(call.uow(), command, call.clock, call.caller)
+from .base import Call, Operation, action
 
 
 def _export(call: Call, query: use_cases.ExportCustomerData) -> use_cases.CustomerData:
@@ -38,7 +34,7 @@ FORGET_CUSTOMER = Operation(
         Field("Forgotten", p.FORGOTTEN_COUNTS, required=True),
         Field("Unsettled", p.UNSETTLED, required=True),
     ),
-    run=_forget,
+    run=action(use_cases.forget_customer),
     doc="""Forget a customer at their request. Their name, email, phone, shipping address (all but
     its country) and notes are replaced by a pseudonym (an address at forgotten.invalid, answered in
     Pseudonym) on every order and subscription of that Email, or only on the OrderNumber or

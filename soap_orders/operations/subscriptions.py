@@ -11,7 +11,7 @@ from ..documents import subscriptions as s
 from ..domain.clients import Scope
 from ..domain.subscriptions import Subscription
 from ..service import subscriptions as use_cases
-from .base import Call, Operation
+from .base import Call, Operation, action
 
 SUBSCRIPTION_ID = Field("SubscriptionId", s.SUBSCRIPTION_ID, required=True)
 REQUEST_ID = Field("RequestId", d.REQUEST_ID, required=True)
@@ -41,38 +41,10 @@ def _get(call: Call, query: GetSubscription) -> SubscriptionAnswer:
     return SubscriptionAnswer(use_cases.get_subscription(call.uow(), query.subscription_id, call.clock, query.email))
 
 
-def _cancel(call: Call, command: use_cases.CancelSubscription) -> use_cases.SubscriptionActionResult:
-    return use_cases.cancel_subscription(call.uow(), command, call.clock, call.caller)
-
-
-def _pause(call: Call, command: use_cases.PauseSubscription) -> use_cases.SubscriptionActionResult:
-    return use_cases.pause_subscription(call.uow(), command, call.clock, call.caller)
-
-
-def _resume(call: Call, command: use_cases.ResumeSubscription) -> use_cases.SubscriptionActionResult:
-    return use_cases.resume_subscription(call.uow(), command, call.clock, call.caller)
-
-
-def _change_plan(call: Call, command: use_cases.ChangeSubscriptionPlan) -> use_cases.SubscriptionActionResult:
-    return use_cases.change_subscription_plan(call.uow(), command, call.clock, call.caller)
-
-
-def _skip(call: Call, command: use_cases.SkipNextOrder) -> use_cases.SubscriptionActionResult:
-    return use_cases.skip_next_order(call.uow(), command, call.clock, call.caller)
-
-
-def _refund(call: Call, command: use_cases.RefundSubscriptionCharge) -> use_cases.SubscriptionActionResult:
-    return use_cases.refund_subscription_charge(call.uow(), command, call.clock, call.caller)
-
-
 def _upsert(call: Call, command: use_cases.UpsertSubscriptions) -> use_cases.UpsertAnswer:
     results = use_cases.upsert_subscriptions(call.uow(), command.subscriptions, call.clock, call.caller,
                                              command.request_id)
     return use_cases.UpsertAnswer(results)
-
-
-def _record_charge(call: Call, command: use_cases.RecordCharge) -> use_cases.SubscriptionActionResult:
-    return use_cases.record_charge(call.uow(), command, call.clock, call.caller)
 
 
 FIND_SUBSCRIPTIONS_BY_EMAIL = Operation(
@@ -122,7 +94,7 @@ CANCEL_SUBSCRIPTION = Operation(
     ),
     command=use_cases.CancelSubscription,
     answer=ACTION_ANSWER,
-    run=_cancel,
+    run=action(use_cases.cancel_subscription),
     doc="""Cancel a subscription at once, or with AtPeriodEnd true on its next order date (no further
     order or charge either way). Outcome is CANCELLED, CANCELLATION_SCHEDULED, ALREADY_CANCELLED or
     REJECTED (ReasonCode CANCELLATION_SCHEDULED, NOT_ACTIVE). The same RequestId replays the first
@@ -140,7 +112,7 @@ PAUSE_SUBSCRIPTION = Operation(
     ),
     command=use_cases.PauseSubscription,
     answer=ACTION_ANSWER,
-    run=_pause,
+    run=action(use_cases.pause_subscription),
     doc="""Pause until a date (PauseUntil, within 365 days) or for a number of cycles (PauseCycles, 1 to 12),
     exactly one of the two: no
     order and no charge while paused; NextOrderDate says when the next order will be. Outcome is
@@ -154,7 +126,7 @@ RESUME_SUBSCRIPTION = Operation(
     request=(SUBSCRIPTION_ID, REQUEST_ID),
     command=use_cases.ResumeSubscription,
     answer=ACTION_ANSWER,
-    run=_resume,
+    run=action(use_cases.resume_subscription),
     doc="""Resume a paused subscription now; the next order date is the first date of its schedule
     from today. Outcome is RESUMED or REJECTED (ReasonCode NOT_PAUSED, ALREADY_CANCELLED). The
     same RequestId replays the first result.""",
@@ -172,7 +144,7 @@ CHANGE_SUBSCRIPTION_PLAN = Operation(
     ),
     command=use_cases.ChangeSubscriptionPlan,
     answer=ACTION_ANSWER,
-    run=_change_plan,
+    run=action(use_cases.change_subscription_plan),
     doc="""Change any of the items, the price and the frequency, effective from the next cycle; what is
     left out stays. The next order date is recalculated for a new frequency. Outcome is
     PLAN_CHANGED or REJECTED (ReasonCode PLAN_UNCHANGED, ALREADY_CANCELLED, CANCELLATION_SCHEDULED,
@@ -185,7 +157,7 @@ SKIP_NEXT_ORDER = Operation(
     request=(SUBSCRIPTION_ID, REQUEST_ID),
     command=use_cases.SkipNextOrder,
     answer=ACTION_ANSWER,
-    run=_skip,
+    run=action(use_cases.skip_next_order),
     doc="""Skip the next order (and its charge); NextOrderDate moves to the date after it. Outcome is
     SKIPPED or REJECTED (ReasonCode NO_ORDER_SCHEDULED, ALREADY_CANCELLED, CANCELLATION_SCHEDULED,
     NOT_ACTIVE). The same RequestId replays the first result.""",
@@ -204,7 +176,7 @@ REFUND_SUBSCRIPTION_CHARGE = Operation(
     ),
     command=use_cases.RefundSubscriptionCharge,
     answer=(OUTCOME, REASON_CODE, MESSAGE, Field("Refund", s.REFUND), SUBSCRIPTION),
-    run=_refund,
+    run=action(use_cases.refund_subscription_charge),
     doc="""Refund a past charge: Amount of it, or everything still refundable of it when Amount is left
     out; never more than was charged minus what was refunded. Outcome is REFUNDED or REJECTED
     (ReasonCode UNKNOWN_CHARGE, CHARGE_NOT_PAID, NOTHING_REFUNDABLE, EXCEEDS_REFUNDABLE). The same
@@ -246,7 +218,7 @@ RECORD_CHARGE = Operation(
     ),
     command=use_cases.RecordCharge,
     answer=(OUTCOME, REASON_CODE, MESSAGE, Field("Charge", s.CHARGE), SUBSCRIPTION),
-    run=_record_charge,
+    run=action(use_cases.record_charge),
     doc="""For the billing system: a charge it made for the cycle due (Status PAID, with the OrderNumber
     of the order it produced; the next order date moves on) or failed to make (FAILED: the
     subscription is PAST_DUE). Outcome is CHARGE_RECORDED or REJECTED (ReasonCode DUPLICATE_CHARGE,
