@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 import sys
+import threading
+import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import click
 from lxml import etree
 
 from . import __version__, xmlsafe
@@ -121,15 +123,20 @@ class _Refused(Exception):
 
 def import_file(
     deps: Any, path: Path, *, fmt: str = "auto", batch_size: int = 200, progress: bool = False,
-    dry_run: bool = False,
+    dry_run: bool = False, progress_every: float | None = None, interruptible: bool = False,
 ) -> ImportReport:
     """Upsert every valid order of ``path`` and report the ones that were not valid.
 
     ``fmt`` is ``"jsonl"``, ``"xml"`` or ``"auto"`` (decided by the suffix, else by the first
-    non-blank byte). When ``progress`` is true a progress bar is drawn on stderr. With ``dry_run``
-    every batch is checked and merged as for real, then rolled back: the report says what an import
-    would create, update, leave unchanged and refuse, and nothing is written (an order number that
-    occurs in two batches of the file is judged against the stored order each time)."""
+    non-blank byte). When ``progress`` is true a progress line (records, rate, ETA) is kept up to
+    date on stderr (a terminal); with ``progress_every`` a one-line summary is written to stderr
+    every that many seconds instead (a log). With ``dry_run`` every batch is checked and merged as
+    for real, then rolled back: the report says what an import would create, update, leave
+    unchanged and refuse, and nothing is written (an order number that occurs in two batches of the
+    file is judged against the stored order each time). With ``interruptible`` (the main thread
+    only) a first SIGINT (Ctrl-C) stops reading: the records read are written as usual and the
+    report says it stopped (``stopped``); a second one interrupts at once, rolling back the
+    batch being written."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     kind = detect_format(path) if fmt == "auto" else fmt
@@ -137,12 +144,14 @@ def import_file(
         raise ValueError("fmt must be 'auto', 'jsonl' or 'xml'")
     report = ImportReport(dry_run=dry_run)
     batcher = _Batcher(deps, batch_size, report)
-    with path.open("rb") as stream, _progress(path, progress) as advance:
+    tracker = _Progress(report, path.stat().st_size, terminal=progress, every=progress_every)
+    with path.open("rb") as stream, _stop_on_interrupt(tracker, interruptible):
         if kind == "jsonl":
-            _read_jsonl(stream, batcher, report, advance)
+            _read_jsonl(stream, batcher, report, tracker)
         else:
-            _read_xml(stream, batcher, report, advance)
-    batcher.flush()
+            _read_xml(stream, batcher, report, tracker)
+        batcher.flush()
+    tracker.finish()
     report.errors.sort(key=lambda problem: problem.line)
     report.notices.sort(key=lambda problem: problem.line)
     return report
@@ -161,14 +170,80 @@ def detect_format(path: Path) -> str:
     return "xml" if head.startswith(b"<") else "jsonl"
 
 
+class _Progress:
+    """Where an import stands: bytes read, records done, rate and ETA, shown on stderr (a line kept
+    up to date on a terminal, or a line every ``every`` seconds); and whether to stop reading."""
+
+    def __init__(self, report: ImportReport, total: int, *, terminal: bool, every: float | None,
+                 out: IO[str] | None = None) -> None:
+        self.report = report
+        self.total = max(total, 1)
+        self.read = 0
+        self.stopping = False
+        self.terminal = terminal
+        self.every = 0.2 if terminal else every
+        self.out = out or sys.stderr
+        self.started = self.shown = time.monotonic()
+
+    def done(self) -> int:
+        report = self.report
+        return report.created + report.updated + report.unchanged + len(report.errors)
+
+    def advance(self, size: int) -> None:
+        self.read += size
+        if self.every is not None and time.monotonic() - self.shown >= self.every:
+            self.show()
+
+    def line(self) -> str:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        done, fraction = self.done(), min(self.read / self.total, 1.0)
+        rate = done / elapsed
+        eta = elapsed * (1 - fraction) / fraction if fraction > 0 else 0.0
+        return (f"import: {done:,} records ({fraction:.0%} of the file), {rate:,.0f}/s, "
+                f"{len(self.report.errors):,} failed, ETA {_duration(eta)}")
+
+    def show(self) -> None:
+        self.shown = time.monotonic()
+        if self.terminal:
+            self.out.write("\r" + self.line() + "\x1b[K")
+        else:
+            self.out.write(self.line() + "\n")
+        self.out.flush()
+
+    def finish(self) -> None:
+        """On a terminal, the line as it ends (with the whole import's rate) stays on the screen."""
+        if self.terminal:
+            self.show()
+            self.out.write("\n")
+            self.out.flush()
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds + 0.5)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
 @contextmanager
-def _progress(path: Path, enabled: bool) -> Iterator[Callable[[int], None]]:
-    """A function advancing a progress bar over the file's bytes (doing nothing when disabled)."""
-    if not enabled:
-        yield lambda _n: None
+def _stop_on_interrupt(tracker: _Progress, enabled: bool) -> Iterator[None]:
+    """While enabled (in the main thread), a first SIGINT asks the import to stop after what it has
+    read; the next one interrupts as usual."""
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield
         return
-    with click.progressbar(length=path.stat().st_size, label="Importing", file=sys.stderr) as bar:
-        yield bar.update
+
+    def stop(_signum: int, _frame: Any) -> None:
+        tracker.stopping = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # ---------------------------------------------------------------------- batches
@@ -321,10 +396,13 @@ def _clean(message: str) -> str:
 
 
 def _read_jsonl(
-    stream: IO[bytes], batcher: _Batcher, report: ImportReport, advance: Callable[[int], None]
+    stream: IO[bytes], batcher: _Batcher, report: ImportReport, progress: _Progress
 ) -> None:
     for number, raw in enumerate(stream, 1):
-        advance(len(raw))
+        if progress.stopping:
+            report.stopped = True
+            return
+        progress.advance(len(raw))
         if number == 1:
             raw = raw.removeprefix(b"\xef\xbb\xbf")
         if not raw.strip():
@@ -397,7 +475,7 @@ def _parser() -> etree.XMLPullParser:
 
 
 def _read_xml(
-    stream: IO[bytes], batcher: _Batcher, report: ImportReport, advance: Callable[[int], None]
+    stream: IO[bytes], batcher: _Batcher, report: ImportReport, progress: _Progress
 ) -> None:
     """Stream Order elements (children of an ``Orders`` root, or a lone ``Order`` root).
 
@@ -435,7 +513,10 @@ def _read_xml(
 
     try:
         while chunk := stream.read(CHUNK):
-            advance(len(chunk))
+            if progress.stopping:
+                report.stopped = True
+                return
+            progress.advance(len(chunk))
             if not checked and xmlsafe.declares_a_dtd(chunk):
                 raise xmlsafe.DoctypeRefused()
             try:

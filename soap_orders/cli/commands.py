@@ -115,7 +115,9 @@ def openapi(public_url: str | None) -> None:
 @click.option("--dry-run", is_flag=True,
               help="Check and merge every record as for real, report what would be created, updated, left "
                    "unchanged and refused, and write nothing.")
-def import_(file: Path, fmt: str, batch_size: int, dry_run: bool) -> None:
+@click.option("--progress-every", type=click.FloatRange(0.1, 3600), default=10, show_default=True, metavar="SECONDS",
+              help="When stderr is not a terminal, write a one-line progress summary this often.")
+def import_(file: Path, fmt: str, batch_size: int, dry_run: bool, progress_every: float) -> None:
     """Upsert orders from a JSON Lines file or an XML document of Order elements; in JSON Lines, a
     record with a SubscriptionId is a subscription.
 
@@ -123,18 +125,26 @@ def import_(file: Path, fmt: str, batch_size: int, dry_run: bool) -> None:
     cancellations, returns, address changes) is kept, and a forgotten customer's personal data
     stays forgotten (such records are reported, and stored). Bad or contradicting records are
     reported with their line number and reason; good ones are kept. Exits with status 1 when any
-    record failed. The last lines count the refusals by reason, then what was done."""
+    record failed. The last lines count the refusals by reason, then what was done.
+
+    Progress (records, rate, ETA) is shown on a terminal, and written as a line every
+    --progress-every seconds otherwise. Ctrl-C stops after the records read so far are written,
+    with the same report (exit status 130); running the same import again goes on safely: what was
+    written is found unchanged."""
     from ..importing import import_file
 
     with wiring.dependencies() as deps:
-        report = import_file(deps, file, fmt=fmt, batch_size=batch_size, progress=sys.stderr.isatty(),
-                             dry_run=dry_run)
+        terminal = sys.stderr.isatty()
+        report = import_file(deps, file, fmt=fmt, batch_size=batch_size, progress=terminal, dry_run=dry_run,
+                             progress_every=None if terminal else progress_every, interruptible=True)
         for problem in sorted(report.errors + report.notices, key=lambda problem: problem.line):
             click.echo(f"{file.name}:{problem.line}: {problem.message}", err=True)
         if report.errors:
             click.echo("Refused by reason: " + ", ".join(f"{reason} {count}" for reason, count in
                                                          report.refused_by_reason()) + ".")
         click.echo(report.summary())
+    if report.stopped:
+        sys.exit(130)
     if report.errors:
         sys.exit(1)
 

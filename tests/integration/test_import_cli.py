@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -115,3 +117,58 @@ def test_every_import_counts_its_refusals_by_reason(database_url: str, deps: Dep
 def test_an_import_with_nothing_refused_prints_no_refusals(database_url: str, tmp_path: Path) -> None:
     done = run_import(database_url, str(write_jsonl(tmp_path / "feed.jsonl", order_record("OK-1"))))
     assert (done.returncode, done.stdout.splitlines()) == (0, ["1 created, 0 updated, 0 unchanged, 0 failed."])
+
+
+PROGRESS_LINE = re.compile(r"^import: [\d,]+ records \(\d+% of the file\), [\d,]+/s, \d+ failed, ETA \d+[smh]")
+
+
+def stored_count(deps: Dependencies) -> int:
+    with deps.engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(orders)).scalar_one()
+
+
+def test_a_long_import_not_on_a_terminal_writes_a_progress_line_now_and_then(
+        database_url: str, tmp_path: Path) -> None:
+    feed = write_jsonl(tmp_path / "feed.jsonl", *(order_record(f"PG-{i}") for i in range(400)))
+    done = run_import(database_url, "--batch-size", "20", "--progress-every", "0.1", str(feed))
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert lines and all(PROGRESS_LINE.match(line) for line in lines), lines
+    assert "\r" not in done.stderr  # a log gets whole lines, not a redrawn terminal line
+
+
+def test_ctrl_c_stops_after_the_records_read_and_a_rerun_goes_on(
+        database_url: str, deps: Dependencies, tmp_path: Path) -> None:
+    total = 1500
+    feed = write_jsonl(tmp_path / "feed.jsonl", *(order_record(f"CC-{i}") for i in range(total)))
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "SOAP_ORDERS_DATABASE_URL": database_url,
+           "SOAP_ORDERS_SECRET_KEY": TEST_SECRET_KEY}
+    process = subprocess.Popen([SOAP_ORDERS, "import", "--batch-size", "50", "--progress-every", "0.1", str(feed)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                               text=True, env=env)
+    try:
+        assert process.stderr is not None
+        while True:  # until some records are done
+            line = process.stderr.readline()
+            assert line, "the import ended before it showed progress"
+            if PROGRESS_LINE.match(line) and not line.startswith("import: 0 records"):
+                break
+        process.send_signal(signal.SIGINT)
+        out, _err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    assert process.returncode == 130
+    stopped = re.fullmatch(r"(\d+) created, 0 updated, 0 unchanged, 0 failed "
+                           r"\(stopped early; run the import again to go on\)\.", out.splitlines()[-1])
+    assert stopped, out
+    written = int(stopped.group(1))
+    assert 0 < written < total and stored_count(deps) == written  # every record reported is stored
+
+    again = run_import(database_url, str(feed))
+
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[-1] == f"{total - written} created, 0 updated, {written} unchanged, 0 failed."
+    assert stored_count(deps) == total
