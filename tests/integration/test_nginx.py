@@ -34,9 +34,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
+from soap_orders.domain.error_kinds import PAYLOAD_TOO_LARGE
 from soap_orders.soap.application import fault_envelope
-from soap_orders.soap.endpoint import PayloadTooLarge
-from soap_orders.soap.faults import ForbiddenFault, UnavailableFault, ValidationFault
+from soap_orders.soap.faults import ForbiddenFault, OrdersFault, UnavailableFault, ValidationFault
 from tests.conftest import _database
 from tests.server import ROOT, Server, free_port
 
@@ -56,7 +56,7 @@ OWN_FAULTS = {
     400: ValidationFault("The HTTP request is malformed (400 Bad Request).", error_code="BAD_HTTP_REQUEST"),
     403: ForbiddenFault("Calls are not accepted from this address."),
     408: ValidationFault("The request body did not arrive in time.", error_code="REQUEST_TIMEOUT"),
-    413: PayloadTooLarge("The request body is larger than the limit of 307200 bytes."),
+    413: OrdersFault.of(PAYLOAD_TOO_LARGE, "The request body is larger than the limit of 307200 bytes."),
     502: UnavailableFault(),
     503: UnavailableFault(),
     504: UnavailableFault(),
