@@ -36,7 +36,12 @@ from lxml import etree
 
 from soap_orders.domain.error_kinds import PAYLOAD_TOO_LARGE
 from soap_orders.soap.application import fault_envelope
-from soap_orders.soap.faults import ForbiddenFault, OrdersFault, UnavailableFault, ValidationFault
+from soap_orders.soap.faults import (
+    ForbiddenFault,
+    OrdersFault,
+    UnavailableFault,
+    ValidationFault,
+)
 from tests.conftest import _database
 from tests.server import ROOT, Server, free_port
 
