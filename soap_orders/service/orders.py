@@ -15,7 +15,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, Protocol, TypeVar
 
-from ..documents import records
+from ..documents import Document, Field, ListOf, records
+from ..documents import orders as d
 from ..documents.orders import ORDER_NUMBER
 from ..domain import limits
 from ..domain.errors import IdempotencyConflict, OrderNotFound, ValidationError
@@ -285,43 +286,37 @@ def _audit_details(order: Order) -> dict[str, Any] | None:
     return {"Events": [{"Type": event.name, **event.payload()} for event in order.events]}
 
 
+def _action_result(lines: list[LineResult] | None = None, **values: Any) -> ActionResult:
+    return ActionResult(lines=tuple(lines or ()), **values)
+
+
+def _line_result(line_number: int | None = None, sku: str | None = None, **values: Any) -> LineResult:
+    return LineResult(line_number=line_number, sku=sku, **values)
+
+
+#: How an action's result is kept under its RequestId, and read back to be replayed: the parts of
+#: the answers by their wire names, the order in its stored form (rows kept before this
+#: declaration have the same form).
+STORED_ACTION_RESULT = Document("StoredActionResult", (
+    Field("Outcome", d.OUTCOME, required=True),
+    Field("ReasonCode", d.REASON_CODE, required=True),
+    Field("Message", d.MESSAGE, required=True),
+    Field("Refund", d.REFUND),
+    Field("Order", d.ORDER, required=True),
+    Field("Lines", ListOf("LineResults", "Line", Document("LineResult", d.LINE_RESULT.fields, _line_result))),
+    Field("ReleasedAmount", d.AMOUNT),
+    Field("ReplacementOrderNumber", d.ORDER_NUMBER),
+    Field("ReturnId", d.IDENTIFIER),
+), _action_result)
+
+
 def _result_to_record(result: ActionResult) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "Outcome": result.outcome.value,
-        "ReasonCode": result.reason_code.value,
-        "Message": result.message,
-        "Refund": records.refund_to_record(result.refund, result.order.currency) if result.refund else None,
-        "Order": records.order_to_record(result.order),
-    }
-    if result.lines:
-        record["Lines"] = [
-            {"Quantity": r.quantity, "LineNumber": r.line_number, "Sku": r.sku, "ReasonCode": r.reason_code.value,
-             "Message": r.message}
-            for r in result.lines
-        ]
-    if result.released_amount is not None:
-        record["ReleasedAmount"] = f"{result.released_amount:f}"
-    if result.replacement_order_number is not None:
-        record["ReplacementOrderNumber"] = result.replacement_order_number
-    if result.return_id is not None:
-        record["ReturnId"] = result.return_id
-    return record
+    return records.dump(STORED_ACTION_RESULT, result)
 
 
 def _result_from_record(record: dict[str, Any]) -> ActionResult:
-    order = records.order_from_record(record["Order"])
-    refund = None
-    if record.get("Refund"):
-        refund = records.refund_from_record(record["Refund"], order.currency)
-    lines = tuple(
-        LineResult(r["Quantity"], r["LineNumber"], r["Sku"], ReasonCode(r["ReasonCode"]), r["Message"])
-        for r in record.get("Lines", ())
-    )
-    released = record.get("ReleasedAmount")
-    return ActionResult(
-        Outcome(record["Outcome"]), ReasonCode(record["ReasonCode"]), record["Message"], order, refund, lines,
-        None if released is None else Decimal(released), record.get("ReplacementOrderNumber"), record.get("ReturnId"),
-    )
+    result: ActionResult = records.load(STORED_ACTION_RESULT, record, "", record["Order"]["Currency"])
+    return result
 
 
 # ---------------------------------------------------------------------- data in

@@ -1,0 +1,89 @@
+"""An order action's result is kept under its RequestId through a declared document
+(``service.orders.STORED_ACTION_RESULT``) and read back whole to be replayed; rows kept in the
+form written before the declaration read back the same."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from soap_orders.documents import records
+from soap_orders.domain.orders import LineResult, Outcome, ReasonCode
+from soap_orders.service import orders as use_cases
+from soap_orders.service.orders import ActionResult
+from tests.unit.factories import make_order, make_refund, plain
+
+
+def kept(record: dict) -> dict:
+    """What the idempotency store gives back: the record after a trip through JSON."""
+    return json.loads(json.dumps(record))
+
+
+def results() -> list[ActionResult]:
+    order = make_order()
+    return [
+        ActionResult(Outcome.CANCELLED, ReasonCode.NONE, "The order was cancelled.", order, make_refund("35.50")),
+        ActionResult(Outcome.REJECTED, ReasonCode.ALREADY_SHIPPED, "It has shipped.", make_order()),
+        ActionResult(
+            Outcome.LINES_CANCELLED, ReasonCode.NONE, "1 line cancelled.", make_order(),
+            lines=(LineResult(1, 1, None, ReasonCode.NONE, "Cancelled."),
+                   LineResult(3, None, "SKU-ZZ", ReasonCode.UNKNOWN_LINE, "No such line.")),
+            released_amount=Decimal("12.50"),
+        ),
+        ActionResult(Outcome.REPLACEMENT_ISSUED, ReasonCode.NONE, "Replaced.", make_order(),
+                     replacement_order_number="R-1001"),
+        ActionResult(Outcome.RETURN_CREATED, ReasonCode.NONE, "Return created.", make_order(), return_id="RT-9"),
+    ]
+
+
+@pytest.mark.parametrize("result", results(), ids=lambda r: r.outcome.value)
+def test_a_result_reads_back_as_it_was_kept(result):
+    again = use_cases._result_from_record(kept(use_cases._result_to_record(result)))
+    assert plain(again) == plain(result)
+    assert isinstance(again.lines, tuple)
+
+
+def written_before(result: ActionResult) -> dict:
+    """A result as rows kept before the declaration hold it (1.4.0's hand-written form)."""
+    record = {
+        "Outcome": result.outcome.value,
+        "ReasonCode": result.reason_code.value,
+        "Message": result.message,
+        "Refund": records.refund_to_record(result.refund, result.order.currency) if result.refund else None,
+        "Order": records.order_to_record(result.order),
+    }
+    if result.lines:
+        record["Lines"] = [{"Quantity": r.quantity, "LineNumber": r.line_number, "Sku": r.sku,
+                            "ReasonCode": r.reason_code.value, "Message": r.message} for r in result.lines]
+    if result.released_amount is not None:
+        record["ReleasedAmount"] = f"{result.released_amount:f}"
+    if result.replacement_order_number is not None:
+        record["ReplacementOrderNumber"] = result.replacement_order_number
+    if result.return_id is not None:
+        record["ReturnId"] = result.return_id
+    return record
+
+
+@pytest.mark.parametrize("result", results(), ids=lambda r: r.outcome.value)
+def test_a_row_kept_before_reads_back_the_same(result):
+    again = use_cases._result_from_record(kept(written_before(result)))
+    assert plain(again) == plain(result)
+
+
+def test_the_kept_form_is_the_one_rows_already_hold():
+    """Nothing is renamed: a new row holds the names and values an old one does (the list of line
+    results is now always there, absent parts are left out, amounts are written to the currency's
+    places)."""
+
+    def normal(record: dict) -> dict:
+        record = {k: v for k, v in record.items() if v is not None and v != []}
+        if "Lines" in record:
+            record["Lines"] = [{k: v for k, v in line.items() if v is not None} for line in record["Lines"]]
+        if "ReleasedAmount" in record:
+            record["ReleasedAmount"] = Decimal(record["ReleasedAmount"])
+        return record
+
+    for result in results():
+        assert normal(kept(use_cases._result_to_record(result))) == normal(kept(written_before(result)))
