@@ -17,7 +17,7 @@ Every fenced ``sh``, ``xml`` and ``python`` block of README.md is then run in th
 What a reader would type differently is replaced, and nothing else: ``https://orders.example.com``
 and ``http://127.0.0.1:8000`` by the server's address, ``<the secret printed by make run>`` by what
 ``demo-client`` printed, and ``SECRET`` (a Python name, or ``$SECRET`` in the shell) is the secret
-the last ``soap-orders clients add`` printed. A block preceded by ``<!-- not run: why -->`` is not
+the last ``soap-orders clients add`` printed (``xml`` requests are posted as that client). A block preceded by ``<!-- not run: why -->`` is not
 run; one preceded by ``<!-- needs: tool ... -->`` is run by the second test when those tools are
 installed (from a directory holding the checkout's files it names).
 """
@@ -100,6 +100,8 @@ class MakeRun:
     printed: str
     process: subprocess.Popen[bytes]
     secret: str = ""
+    #: The client the last ``soap-orders clients add`` made (xml requests are posted as it).
+    client: str = "dg-prod"
     namespace: dict[str, object] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
@@ -173,8 +175,9 @@ def run_sh(run: MakeRun, block: Block, directory: Path) -> None:
     done = subprocess.run(["bash", "-euo", "pipefail", "-c", run.localised(block.text)], cwd=directory, env=run.env(),
                           capture_output=True, text=True, timeout=BLOCK_TIMEOUT)
     assert done.returncode == 0, f"README line {block.line}:\n{done.stdout}\n{done.stderr}"
-    if re.search(r"soap-orders clients (add|rotate)", block.text):
-        run.secret = done.stdout.strip().splitlines()[-1]
+    made = re.search(r"soap-orders clients (?:add|rotate) ([\w.-]+)", block.text)
+    if made:
+        run.client, run.secret = made.group(1), done.stdout.strip().splitlines()[-1]
 
 
 def run_xml(run: MakeRun, block: Block) -> None:
@@ -182,7 +185,7 @@ def run_xml(run: MakeRun, block: Block) -> None:
     envelope = etree.fromstring((text if text.startswith("<soapenv:Envelope") else WRAP.format(text)).encode())
     (operation,) = [child for child in envelope.find(f"{{{SOAP_ENV}}}Body") if isinstance(child.tag, str)]
     request = golden_request(operation)
-    answer = requests.post(f"{run.base_url}/soap", data=etree.tostring(envelope), auth=("dg-prod", run.secret),
+    answer = requests.post(f"{run.base_url}/soap", data=etree.tostring(envelope), auth=(run.client, run.secret),
                            headers={"Content-Type": "text/xml; charset=utf-8"}, timeout=30)
     expected = etree.parse(str(request.with_name(request.name.replace("-request.xml", "-response.xml")))).getroot()
     assert_nodes_equal(_masked(etree.fromstring(answer.content)), _masked(expected))

@@ -270,6 +270,31 @@ def assert_typed_not_found(client: str, answers: dict[str, Any]) -> None:
     assert "faultcode" not in not_found["fault"] or not_found["fault"]["faultcode"] == "Client.OrderNotFound"
 
 
+#: What the service computes of an order and its lines: an ERP's UpsertOrders leaves it out.
+ORDER_COMPUTED = {"RefundedAmount", "RefundableAmount", "ShippedAt"}
+LINE_STATE = {"LineTotal", "Status", "QuantityShipped", "QuantityCancelled", "QuantityRefunded", "QuantityReturned",
+              "QuantityReplaced"}
+
+
+def assert_erp_fields_only_accepted(client: str, answers: dict[str, Any]) -> None:
+    """The UpsertOrders call, whose Order carries only the ERP's own fields (nothing computed, no
+    per-line state, no empty list wrappers), was sent by the client and accepted (CREATED; a later
+    client of the same server gets the first result again, which the same RequestId only replays
+    for the same documents)."""
+    call = next(c for c in CALLS if c.name == "UpsertOrders")
+    assert call.request_file is not None
+    order = body_element(call.request_file).find(f"{{{TNS}}}Orders/{{{TNS}}}Order")
+    assert order is not None
+    assert not {etree.QName(child).localname for child in order} & ORDER_COMPUTED
+    assert all(not {etree.QName(child).localname for child in line} & LINE_STATE
+               for line in order.iterfind(f"{{{TNS}}}Lines/{{{TNS}}}Line"))
+    assert all(len(child) or (child.text or "").strip() for child in order.iter() if isinstance(child.tag, str))
+    answer = answers["UpsertOrders"]
+    assert "fault" not in answer, f"{client} could not send UpsertOrders with only the ERP's fields: {answer}"
+    result = answer["Results"]["Result"]
+    assert (result["Outcome"], result["ReasonCode"], answer["CreatedCount"]) == ("CREATED", "NONE", "1"), (client, answer)
+
+
 # zeep: the reference every other client is compared with.
 
 def zeep_client(server: Any) -> zeep.Client:

@@ -19,6 +19,7 @@ from lxml import etree
 
 from tests.interop.harness import (
     OPERATION_NAMES,
+    assert_erp_fields_only_accepted,
     assert_same_answers,
     assert_typed_not_found,
     built_once,
@@ -87,4 +88,5 @@ def gsoap_answers(server, program: Path, work: Path) -> dict[str, Any]:
 def test_gsoap_default_client_matches_zeep(server, example_orders, gsoap_program, tmp_path):
     answers = gsoap_answers(server, gsoap_program, tmp_path)
     assert_typed_not_found("gSOAP", answers)
+    assert_erp_fields_only_accepted("gSOAP", answers)
     assert_same_answers("gSOAP", answers, zeep_answers(zeep_client(server)))

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.interop.harness import (
+    assert_erp_fields_only_accepted,
     assert_same_answers,
     assert_typed_not_found,
     built_once,
@@ -79,4 +80,5 @@ def test_jaxws_wsimport_client_matches_zeep(server, example_orders, java_classes
     expected = zeep_answers(zeep_client(server))
     for way, answers in (("JAX-WS", typed), ("JAX-WS by declaration", by_declaration)):
         assert_typed_not_found(way, answers)
+        assert_erp_fields_only_accepted(way, answers)
         assert_same_answers(way, answers, expected, compare_faultcode=False)

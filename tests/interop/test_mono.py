@@ -19,6 +19,7 @@ import pytest
 from lxml import etree
 
 from tests.interop.harness import (
+    assert_erp_fields_only_accepted,
     assert_same_answers,
     assert_typed_not_found,
     built_once,
@@ -80,4 +81,5 @@ def mono_answers(server, program: Path, work: Path) -> dict[str, Any]:
 def test_mono_wsdl_proxy_matches_zeep(server, example_orders, mono_program, tmp_path):
     answers = mono_answers(server, mono_program, tmp_path)
     assert_typed_not_found("Mono", answers)
+    assert_erp_fields_only_accepted("Mono", answers)
     assert_same_answers("Mono", answers, zeep_answers(zeep_client(server)))

@@ -19,6 +19,7 @@ import pytest
 from tests.interop.harness import (
     CALLS,
     CLIENT_TIMEOUT,
+    assert_erp_fields_only_accepted,
     assert_same_answers,
     assert_typed_not_found,
     fault,
@@ -82,4 +83,5 @@ def node_answers(server, modules: Path) -> dict[str, Any]:
 def test_node_soap_client_matches_zeep(server, example_orders, node_modules):
     answers = node_answers(server, node_modules)
     assert_typed_not_found("node soap", answers)
+    assert_erp_fields_only_accepted("node soap", answers)
     assert_same_answers("node soap", answers, zeep_answers(zeep_client(server)))

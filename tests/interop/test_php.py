@@ -19,6 +19,7 @@ import pytest
 
 from tests.interop.harness import (
     CALLS,
+    assert_erp_fields_only_accepted,
     assert_same_answers,
     assert_typed_not_found,
     client_env,
@@ -76,4 +77,5 @@ def php_answers(server, php: str, work: Path) -> dict[str, Any]:
 def test_php_soapclient_matches_zeep(server, example_orders, php, tmp_path):
     answers = php_answers(server, php, tmp_path)
     assert_typed_not_found("PHP SoapClient", answers)
+    assert_erp_fields_only_accepted("PHP SoapClient", answers)
     assert_same_answers("PHP SoapClient", answers, zeep_answers(zeep_client(server)))

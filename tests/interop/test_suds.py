@@ -17,6 +17,7 @@ from tests.interop.harness import (
     NOBODY,
     OLIVIA,
     OLIVIAS_ORDERS,
+    assert_erp_fields_only_accepted,
     assert_same_answers,
     assert_typed_not_found,
     fault,
@@ -83,6 +84,7 @@ def test_suds_default_client_matches_zeep(server, example_orders):
     assert 401 in transport.statuses, f"suds was never challenged: {transport.statuses}"
     assert 200 in transport.statuses
     assert_typed_not_found("suds", answers)
+    assert_erp_fields_only_accepted("suds", answers)
     assert_same_answers("suds", answers, zeep_answers(zeep_client(server)))
 
 

@@ -12,6 +12,7 @@ from tests.interop.harness import (
     OLIVIAS_ORDERS,
     OPERATION_NAMES,
     as_golden,
+    assert_erp_fields_only_accepted,
     assert_typed_not_found,
     golden_answer,
     masked,
@@ -29,6 +30,7 @@ def test_the_calls_cover_every_operation():
 def test_zeep_reads_every_golden_response(server, example_orders):
     answers = zeep_answers(zeep_client(server))
     assert_typed_not_found("zeep", answers)
+    assert_erp_fields_only_accepted("zeep", answers)
     for call in CALLS:
         golden = golden_answer(call)
         if golden is not None:
