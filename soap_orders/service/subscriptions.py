@@ -16,8 +16,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ..documents import records
+from ..documents import Document, Field, records
 from ..documents import subscriptions as forms
+from ..documents.orders import MESSAGE
 from ..documents.records import RecordError
 from ..domain import limits
 from ..domain.errors import SubscriptionNotFound, ValidationError
@@ -430,29 +431,27 @@ def _audit_details(subscription: Subscription) -> dict[str, Any] | None:
     return {"Events": [{"Type": event.name, **event.payload()} for event in subscription.events]}
 
 
+#: How a subscription action's result is kept under its RequestId, and read back to be replayed:
+#: the answers' parts by their wire names, the subscription in its stored form (rows kept before
+#: this declaration have the same form).
+STORED_ACTION_RESULT = Document("StoredSubscriptionActionResult", (
+    Field("Outcome", forms.OUTCOME, required=True),
+    Field("ReasonCode", forms.REASON_CODE, required=True),
+    Field("Message", MESSAGE, required=True),
+    Field("Refund", forms.REFUND),
+    Field("Charge", forms.CHARGE),
+    Field("Subscription", forms.STORED_SUBSCRIPTION, required=True),
+), SubscriptionActionResult)
+
+
 def _result_to_record(result: SubscriptionActionResult) -> dict[str, Any]:
-    currency = result.subscription.currency
-    return {
-        "Outcome": result.outcome.value,
-        "ReasonCode": result.reason_code.value,
-        "Message": result.message,
-        "Refund": records.dump(forms.REFUND, result.refund, currency) if result.refund else None,
-        "Charge": records.dump(forms.CHARGE, result.charge, currency) if result.charge else None,
-        "Subscription": forms.subscription_to_record(result.subscription, stored=True),
-    }
+    return records.dump(STORED_ACTION_RESULT, result)
 
 
 def _result_from_record(record: dict[str, Any]) -> SubscriptionActionResult:
-    subscription = forms.subscription_from_record(record["Subscription"], stored=True)
-    currency = subscription.currency
-    return SubscriptionActionResult(
-        SubscriptionOutcome(record["Outcome"]),
-        SubscriptionReasonCode(record["ReasonCode"]),
-        record["Message"],
-        subscription,
-        records.load(forms.REFUND, record["Refund"], "Refund", currency) if record.get("Refund") else None,
-        records.load(forms.CHARGE, record["Charge"], "Charge", currency) if record.get("Charge") else None,
-    )
+    result: SubscriptionActionResult = records.load(STORED_ACTION_RESULT, record, "",
+                                                    record["Subscription"]["Currency"])
+    return result
 
 
 # ---------------------------------------------------------------------- data in (the ERP)

@@ -1,19 +1,27 @@
-"""An order action's result is kept under its RequestId through a declared document
-(``service.orders.STORED_ACTION_RESULT``) and read back whole to be replayed; rows kept in the
-form written before the declaration read back the same."""
+"""An action's result is kept under its RequestId through a declared document
+(``STORED_ACTION_RESULT`` of ``service.orders`` and ``service.subscriptions``) and read back whole to
+be replayed; rows kept in the form written before the declaration read back the same."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
 
 from soap_orders.documents import records
-from soap_orders.domain.orders import LineResult, Outcome, ReasonCode
+from soap_orders.documents import subscriptions as forms
+from soap_orders.domain.orders import LineResult, Outcome, Reason, ReasonCode
+from soap_orders.domain.subscriptions import Charge, ChargeStatus, SubscriptionRefund
+from soap_orders.domain.subscriptions import SubscriptionOutcome as SO
+from soap_orders.domain.subscriptions import SubscriptionReasonCode as SR
 from soap_orders.service import orders as use_cases
+from soap_orders.service import subscriptions as subscription_cases
 from soap_orders.service.orders import ActionResult
+from soap_orders.service.subscriptions import SubscriptionActionResult
 from tests.unit.factories import make_order, make_refund, plain
+from tests.unit.subscription_factories import make_subscription
 
 
 def kept(record: dict) -> dict:
@@ -87,3 +95,45 @@ def test_the_kept_form_is_the_one_rows_already_hold():
 
     for result in results():
         assert normal(kept(use_cases._result_to_record(result))) == normal(kept(written_before(result)))
+
+
+# ---------------------------------------------------------------------- subscription actions
+
+
+def subscription_results() -> list[SubscriptionActionResult]:
+    charged = datetime(2026, 1, 31, 8, tzinfo=timezone.utc)
+    return [
+        SubscriptionActionResult(SO.PAUSED, SR.NONE, "Paused.", make_subscription()),
+        SubscriptionActionResult(
+            SO.REFUNDED, SR.NONE, "Refunded.", make_subscription(),
+            refund=SubscriptionRefund("RF-1", "CH-1", Decimal("5.00"), Reason.DAMAGED, charged, "Dented"),
+        ),
+        SubscriptionActionResult(SO.CHARGE_RECORDED, SR.NONE, "Recorded.", make_subscription(),
+                                 charge=Charge("CH-2", Decimal("24.00"), charged, ChargeStatus.FAILED)),
+    ]
+
+
+def subscription_written_before(result: SubscriptionActionResult) -> dict:
+    """A result as rows kept before the declaration hold it (1.4.0's hand-written form)."""
+    currency = result.subscription.currency
+    return {
+        "Outcome": result.outcome.value,
+        "ReasonCode": result.reason_code.value,
+        "Message": result.message,
+        "Refund": records.dump(forms.REFUND, result.refund, currency) if result.refund else None,
+        "Charge": records.dump(forms.CHARGE, result.charge, currency) if result.charge else None,
+        "Subscription": forms.subscription_to_record(result.subscription, stored=True),
+    }
+
+
+@pytest.mark.parametrize("result", subscription_results(), ids=lambda r: r.outcome.value)
+def test_a_subscription_result_reads_back_as_it_was_kept(result):
+    again = subscription_cases._result_from_record(kept(subscription_cases._result_to_record(result)))
+    assert plain(again) == plain(result)
+
+
+@pytest.mark.parametrize("result", subscription_results(), ids=lambda r: r.outcome.value)
+def test_a_subscription_row_kept_before_reads_back_the_same(result):
+    old = kept(subscription_written_before(result))
+    assert plain(subscription_cases._result_from_record(old)) == plain(result)
+    assert kept(subscription_cases._result_to_record(result)) == {k: v for k, v in old.items() if v is not None}
