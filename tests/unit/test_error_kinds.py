@@ -19,6 +19,7 @@ from soap_orders.operations import OPERATIONS
 from soap_orders.soap import faults
 
 PACKAGE = Path(json_endpoint.__file__).resolve().parents[1]
+README = PACKAGE.parent / "README.md"
 
 #: One error of every class callers may be answered with.
 DOMAIN_ERRORS = [
@@ -121,3 +122,17 @@ def test_the_wire_modules_keep_no_table_of_their_own():
     assert not hasattr(faults, "FAULT_TABLE")
     source = inspect.getsource(json_endpoint)
     assert not re.search(r"\"[1-5]\d\d [A-Z]", source.replace('"200 OK"', ""))
+
+
+def test_the_readme_lists_every_faultcode_with_its_codes_and_retryable():
+    section = README.read_text(encoding="utf-8").split("### Faults", 1)[1].split("\n### ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = (cells[1], cells[2])
+    assert set(rows) == {kind.fault for kind in KINDS}
+    for kind in KINDS:
+        codes, retryable = rows[kind.fault]
+        assert f"`{kind.code}`" in codes, kind
+        assert retryable == ("true" if kind.retryable else "false"), kind
