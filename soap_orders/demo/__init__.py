@@ -5,7 +5,8 @@
 - ``builder``: ``build_orders`` makes ``Order`` objects from a seed through the domain's rules;
 - ``records``: the same orders as import records and JSON Lines;
 - ``writer``: writes them in batches, skipping (or with ``replace``, overwriting) existing orders;
-- ``suggestions``: what to try once they are written.
+- ``suggestions``: what to try once they are written;
+- ``subscriptions``: the demo subscriptions of some of those customers, through the subscription rules.
 """
 
 from __future__ import annotations
