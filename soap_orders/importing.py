@@ -258,6 +258,9 @@ class _Pending:
     record: Any
     number: str | None
     fingerprint: str | None
+    #: A JSON line read only roughly so far (``record`` is None): it is read exactly (every number
+    #: checked) only if its fingerprint does not show it unchanged.
+    raw: bytes | None = None
 
 
 class _Batcher:
@@ -341,8 +344,11 @@ class _Batcher:
             if item.number in unchanged:
                 self.report.unchanged += 1
                 continue
+            record = item.record if item.raw is None else _read_exact(item.line, item.raw, self.report)
+            if record is _UNREADABLE:
+                continue
             try:
-                order = order_from_record(item.record)
+                order = order_from_record(record)
             except RecordError as error:
                 self.report.errors.append(ImportProblem(item.line, _clean(error.message), INVALID_DOCUMENT))
                 continue
@@ -405,20 +411,38 @@ def _read_jsonl(
         progress.advance(len(raw))
         if number == 1:
             raw = raw.removeprefix(b"\xef\xbb\xbf")
-        if not raw.strip():
+        raw = raw.strip()
+        if not raw:
             continue
+        # An order is first read roughly, for its number: a record whose fingerprint shows it
+        # unchanged costs no more than this; the others are read exactly when their batch is written.
         try:
-            record = read_json(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            report.errors.append(ImportProblem(number, "not valid UTF-8 text"))
-            continue
-        except NumberOutOfRange:
-            report.errors.append(ImportProblem(number, "holds a number too large or too small for any field"))
-            continue
+            preview = json.loads(raw)
         except (ValueError, RecursionError):
-            report.errors.append(ImportProblem(number, "not valid JSON"))
+            preview = None
+        if isinstance(preview, dict) and "SubscriptionId" not in preview and isinstance(preview.get("OrderNumber"), str):
+            batcher.add(_Pending(number, None, preview["OrderNumber"], record_fingerprint(raw), raw))
             continue
-        _load(number, record, batcher, report, record_fingerprint(raw.strip()))
+        record = _read_exact(number, raw, report)
+        if record is not _UNREADABLE:
+            _load(number, record, batcher, report, record_fingerprint(raw))
+
+
+#: What ``_read_exact`` returns for a line it could not read (and reported).
+_UNREADABLE = object()
+
+
+def _read_exact(number: int, raw: bytes, report: ImportReport) -> Any:
+    """The record of a JSON line, every number read exactly; or, reported, ``_UNREADABLE``."""
+    try:
+        return read_json(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        report.errors.append(ImportProblem(number, "not valid UTF-8 text"))
+    except NumberOutOfRange:
+        report.errors.append(ImportProblem(number, "holds a number too large or too small for any field"))
+    except (ValueError, RecursionError):
+        report.errors.append(ImportProblem(number, "not valid JSON"))
+    return _UNREADABLE
 
 
 # ---------------------------------------------------------------------- XML
