@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import sys
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .wiring import dependencies, domain_errors
+
+if TYPE_CHECKING:
+    from ..operations import Operation
 
 
 def _email(value: str) -> str:
@@ -19,11 +22,10 @@ def _email(value: str) -> str:
     return sys.stdin.readline().strip() if value == "-" else value
 
 
-def _run(operation_name: str, record: dict[str, Any]) -> Any:
-    from ..operations import BY_NAME, Call
+def _run(operation: Operation, record: dict[str, Any]) -> Any:
+    from ..operations import Call
     from ..service.privacy import CLI_CALLER
 
-    operation = BY_NAME[operation_name]
     with dependencies() as deps:
         return domain_errors(lambda: operation.invoke(Call(deps, CLI_CALLER), record))
 
@@ -49,7 +51,9 @@ def forget(email: str, order_number: str | None, subscription_id: str | None, re
         record["OrderNumber"] = order_number
     if subscription_id:
         record["SubscriptionId"] = subscription_id
-    result = _run("ForgetCustomer", record)
+    from ..operations.privacy import FORGET_CUSTOMER
+
+    result = _run(FORGET_CUSTOMER, record)
     click.echo(f"{result.outcome.value}: {result.message}")
     counts = result.forgotten
     if result.pseudonym:
@@ -70,7 +74,7 @@ def export(email: str) -> None:
     """Print everything held about EMAIL (- reads it from standard input) as one JSON document:
     the ExportCustomerData answer (orders, subscriptions, change-feed events)."""
     from ..documents import records
-    from ..operations import BY_NAME
+    from ..operations.privacy import EXPORT_CUSTOMER_DATA
 
-    data = _run("ExportCustomerData", {"Email": _email(email)})
-    click.echo(records.answer_json(records.dump(BY_NAME["ExportCustomerData"].answer_document, data, as_text=True)))
+    data = _run(EXPORT_CUSTOMER_DATA, {"Email": _email(email)})
+    click.echo(records.answer_json(records.dump(EXPORT_CUSTOMER_DATA.answer_document, data, as_text=True)))

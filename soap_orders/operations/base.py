@@ -68,12 +68,11 @@ class Operation:
     elements (read by name from what ``run`` returns). The SOAP service, the JSON routes, the scope
     check, the OpenAPI document, ``check`` and the tests' operation lists all come from here.
 
-    ``name`` is the command's class name: the use cases key idempotency and the audit trail on the
-    command they are given (``service.idempotency.operation_of``), so a declaration whose name is
-    not its command's is refused when it is made. An operation writes (and is replayed) exactly
-    when its request has a RequestId."""
+    Its ``name`` is its command's class name, written once there: the use cases key idempotency and
+    the audit trail on the command they are given (``service.idempotency.operation_of``), and the
+    wire names the operation, its request and its answer the same way. An operation writes (and is
+    replayed) exactly when its request has a RequestId."""
 
-    name: str
     scope: Scope
     request: tuple[Field, ...]
     command: Callable[..., Any]
@@ -84,9 +83,10 @@ class Operation:
     #: it feeds (``scope`` stays the operation's own, as the contract's tables list it).
     also: tuple[Scope, ...] = ()
 
-    def __post_init__(self) -> None:
-        if self.name != self.command.__name__:
-            raise ValueError(f"Operation {self.name}: its command is {self.command.__name__}; name them alike.")
+    @property
+    def name(self) -> str:
+        """The operation's name on the wire: its command's class name."""
+        return self.command.__name__
 
     @cached_property
     def writes(self) -> bool:

@@ -20,7 +20,6 @@ def _events(call: Call, query: use_cases.GetOrderEvents) -> use_cases.EventPage:
 
 
 UPSERT_ORDERS = Operation(
-    name="UpsertOrders",
     scope=Scope.ERP,
     request=(
         Field("RequestId", d.REQUEST_ID, required=True),
@@ -44,7 +43,6 @@ UPSERT_ORDERS = Operation(
 )
 
 GET_ORDER_EVENTS = Operation(
-    name="GetOrderEvents",
     scope=Scope.ERP,
     request=(
         Field("AfterEventId", d.EVENT_ID, default=0),

@@ -24,7 +24,6 @@ def _create_return(call: Call, command: use_cases.CreateReturn) -> ActionResult:
 
 
 FIND_ORDERS_BY_TRACKING_NUMBER = Operation(
-    name="FindOrdersByTrackingNumber",
     scope=Scope.READ,
     request=(
         Field("TrackingNumber", d.IDENTIFIER, required=True),
@@ -41,7 +40,6 @@ FIND_ORDERS_BY_TRACKING_NUMBER = Operation(
 )
 
 CHANGE_SHIPPING_ADDRESS = Operation(
-    name="ChangeShippingAddress",
     scope=Scope.ACT,
     request=(
         Field("OrderNumber", d.ORDER_NUMBER, required=True),
@@ -58,7 +56,6 @@ CHANGE_SHIPPING_ADDRESS = Operation(
 )
 
 CANCEL_ORDER_LINES = Operation(
-    name="CancelOrderLines",
     scope=Scope.ACT,
     request=(
         Field("OrderNumber", d.ORDER_NUMBER, required=True),
@@ -89,7 +86,6 @@ CANCEL_ORDER_LINES = Operation(
 )
 
 ISSUE_REPLACEMENT = Operation(
-    name="IssueReplacement",
     scope=Scope.ACT,
     request=(
         Field("OrderNumber", d.ORDER_NUMBER, required=True),
@@ -113,7 +109,6 @@ ISSUE_REPLACEMENT = Operation(
 )
 
 CREATE_RETURN = Operation(
-    name="CreateReturn",
     scope=Scope.ACT,
     request=(
         Field("OrderNumber", d.ORDER_NUMBER, required=True),
@@ -140,7 +135,6 @@ CREATE_RETURN = Operation(
 )
 
 UPDATE_RETURN = Operation(
-    name="UpdateReturn",
     scope=Scope.ERP,
     request=(
         Field("OrderNumber", d.ORDER_NUMBER, required=True),
@@ -164,7 +158,6 @@ UPDATE_RETURN = Operation(
 )
 
 RECORD_SHIPMENT = Operation(
-    name="RecordShipment",
     scope=Scope.ERP,
     request=(
         Field("OrderNumber", d.ORDER_NUMBER, required=True),

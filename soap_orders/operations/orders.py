@@ -46,7 +46,6 @@ PAGE_ANSWER = (
 
 
 FIND_ORDERS_BY_EMAIL = Operation(
-    name="FindOrdersByEmail",
     scope=Scope.READ,
     request=(
         Field("Email", d.EMAIL, required=True),
@@ -65,7 +64,6 @@ FIND_ORDERS_BY_EMAIL = Operation(
 )
 
 GET_ORDER = Operation(
-    name="GetOrder",
     scope=Scope.READ,
     also=(Scope.ERP,),
     request=(
@@ -81,7 +79,6 @@ GET_ORDER = Operation(
 )
 
 CANCEL_ORDER = Operation(
-    name="CancelOrder",
     scope=Scope.ACT,
     request=(
         Field("OrderNumber", d.ORDER_NUMBER, required=True),
@@ -98,7 +95,6 @@ CANCEL_ORDER = Operation(
 )
 
 ISSUE_REFUND = Operation(
-    name="IssueRefund",
     scope=Scope.ACT,
     request=(
         Field("OrderNumber", d.ORDER_NUMBER, required=True),

@@ -17,7 +17,6 @@ def _export(call: Call, query: use_cases.ExportCustomerData) -> use_cases.Custom
 
 
 FORGET_CUSTOMER = Operation(
-    name="ForgetCustomer",
     scope=Scope.PRIVACY,
     request=(
         Field("Email", d.EMAIL, required=True),
@@ -51,7 +50,6 @@ FORGET_CUSTOMER = Operation(
 )
 
 EXPORT_CUSTOMER_DATA = Operation(
-    name="ExportCustomerData",
     scope=Scope.PRIVACY,
     request=(Field("Email", d.EMAIL, required=True),),
     command=use_cases.ExportCustomerData,

@@ -48,7 +48,6 @@ def _upsert(call: Call, command: use_cases.UpsertSubscriptions) -> use_cases.Ups
 
 
 FIND_SUBSCRIPTIONS_BY_EMAIL = Operation(
-    name="FindSubscriptionsByEmail",
     scope=Scope.READ,
     request=(
         Field("Email", d.EMAIL, required=True),
@@ -70,7 +69,6 @@ FIND_SUBSCRIPTIONS_BY_EMAIL = Operation(
 )
 
 GET_SUBSCRIPTION = Operation(
-    name="GetSubscription",
     scope=Scope.READ,
     also=(Scope.ERP,),
     request=(SUBSCRIPTION_ID, Field("Email", d.EMAIL)),
@@ -83,7 +81,6 @@ GET_SUBSCRIPTION = Operation(
 )
 
 CANCEL_SUBSCRIPTION = Operation(
-    name="CancelSubscription",
     scope=Scope.ACT,
     request=(
         SUBSCRIPTION_ID,
@@ -102,7 +99,6 @@ CANCEL_SUBSCRIPTION = Operation(
 )
 
 PAUSE_SUBSCRIPTION = Operation(
-    name="PauseSubscription",
     scope=Scope.ACT,
     request=(
         SUBSCRIPTION_ID,
@@ -121,7 +117,6 @@ PAUSE_SUBSCRIPTION = Operation(
 )
 
 RESUME_SUBSCRIPTION = Operation(
-    name="ResumeSubscription",
     scope=Scope.ACT,
     request=(SUBSCRIPTION_ID, REQUEST_ID),
     command=use_cases.ResumeSubscription,
@@ -133,7 +128,6 @@ RESUME_SUBSCRIPTION = Operation(
 )
 
 CHANGE_SUBSCRIPTION_PLAN = Operation(
-    name="ChangeSubscriptionPlan",
     scope=Scope.ACT,
     request=(
         SUBSCRIPTION_ID,
@@ -152,7 +146,6 @@ CHANGE_SUBSCRIPTION_PLAN = Operation(
 )
 
 SKIP_NEXT_ORDER = Operation(
-    name="SkipNextOrder",
     scope=Scope.ACT,
     request=(SUBSCRIPTION_ID, REQUEST_ID),
     command=use_cases.SkipNextOrder,
@@ -164,7 +157,6 @@ SKIP_NEXT_ORDER = Operation(
 )
 
 REFUND_SUBSCRIPTION_CHARGE = Operation(
-    name="RefundSubscriptionCharge",
     scope=Scope.ACT,
     request=(
         SUBSCRIPTION_ID,
@@ -184,7 +176,6 @@ REFUND_SUBSCRIPTION_CHARGE = Operation(
 )
 
 UPSERT_SUBSCRIPTIONS = Operation(
-    name="UpsertSubscriptions",
     scope=Scope.ERP,
     request=(
         REQUEST_ID,
@@ -205,7 +196,6 @@ UPSERT_SUBSCRIPTIONS = Operation(
 )
 
 RECORD_CHARGE = Operation(
-    name="RecordCharge",
     scope=Scope.ERP,
     request=(
         SUBSCRIPTION_ID,

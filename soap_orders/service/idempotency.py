@@ -40,8 +40,8 @@ class Command(Protocol):
 
 def operation_of(command: object) -> str:
     """The operation a command is for, which its RequestId is kept under and its audit records
-    name: the command's class is named after it (``operations.base.Operation`` refuses a
-    declaration whose name is not its command's)."""
+    name: the command's class name, which is also the operation's (``operations.base.Operation``
+    takes its name from its command)."""
     return type(command).__name__
 
 

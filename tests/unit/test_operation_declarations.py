@@ -1,5 +1,5 @@
-"""An operation's declaration carries what every call needs: its name (the command's, which the use
-cases key RequestIds and audit records on), whether it writes (it takes a RequestId), and the one
+"""An operation's declaration carries what every call needs: its name (taken from its command, which
+the use cases key RequestIds and audit records on), whether it writes (it takes a RequestId), and the one
 call sequence every way in uses (``authorize``, ``invoke``)."""
 
 from __future__ import annotations
@@ -13,7 +13,14 @@ from soap_orders.documents import Field
 from soap_orders.documents import orders as d
 from soap_orders.domain.clients import Scope
 from soap_orders.domain.errors import Forbidden, ValidationError
-from soap_orders.operations import OPERATIONS, Call, Operation, action, outcome_of
+from soap_orders.operations import (
+    BY_NAME,
+    OPERATIONS,
+    Call,
+    Operation,
+    action,
+    outcome_of,
+)
 from soap_orders.service.auth import Principal
 from soap_orders.service.idempotency import operation_of
 
@@ -30,26 +37,30 @@ class Ran:
     command: PingOrder
 
 
-def declare(name: str = "PingOrder", *, request_id: bool = False, **options) -> Operation:
+def declare(*, request_id: bool = False, **options) -> Operation:
     request = (Field("OrderNumber", d.ORDER_NUMBER, required=True),)
     if request_id:
         request += (Field("RequestId", d.REQUEST_ID, required=True),)
-    return Operation(name=name, scope=Scope.READ, request=request, command=PingOrder, answer=(),
+    return Operation(scope=Scope.READ, request=request, command=PingOrder, answer=(),
                      run=lambda call, command: Ran(call, command), **options)
 
 
 PRINCIPAL = Principal("dg", frozenset({Scope.READ}), "192.0.2.7", "basic")
 
 
-def test_every_operation_is_named_after_its_command():
+def test_an_operation_is_named_by_its_command_on_the_wire_and_in_the_use_cases():
+    operation = declare()
+    assert operation.name == "PingOrder"
+    assert operation.request_document.type_name == "PingOrder"
+    assert operation.answer_document.type_name == "PingOrderResponse"
+    assert operation_of(PingOrder("1001")) == operation.name
     for operation in OPERATIONS:
-        assert operation.name == operation.command.__name__
         assert operation_of(operation.command.__new__(operation.command)) == operation.name
 
 
-def test_a_declaration_named_otherwise_than_its_command_is_refused():
-    with pytest.raises(ValueError, match="PingOrder"):
-        declare("Ping")
+def test_operation_names_are_unique():
+    names = [operation.name for operation in OPERATIONS]
+    assert len(set(names)) == len(names) == len(BY_NAME)
 
 
 def test_an_operation_writes_exactly_when_it_takes_a_request_id():
@@ -74,7 +85,7 @@ def test_invoke_refuses_a_bad_record_as_a_validation_error():
 
 def test_authorize_refuses_a_caller_without_the_scope():
     declare().authorize(PRINCIPAL)
-    act = Operation(name="PingOrder", scope=Scope.ACT, request=(), command=PingOrder, answer=(),
+    act = Operation(scope=Scope.ACT, request=(), command=PingOrder, answer=(),
                     run=lambda call, command: None)
     with pytest.raises(Forbidden, match="orders:act scope needed for PingOrder"):
         act.authorize(PRINCIPAL)
