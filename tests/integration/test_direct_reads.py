@@ -116,24 +116,32 @@ def envelope(inner: str, *, header: str | None = None, body_attrs: str = "") -> 
             "</s:Envelope>").encode()
 
 
-PLAIN = {
-    "GetOrder": f"<o:GetOrder><o:OrderNumber>{ORDERS[1]}</o:OrderNumber></o:GetOrder>",
-    "FindOrdersByEmail": f"<o:FindOrdersByEmail><o:Email>{EMAILS[0]}</o:Email></o:FindOrdersByEmail>",
-    "FindOrdersByTrackingNumber": "<o:FindOrdersByTrackingNumber><o:TrackingNumber>RM123456789GB"
-                                  "</o:TrackingNumber></o:FindOrdersByTrackingNumber>",
-    "GetOrderEvents": "<o:GetOrderEvents><o:AfterEventId>0</o:AfterEventId></o:GetOrderEvents>",
-    "FindSubscriptionsByEmail": f"<o:FindSubscriptionsByEmail><o:Email>{EMAILS[1]}</o:Email>"
-                                "</o:FindSubscriptionsByEmail>",
-    "GetSubscription": f"<o:GetSubscription><o:SubscriptionId>{SUBSCRIPTIONS[0]}</o:SubscriptionId>"
-                       "</o:GetSubscription>",
-    "ExportCustomerData": f"<o:ExportCustomerData><o:Email>{EMAILS[0]}</o:Email></o:ExportCustomerData>",
+#: The site's stored values, by request field: each read's plain request is derived from its
+#: declaration, with these for its fields (a field without one is left out; a required one must have one).
+STORED = {
+    "OrderNumber": ORDERS[1],
+    "Email": EMAILS[0],
+    "TrackingNumber": "RM123456789GB",
+    "AfterEventId": "0",
+    "SubscriptionId": SUBSCRIPTIONS[0],
 }
+
+
+def plain_request(operation: Any) -> str:
+    """The operation's request element with a stored value for each field that has one."""
+    missing = [f.name for f in operation.request if f.required and f.name not in STORED]
+    assert not missing, f"{operation.name}: give STORED a value for {missing}"
+    children = "".join(f"<o:{f.name}>{STORED[f.name]}</o:{f.name}>" for f in operation.request if f.name in STORED)
+    return f"<o:{operation.name}>{children}</o:{operation.name}>"
+
+
+PLAIN = {name: plain_request(operation) for name, operation in DIRECT.items()}
 SOAP_TYPE = {"Content-Type": "text/xml; charset=utf-8"}
 
 
 def test_every_read_operation_is_answered_directly_and_alike(site):
     app, auth = site
-    assert set(PLAIN) == set(DIRECT)
+    assert {"GetOrder", "GetOrderEvents", "ExportCustomerData"} <= set(PLAIN)  # what the tests below rely on
     for name, inner in PLAIN.items():
         fast, slow, answered = both_ways(app, envelope(inner), {**SOAP_TYPE, "Authorization": auth["all"]})
         assert answered, name
