@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
 from hypothesis import given
@@ -54,6 +54,15 @@ def test_quantize_rounds_half_to_even_to_the_currency_places(amount, currency, e
     result = money.quantize(Decimal(amount), currency)
     assert result == Decimal(expected)
     assert str(result) == expected
+
+
+@pytest.mark.parametrize(("amount", "expected"), [("2.345", "2.34"), ("2.355", "2.36"), ("-0.125", "-0.12")])
+def test_rounding_is_half_to_even_whatever_decimal_context_the_thread_has(amount, expected):
+    # A library or host that changes the thread's decimal context does not change how money rounds.
+    with localcontext() as context:
+        context.rounding = ROUND_HALF_UP
+        assert money.quantize(Decimal(amount), "EUR") == Decimal(expected)
+        assert money.format_amount(Decimal(amount), "EUR") == f"{expected} EUR"
 
 
 @pytest.mark.parametrize(
@@ -115,8 +124,10 @@ def test_parse_amount_refuses_an_unknown_currency():
 
 @pytest.mark.parametrize("value", ["1E+30", "1E+100", "12345678901234567890123456789", Decimal("1E+26")])
 def test_parse_amount_refuses_an_amount_too_large_to_represent(value):
-    with pytest.raises(InvalidAmount):
-        money.parse_amount(value, "EUR")
+    with pytest.raises(InvalidAmount) as caught:
+        money.parse_amount(value, "EUR", field="Total")
+    assert caught.value.field == "Total"
+    assert caught.value.message == "Total is too large (at most 14 digits before the decimal point)."
 
 
 @pytest.mark.parametrize("value", ["0.01", "1", "999999.99"])
