@@ -3,6 +3,7 @@ enumerations as text, inside lists and tuples too)."""
 
 from __future__ import annotations
 
+import enum
 import json
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -20,6 +21,18 @@ def test_values_become_what_json_holds() -> None:
     assert json_ready(AT) == "2026-03-01T10:30:00+00:00"
     assert json_ready(ReturnStatus.RECEIVED) == "RECEIVED"
     assert json_ready("RECEIVED") == "RECEIVED" and json_ready(3) == 3 and json_ready(None) is None
+
+
+class Channel(enum.Enum):
+    """An enumeration that is not also a str: JSON cannot hold its members as they are."""
+
+    PHONE = "PHONE"
+
+
+def test_any_enumeration_is_stored_by_its_value() -> None:
+    assert json.loads(json.dumps(json_ready(Channel.PHONE))) == "PHONE"
+    assert json.loads(json.dumps(json_ready([Channel.PHONE, ReturnStatus.RECEIVED]))) == ["PHONE", "RECEIVED"]
+    assert type(json_ready(ReturnStatus.RECEIVED)) is str
 
 
 def test_lists_and_tuples_keep_their_kind_and_convert_each_item() -> None:
