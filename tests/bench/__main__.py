@@ -208,8 +208,9 @@ def ingest_runs(mode: Mode, args: argparse.Namespace, log: Any) -> list[str]:
     began, load_at_start = time.monotonic(), os.getloadavg()
     kinds = ("sqlite", "postgresql") if os.environ.get("SOAP_ORDERS_BENCH_DATABASE_URL") and not args.no_postgres \
         and not mode.quick else ("sqlite",)
-    found = ingest.run(kinds, sizes, os.environ.get("SOAP_ORDERS_BENCH_DATABASE_URL"), log)
-    return ingest.render(found, ingest.machine_state(load_at_start, began))
+    profile: list[tuple[str, float]] = []
+    found = ingest.run(kinds, sizes, os.environ.get("SOAP_ORDERS_BENCH_DATABASE_URL"), log, profile=profile)
+    return ingest.render(found, ingest.machine_state(load_at_start, began)) + ingest.render_profile(profile)
 
 
 def main(argv: list[str]) -> int:

@@ -120,16 +120,33 @@ def _command(args: list[str], url: str, log_path: Path) -> tuple[float, float, i
         started = time.perf_counter()
         process = subprocess.Popen([str(BIN / "soap-orders"), *args], stdout=out, stderr=errors,
                                    stdin=subprocess.DEVNULL, env=env)
-        _pid, status, usage = os.wait4(process.pid, 0)
+        # The kernel's high-water mark of the command's own memory (VmHWM starts afresh at exec;
+        # the rusage of a child would count the benchmark's own memory, copied at fork).
+        peak_kb = 0
+        while process.poll() is None:
+            peak_kb = max(peak_kb, _high_water_kb(process.pid))
+            time.sleep(0.02)
         seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         lines = out.read().decode("utf-8", "replace").strip().splitlines()
-    return seconds, usage.ru_maxrss / 1024, process.returncode, lines[-1] if lines else ""
+    return seconds, peak_kb / 1024, process.returncode, lines[-1] if lines else ""
+
+
+def _high_water_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def run(kinds: tuple[str, ...], sizes: tuple[int, ...], bench_url: str | None,
-        log: Callable[[str], Any] = print, import_args: tuple[str, ...] = ()) -> list[IngestRun]:
+        log: Callable[[str], Any] = print, import_args: tuple[str, ...] = (),
+        profile: list[tuple[str, float]] | None = None) -> list[IngestRun]:
+    """The ingest runs; with ``profile`` (a list) the first size's file is profiled into it too."""
     results: list[IngestRun] = []
     with tempfile.TemporaryDirectory(prefix="soap-orders-ingest-") as scratch:
         work = Path(scratch)
@@ -139,6 +156,9 @@ def run(kinds: tuple[str, ...], sizes: tuple[int, ...], bench_url: str | None,
                             "--jsonl", str(feed)], check=True, stdout=subprocess.DEVNULL)
             count = changed_copy(feed, changed)
             log(f"Ingest {size:,} orders ({feed.stat().st_size / 1e6:.0f} MB; {count:,} changed in the third run)")
+            if profile is not None and not profile:
+                profile += profile_import(feed, work)
+                log("  profile: " + "; ".join(f"{label.split(' (')[0]} {share:.0%}" for label, share in profile))
             for kind in kinds:
                 url = fresh_database(kind, work, bench_url)
                 subprocess.run([str(BIN / "soap-orders"), "db", "upgrade"], check=True, stdout=subprocess.DEVNULL,
@@ -167,6 +187,68 @@ def run(kinds: tuple[str, ...], sizes: tuple[int, ...], bench_url: str | None,
     return results
 
 
+#: The layers of an import, by the function whose cumulative time is the layer's (profile_import).
+LAYERS = (
+    ("reading records into orders (documents.records.order_from_record)", "records.py", "order_from_record"),
+    ("the domain's checks and merge (domain.merge.accept_new / merge_into)", "merge.py", "accept_new"),
+    ("", "merge.py", "merge_into"),
+    ("rendering the kept-written documents (documents.rendered.render_order)", "rendered.py", "render_order"),
+    ("the ORM's flush (SQLAlchemy Session.flush: the INSERT and UPDATE statements)", "session.py", "flush"),
+    ("the fingerprint query (service.orders.unchanged_records)", "orders.py", "unchanged_records"),
+)
+
+
+def profile_import(path: Path, work: Path, records: int = 1000) -> list[tuple[str, float]]:
+    """Where a first import's time goes: ``records`` orders of ``path`` imported in this process
+    under cProfile into a fresh SQLite file; each layer's share of the whole (layers may nest:
+    the flush runs inside the merge's reads)."""
+    import cProfile
+    import pstats
+
+    from soap_orders.adapters import migrate
+    from soap_orders.adapters.database import create_database_engine
+    from soap_orders.bootstrap import build_dependencies
+    from soap_orders.importing import import_file
+    from tests.server import settings_for_tests
+
+    sample = work / "profile.jsonl"
+    with path.open("rb") as read, sample.open("wb") as out:
+        for _ in range(records):
+            out.write(read.readline())
+    url = f"sqlite:///{work / 'profile.sqlite3'}"
+    engine = create_database_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    deps = build_dependencies(settings_for_tests(url))
+    profiler = cProfile.Profile()
+    try:
+        profiler.enable()
+        import_file(deps, sample)
+        profiler.disable()
+    finally:
+        deps.engine.dispose()
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    whole = max(cumulative for (_f, _l, name), (_c, _n, _t, cumulative, _callers) in stats.items()
+                if name == "import_file")
+    shares: dict[str, float] = {}
+    label = ""
+    for layer, filename, function in LAYERS:
+        label = layer or label
+        spent = sum(cumulative for (file, _line, name), (_c, _n, _t, cumulative, _callers) in stats.items()
+                    if name == function and file.endswith(filename))
+        shares[label] = shares.get(label, 0.0) + spent / whole
+    return list(shares.items())
+
+
+def render_profile(shares: list[tuple[str, float]]) -> list[str]:
+    if not shares:
+        return []
+    return ["Where a first import's time goes (1,000 orders in process under cProfile, SQLite; shares of the "
+            "whole, the flush partly inside the others):", "",
+            "| layer | share |", "|---|---:|",
+            *(f"| {label} | {share:.0%} |" for label, share in shares), ""]
+
+
 def machine_state(load_at_start: tuple[float, float, float], began: float) -> str:
     return (f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in {(time.monotonic() - began) / 60:.1f} min; "
             f"load average (1 min) at start / end {load_at_start[0]:.1f} / {os.getloadavg()[0]:.1f} "
@@ -188,7 +270,7 @@ def render(results: list[IngestRun], machine_state: str) -> list[str]:
              "shipping address). *× parse* is the import's wall time over the time `json.loads` takes to parse "
              "the same file line by line, measured in the same run; *net* the same without the command's start-up "
              "(the same command on an empty file: Python, the package's imports, connecting), which a larger file "
-             "spreads thinner; *RSS* the import process's peak. *met* judges the whole time.", "",
+             "spreads thinner; *RSS* the import process's peak (its VmHWM, read every 20 ms). *met* judges the whole time.", "",
              "| store | orders | run | s | orders/s | × parse | net × parse | target | met | peak RSS MB | result |",
              "|---|---:|---|---:|---:|---:|---:|---:|---|---:|---|"]
     for found in results:
