@@ -40,7 +40,7 @@ from .domain.orders import Order
 from .domain.subscriptions import MAX_UPSERT_BATCH
 from .domain.upserts import UpsertOutcome, UpsertReasonCode
 from .service.orders import unchanged_records, upsert_orders
-from .service.subscriptions import upsert_subscriptions
+from .service.subscription_upserts import upsert_subscriptions
 from .soap import faults
 from .soap.ns import TNS
 

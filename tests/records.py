@@ -10,7 +10,7 @@ from typing import Any
 from soap_orders.bootstrap import Dependencies
 from soap_orders.documents.records import order_from_record
 from soap_orders.service import orders as use_cases
-from soap_orders.service import subscriptions as subscription_use_cases
+from soap_orders.service import subscription_upserts
 
 _numbers = itertools.count(1)
 
@@ -174,7 +174,7 @@ def subscription_record(sid: str | None = None, email: str = "ann.lee@example.co
 
 def store_subscriptions(deps: Dependencies, *records: dict[str, Any]) -> list[str]:
     """Upsert subscription records as the ERP would; returns their ids."""
-    results = subscription_use_cases.upsert_subscriptions(deps.uow(), records, deps.clock)
+    results = subscription_upserts.upsert_subscriptions(deps.uow(), records, deps.clock)
     assert [r.outcome.value for r in results] == ["CREATED"] * len(records), results
     return [r["SubscriptionId"] for r in records]
 

@@ -10,6 +10,7 @@ from ..documents import orders as d
 from ..documents import subscriptions as s
 from ..domain.clients import Scope
 from ..domain.subscriptions import Subscription
+from ..service import subscription_upserts as upserts
 from ..service import subscriptions as use_cases
 from .base import Call, Operation, action
 
@@ -41,10 +42,10 @@ def _get(call: Call, query: GetSubscription) -> SubscriptionAnswer:
     return SubscriptionAnswer(use_cases.get_subscription(call.uow(), query.subscription_id, call.clock, query.email))
 
 
-def _upsert(call: Call, command: use_cases.UpsertSubscriptions) -> use_cases.UpsertAnswer:
-    results = use_cases.upsert_subscriptions(call.uow(), command.subscriptions, call.clock, call.caller,
+def _upsert(call: Call, command: upserts.UpsertSubscriptions) -> upserts.UpsertAnswer:
+    results = upserts.upsert_subscriptions(call.uow(), command.subscriptions, call.clock, call.caller,
                                              command.request_id)
-    return use_cases.UpsertAnswer(results)
+    return upserts.UpsertAnswer(results)
 
 
 FIND_SUBSCRIPTIONS_BY_EMAIL = Operation(
@@ -181,7 +182,7 @@ UPSERT_SUBSCRIPTIONS = Operation(
         REQUEST_ID,
         Field("Subscriptions", s.UPSERT_DOCUMENTS, required=True, raw=True),
     ),
-    command=use_cases.UpsertSubscriptions,
+    command=upserts.UpsertSubscriptions,
     answer=(
         Field("Results", s.UPSERT_RESULTS, required=True),
         *d.UPSERT_COUNTS,

@@ -30,7 +30,13 @@ from soap_orders.domain.orders import (
 from soap_orders.domain.privacy import PSEUDONYM_DOMAIN, ForgetOutcome, ForgetReasonCode
 from soap_orders.domain.subscriptions import CancelReason
 from soap_orders.domain.upserts import UpsertReasonCode as SubscriptionReasonCode
-from soap_orders.service import order_actions, orders, privacy, subscriptions
+from soap_orders.service import (
+    order_actions,
+    orders,
+    privacy,
+    subscription_upserts,
+    subscriptions,
+)
 from soap_orders.service.orders import Caller
 from tests.privacy import (
     copies_in_database,
@@ -210,7 +216,7 @@ def test_the_erp_feeding_the_old_documents_again_brings_nothing_back(deps, custo
     moved_on = {**old_document, "ExpectedDeliveryDate": "2026-03-09"}
     (result,) = orders.upsert_records(deps.uow(), [moved_on], deps.clock).results
     assert (result.outcome, result.reason_code) == (UpsertOutcome.UPDATED, UpsertReasonCode.PERSONAL_DATA_FORGOTTEN)
-    (sub_result,) = subscriptions.upsert_subscriptions(deps.uow(), [old_subscription], deps.clock)
+    (sub_result,) = subscription_upserts.upsert_subscriptions(deps.uow(), [old_subscription], deps.clock)
     assert sub_result.reason_code is SubscriptionReasonCode.PERSONAL_DATA_FORGOTTEN
     assert copies_in_database(deps.engine, who) == []
     assert orders.get_order(deps.uow(), returned).customer.email == forgotten.pseudonym

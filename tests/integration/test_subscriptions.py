@@ -34,6 +34,7 @@ from soap_orders.domain.subscriptions import (
 from soap_orders.domain.subscriptions import (
     SubscriptionStatus as S,
 )
+from soap_orders.service import subscription_upserts as upserts
 from soap_orders.service import subscriptions as uc
 from soap_orders.service.idempotency import Caller
 
@@ -72,7 +73,7 @@ def sub_record(sid: str = "SUB-100", email: str = "Ann.Lee@example.com", **overr
 
 
 def seed(deps, *records: dict[str, Any]) -> None:
-    results = uc.upsert_subscriptions(deps.uow(), list(records), clock_at(datetime(2026, 2, 1, tzinfo=timezone.utc)),
+    results = upserts.upsert_subscriptions(deps.uow(), list(records), clock_at(datetime(2026, 2, 1, tzinfo=timezone.utc)),
                                       ERP)
     assert {r.outcome for r in results} == {"CREATED"}
 
@@ -288,7 +289,7 @@ def test_bad_requests_are_refused_before_anything_is_stored(deps):
 def test_upsert_results_per_document(deps):
     bad_price = sub_record("SUB-B", Price="twelve")
     secret_bad = sub_record("SUB-C", Customer={"Email": "not-an-email-SECRET"})
-    results = uc.upsert_subscriptions(deps.uow(), [sub_record("SUB-A"), bad_price, secret_bad, sub_record("SUB-A"),
+    results = upserts.upsert_subscriptions(deps.uow(), [sub_record("SUB-A"), bad_price, secret_bad, sub_record("SUB-A"),
                                                    "nonsense"], clock_at(), ERP)
     assert [(r.index, r.subscription_id, r.outcome, r.reason_code) for r in results] == [
         (1, "SUB-A", "CREATED", "NONE"), (2, "SUB-B", "REJECTED", "INVALID_DOCUMENT"),
@@ -297,31 +298,31 @@ def test_upsert_results_per_document(deps):
     ]
     assert results[1].message.startswith("Price:") and "twelve" not in results[1].message
     assert "SECRET" not in results[2].message and "Email" in results[2].message
-    again = uc.upsert_subscriptions(deps.uow(), [sub_record("SUB-A"), sub_record("SUB-A", Name="Coffee club XL")][:1],
+    again = upserts.upsert_subscriptions(deps.uow(), [sub_record("SUB-A"), sub_record("SUB-A", Name="Coffee club XL")][:1],
                                     clock_at(), ERP)
     assert [r.outcome for r in again] == ["UNCHANGED"]
-    updated = uc.upsert_subscriptions(deps.uow(), [sub_record("SUB-A", Name="Coffee club XL")], clock_at(), ERP)
+    updated = upserts.upsert_subscriptions(deps.uow(), [sub_record("SUB-A", Name="Coffee club XL")], clock_at(), ERP)
     assert [r.outcome for r in updated] == ["UPDATED"]
     assert uc.get_subscription(deps.uow(), "SUB-A", clock_at()).name == "Coffee club XL"
     with pytest.raises(ValidationError):
-        uc.upsert_subscriptions(deps.uow(), [sub_record(f"SUB-{i}") for i in range(101)], clock_at(), ERP)
+        upserts.upsert_subscriptions(deps.uow(), [sub_record(f"SUB-{i}") for i in range(101)], clock_at(), ERP)
     with pytest.raises(SubscriptionNotFound):
         uc.get_subscription(deps.uow(), "SUB-B", clock_at())
 
 
 def test_upsert_with_a_request_id_runs_once(deps):
-    first = uc.upsert_subscriptions(deps.uow(), [sub_record("SUB-R")], clock_at(), ERP, request_id="batch-1")
-    replay = uc.upsert_subscriptions(deps.uow(), [sub_record("SUB-R")], clock_at(), ERP, request_id="batch-1")
+    first = upserts.upsert_subscriptions(deps.uow(), [sub_record("SUB-R")], clock_at(), ERP, request_id="batch-1")
+    replay = upserts.upsert_subscriptions(deps.uow(), [sub_record("SUB-R")], clock_at(), ERP, request_id="batch-1")
     assert [r.outcome for r in first] == [r.outcome for r in replay] == ["CREATED"]
     # A batch whose rejected document has no subscription id replays the same results.
     batch = [sub_record("SUB-R2"), "nonsense", {"Name": "no id"}]
-    first = uc.upsert_subscriptions(deps.uow(), batch, clock_at(), ERP, request_id="batch-2")
-    replay = uc.upsert_subscriptions(deps.uow(), batch, clock_at(), ERP, request_id="batch-2")
+    first = upserts.upsert_subscriptions(deps.uow(), batch, clock_at(), ERP, request_id="batch-2")
+    replay = upserts.upsert_subscriptions(deps.uow(), batch, clock_at(), ERP, request_id="batch-2")
     assert replay == first
     assert [(r.subscription_id, r.outcome) for r in replay] == [("SUB-R2", "CREATED"), (None, "REJECTED"),
                                                                (None, "REJECTED")]
     with pytest.raises(IdempotencyConflict):
-        uc.upsert_subscriptions(deps.uow(), [sub_record("SUB-R", Name="Other")], clock_at(), ERP, request_id="batch-1")
+        upserts.upsert_subscriptions(deps.uow(), [sub_record("SUB-R", Name="Other")], clock_at(), ERP, request_id="batch-1")
 
 
 def test_what_was_done_through_the_service_survives_an_upsert(deps):
@@ -333,7 +334,7 @@ def test_what_was_done_through_the_service_survives_an_upsert(deps):
     uc.cancel_subscription(deps.uow(), uc.CancelSubscription("SUB-M3", "m-c", CancelReason.QUALITY), clock_at(), DG)
     # The ERP sends its own, stale, copies: nothing refunded, not skipped, active.
     renamed = [sub_record(sid, Name="Coffee club 2026") for sid in ("SUB-M1", "SUB-M2", "SUB-M3")]
-    results = uc.upsert_subscriptions(deps.uow(), renamed, clock_at(), ERP)
+    results = upserts.upsert_subscriptions(deps.uow(), renamed, clock_at(), ERP)
     assert [(r.outcome, r.reason_code) for r in results] == [
         ("UPDATED", "NONE"), ("UPDATED", "NONE"), ("REJECTED", "CONTRADICTS_SERVICE")]
     assert results[2].message.startswith("Status:")
@@ -352,14 +353,14 @@ def test_what_was_done_through_the_service_survives_an_upsert(deps):
     # The ERP ending it agrees with the cancellation and is taken.
     ended = copy.deepcopy(sub_record("SUB-M3", Status="CANCELLED", CancelledAt="2026-02-11T00:00:00Z",
                                      CancelReason="OTHER", NextOrderDate=None))
-    assert [r.outcome for r in uc.upsert_subscriptions(deps.uow(), [ended], clock_at(), ERP)] == ["UNCHANGED"]
+    assert [r.outcome for r in upserts.upsert_subscriptions(deps.uow(), [ended], clock_at(), ERP)] == ["UNCHANGED"]
     m3 = uc.get_subscription(deps.uow(), "SUB-M3", clock_at())
     assert m3.cancel_reason is CancelReason.QUALITY and m3.cancelled_at == NOW
 
 
 def test_service_owned_fields_cannot_be_sent_by_the_erp(deps):
     record = sub_record("SUB-S", Refunds=[])
-    results = uc.upsert_subscriptions(deps.uow(), [record], clock_at(), ERP)
+    results = upserts.upsert_subscriptions(deps.uow(), [record], clock_at(), ERP)
     assert results[0].outcome == "REJECTED" and results[0].message.startswith("Refunds:")
 
 
