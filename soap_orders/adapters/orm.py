@@ -1,3 +1,4 @@
+# Over 500 lines: every table of the schema and its mapping, in one module so the schema reads whole beside its migrations.
 """Tables, and the classical mapping of the domain's dataclasses onto them.
 
 The domain does not know it is mapped: ``start_mappers`` instruments its classes once per process.

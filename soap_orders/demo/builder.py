@@ -1,3 +1,4 @@
+# Over 500 lines: one builder taking an order through its life step by step (paid, shipped, delivered, returned), read in that order.
 """Demo orders built through the domain, deterministically from a seed.
 
 ``build_orders(count, seed)`` yields ``Order`` objects: the same ``(count, seed, first_number)``

@@ -1,3 +1,4 @@
+# Over 500 lines: the ERP's upsert ("data in" below) is the part to move to a module of its own, as subscription_upserts.py is for subscriptions.
 """Use cases on orders: find, read, cancel, refund, and the upsert behind imports.
 
 Each use case is one unit of work. Actions that change an order are idempotent by RequestId: the
