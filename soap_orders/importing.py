@@ -275,13 +275,16 @@ class _Batcher:
         self.size = size
         self.report = report
         self.pending: list[_Pending] = []
+        #: Records whose fingerprint did not show them unchanged, to be merged ``size`` at a time:
+        #: when few records change, their transactions are not one per batch read.
+        self.to_merge: list[_Pending] = []
         #: Subscription records (a record with a SubscriptionId), with their lines.
         self.subscriptions: list[tuple[int, dict[str, Any]]] = []
 
     def add(self, item: _Pending) -> None:
         self.pending.append(item)
         if len(self.pending) >= self.size:
-            self.flush()
+            self.flush(final=False)
 
     def add_subscription(self, line: int, record: dict[str, Any]) -> None:
         """Queue a subscription record; the use case checks it and answers for it alone. A
@@ -320,30 +323,45 @@ class _Batcher:
     def discard(self) -> None:
         """Forget the orders not yet written."""
         self.pending = []
+        self.to_merge = []
 
-    def flush(self) -> None:
+    def flush(self, *, final: bool = True) -> None:
+        """Sort out the records read: the unchanged ones are counted, the others merged once
+        ``size`` of them wait (or, ``final``, now)."""
         self.flush_subscriptions()
-        if not self.pending:
-            return
+        if self.pending:
+            self._sort_out()
+        if self.to_merge and (final or len(self.to_merge) >= self.size):
+            self._merge()
+
+    def _sort_out(self) -> None:
         batch, self.pending = self.pending, []
         # A record whose fingerprint is stored beside its order, which nothing has changed since,
         # would merge to no change: it is counted unchanged without being read into an order. An
-        # order number that occurs twice in the batch is merged in full (the later record wins).
+        # order number that occurs twice in the batch, or has a record still waiting to be merged,
+        # is merged in full, in the file's order (the later record wins).
         counts = Counter(item.number for item in batch)
+        waiting = {item.number for item in self.to_merge}
         wanted = {item.number: item.fingerprint for item in batch
-                  if item.number is not None and item.fingerprint is not None and counts[item.number] == 1}
+                  if item.number is not None and item.fingerprint is not None and counts[item.number] == 1
+                  and item.number not in waiting}
         try:
             unchanged = unchanged_records(self.deps.uow(), wanted)
         except DomainError as error:
             self.report.errors.append(ImportProblem(batch[0].line, _clean(error.message), BATCH_REFUSED))
             return
+        for item in batch:
+            if item.number in unchanged:
+                self.report.unchanged += 1
+            else:
+                self.to_merge.append(item)
+
+    def _merge(self) -> None:
+        batch, self.to_merge = self.to_merge, []
         lines: list[int] = []
         orders: list[Order] = []
         fingerprints: list[str | None] = []
         for item in batch:
-            if item.number in unchanged:
-                self.report.unchanged += 1
-                continue
             record = item.record if item.raw is None else _read_exact(item.line, item.raw, self.report)
             if record is _UNREADABLE:
                 continue

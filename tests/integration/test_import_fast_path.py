@@ -143,6 +143,27 @@ def test_a_record_sent_twice_in_one_batch_is_merged_in_file_order(deps: Dependen
     assert use_cases.get_order(deps.uow(), "FD-1").shipping_address.line1 == "1 Rue de Rivoli"
 
 
+def test_changed_records_wait_across_batches_and_keep_the_files_order(deps: Dependencies, tmp_path: Path) -> None:
+    records = [order_record(f"FW-{i}") for i in range(6)]
+    import_file(deps, write_jsonl(tmp_path / "a.jsonl", *records))
+    moved = order_record("FW-0")
+    moved["ShippingAddress"]["Line1"] = "2 Rue du Louvre"
+    shipped_3 = shipped(records[3])
+    # Read two at a time: FW-0 moved waits to be merged; its unchanged twin, read later, must not
+    # be skipped (it comes after the move in the file); the two changes are merged together.
+    feed = write_jsonl(tmp_path / "b.jsonl", moved, records[1], records[0], shipped_3, records[2], records[4])
+
+    with Statements(deps) as seen:
+        report = import_file(deps, feed, batch_size=2)
+
+    assert (report.updated, report.unchanged, report.errors) == (3, 3, [])
+    assert use_cases.get_order(deps.uow(), "FW-0").shipping_address.line1 == "1 Rue de Rivoli"
+    assert use_cases.get_order(deps.uow(), "FW-3").status.value == "SHIPPED"
+    locking = [s for s in seen.sent if "FOR UPDATE" in s.upper()]
+    if deps.engine.dialect.name == "postgresql":
+        assert len(locking) == 1  # one merge transaction of the three, not one per batch read
+
+
 # ---------------------------------------------------------------------- the same state as merging every record
 
 
