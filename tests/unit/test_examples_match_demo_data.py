@@ -59,7 +59,8 @@ def test_refund_examples_name_a_paid_order_and_one_of_its_skus(demo):
 
 
 def test_the_readme_uses_the_same_examples(demo):
-    readme = (ROOT / "README.md").read_text()
+    # Orders the README's own UpsertOrders envelopes feed in are new, not demo data.
+    readme = re.sub(r"<ord:UpsertOrders\b.*?</ord:UpsertOrders>", "", (ROOT / "README.md").read_text(), flags=re.DOTALL)
     for number in set(re.findall(r"<ord:OrderNumber>([^<]+)<", readme)):
         assert number in demo, number
     for email in set(re.findall(r"<ord:Email>([^<]+)<", readme)):
