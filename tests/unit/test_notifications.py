@@ -18,6 +18,8 @@ from soap_orders.domain.orders import (
     ReturnItem,
     ReturnRefundStatus,
     ReturnStatus,
+    Shipment,
+    ShipmentItem,
     ShipmentStatus,
     WarehouseStatus,
 )
@@ -333,3 +335,160 @@ def test_a_sample_event_needs_what_it_is_built_from(kind: FlowEventType, emptied
     with pytest.raises(ValidationError) as caught:
         sample_event(order, kind, NOW)
     assert caught.value.field == "Order" and emptied[:-1] in caught.value.message
+
+
+# ---------------------------------------------------------------------- what each body says, and ids that never collide
+
+
+def test_an_out_of_stock_line_is_told_with_the_documented_body() -> None:
+    before = make_order(updated_at=NOW, expected_delivery_date=date(2026, 1, 16))
+    after = changed(before)
+    after.lines[1].out_of_stock = True
+
+    [event] = flow_events(before, after)
+
+    assert event.body("flow-oos") == {
+        "action_id": "flow-oos",
+        "external_id": event.external_id,
+        "inputs": {
+            "external_id": event.external_id,
+            "shipment_data": {"order_id": "ORD-1001", "shipment_id": "", "tracking_number": "", "carrier_code": "",
+                              "items": [{"sku": "SKU-B", "quantity": 1}]},
+            "event_type": "item_out_of_stock",
+            "status": "OUT_OF_STOCK",
+            "line_number": 2,
+            "name": "Item 2",
+            "expected_delivery_date": "2026-01-16",
+        },
+    }
+    assert event.external_id.startswith("item_out_of_stock-")
+    assert len(event.external_id) == len("item_out_of_stock-") + 32
+
+
+def test_a_return_update_is_told_with_the_documented_body() -> None:
+    before = shipped_order()
+    after = changed(before)
+    after.returns.append(Return("RMA-1", ReturnStatus.RECEIVED, NOW, return_tracking_number="RT-9", carrier_code="ups",
+                                items=[ReturnItem("SKU-A", 1)], warehouse_status=WarehouseStatus.INSPECTING))
+
+    [event] = flow_events(before, after)
+
+    assert event.body("flow-r")["inputs"] == {
+        "external_id": event.external_id,
+        "shipment_data": {"order_id": "ORD-1001", "shipment_id": "RMA-1", "tracking_number": "RT-9",
+                          "carrier_code": "ups", "items": [{"sku": "SKU-A", "quantity": 1}]},
+        "event_type": "return_updated",
+        "return_id": "RMA-1",
+        "status": "RECEIVED",
+        "warehouse_status": "INSPECTING",
+        "refund_status": "NOT_STARTED",
+    }
+
+
+def test_an_out_of_stock_item_names_the_parcel_that_holds_its_sku_not_the_first_one() -> None:
+    before = make_order(updated_at=NOW)
+    before.shipments = [Shipment("SH-1", ShipmentStatus.LABEL_CREATED, tracking_number="T-1", items=[ShipmentItem("SKU-B", 1)]),
+                        Shipment("SH-2", ShipmentStatus.LABEL_CREATED, tracking_number="T-2", items=[ShipmentItem("SKU-A", 2)])]
+    after = changed(before)
+    after.lines[0].out_of_stock = True
+
+    [event] = flow_events(before, after)
+
+    data = event.body("f")["inputs"]["shipment_data"]
+    assert (data["shipment_id"], data["tracking_number"]) == ("SH-2", "T-2")
+    assert data["items"] == [{"sku": "SKU-A", "quantity": 2}]
+
+
+def test_an_unchanged_return_is_not_told_again_when_something_else_changes() -> None:
+    before = _with_return(shipped_order())
+    after = changed(before)
+    after.shipments[0].status = ShipmentStatus.DELAYED
+
+    assert [e.event_type for e in flow_events(before, after)] == [FlowEventType.SHIPMENT_DELAYED]
+
+
+def test_things_told_in_one_change_never_share_an_external_id() -> None:
+    # The flow drops an event whose external id it has seen: two parcels, two returns, two lines of
+    # the same SKU changing at once are each told.
+    before = shipped_order()
+    before.shipments.append(snapshot(before.shipments[0]))
+    before.shipments[1].shipment_id = "SH-2"
+    before.lines[1].sku = "SKU-A"
+    for return_id in ("RMA-1", "RMA-2"):
+        before.returns.append(Return(return_id, ReturnStatus.REQUESTED, NOW, items=[ReturnItem("SKU-A", 1)]))
+    after = changed(before)
+    for shipment in after.shipments:
+        shipment.status = ShipmentStatus.DELAYED
+    for line in after.lines:
+        line.out_of_stock = True
+    for ret in after.returns:
+        ret.status = ReturnStatus.LABEL_CREATED
+
+    events = flow_events(before, after)
+
+    assert [e.event_type for e in events] == [FlowEventType.SHIPMENT_DELAYED] * 2 + [
+        FlowEventType.ITEM_OUT_OF_STOCK] * 2 + [FlowEventType.RETURN_UPDATED] * 2
+    assert len({e.external_id for e in events}) == 6
+
+
+def _told(before, after):  # type: ignore[no-untyped-def]
+    [event] = flow_events(before, after)
+    return event.external_id
+
+
+def test_a_new_state_is_a_new_external_id_even_when_the_erp_keeps_the_same_updated_at() -> None:
+    # UpdatedAt is the ERP's; one that never moves it must not make a second delay look like the first.
+    order = shipped_order()
+    same = {"updated_at": NOW}
+
+    delayed = changed(order, **same)
+    delayed.shipments[0].status, delayed.shipments[0].expected_delivery_date = ShipmentStatus.DELAYED, date(2026, 1, 18)
+    moving = changed(delayed, **same)
+    moving.shipments[0].status = ShipmentStatus.IN_TRANSIT
+    delayed_again = changed(moving, **same)
+    delayed_again.shipments[0].status = ShipmentStatus.DELAYED
+    delayed_again.shipments[0].expected_delivery_date = date(2026, 1, 25)
+    assert _told(order, delayed) != _told(moving, delayed_again)
+
+    delivered = changed(order, **same)
+    delivered.shipments[0].status, delivered.shipments[0].delivered_at = ShipmentStatus.DELIVERED, LATER
+    corrected = changed(delivered, **same)
+    corrected.shipments[0].status, corrected.shipments[0].delivered_at = ShipmentStatus.OUT_FOR_DELIVERY, None
+    delivered_again = changed(corrected, **same)
+    delivered_again.shipments[0].status = ShipmentStatus.DELIVERED
+    delivered_again.shipments[0].delivered_at = LATER + timedelta(hours=3)
+    assert _told(order, delivered) != _told(corrected, delivered_again)
+
+    out = changed(order, **same)
+    out.lines[0].out_of_stock = True
+    replaced = changed(out, **same)
+    replaced.lines[0].sku = "SKU-C"
+    assert _told(order, out) != _told(out, replaced)
+
+    received = changed(_with_return(snapshot(order)), **same)
+    refunded = changed(received, **same)
+    refunded.returns[0].refund_status = ReturnRefundStatus.REFUNDED
+    assert _told(order, received) != _told(received, refunded)
+
+
+def test_an_order_without_a_time_of_change_is_still_told_with_a_stable_id() -> None:
+    before = mark_shipped(make_order())
+    after = changed(before, updated_at=None)
+    after.shipments[0].status = ShipmentStatus.DELAYED
+
+    [event] = flow_events(before, after)
+
+    assert event.event_type is FlowEventType.SHIPMENT_DELAYED
+    assert [e.external_id for e in flow_events(snapshot(before), snapshot(after))] == [event.external_id]
+
+
+@pytest.mark.parametrize(("kind", "missing"), [
+    (FlowEventType.DELIVERED, "shipment"), (FlowEventType.ITEM_OUT_OF_STOCK, "line"),
+    (FlowEventType.RETURN_UPDATED, "return"),
+])
+def test_a_sample_event_says_what_the_order_lacks(kind: FlowEventType, missing: str) -> None:
+    order = make_order()
+    order.lines = []
+    with pytest.raises(ValidationError) as caught:
+        sample_event(order, kind, NOW)
+    assert caught.value.message == f"The order has no {missing} to build this test event from."
