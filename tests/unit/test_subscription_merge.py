@@ -124,3 +124,51 @@ def test_a_pending_plan_change_survives_until_the_erp_carries_it():
     assert stored.pending_change is not None and stored.pending_change.price == Decimal("30.00")
     stored.merge(erp(price=Decimal("30.00")), LATER)
     assert stored.pending_change is None and stored.price == Decimal("30.00")
+
+
+def test_the_erps_charges_are_taken_new_ones_and_what_it_corrected():
+    stored = make_subscription()
+    corrected_at = at(date(2026, 1, 31), 9)
+    stored.merge(erp(charges=[
+        Charge("CH-1", Decimal("24.00"), corrected_at, refunded_amount=Decimal("4.00"), order_number="SO-1B"),
+        Charge("CH-2", Decimal("24.00"), at(date(2026, 2, 28)), ChargeStatus.FAILED),
+        Charge("CH-3", Decimal("26.00"), at(date(2026, 3, 31)), order_number="SO-3"),
+    ]), LATER)
+    first, failed, paid = stored.charges
+    assert (first.charge_id, first.charged_at, first.refunded_amount, first.status, first.order_number) == (
+        "CH-1", corrected_at, Decimal("4.00"), ChargeStatus.PARTIALLY_REFUNDED, "SO-1B")
+    assert (failed.charge_id, failed.status, failed.refunded_amount, failed.order_number) == (
+        "CH-2", ChargeStatus.FAILED, Decimal(0), None)
+    assert (paid.charge_id, paid.amount, paid.status, paid.order_number) == ("CH-3", Decimal("26.00"),
+                                                                             ChargeStatus.PAID, "SO-3")
+    assert stored.charged_amount == Decimal("50.00") and stored.refunded_amount == Decimal("4.00")
+
+
+def test_a_charge_keeps_its_order_number_when_the_erp_leaves_it_out():
+    stored = make_subscription()
+    stored.merge(erp(charges=[Charge("CH-1", Decimal("24.00"), at(date(2026, 1, 31), 8))]), LATER)
+    assert stored.charge("CH-1").order_number == "SO-1"
+
+
+def test_a_refunded_charge_cannot_become_failed_and_nothing_changes():
+    stored = make_subscription()
+    stored.refund_charge(charge_id="CH-1", reason=Reason.DAMAGED, now=NOW, request_id="f", refund_id="RF-1",
+                         amount="10.00")
+    failed = erp(name="Renamed", charges=[Charge("CH-1", Decimal("24.00"), NOW, ChargeStatus.FAILED)])
+    with pytest.raises(MergeRefused) as caught:
+        stored.merge(failed, LATER)
+    assert caught.value.field == "Status"
+    assert caught.value.message == "Charges[1].Status cannot be FAILED: the charge was refunded."
+    charge = stored.charge("CH-1")
+    assert charge.status is ChargeStatus.PARTIALLY_REFUNDED and stored.name == "Coffee club"
+
+
+def test_a_charge_may_come_down_to_exactly_what_was_refunded_of_it():
+    stored = make_subscription()
+    stored.refund_charge(charge_id="CH-1", reason=Reason.DAMAGED, now=NOW, request_id="f", refund_id="RF-1",
+                         amount="10.00")
+    stored.merge(erp(charges=[Charge("CH-1", Decimal("10.00"), NOW, order_number="SO-1")]), LATER)
+    charge = stored.charge("CH-1")
+    assert (charge.amount, charge.refunded_amount, charge.status) == (
+        Decimal("10.00"), Decimal("10.00"), ChargeStatus.REFUNDED)
+    assert charge.refundable_amount == 0

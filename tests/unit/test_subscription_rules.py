@@ -299,6 +299,7 @@ def test_refund_of_an_unknown_or_failed_charge():
     sub = make_subscription()
     unknown = sub.refund_charge(charge_id="CH-X", reason=Reason.OTHER, now=NOW, request_id="f", refund_id="RF")
     assert (unknown.outcome, unknown.reason_code) == (O.REJECTED, R.UNKNOWN_CHARGE)
+    assert unknown.message == "Subscription SUB-1 has no such charge."
     sub.record_charge(charge_id="CH-F", amount="24.00", charged_at=NOW, now=NOW, request_id="x",
                       status=ChargeStatus.FAILED)
     failed = sub.refund_charge(charge_id="CH-F", reason=Reason.OTHER, now=NOW, request_id="f", refund_id="RF")
