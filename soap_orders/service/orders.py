@@ -500,8 +500,11 @@ def _upsert(
                 current if decision.accepted else None, decision.changed,
             ))
             if fingerprints is not None and decision.accepted:
-                # Only a document taken whole vouches for the order as it now is.
-                whole = decision.reason_code is UpsertReasonCode.NONE
+                # A document taken whole vouches for the order as it now is; so does one whose line
+                # state was derived from its parcels (merging it again derives the same state and
+                # changes nothing). One whose personal data was set aside does not: what it carries
+                # is not what is stored.
+                whole = decision.reason_code in (UpsertReasonCode.NONE, UpsertReasonCode.STATE_DERIVED)
                 uow.orders.remember_fingerprint(document.order_number, fingerprints[position] if whole else None)
             if current is not None and decision.outcome is not UpsertOutcome.UNCHANGED:
                 outcome = decision.outcome.value

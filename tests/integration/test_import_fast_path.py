@@ -21,12 +21,12 @@ from sqlalchemy import event, select
 
 from soap_orders.adapters.orm import flow_outbox, order_documents, order_events, orders
 from soap_orders.bootstrap import Dependencies, build_dependencies
-from soap_orders.documents.records import order_from_record
+from soap_orders.documents.records import order_from_record, order_to_record
 from soap_orders.domain.orders import Reason
 from soap_orders.importing import import_file
 from soap_orders.service import orders as use_cases
 from tests.conftest import _database
-from tests.records import order_record, shipped
+from tests.records import erp_fields_only, order_record, shipped
 from tests.server import settings_for_tests
 
 DG = use_cases.Caller("dg", "127.0.0.1")
@@ -121,6 +121,24 @@ def test_after_a_service_refund_the_same_record_is_merged_again_and_the_refund_k
     assert again.reading_orders_whole() == []
 
 
+def test_a_record_whose_line_state_was_derived_is_skipped_when_fed_again(deps: Dependencies, tmp_path: Path) -> None:
+    # What an ERP sends: no per-line state; the parcel says the lines are shipped.
+    record = erp_fields_only(shipped(order_record("FS-1")))
+    path = write_jsonl(tmp_path / "a.jsonl", record)
+    first = import_file(deps, path)
+    assert (first.created, first.errors) == (1, [])
+    assert [n for n in first.notices if "STATE_DERIVED" in n.message]  # derived, not taken as said
+    assert fingerprint_of(deps, "FS-1") is not None
+    stored = order_to_record(use_cases.get_order(deps.uow(), "FS-1"))
+
+    with Statements(deps) as seen:
+        report = import_file(deps, path)
+
+    assert (report.created, report.updated, report.unchanged, report.errors) == (0, 0, 1, [])
+    assert seen.reading_orders_whole() == [] and seen.writes() == []  # by the fast path
+    assert order_to_record(use_cases.get_order(deps.uow(), "FS-1")) == stored
+
+
 def test_a_refused_record_is_refused_again_not_skipped(deps: Dependencies, tmp_path: Path) -> None:
     good = order_record("FX-1")
     import_file(deps, write_jsonl(tmp_path / "a.jsonl", good))
@@ -175,11 +193,13 @@ def _variant(number: str, kind: int) -> dict[str, Any]:
         record = shipped(record)
     elif kind == 3:
         record["Customer"]["FirstName"] = "Anne"
+    elif kind == 4:
+        record = erp_fields_only(shipped(record))  # its lines' state derived from its parcel
     return record
 
 
 feeds = st.lists(
-    st.tuples(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=1, max_size=6), st.booleans()),
+    st.tuples(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 4)), min_size=1, max_size=6), st.booleans()),
     min_size=1, max_size=4,
 )
 
