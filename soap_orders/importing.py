@@ -27,6 +27,7 @@ from lxml import etree
 
 from . import __version__, xmlsafe
 from .documents import Document, ListOf
+from .documents.fields import TNS
 from .documents.orders import ORDER, ORDER_INPUT
 from .documents.records import (
     NumberOutOfRange,
@@ -41,8 +42,6 @@ from .domain.subscriptions import MAX_UPSERT_BATCH
 from .domain.upserts import UpsertOutcome, UpsertReasonCode
 from .service.orders import unchanged_records, upsert_orders
 from .service.subscription_upserts import upsert_subscriptions
-from .soap import faults
-from .soap.ns import TNS
 
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
 XML_SUFFIXES = frozenset({".xml"})
@@ -497,6 +496,7 @@ def order_schema() -> etree.XMLSchema:
     global _schema
     if _schema is None:
         from .bootstrap import build_wsdl
+        from .soap import faults
         from .soap.application import schema_names
 
         wsdl = build_wsdl("http://localhost/soap")
@@ -640,6 +640,10 @@ def _import_element(
 ) -> None:
     """Validate one Order element against the schema, then load it as a record."""
     if not schema.validate(element):
+        from .soap import (
+            faults,  # the XML path only: spyne is not needed to read JSON Lines
+        )
+
         first = next(iter(schema.error_log), None)
         message = "The Order does not match the schema."
         if first is not None:

@@ -172,3 +172,21 @@ def test_ctrl_c_stops_after_the_records_read_and_a_rerun_goes_on(
     assert again.returncode == 0, again.stderr
     assert again.stdout.splitlines()[-1] == f"{total - written} created, 0 updated, {written} unchanged, 0 failed."
     assert stored_count(deps) == total
+
+
+def test_a_json_lines_import_loads_neither_spyne_nor_zeep(database_url: str, deps: Dependencies, tmp_path: Path) -> None:
+    # The command as installed, with what it loaded looked at when it is done: reading JSON Lines
+    # needs neither the SOAP stack nor its client, only an XML document needs the schema.
+    feed = write_jsonl(tmp_path / "a.jsonl", order_record("ST-1"))
+    script = ("import atexit, sys\n"
+              "atexit.register(lambda: print('loaded:', sorted({m.split('.')[0] for m in sys.modules} & {'spyne', 'zeep'})))\n"
+              "from soap_orders.cli import main\n"
+              "sys.argv = ['soap-orders', 'import', sys.argv[1]]\n"
+              "main()\n")
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "SOAP_ORDERS_DATABASE_URL": database_url,
+           "SOAP_ORDERS_SECRET_KEY": TEST_SECRET_KEY}
+    done = subprocess.run([sys.executable, "-c", script, str(feed)], capture_output=True, text=True, env=env,
+                          stdin=subprocess.DEVNULL, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "1 created" in done.stdout and "loaded: []" in done.stdout
+    assert use_cases.get_order(deps.uow(), "ST-1").order_number == "ST-1"
