@@ -464,3 +464,37 @@ def _in_state(state: str):
         sub = make_subscription(status=S.PAST_DUE)
     sub.events.clear()
     return sub
+
+
+def test_a_refund_is_recorded_with_its_amount_and_told_to_the_change_feed():
+    sub = make_subscription()
+    decision = sub.refund_charge(charge_id="CH-1", reason=Reason.DAMAGED, now=NOW, request_id="rq-9", refund_id="RF-9",
+                                 amount="10.00", note="Crushed box")
+    assert decision.message == "A refund of 10.00 EUR has been issued for subscription SUB-1."
+    assert (decision.refund.refund_id, decision.refund.charge_id, decision.refund.amount, decision.refund.note) == (
+        "RF-9", "CH-1", Decimal("10.00"), "Crushed box")
+    [event] = sub.events
+    assert (event.subscription_id, event.occurred_at, event.refund_id, event.charge_id, event.amount, event.currency,
+            event.reason, event.note, event.request_id) == (
+        "SUB-1", NOW, "RF-9", "CH-1", Decimal("10.00"), "EUR", "DAMAGED", "Crushed box", "rq-9")
+
+
+@pytest.mark.parametrize("left", ["0.01", "0.50", "1.00"])
+def test_the_last_cents_of_a_charge_can_still_be_refunded(left):
+    sub = make_subscription()  # CH-1 is 24.00
+    sub.refund_charge(charge_id="CH-1", reason=Reason.DAMAGED, now=NOW, request_id="f1", refund_id="RF-1",
+                      amount=str(Decimal("24.00") - Decimal(left)))
+    rest = sub.refund_charge(charge_id="CH-1", reason=Reason.DAMAGED, now=NOW, request_id="f2", refund_id="RF-2")
+    assert (rest.outcome, rest.refund.amount) == (O.REFUNDED, Decimal(left))
+    assert sub.charge("CH-1").status is ChargeStatus.REFUNDED
+
+
+def test_refusals_of_a_refund_say_why():
+    sub = make_subscription()
+    sub.record_charge(charge_id="CH-F", amount="24.00", charged_at=NOW, now=NOW, request_id="x",
+                      status=ChargeStatus.FAILED)
+    failed = sub.refund_charge(charge_id="CH-F", reason=Reason.OTHER, now=NOW, request_id="f", refund_id="RF")
+    assert failed.message == "Subscription SUB-1 cannot refund a charge that failed."
+    sub.refund_charge(charge_id="CH-1", reason=Reason.OTHER, now=NOW, request_id="f1", refund_id="RF-1")
+    again = sub.refund_charge(charge_id="CH-1", reason=Reason.OTHER, now=NOW, request_id="f2", refund_id="RF-2")
+    assert again.message == "Subscription SUB-1 has already refunded that charge in full."
