@@ -290,8 +290,12 @@ class SqlAlchemyClientRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def get(self, name: str) -> ApiClient | None:
-        return self.session.scalars(select(ApiClient).where(api_clients.c.name == name)).one_or_none()
+    def get(self, name: str, *, for_update: bool = False) -> ApiClient | None:
+        stmt = select(ApiClient).where(api_clients.c.name == name)
+        if for_update:
+            begin_writing(self.session)
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt).one_or_none()
 
     def add(self, client: ApiClient) -> None:
         begin_writing(self.session)

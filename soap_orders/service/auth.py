@@ -385,7 +385,7 @@ def add_client(uow: UnitOfWork, command: NewClient, clock: Clock, secret_box: Se
         encrypted_secret=secret_box.encrypt(secret) if command.digest and secret_box else None,
     )
     with uow:
-        if uow.clients.get(name) is not None:
+        if uow.clients.get(name, for_update=True) is not None:
             raise ValidationError(f"A client named {name} already exists.", "name")
         uow.clients.add(client)
         uow.commit()
@@ -441,7 +441,8 @@ def order_history(uow: UnitOfWork, order_number: str) -> list[AuditRecord]:
 
 
 def _existing(uow: UnitOfWork, name: str) -> ApiClient:
-    client = uow.clients.get(name)
+    """The client to change (read for update: the transaction writes)."""
+    client = uow.clients.get(name, for_update=True)
     if client is None:
         raise ValidationError(f"No client named {name}.", "name")
     return client

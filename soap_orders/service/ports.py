@@ -133,7 +133,10 @@ class AuditRecord:
 
 
 class ClientRepository(Protocol):
-    def get(self, name: str) -> ApiClient | None: ...
+    def get(self, name: str, *, for_update: bool = False) -> ApiClient | None:
+        """The client named ``name``; ``for_update`` when the transaction is going to change it (or
+        add one by that name): the row is locked, and on SQLite the write lock is taken first."""
+        ...
 
     def add(self, client: ApiClient) -> None: ...
 
