@@ -51,8 +51,6 @@ CHUNK = 64 * 1024
 
 _ORDER = f"{{{TNS}}}Order"
 _ORDERS = f"{{{TNS}}}Orders"
-_XS = "http://www.w3.org/2001/XMLSchema"
-_WSDL = "http://schemas.xmlsoap.org/wsdl/"
 
 _NOTHING_IMPORTED = "; nothing was imported."
 
@@ -466,50 +464,34 @@ def _read_exact(number: int, raw: bytes, report: ImportReport) -> Any:
 
 
 def order_input_schema() -> etree.XMLSchema:
-    """The published schema with its global ``Order`` element of the type UpsertOrders takes
+    """The published schema's types with a global ``Order`` element of the type UpsertOrders takes
     (``OrderInput``: what the service computes or defaults may be left out), for imported Orders."""
     global _input_schema
     if _input_schema is None:
-        order_schema()
-        node = _schema_node()
-        order = node.find(f"{{{_XS}}}element[@name='Order']")
-        assert order is not None  # order_schema() checked it
-        order.set("type", f"tns:{ORDER_INPUT.type_name}")
-        _input_schema = etree.XMLSchema(etree.fromstring(etree.tostring(node)))
+        _input_schema = _compiled(ORDER_INPUT)
     return _input_schema
 
 
-def _schema_node() -> etree._Element:
-    from .bootstrap import build_wsdl
-
-    root = etree.fromstring(build_wsdl("http://localhost/soap"))
-    node = root.find(f"{{{_WSDL}}}types/{{{_XS}}}schema[@targetNamespace='{TNS}']")
-    if node is None:
-        raise RuntimeError("the WSDL has no schema for the orders namespace")
-    return node
-
-
 def order_schema() -> etree.XMLSchema:
-    """The published schema (``xs:schema`` of the WSDL's target namespace), compiled once.
+    """The published schema's types with a global ``Order`` element of the answers' ``Order`` type,
+    compiled once.
 
-    Also tells ``soap.faults`` the schema's names, the only names an error message may repeat."""
+    Written from the documents' declarations (the same types the WSDL publishes), without building
+    the WSDL. Also tells ``soap.faults`` the schema's names, the only names an error message may
+    repeat."""
     global _schema
     if _schema is None:
-        from .bootstrap import build_wsdl
-        from .soap import faults
-        from .soap.application import schema_names
-
-        wsdl = build_wsdl("http://localhost/soap")
-        root = etree.fromstring(wsdl)
-        node = root.find(f"{{{_WSDL}}}types/{{{_XS}}}schema[@targetNamespace='{TNS}']")
-        if node is None:
-            raise RuntimeError("the WSDL has no schema for the orders namespace")
-        if node.find(f"{{{_XS}}}element[@name='Order']") is None:
-            raise RuntimeError("the published schema declares no global Order element")
-        faults.set_schema_names(schema_names(wsdl))
-        # Serialising the node carries the namespace declarations it inherits (tns:, xs:).
-        _schema = etree.XMLSchema(etree.fromstring(etree.tostring(node)))
+        _schema = _compiled(ORDER)
     return _schema
+
+
+def _compiled(order: Document) -> etree.XMLSchema:
+    from .documents.xsd import schema
+    from .soap import faults
+
+    node = schema({"Order": order})
+    faults.add_schema_names({name for element in node.iter() if (name := element.get("name"))})
+    return etree.XMLSchema(node)
 
 
 def _parser() -> etree.XMLPullParser:

@@ -121,6 +121,11 @@ def set_schema_names(names: set[str]) -> None:
     _KNOWN_NAMES.update(names)
 
 
+def add_schema_names(names: set[str]) -> None:
+    """Names of a part of the published schema (the types of an imported Order): repeatable too."""
+    _KNOWN_NAMES.update(names)
+
+
 def from_protocol_fault(fault: Fault) -> OrdersFault:
     """Turn one of spyne's own faults (schema, syntax, routing) into a contract fault."""
     code = str(fault.faultcode or "")
