@@ -11,9 +11,9 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from . import addresses, money
-from .errors import ValidationError
-from .events import (
+from .. import addresses, money
+from ..errors import ValidationError
+from ..events import (
     OrderCancelled,
     OrderEvent,
     OrderLinesCancelled,
