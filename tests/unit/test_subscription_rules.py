@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -11,6 +11,7 @@ from soap_orders.domain.errors import ValidationError
 from soap_orders.domain.orders import Reason
 from soap_orders.domain.recurrence import Interval
 from soap_orders.domain.subscriptions import (
+    CHARGE_CLOCK_SKEW,
     CancelReason,
     Charge,
     ChargeStatus,
@@ -372,6 +373,114 @@ def test_bad_charges_are_refused(kwargs, field):
     with pytest.raises(ValidationError) as caught:
         make_subscription().record_charge(**args)
     assert caught.value.field == field
+
+
+def test_a_paid_charge_is_stored_with_its_order_and_told_to_the_change_feed():
+    sub = make_subscription()
+    sub.events.clear()
+    charged_at, now = at(date(2026, 2, 28), 6), at(date(2026, 2, 28), 7)
+    decision = sub.record_charge(charge_id="CH-2", amount="24.00", charged_at=charged_at, now=now,
+                                 request_id="rq-2", order_number="SO-2")
+    assert decision.message == "Subscription SUB-1 has been charged 24.00 EUR."
+    stored = sub.charge("CH-2")
+    assert (stored.amount, stored.charged_at, stored.status, stored.refunded_amount, stored.order_number) == (
+        Decimal("24.00"), charged_at, ChargeStatus.PAID, Decimal(0), "SO-2")
+    assert sub.orders[-1].order_number == "SO-2" and sub.orders[-1].order_date == date(2026, 2, 28)
+    assert sub.updated_at == now
+    [event] = sub.events
+    assert (event.name, event.subscription_id, event.occurred_at) == ("SubscriptionChargeRecorded", "SUB-1", now)
+    assert event.payload() == {
+        "charge_id": "CH-2", "amount": "24.00", "currency": "EUR", "status": "PAID",
+        "charged_at": "2026-02-28T06:00:00+00:00", "order_number": "SO-2", "next_order_date": "2026-03-31",
+        "request_id": "rq-2",
+    }
+
+
+def test_a_failed_charge_is_told_to_the_change_feed_and_answered_as_past_due():
+    sub = make_subscription()
+    sub.events.clear()
+    decision = sub.record_charge(charge_id="CH-F", amount="24.00", charged_at=at(date(2026, 2, 28), 6),
+                                 now=at(date(2026, 2, 28), 7), request_id="rq-f", status=ChargeStatus.FAILED)
+    assert decision.message == "Subscription SUB-1 could not be charged; it is past due."
+    assert sub.charge("CH-F").status is ChargeStatus.FAILED and sub.updated_at == at(date(2026, 2, 28), 7)
+    assert sub.order_numbers == ["SO-1"]
+    [event] = sub.events
+    assert event.payload() == {
+        "charge_id": "CH-F", "amount": "24.00", "currency": "EUR", "status": "FAILED",
+        "charged_at": "2026-02-28T06:00:00+00:00", "order_number": None, "next_order_date": "2026-02-28",
+        "request_id": "rq-f",
+    }
+
+
+def test_a_charge_made_before_its_due_date_pays_for_that_cycle():
+    # Billing may charge a few days early: the Feb 28 cycle is paid, the next order is Mar 31.
+    sub = make_subscription()
+    sub.record_charge(charge_id="CH-2", amount="24.00", charged_at=at(date(2026, 2, 25), 6),
+                      now=at(date(2026, 2, 25), 7), request_id="x", order_number="SO-2")
+    assert sub.next_order_date == date(2026, 3, 31) and sub.last_order_date == date(2026, 2, 25)
+    assert sub.orders[-1].order_date == date(2026, 2, 25)
+
+
+def test_a_charge_for_a_subscription_with_no_next_order_date_schedules_the_one_after_it():
+    sub = make_subscription(next_order_date=None)
+    sub.record_charge(charge_id="CH-2", amount="24.00", charged_at=at(date(2026, 2, 10), 6), now=NOW,
+                      request_id="x", order_number="SO-2")
+    assert sub.next_order_date == date(2026, 2, 28) and sub.last_order_date == date(2026, 2, 10)
+    assert sub.events[-1].payload()["next_order_date"] == "2026-02-28"
+
+
+def test_a_charge_that_starts_a_changed_plan_stamps_the_change_with_the_charge_time():
+    sub = make_subscription()
+    sub.change_plan(now=NOW, request_id="c", items=[SubscriptionItem("COF-2", "Decaf 1 kg", 1, Decimal("30.00"))],
+                    price="30.00")
+    sub.events.clear()
+    now = at(date(2026, 2, 28), 7)
+    sub.record_charge(charge_id="CH-2", amount="30.00", charged_at=at(date(2026, 2, 28), 6), now=now,
+                      request_id="x", order_number="SO-2")
+    assert names(sub) == ["SubscriptionPlanChangeApplied", "SubscriptionChargeRecorded"]
+    assert sub.events[0].occurred_at == now and sub.updated_at == now
+
+
+@pytest.mark.parametrize("late_by_microseconds, accepted", [(0, True), (1, False)])
+def test_a_charge_time_ahead_of_the_clock_is_accepted_up_to_the_allowed_skew(late_by_microseconds, accepted):
+    sub = make_subscription()
+    charged_at = NOW + CHARGE_CLOCK_SKEW + timedelta(microseconds=late_by_microseconds)
+    args = {"charge_id": "CH-2", "amount": "24.00", "charged_at": charged_at, "now": NOW, "request_id": "x",
+            "order_number": "SO-2"}
+    if accepted:
+        assert sub.record_charge(**args).outcome is O.CHARGE_RECORDED
+        assert sub.charge("CH-2").charged_at == charged_at
+    else:
+        with pytest.raises(ValidationError) as caught:
+            sub.record_charge(**args)
+        assert (caught.value.field, str(caught.value)) == ("ChargedAt", "ChargedAt must not be in the future.")
+        assert sub.charge("CH-2") is None
+
+
+@pytest.mark.parametrize("case, field, message", [
+    ("no order", "OrderNumber", "OrderNumber is required for a paid charge."),
+    ("no time zone", "ChargedAt", "ChargedAt must carry a time zone."),
+    ("refunded", "Status", "A recorded charge's Status must be PAID or FAILED."),
+])
+def test_bad_charges_are_refused_with_a_message_naming_the_rule(case, field, message):
+    args = {"charge_id": "CH-2", "amount": "24.00", "charged_at": NOW, "now": NOW, "request_id": "x",
+            "order_number": "SO-2"}
+    if case == "no order":
+        args["order_number"] = None
+    elif case == "no time zone":
+        args["charged_at"] = datetime(2026, 2, 10, 11)
+    else:
+        args["status"] = ChargeStatus.REFUNDED
+    with pytest.raises(ValidationError) as caught:
+        make_subscription().record_charge(**args)
+    assert (caught.value.field, str(caught.value)) == (field, message)
+
+
+def test_a_repeated_charge_id_is_answered_with_why():
+    sub = make_subscription()
+    decision = sub.record_charge(charge_id="CH-1", amount="24.00", charged_at=NOW, now=NOW, request_id="x",
+                                 order_number="SO-2")
+    assert decision.message == "Subscription SUB-1 already has a charge with that id."
 
 
 # ---------------------------------------------------------------------- invariants of documents
