@@ -13,6 +13,7 @@ from soap_orders.domain.subscriptions import (
     Charge,
     ChargeStatus,
     MergeRefused,
+    ProducedOrder,
     SubscriptionItem,
 )
 from soap_orders.domain.subscriptions import (
@@ -172,3 +173,112 @@ def test_a_charge_may_come_down_to_exactly_what_was_refunded_of_it():
     assert (charge.amount, charge.refunded_amount, charge.status) == (
         Decimal("10.00"), Decimal("10.00"), ChargeStatus.REFUNDED)
     assert charge.refundable_amount == 0
+
+
+def test_refusals_say_which_rule_the_document_breaks():
+    charged = make_subscription()
+    with pytest.raises(MergeRefused) as caught:
+        charged.merge(erp(currency="USD"), LATER)
+    assert caught.value.message == "Currency cannot change once the subscription has charges."
+    cancelled = make_subscription()
+    cancelled.cancel(reason=CancelReason.MOVING, now=NOW, request_id="c")
+    with pytest.raises(MergeRefused) as caught:
+        cancelled.merge(erp(), LATER)
+    assert caught.value.message == "Status contradicts the cancellation made through the service."
+
+
+def test_a_stored_charge_is_updated_in_place_so_it_stays_the_same_stored_row():
+    stored = make_subscription()
+    original = stored.charge("CH-1")
+    stored.merge(erp(charges=[Charge("CH-1", Decimal("24.00"), at(date(2026, 1, 31), 9), order_number="SO-1")]),
+                 LATER)
+    assert stored.charge("CH-1") is original and original.charged_at == at(date(2026, 1, 31), 9)
+
+
+def test_orders_the_erp_reports_are_added_with_their_dates():
+    stored = make_subscription()
+    stored.merge(erp(orders=[ProducedOrder("SO-1", date(2026, 1, 31)), ProducedOrder("SO-2", date(2026, 2, 28))]),
+                 LATER)
+    assert [(o.order_number, o.order_date) for o in stored.orders] == [
+        ("SO-1", date(2026, 1, 31)), ("SO-2", date(2026, 2, 28))]
+
+
+def test_the_latest_refund_time_is_kept():
+    stored = make_subscription()
+    stored.merge(erp(refunded_at=NOW), LATER)
+    assert stored.refunded_at == NOW
+    stored.merge(erp(refunded_at=at(date(2026, 2, 1))), LATER)  # an older copy
+    assert stored.refunded_at == NOW
+    stored.merge(erp(refunded_at=LATER), LATER)
+    assert stored.refunded_at == LATER
+
+
+def test_the_erps_cancellation_details_are_taken_when_the_service_did_not_act():
+    stored = make_subscription()
+    stored.merge(erp(status=S.CANCELLED, cancelled_at=NOW, cancel_reason=CancelReason.MOVING, cancel_note="Abroad",
+                     next_order_date=None), LATER)
+    assert (stored.status, stored.cancelled_at, stored.cancel_reason, stored.cancel_note, stored.next_order_date) == (
+        S.CANCELLED, NOW, CancelReason.MOVING, "Abroad", None)
+    # A later copy without the reason and note keeps the ones already known...
+    stored.merge(erp(status=S.CANCELLED, cancelled_at=NOW, next_order_date=None), LATER)
+    assert (stored.cancel_reason, stored.cancel_note) == (CancelReason.MOVING, "Abroad")
+    # ...one with other ones takes them...
+    stored.merge(erp(status=S.CANCELLED, cancelled_at=NOW, cancel_reason=CancelReason.TOO_EXPENSIVE,
+                     cancel_note="Cheaper elsewhere", next_order_date=None), LATER)
+    assert (stored.cancel_reason, stored.cancel_note) == (CancelReason.TOO_EXPENSIVE, "Cheaper elsewhere")
+    # ...and a reactivated one drops them.
+    stored.merge(erp(), LATER)
+    assert (stored.status, stored.cancelled_at, stored.cancel_reason, stored.cancel_note) == (
+        S.ACTIVE, None, None, None)
+    assert stored.next_order_date == date(2026, 2, 28)
+
+
+def test_the_erps_scheduled_cancellation_is_taken_when_the_service_did_not_act():
+    stored = make_subscription()
+    stored.merge(erp(cancel_at_period_end=True, cancel_effective_date=date(2026, 2, 28), next_order_date=None), LATER)
+    assert (stored.cancel_at_period_end, stored.cancel_effective_date, stored.next_order_date) == (
+        True, date(2026, 2, 28), None)
+
+
+def test_once_the_erp_ended_a_subscription_the_service_paused_its_later_copies_are_taken():
+    stored = make_subscription()
+    stored.pause(now=NOW, request_id="p", until=date(2026, 4, 15))
+    stored.merge(erp(status=S.EXPIRED, next_order_date=None), LATER)
+    stored.merge(erp(status=S.CANCELLED, cancelled_at=LATER, cancel_reason=CancelReason.OTHER, next_order_date=None),
+                 LATER)
+    assert (stored.status, stored.cancelled_at, stored.cancel_reason) == (S.CANCELLED, LATER, CancelReason.OTHER)
+
+
+def test_a_pause_moves_the_next_order_to_the_first_date_on_or_after_its_end():
+    # Paused through the service until Mar 31 (a scheduled date); a stale copy still says Feb 28.
+    on_a_date = make_subscription()
+    on_a_date.pause(now=NOW, request_id="p", until=date(2026, 3, 31))
+    on_a_date.merge(erp(), LATER)
+    assert on_a_date.next_order_date == date(2026, 3, 31)
+    # The ERP's pause with no next order date at all: the first scheduled date after the pause.
+    no_date = make_subscription()
+    no_date.merge(erp(status=S.PAUSED, paused_at=NOW, paused_until=date(2026, 3, 15), next_order_date=None), LATER)
+    assert no_date.next_order_date == date(2026, 3, 31)
+
+
+@pytest.mark.parametrize("next_order", [date(2026, 3, 15), date(2026, 4, 30)])
+def test_an_erp_next_order_date_on_or_after_its_pause_end_is_kept(next_order):
+    stored = make_subscription()
+    stored.merge(erp(status=S.PAUSED, paused_at=NOW, paused_until=date(2026, 3, 15), next_order_date=next_order),
+                 LATER)
+    assert stored.next_order_date == next_order
+
+
+def test_an_old_pause_end_on_an_active_copy_does_not_move_the_next_order():
+    stored = make_subscription()
+    stored.merge(erp(paused_until=date(2026, 3, 15)), LATER)
+    assert stored.status is S.ACTIVE and stored.next_order_date == date(2026, 2, 28)
+
+
+def test_a_pending_plan_change_follows_the_next_order_date_the_merge_settles_on():
+    stored = make_subscription()
+    stored.change_plan(now=NOW, request_id="c", price="30.00")
+    stored.skip_next_order(now=NOW, request_id="s")
+    stored.merge(erp(), LATER)  # still says Feb 28, which was skipped
+    assert stored.next_order_date == date(2026, 3, 31)
+    assert stored.pending_change.effective_date == date(2026, 3, 31)
