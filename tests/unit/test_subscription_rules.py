@@ -429,14 +429,16 @@ def test_a_charge_for_a_subscription_with_no_next_order_date_schedules_the_one_a
     assert sub.events[-1].payload()["next_order_date"] == "2026-02-28"
 
 
-def test_a_charge_that_starts_a_changed_plan_stamps_the_change_with_the_charge_time():
+def test_an_early_charge_that_starts_a_changed_plan_stamps_the_change_with_the_charge_time():
+    # The plan change takes effect on Feb 28; billing charges that cycle on Feb 25.
     sub = make_subscription()
     sub.change_plan(now=NOW, request_id="c", items=[SubscriptionItem("COF-2", "Decaf 1 kg", 1, Decimal("30.00"))],
                     price="30.00")
     sub.events.clear()
-    now = at(date(2026, 2, 28), 7)
-    sub.record_charge(charge_id="CH-2", amount="30.00", charged_at=at(date(2026, 2, 28), 6), now=now,
+    now = at(date(2026, 2, 25), 7)
+    sub.record_charge(charge_id="CH-2", amount="30.00", charged_at=at(date(2026, 2, 25), 6), now=now,
                       request_id="x", order_number="SO-2")
+    assert sub.price == Decimal("30.00") and sub.pending_change is None
     assert names(sub) == ["SubscriptionPlanChangeApplied", "SubscriptionChargeRecorded"]
     assert sub.events[0].occurred_at == now and sub.updated_at == now
 
