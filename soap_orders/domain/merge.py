@@ -276,9 +276,11 @@ class _Plan:
                     and return_.status in _RETURN_NOT_RETURNED
                     and sent is not None and sent.status not in _RETURN_NOT_RETURNED):
                 for item in return_.items:
-                    number = item.line_number if item.line_number is not None else _line_of(self.stored, item.sku)
-                    if number is not None:
-                        not_returned[number] = not_returned.get(number, 0) + item.quantity
+                    # The line UpdateReturn took the items back from (its number, else its SKU).
+                    line = self.stored.line(line_number=item.line_number,
+                                             sku=None if item.line_number is not None else item.sku)
+                    if line is not None:
+                        not_returned[line.line_number] = not_returned.get(line.line_number, 0) + item.quantity
         reported = {line.line_number for line in self.incoming.lines}
         for line in self.stored.lines:
             if line.line_number not in reported and line.touched_by_service:
@@ -462,12 +464,6 @@ class _Plan:
                 continue
             for name, value in values.items():
                 put(old, name, value, "Refunds")
-
-
-def _line_of(order: Order, sku: str) -> int | None:
-    """The number of the order's only line of ``sku`` (None when there are none or several)."""
-    numbers = [line.line_number for line in order.lines if line.sku == sku]
-    return numbers[0] if len(numbers) == 1 else None
 
 
 def _line_conflict(line: OrderLine) -> tuple[UpsertReasonCode, str]:

@@ -378,7 +378,7 @@ class UpsertReport:
 
 
 #: The operation a batch's RequestId is kept under, and the one each document is audited as.
-UPSERT_OPERATION = "UpsertOrders"
+UPSERT_OPERATION = UpsertOrders.__name__
 UPSERT_AUDIT_OPERATION = "UpsertOrder"
 
 
