@@ -23,11 +23,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from ..documents import records
+from ..documents import Document, Field, records
+from ..documents import orders as order_forms
+from ..documents import privacy as privacy_forms
 from ..documents import subscriptions as subscription_forms
 from ..domain import limits
 from ..domain.errors import ValidationError
@@ -257,26 +259,26 @@ class _Subjects:
         return self.email is not None and isinstance(email, str) and email.strip().lower() == self.email
 
 
+#: How a ForgetCustomer answer is kept under its RequestId, and read back to be replayed: the
+#: answer's parts by their wire names (migration 0015 brought rows kept before in this form).
+STORED_FORGET_RESULT = Document("StoredForgetResult", (
+    Field("Outcome", privacy_forms.FORGET_OUTCOME, required=True),
+    Field("ReasonCode", privacy_forms.FORGET_REASON_CODE, required=True),
+    Field("Message", order_forms.MESSAGE, required=True),
+    Field("Forgotten", Document("ForgottenCounts", privacy_forms.FORGOTTEN_COUNTS.fields, ForgottenCounts),
+          required=True),
+    Field("Unsettled", privacy_forms.UNSETTLED),
+    Field("Pseudonym", order_forms.EMAIL),
+), lambda unsettled=(), **values: ForgetResult(unsettled=tuple(unsettled), **values))
+
+
 def _result_to_record(result: ForgetResult) -> dict[str, Any]:
-    return {
-        "Outcome": result.outcome.value,
-        "ReasonCode": result.reason_code.value,
-        "Message": result.message,
-        "Forgotten": asdict(result.forgotten),
-        "Unsettled": [{**asdict(u), "reason_code": u.reason_code.value} for u in result.unsettled],
-        "Pseudonym": result.pseudonym,
-    }
+    return records.dump(STORED_FORGET_RESULT, result)
 
 
 def _result_from_record(record: dict[str, Any]) -> ForgetResult:
-    return ForgetResult(
-        ForgetOutcome(record["Outcome"]),
-        ForgetReasonCode(record["ReasonCode"]),
-        record["Message"],
-        ForgottenCounts(**record["Forgotten"]),
-        tuple(Unsettled(**{**u, "reason_code": ForgetReasonCode(u["reason_code"])}) for u in record["Unsettled"]),
-        record.get("Pseudonym"),
-    )
+    result: ForgetResult = records.load(STORED_FORGET_RESULT, record)
+    return result
 
 
 # ---------------------------------------------------------------------- access requests

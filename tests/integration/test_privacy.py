@@ -15,7 +15,13 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from soap_orders import logs
-from soap_orders.adapters.orm import audit_records, flow_outbox, order_events
+from soap_orders.adapters import migrate
+from soap_orders.adapters.orm import (
+    audit_records,
+    flow_outbox,
+    idempotency_records,
+    order_events,
+)
 from soap_orders.adapters.orm import orders as orders_table
 from soap_orders.documents import records
 from soap_orders.domain.errors import IdempotencyConflict
@@ -289,3 +295,45 @@ def test_a_logged_database_error_holds_no_customer_data(deps):
     if deps.engine.dialect.name == "postgresql":  # its error quoted the row, and the log does not
         assert f"DETAIL:  {logs.REDACTED}" in line
     assert copies_in_text(line, who) == []
+
+
+def stored_answer(deps, request_id):
+    with deps.engine.connect() as connection:
+        return connection.execute(select(idempotency_records.c.result)
+                                  .where(idempotency_records.c.request_id == request_id)).scalar_one()
+
+
+def test_answers_are_kept_by_their_wire_names_and_earlier_rows_are_brought_to_them(deps, customer):
+    """A ForgetCustomer answer is kept under its RequestId as the answer names its parts, and a
+    replay reads it back whole: the refused one with what must be settled, the forgotten one with
+    its counts. Rows kept by an earlier release (attribute names) are rewritten by migration 0015."""
+    who, number, _returned, sid = customer
+    refused_id = unique("forget")
+    refused = forget(deps, who.email, refused_id)
+    assert refused.outcome is ForgetOutcome.REJECTED and len(refused.unsettled) == 2
+    kept = stored_answer(deps, refused_id)
+    assert kept["Unsettled"] == [
+        {"OrderNumber": number, "ReasonCode": "UNSETTLED_REFUND", "Message": refused.unsettled[0].message},
+        {"SubscriptionId": sid, "ReasonCode": "ACTIVE_SUBSCRIPTION", "Message": refused.unsettled[1].message}]
+    assert kept["Forgotten"] == {"Orders": 0, "Subscriptions": 0, "ChangeFeedEvents": 0, "AuditRecords": 0,
+                                 "Notifications": 0, "StoredAnswers": 0}
+    assert forget(deps, who.email, refused_id) == refused
+    kept_refused = kept
+
+    settle(deps, number, sid, who)
+    forgotten_id = unique("forget")
+    forgotten = forget(deps, who.email, forgotten_id)
+    assert forgotten.outcome is ForgetOutcome.FORGOTTEN
+    kept = stored_answer(deps, forgotten_id)
+    assert (kept["Pseudonym"], kept["Forgotten"]["Orders"], kept["Unsettled"]) == (forgotten.pseudonym, 2, [])
+
+    migrate.downgrade(deps.engine, "0014_derive_line_state")
+    earlier = stored_answer(deps, refused_id)
+    assert earlier["Forgotten"]["change_feed_events"] == 0 and earlier["Pseudonym"] is None
+    assert earlier["Unsettled"][0] == {"order_number": number, "subscription_id": None,
+                                       "reason_code": "UNSETTLED_REFUND", "message": refused.unsettled[0].message}
+    migrate.upgrade(deps.engine)
+
+    assert (stored_answer(deps, refused_id), stored_answer(deps, forgotten_id)) == (kept_refused, kept)
+    assert forget(deps, who.email, refused_id) == refused
+    assert forget(deps, who.email, forgotten_id) == forgotten
