@@ -28,7 +28,7 @@ from sqlalchemy import text
 from soap_orders.adapters import migrate
 from soap_orders.adapters.database import create_database_engine
 from soap_orders.documents.records import order_from_record
-from soap_orders.service import orders as use_cases
+from soap_orders.ingest import orders as upserts
 from tests.flow_server import Answer, FlowServer
 from tests.integration.outbox_helpers import (
     Deadline,
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             # 2. trickle
             numbers = [f"TR{run}-{i:05d}" for i in range(args.trickle)]
             records = [base_record(n) for n in numbers]
-            use_cases.upsert_orders(deps.uow(), [order_from_record(r) for r in records], deps.clock)
+            upserts.upsert_orders(deps.uow(), [order_from_record(r) for r in records], deps.clock)
             committed: dict[str, float] = {}
             start = time.monotonic()
             for i, record in enumerate(records):
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(max(0.0, target - time.monotonic()))
                 changed = copy.deepcopy(record)
                 delay(changed)
-                use_cases.upsert_orders(deps.uow(), [order_from_record(changed)], deps.clock)
+                upserts.upsert_orders(deps.uow(), [order_from_record(changed)], deps.clock)
                 at = time.monotonic()
                 with deps.engine.connect() as connection:
                     external_id = connection.execute(

@@ -9,8 +9,8 @@ from typing import Any
 
 from soap_orders.bootstrap import Dependencies
 from soap_orders.documents.records import order_from_record
-from soap_orders.service import orders as use_cases
-from soap_orders.service import subscription_upserts
+from soap_orders.ingest import orders as upserts
+from soap_orders.ingest import subscriptions as subscription_upserts
 
 _numbers = itertools.count(1)
 
@@ -129,7 +129,7 @@ def with_return(record: dict[str, Any], return_id: str, *, status: str = "REQUES
 
 def store(deps: Dependencies, *records: dict[str, Any]) -> list[str]:
     """Upsert the records; returns their order numbers."""
-    use_cases.upsert_orders(deps.uow(), [order_from_record(r) for r in records], deps.clock)
+    upserts.upsert_orders(deps.uow(), [order_from_record(r) for r in records], deps.clock)
     return [r["OrderNumber"] for r in records]
 
 

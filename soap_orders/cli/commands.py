@@ -131,7 +131,7 @@ def import_(file: Path, fmt: str, batch_size: int, dry_run: bool, progress_every
     --progress-every seconds otherwise. Ctrl-C stops after the records read so far are written,
     with the same report (exit status 130); running the same import again goes on safely: what was
     written is found unchanged."""
-    from ..importing import import_file
+    from ..ingest.files import import_file
 
     with wiring.dependencies() as deps:
         terminal = sys.stderr.isatty()

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from ..domain.orders import Order
-from ..service.orders import Caller, upsert_orders
+from ..ingest.orders import upsert_orders
+from ..service.idempotency import Caller
 from ..service.ports import AuditRecord, Clock, UnitOfWork
 from .builder import FIRST_ORDER_NUMBER, build_orders
 from .suggestions import Suggestions, suggestions_from_store

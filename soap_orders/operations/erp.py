@@ -5,8 +5,8 @@ from __future__ import annotations
 from ..documents import Field
 from ..documents import orders as d
 from ..domain.clients import Scope
+from ..ingest import orders as order_cases
 from ..service import erp as use_cases
-from ..service import orders as order_cases
 from .base import Call, Operation
 
 

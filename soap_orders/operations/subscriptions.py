@@ -10,7 +10,7 @@ from ..documents import orders as d
 from ..documents import subscriptions as s
 from ..domain.clients import Scope
 from ..domain.subscriptions import Subscription
-from ..service import subscription_upserts as upserts
+from ..ingest import subscriptions as upserts
 from ..service import subscriptions as use_cases
 from .base import Call, Operation, action
 

@@ -1,6 +1,6 @@
 """Use cases on subscriptions: find, read, cancel, pause, resume, change plan, skip, refund a charge,
 and record a charge the billing system made. The ERP's batches of documents are
-:mod:`.subscription_upserts`.
+``ingest.subscriptions``.
 
 Each use case is one unit of work. Every change is idempotent by RequestId (see
 :mod:`.idempotency`), writes its domain events to the change feed and an audit record, all in the

@@ -13,6 +13,7 @@ from spyne import Application, DateTime
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
+from ..documents import schema_errors
 from ..domain.errors import DomainError, RateLimited
 from ..http.access_log import note, note_fault
 from ..http.connection import no_credentials, soap_refusal
@@ -129,7 +130,7 @@ class SoapEndpoint(WsgiApplication):
         _declare_faults(document)
         _sort_schema_declarations(document)
         self.wsdl: bytes = etree.tostring(document, pretty_print=True, xml_declaration=True, encoding="UTF-8")
-        faults.set_schema_names(schema_names(self.wsdl))
+        schema_errors.set_schema_names(schema_names(self.wsdl))
         app.in_protocol.xsi_types = XsiTypes(self.wsdl)
         #: Plain read requests, answered without spyne's per-request machinery (None: all through spyne).
         self.direct: DirectReads | None = DirectReads(app, _charset)

@@ -25,7 +25,7 @@ from soap_orders.bootstrap import build_dependencies
 from soap_orders.demo import FIRST_ORDER_NUMBER, generate_records
 from soap_orders.documents.records import order_from_record
 from soap_orders.domain.orders import FinancialStatus, OrderStatus
-from soap_orders.service.orders import upsert_orders
+from soap_orders.ingest.orders import upsert_orders
 from tests.server import settings_for_tests
 
 LOADER_VERSION = 1

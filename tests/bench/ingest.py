@@ -194,7 +194,7 @@ LAYERS = (
     ("", "merge.py", "merge_into"),
     ("rendering the kept-written documents (documents.rendered.render_order)", "rendered.py", "render_order"),
     ("the ORM's flush (SQLAlchemy Session.flush: the INSERT and UPDATE statements)", "session.py", "flush"),
-    ("the fingerprint query (service.orders.unchanged_records)", "orders.py", "unchanged_records"),
+    ("the fingerprint query (ingest.orders.unchanged_records)", "orders.py", "unchanged_records"),
 )
 
 
@@ -208,7 +208,7 @@ def profile_import(path: Path, work: Path, records: int = 1000) -> list[tuple[st
     from soap_orders.adapters import migrate
     from soap_orders.adapters.database import create_database_engine
     from soap_orders.bootstrap import build_dependencies
-    from soap_orders.importing import import_file
+    from soap_orders.ingest.files import import_file
     from tests.server import settings_for_tests
 
     sample = work / "profile.jsonl"

@@ -18,6 +18,7 @@ import zeep
 import zeep.helpers
 
 from soap_orders.documents import records
+from soap_orders.ingest import orders as upserts
 from soap_orders.operations import BY_NAME
 from soap_orders.service import orders as order_cases
 from tests.conftest import _database
@@ -129,7 +130,7 @@ def settle(server_deps: Any, number: str) -> None:
     """The payment side reports the refund COMPLETED in the ERP's next document."""
     document = records.order_to_record(order_cases.get_order(server_deps.uow(), number))
     document["Refunds"][0]["Status"] = "COMPLETED"
-    (result,) = order_cases.upsert_records(server_deps.uow(), [document], server_deps.clock).results
+    (result,) = upserts.upsert_records(server_deps.uow(), [document], server_deps.clock).results
     assert result.outcome.value == "UPDATED", result
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from soap_orders.bootstrap import Dependencies, build_dependencies, build_relay
 from soap_orders.config import DgSettings
 from soap_orders.documents.records import order_from_record
-from soap_orders.service import orders as use_cases
+from soap_orders.ingest import orders as upserts
 from soap_orders.service.ports import OutboxEntry
 from soap_orders.service.relay import Relay
 from tests.records import order_record, shipped, unique
@@ -117,7 +117,7 @@ def base_record(number: str | None = None) -> dict[str, Any]:
 
 
 def store(deps: Dependencies, record: dict[str, Any]) -> None:
-    use_cases.upsert_orders(deps.uow(), [order_from_record(record)], deps.clock)
+    upserts.upsert_orders(deps.uow(), [order_from_record(record)], deps.clock)
 
 
 def change(deps: Dependencies, record: dict[str, Any], mutate: Callable[[dict[str, Any]], None],
@@ -173,13 +173,13 @@ def queue_delays(deps: Dependencies, count: int, prefix: str) -> list[str]:
     """Store ``count`` orders, then delay a parcel of each in one import: ``count`` events queued in
     one transaction. Returns their external ids."""
     records = [base_record(f"{prefix}-{i:04d}") for i in range(count)]
-    use_cases.upsert_orders(deps.uow(), [order_from_record(r) for r in records], deps.clock)
+    upserts.upsert_orders(deps.uow(), [order_from_record(r) for r in records], deps.clock)
     changed = []
     for record in records:
         record = copy.deepcopy(record)
         delay(record)
         changed.append(order_from_record(record))
-    use_cases.upsert_orders(deps.uow(), changed, deps.clock)
+    upserts.upsert_orders(deps.uow(), changed, deps.clock)
     return [e.external_id for e in entries(deps)]
 
 

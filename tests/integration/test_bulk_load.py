@@ -11,6 +11,7 @@ from soap_orders.bootstrap import Dependencies
 from soap_orders.demo import generate_records
 from soap_orders.documents.records import order_from_record, order_to_record
 from soap_orders.domain.orders import FinancialStatus, Reason
+from soap_orders.ingest import orders as upserts
 from soap_orders.service import orders as use_cases
 from soap_orders.service.orders import Caller, IssueRefund
 from tests.records import order_record
@@ -20,7 +21,7 @@ from tests.records import order_record
 def templates(deps: Dependencies) -> list[str]:
     """Twelve demo orders, with shipments, returns and refunds among them, stored the ordinary way."""
     orders = [order_from_record(r) for r in generate_records(12, seed=3)]
-    use_cases.upsert_orders(deps.uow(), orders, deps.clock)
+    upserts.upsert_orders(deps.uow(), orders, deps.clock)
     return [o.order_number for o in orders]
 
 
@@ -65,7 +66,7 @@ def test_the_ordinary_write_paths_work_after_a_bulk_copy(deps: Dependencies, tem
         deps.uow(), IssueRefund("BULK-PAID", "bulk-refund-1", Reason.OTHER, amount=Decimal("0.01")), deps.clock,
         Caller("test"))
     assert result.outcome.value == "REFUNDED"
-    use_cases.upsert_orders(deps.uow(), [order_from_record(order_record("BULK-NEW"))], deps.clock)
+    upserts.upsert_orders(deps.uow(), [order_from_record(order_record("BULK-NEW"))], deps.clock)
     with deps.uow() as uow:
         refunded = uow.orders.get("BULK-PAID")
         assert refunded is not None and len(refunded.refunds) == len(paid.refunds) + 1

@@ -15,13 +15,13 @@ from soap_orders.cli import main
 from soap_orders.demo import generate_records
 from soap_orders.documents.records import order_from_record, order_to_record
 from soap_orders.domain.orders import FinancialStatus, OrderStatus, Reason
+from soap_orders.ingest.orders import upsert_orders
 from soap_orders.service.auth import order_history
 from soap_orders.service.orders import (
     Caller,
     IssueRefund,
     get_order,
     issue_refund,
-    upsert_orders,
 )
 
 LIVE = "SO-100005"  # a number the demo data also uses
@@ -147,7 +147,7 @@ def test_the_demo_data_imports_with_no_refusal_and_nothing_derived_differently(d
     """Every demo record passes the checks an ERP's record must pass (import, UpsertOrders), and
     what it says of its lines and status is what follows from its parcels."""
     from soap_orders.demo import write_jsonl
-    from soap_orders.importing import import_file
+    from soap_orders.ingest.files import import_file
 
     path = tmp_path / "demo.jsonl"
     write_jsonl(path, 300, 7)

@@ -27,7 +27,7 @@ from soap_orders.domain.orders import (
     ShipmentItem,
     ShipmentStatus,
 )
-from soap_orders.importing import import_file
+from soap_orders.ingest.files import import_file
 from soap_orders.service import order_actions as actions
 from soap_orders.service.orders import Caller, CancelOrder, cancel_order, get_order
 from tests.records import unique

@@ -15,7 +15,6 @@ from lxml import etree
 from spyne import ComplexModelBase
 from sqlalchemy import func, select
 
-from soap_orders import importing
 from soap_orders.adapters.orm import orders as orders_table
 from soap_orders.bootstrap import Dependencies
 from soap_orders.cli import main
@@ -24,7 +23,9 @@ from soap_orders.documents.orders import ORDER, ORDER_INPUT
 from soap_orders.documents.records import order_from_record, order_to_record
 from soap_orders.domain import money
 from soap_orders.domain.errors import ValidationError
-from soap_orders.importing import ImportProblem, detect_format, import_file
+from soap_orders.ingest import batches, xml
+from soap_orders.ingest.files import detect_format, import_file
+from soap_orders.ingest.report import ImportProblem
 from soap_orders.service.orders import get_order
 from soap_orders.soap.ns import TNS
 from soap_orders.soap.types import model as wire_model
@@ -244,7 +245,7 @@ def test_same_order_twice_in_different_batches_the_later_wins(deps: Dependencies
 def test_a_failing_batch_is_reported_at_its_first_line(
     deps: Dependencies, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = importing.upsert_orders
+    real = batches.upsert_orders
 
     def refuse_second_batch(uow: Any, orders: Any, clock: Any, **options: Any) -> Any:
         orders = list(orders)
@@ -252,7 +253,7 @@ def test_a_failing_batch_is_reported_at_its_first_line(
             raise ValidationError("The same OrderNumber appears twice in one batch.", "OrderNumber")
         return real(uow, orders, clock, **options)
 
-    monkeypatch.setattr(importing, "upsert_orders", refuse_second_batch)
+    monkeypatch.setattr(batches, "upsert_orders", refuse_second_batch)
     path = write_jsonl(tmp_path / "orders.jsonl", [minimal(f"SO-B{i}") for i in range(1, 6)])
 
     report = import_file(deps, path, batch_size=2)
@@ -336,7 +337,7 @@ def test_a_single_order_document_is_imported(deps: Dependencies, tmp_path: Path)
 
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 # A comment long enough that "<!DOCTYPE" straddles the first two chunks the importer reads.
-_STRADDLE = "<!--" + "x" * (importing.CHUNK - 4 - len(_DECLARATION) - len("<!---->\n")) + "-->\n"
+_STRADDLE = "<!--" + "x" * (xml.CHUNK - 4 - len(_DECLARATION) - len("<!---->\n")) + "-->\n"
 
 
 @pytest.mark.parametrize(
@@ -353,7 +354,7 @@ def test_xml_doctype_is_refused_and_nothing_stored(
 ) -> None:
     path = tmp_path / "orders.xml"
     write_xml(path, list(generate_records(3, 9)), prolog=f"{padding}{doctype}\n")
-    assert padding != _STRADDLE or path.read_bytes().index(b"<!DOCTYPE") == importing.CHUNK - 4
+    assert padding != _STRADDLE or path.read_bytes().index(b"<!DOCTYPE") == xml.CHUNK - 4
 
     report = import_file(deps, path, batch_size=1)
 
@@ -427,7 +428,7 @@ class _PullParser:
 
     def __init__(self, closing: str) -> None:
         self.closing = closing  # "none", "close" or "feed"
-        self.parser = importing.xmlsafe.pull_parser(events=("start", "end"))
+        self.parser = xml.xmlsafe.pull_parser(events=("start", "end"))
         self.open: list[etree._Element] = []
         self.pending: list[tuple[str, etree._Element]] = []
 
@@ -475,7 +476,7 @@ def test_a_file_cut_short_gives_the_same_report_whatever_lxml_reports_on_failing
 ) -> None:
     records = list(generate_records(3, 10))
     path, whole = cut_file(tmp_path, records, where)
-    monkeypatch.setattr(importing, "_parser", lambda: _PullParser(closing))
+    monkeypatch.setattr(xml, "_parser", lambda: _PullParser(closing))
 
     report = import_file(deps, path)
 
@@ -496,7 +497,7 @@ def test_an_order_broken_inside_is_never_imported_whatever_lxml_reports(
     text = path.read_text(encoding="utf-8")
     at = text.rindex("</Order>")
     path.write_text(text[:at] + "<Notes>\x01</Notes>" + text[at:], encoding="utf-8")
-    monkeypatch.setattr(importing, "_parser", lambda: _PullParser(closing))
+    monkeypatch.setattr(xml, "_parser", lambda: _PullParser(closing))
 
     report = import_file(deps, path)
 
@@ -504,7 +505,7 @@ def test_an_order_broken_inside_is_never_imported_whatever_lxml_reports(
     assert stored_numbers(deps) == sorted(record["OrderNumber"] for record in records[:2])
     assert report.errors[-1].message.startswith("The file is not well-formed XML")
     if closing == "feed":  # the last Order's end is not certain: said so, at its line
-        assert report.errors[0] == ImportProblem(order_lines_of(text)[2], importing._UNCERTAIN)
+        assert report.errors[0] == ImportProblem(order_lines_of(text)[2], xml._UNCERTAIN)
     assert len(report.errors) == (2 if closing == "feed" else 1)
 
 
@@ -599,7 +600,7 @@ def test_xml_orders_with_only_the_erps_own_fields_are_imported(deps: Dependencie
     element = etree.Element(f"{{{TNS}}}Order", nsmap={None: TNS})
     _fill(element, wire_model(ORDER_INPUT), record)
     assert element.find(f"{{{TNS}}}RefundableAmount") is None and element.find(f"{{{TNS}}}Shipments") is None
-    assert not importing.order_schema().validate(element)  # the answers' Order requires them
+    assert not xml.order_schema().validate(element)  # the answers' Order requires them
     path = tmp_path / "order.xml"
     path.write_bytes(etree.tostring(element, xml_declaration=True, encoding="UTF-8"))
 

@@ -23,7 +23,7 @@ from soap_orders.adapters.orm import (
 )
 from soap_orders.bootstrap import Dependencies
 from soap_orders.domain.orders import Reason, RefundLineRequest
-from soap_orders.importing import import_file
+from soap_orders.ingest.files import import_file
 from soap_orders.service import orders as use_cases
 from tests.records import order_record, shipped
 from tests.server import TEST_SECRET_KEY

@@ -23,7 +23,8 @@ from soap_orders.adapters.orm import flow_outbox, order_documents, order_events,
 from soap_orders.bootstrap import Dependencies, build_dependencies
 from soap_orders.documents.records import order_from_record, order_to_record
 from soap_orders.domain.orders import Reason
-from soap_orders.importing import import_file
+from soap_orders.ingest import orders as upserts
+from soap_orders.ingest.files import import_file
 from soap_orders.service import orders as use_cases
 from tests.conftest import _database
 from tests.records import erp_fields_only, order_record, shipped
@@ -252,7 +253,7 @@ def test_the_fast_path_leaves_what_merging_every_record_leaves(
     for step, (picks, refund_between) in enumerate(steps):
         records = [_variant(f"{prefix}{number}", kind) for number, kind in picks]
         report = import_file(fast, write_jsonl(tmp_path / "feed.jsonl", *records), batch_size=3)
-        slow = [use_cases.upsert_orders(twin.uow(), [order_from_record(r)], twin.clock) for r in records]
+        slow = [upserts.upsert_orders(twin.uow(), [order_from_record(r)], twin.clock) for r in records]
         assert report.created + report.updated + report.unchanged + len(report.errors) == len(records)
         assert (report.created, report.updated, report.unchanged) == (
             sum(s.created for s in slow), sum(s.updated for s in slow), sum(s.unchanged for s in slow))

@@ -36,11 +36,12 @@ from soap_orders.domain.orders import (
 from soap_orders.domain.privacy import PSEUDONYM_DOMAIN, ForgetOutcome, ForgetReasonCode
 from soap_orders.domain.subscriptions import CancelReason
 from soap_orders.domain.upserts import UpsertReasonCode as SubscriptionReasonCode
+from soap_orders.ingest import orders as upserts
+from soap_orders.ingest import subscriptions as subscription_upserts
 from soap_orders.service import (
     order_actions,
     orders,
     privacy,
-    subscription_upserts,
     subscriptions,
 )
 from soap_orders.service.orders import Caller
@@ -108,7 +109,7 @@ def settle(deps, number, sid, who):
     """The payment side settles the refund (an ERP document saying COMPLETED), DG cancels the subscription."""
     document = records.order_to_record(orders.get_order(deps.uow(), number))
     document["Refunds"][0]["Status"] = "COMPLETED"
-    report = orders.upsert_records(deps.uow(), [document], deps.clock)
+    report = upserts.upsert_records(deps.uow(), [document], deps.clock)
     assert report.results[0].outcome is UpsertOutcome.UPDATED, report.results[0]
     cancelled = subscriptions.cancel_subscription(
         deps.uow(), subscriptions.CancelSubscription(sid, unique("cancel"), CancelReason.MOVING, note=who.note),
@@ -213,14 +214,14 @@ def test_the_erp_feeding_the_old_documents_again_brings_nothing_back(deps, custo
     assert forgotten.outcome is ForgetOutcome.FORGOTTEN
 
     # The nightly import (upsert_orders, as soap-orders import calls it) and UpsertOrders (records).
-    imported = orders.upsert_orders(deps.uow(), [records.order_from_record(old_document)], deps.clock)
-    fed = orders.upsert_records(deps.uow(), [{**old_document, "Status": "DELIVERED"}], deps.clock,
+    imported = upserts.upsert_orders(deps.uow(), [records.order_from_record(old_document)], deps.clock)
+    fed = upserts.upsert_records(deps.uow(), [{**old_document, "Status": "DELIVERED"}], deps.clock,
                                 request_id=unique("erp"))
     for report in (imported, fed):
         (result,) = report.results
         assert result.outcome is UpsertOutcome.UNCHANGED and result.reason_code is UpsertReasonCode.PERSONAL_DATA_FORGOTTEN
     moved_on = {**old_document, "ExpectedDeliveryDate": "2026-03-09"}
-    (result,) = orders.upsert_records(deps.uow(), [moved_on], deps.clock).results
+    (result,) = upserts.upsert_records(deps.uow(), [moved_on], deps.clock).results
     assert (result.outcome, result.reason_code) == (UpsertOutcome.UPDATED, UpsertReasonCode.PERSONAL_DATA_FORGOTTEN)
     (sub_result,) = subscription_upserts.upsert_subscriptions(deps.uow(), [old_subscription], deps.clock)
     assert sub_result.reason_code is SubscriptionReasonCode.PERSONAL_DATA_FORGOTTEN

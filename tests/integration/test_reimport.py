@@ -29,7 +29,8 @@ from soap_orders.domain.orders import (
     ReasonCode,
     RefundLineRequest,
 )
-from soap_orders.importing import import_file
+from soap_orders.ingest import orders as upserts
+from soap_orders.ingest.files import import_file
 from soap_orders.service import orders as use_cases
 from tests.records import order_record, shipped
 
@@ -177,7 +178,7 @@ def test_unchanged_documents_write_nothing(deps: Dependencies, tmp_path: Path) -
 
 def test_the_upsert_reads_stored_orders_for_update_in_one_query(deps: Dependencies) -> None:
     numbers = [f"RE-L{i}" for i in range(5)]
-    use_cases.upsert_orders(deps.uow(), [order_from_record(order_record(n)) for n in numbers], deps.clock)
+    upserts.upsert_orders(deps.uow(), [order_from_record(order_record(n)) for n in numbers], deps.clock)
     statements: list[str] = []
 
     def listener(*args: Any) -> None:
@@ -186,7 +187,7 @@ def test_the_upsert_reads_stored_orders_for_update_in_one_query(deps: Dependenci
     event.listen(deps.engine, "before_cursor_execute", listener)
     try:
         changed = [order_from_record(order_record(n, Status="ON_HOLD")) for n in numbers]
-        report = use_cases.upsert_orders(deps.uow(), changed, deps.clock)
+        report = upserts.upsert_orders(deps.uow(), changed, deps.clock)
     finally:
         event.remove(deps.engine, "before_cursor_execute", listener)
 
@@ -202,14 +203,14 @@ def test_the_upsert_reads_stored_orders_for_update_in_one_query(deps: Dependenci
 
 
 def test_per_record_results_and_one_bad_document_does_not_block_the_others(deps: Dependencies) -> None:
-    use_cases.upsert_orders(deps.uow(), [order_from_record(order_record("RE-8"))], deps.clock)
+    upserts.upsert_orders(deps.uow(), [order_from_record(order_record("RE-8"))], deps.clock)
     refund(deps, "RE-8", "dg-refund-6")
     bad = order_record("RE-8")
     del bad["Lines"][1]
     bad.update(Subtotal="20.00", Total="24.50")
     records = [order_record("RE-9"), bad, {"OrderNumber": "RE-10", "Currency": "EUR"}, order_record("RE-8", Status="ON_HOLD")]
 
-    report = use_cases.upsert_records(deps.uow(), records, deps.clock, use_cases.Caller("erp-1", "10.0.0.1"))
+    report = upserts.upsert_records(deps.uow(), records, deps.clock, use_cases.Caller("erp-1", "10.0.0.1"))
 
     assert [(r.order_number, r.outcome, r.reason_code) for r in report.results] == [
         ("RE-9", UpsertOutcome.CREATED, UpsertReasonCode.NONE),
@@ -226,8 +227,8 @@ def test_a_batch_under_a_request_id_runs_once(deps: Dependencies) -> None:
     caller = use_cases.Caller("erp-2")
     documents = [order_record("RE-11"), {"OrderNumber": "RE-BAD"}, order_record("RE-12")]
 
-    first = use_cases.upsert_records(deps.uow(), documents, deps.clock, caller, request_id="erp-batch-1")
-    replay = use_cases.upsert_records(deps.uow(), copy.deepcopy(documents), deps.clock, caller,
+    first = upserts.upsert_records(deps.uow(), documents, deps.clock, caller, request_id="erp-batch-1")
+    replay = upserts.upsert_records(deps.uow(), copy.deepcopy(documents), deps.clock, caller,
                                       request_id="erp-batch-1")
 
     assert [r.outcome for r in first.results] == [UpsertOutcome.CREATED, UpsertOutcome.REJECTED, UpsertOutcome.CREATED]
@@ -235,7 +236,7 @@ def test_a_batch_under_a_request_id_runs_once(deps: Dependencies) -> None:
         (r.order_number, r.outcome, r.reason_code, r.message) for r in first.results]
     assert [kind for kind, _payload in events_of(deps, "RE-11")] == ["OrderUpserted"]
     with pytest.raises(IdempotencyConflict):
-        use_cases.upsert_records(deps.uow(), documents[:1], deps.clock, caller, request_id="erp-batch-1")
+        upserts.upsert_records(deps.uow(), documents[:1], deps.clock, caller, request_id="erp-batch-1")
 
 
 def test_cli_prints_refusals_with_their_lines(database_url: str, deps: Dependencies, tmp_path: Path) -> None:
@@ -255,10 +256,10 @@ def test_cli_prints_refusals_with_their_lines(database_url: str, deps: Dependenc
 
 def test_two_transactions_creating_one_order_run_one_after_the_other(deps: Dependencies) -> None:
     """The second waits for the first and then merges into its order instead of failing on the number."""
-    results: list[use_cases.UpsertReport] = []
+    results: list[upserts.UpsertReport] = []
     with deps.uow() as first:
         assert first.orders.get_many(["RE-RACE"], for_update=True) == {}
-        second = threading.Thread(target=lambda: results.append(use_cases.upsert_orders(
+        second = threading.Thread(target=lambda: results.append(upserts.upsert_orders(
             deps.uow(), [order_from_record(order_record("RE-RACE", Status="ON_HOLD"))], deps.clock)))
         second.start()
         second.join(timeout=1.0)

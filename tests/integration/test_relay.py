@@ -21,7 +21,7 @@ from soap_orders.bootstrap import Dependencies
 from soap_orders.cli import main
 from soap_orders.domain.notifications import snapshot
 from soap_orders.domain.orders import ShipmentStatus
-from soap_orders.importing import import_file
+from soap_orders.ingest.files import import_file
 from soap_orders.service.notifications import queue_flow_events
 from soap_orders.service.ports import OutboxMessage, RelayRecord
 from tests.flow_server import FlowServer

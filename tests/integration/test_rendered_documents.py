@@ -22,6 +22,7 @@ from soap_orders.domain.orders import (
     ReturnReason,
     ReturnUpdate,
 )
+from soap_orders.ingest import orders as upserts
 from soap_orders.service import order_actions
 from soap_orders.service import orders as use_cases
 from soap_orders.service.orders import Caller
@@ -77,7 +78,7 @@ def test_no_sequence_of_writes_leaves_a_document_stale(deps):
         lambda n: [order_actions.update_return(deps.uow(), order_actions.UpdateReturn(
             number, rid(), return_id, rng.choice(list(ReturnUpdate))), clock, CALLER)
             for number, return_id in returns[-1:] if return_id],
-        lambda n: use_cases.upsert_orders(deps.uow(), [order_from_record(
+        lambda n: upserts.upsert_orders(deps.uow(), [order_from_record(
             order_record(n, email=f"{rng.randrange(1000)}@example.com"))], clock),
     ]
     counter = iter(range(10_000))
@@ -101,7 +102,7 @@ def test_no_sequence_of_writes_leaves_a_document_stale(deps):
 
 
 def test_imports_and_demo_data_write_documents(deps, tmp_path):
-    from soap_orders.importing import import_file
+    from soap_orders.ingest.files import import_file
 
     path = tmp_path / "orders.jsonl"
     import json

@@ -15,6 +15,7 @@ from soap_orders.adapters import migrate
 from soap_orders.adapters.orm import metadata, order_events, orders
 from soap_orders.documents.records import order_from_record
 from soap_orders.domain.orders import OrderStatus, Reason
+from soap_orders.ingest import orders as upserts
 from soap_orders.service import orders as use_cases
 from soap_orders.service.ports import OrderQuery
 from tests.records import order_record, shipped, store
@@ -133,7 +134,7 @@ def test_upsert_updates_an_existing_order(deps):
         {"LineNumber": 1, "Sku": "MUG-RED", "Name": "Red mug", "Quantity": 2, "UnitPrice": "10.00"},
         {"LineNumber": 3, "Sku": "BAG", "Name": "Bag", "Quantity": 1, "UnitPrice": "5.50"},
     ])
-    summary = use_cases.upsert_orders(deps.uow(), [order_from_record(changed)], deps.clock)
+    summary = upserts.upsert_orders(deps.uow(), [order_from_record(changed)], deps.clock)
     assert (summary.created, summary.updated) == (0, 1)
     assert set(summary.results[0].changed) == {"Status", "Lines"}
     with deps.uow() as uow:

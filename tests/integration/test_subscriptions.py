@@ -34,7 +34,7 @@ from soap_orders.domain.subscriptions import (
 from soap_orders.domain.subscriptions import (
     SubscriptionStatus as S,
 )
-from soap_orders.service import subscription_upserts as upserts
+from soap_orders.ingest import subscriptions as upserts
 from soap_orders.service import subscriptions as uc
 from soap_orders.service.idempotency import Caller
 
@@ -394,7 +394,7 @@ def test_email_lookup_can_use_the_case_insensitive_index(deps):
 
 
 def test_import_takes_subscription_records_beside_orders(deps, tmp_path):
-    from soap_orders.importing import import_file
+    from soap_orders.ingest.files import import_file
     from tests.records import order_record
 
     good = sub_record("SUB-IMP-1")

@@ -40,7 +40,7 @@ from soap_orders.adapters.orm import (
 )
 from soap_orders.bootstrap import Dependencies, build_dependencies
 from soap_orders.documents.records import order_from_record
-from soap_orders.service import orders as use_cases
+from soap_orders.ingest import orders as upserts
 from soap_orders.service.orders import Caller
 from tests.conftest import _database, _postgres_url
 from tests.pgbouncer import MISSING, PgBouncer
@@ -82,7 +82,7 @@ def two_instances(request: pytest.FixtureRequest,
 
 
 def _store(deps: Dependencies, records: list[dict[str, Any]]) -> list[str]:
-    use_cases.upsert_orders(deps.uow(), [order_from_record(copy.deepcopy(r)) for r in records], deps.clock)
+    upserts.upsert_orders(deps.uow(), [order_from_record(copy.deepcopy(r)) for r in records], deps.clock)
     return [r["OrderNumber"] for r in records]
 
 
@@ -142,7 +142,7 @@ def test_concurrent_writes_through_two_instances_keep_the_invariants(two_instanc
         upsert_id = unique("up")
 
         def upsert(document: dict[str, Any] = changed, request_id: str = upsert_id) -> dict[str, Any]:
-            report = use_cases.upsert_records(deps.uow(), [document], deps.clock, erp, request_id=request_id)
+            report = upserts.upsert_records(deps.uow(), [document], deps.clock, erp, request_id=request_id)
             [result] = report.results
             return {"operation": "UpsertOrders", "request_id": request_id, "order": document["OrderNumber"],
                     "Outcome": result.outcome.value, "ReasonCode": result.reason_code.value}

@@ -10,8 +10,8 @@ from pathlib import Path
 from lxml import etree
 
 from soap_orders.domain.upserts import UpsertOutcome, UpsertReasonCode
-from soap_orders.service.orders import _upsert_report_from_record
-from soap_orders.service.subscription_upserts import _upsert_result
+from soap_orders.ingest.orders import _upsert_report_from_record
+from soap_orders.ingest.subscriptions import _upsert_result
 
 ROOT = Path(__file__).resolve().parents[2]
 XS = "{http://www.w3.org/2001/XMLSchema}"

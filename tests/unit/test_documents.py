@@ -38,7 +38,7 @@ from soap_orders.domain.orders import (
     ShipmentItem,
     ShipmentStatus,
 )
-from soap_orders.importing import element_to_record, order_schema
+from soap_orders.ingest.xml import element_to_record, order_schema
 from soap_orders.soap import types as wire
 from soap_orders.soap.application import OrdersSoap11
 from soap_orders.soap.writer import answer_envelope

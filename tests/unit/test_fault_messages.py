@@ -9,6 +9,7 @@ from lxml import etree
 from spyne import Fault
 from spyne.protocol.xml import SchemaValidationError
 
+from soap_orders.documents import schema_errors
 from soap_orders.documents.records import RecordError
 from soap_orders.domain import errors
 from soap_orders.soap import faults
@@ -70,10 +71,10 @@ NAMES = {
 @pytest.fixture(autouse=True)
 def schema_names() -> Iterator[None]:
     """The test schema's names for each test; whatever was registered before is put back after."""
-    previous = set(faults._KNOWN_NAMES)
-    faults.set_schema_names(set(NAMES))
+    previous = set(schema_errors._KNOWN_NAMES)
+    schema_errors.set_schema_names(set(NAMES))
     yield
-    faults.set_schema_names(previous)
+    schema_errors.set_schema_names(previous)
 
 
 def lxml_error(body: str) -> str:
@@ -84,7 +85,7 @@ def lxml_error(body: str) -> str:
 
 
 def described(body: str) -> str:
-    return faults.describe_schema_error(lxml_error(body))
+    return schema_errors.describe_schema_error(lxml_error(body))
 
 
 def with_number(body: str) -> str:
@@ -215,7 +216,7 @@ def test_an_unknown_element_is_reported_as_an_element_not_by_its_name():
 
 
 def test_only_known_names_are_listed_as_expected():
-    faults.set_schema_names({"Order"})
+    schema_errors.set_schema_names({"Order"})
 
     message = described("<Injected>x</Injected>")
 
@@ -223,7 +224,7 @@ def test_only_known_names_are_listed_as_expected():
 
 
 def test_an_element_of_the_schema_not_registered_is_not_named_either():
-    faults.set_schema_names(set())
+    schema_errors.set_schema_names(set())
 
     assert described(with_number(f"<Sku>{SECRET}</Sku>")) == "An element is longer than 8 characters."
 
@@ -241,7 +242,7 @@ def test_text_in_an_element_only_type():
 
 
 def test_an_error_without_an_element_speaks_of_a_field():
-    assert faults.describe_schema_error("something odd happened") == "A field does not match the schema."
+    assert schema_errors.describe_schema_error("something odd happened") == "A field does not match the schema."
 
 
 # ---------------------------------------------------------------------- syntax errors

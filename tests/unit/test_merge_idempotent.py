@@ -1,5 +1,5 @@
 """The property the importer's skip of unchanged records rests on: merging the document that was just
-merged changes nothing (see ``importing``: a record whose fingerprint is stored beside an order that
+merged changes nothing (see ``ingest.batches``: a record whose fingerprint is stored beside an order that
 has not changed since is not merged again)."""
 
 from __future__ import annotations

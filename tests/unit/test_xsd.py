@@ -9,7 +9,7 @@ from soap_orders.bootstrap import build_wsdl
 from soap_orders.documents.fields import TNS
 from soap_orders.documents.orders import ORDER, ORDER_INPUT
 from soap_orders.documents.xsd import XS, schema
-from soap_orders.importing import order_input_schema, order_schema
+from soap_orders.ingest.xml import order_input_schema, order_schema
 
 
 def _bare(node: etree._Element) -> bytes:

@@ -17,8 +17,8 @@ from ..domain.privacy import keep_subscription_forgotten
 from ..domain.subscription_events import SubscriptionUpserted
 from ..domain.subscriptions import MAX_UPSERT_BATCH, MergeRefused, Subscription
 from ..domain.upserts import UpsertOutcome, UpsertReasonCode
-from .idempotency import Caller, act_once
-from .ports import AuditRecord, Clock, UnitOfWork
+from ..service.idempotency import Caller, act_once
+from ..service.ports import AuditRecord, Clock, UnitOfWork
 
 #: Who feeds subscriptions in when no API client is involved (``soap-orders import``).
 IMPORT_CALLER = Caller("import")
