@@ -4,7 +4,10 @@ gunicorn server on 127.0.0.1 for contract tests."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from soap_orders.adapters import migrate
 from soap_orders.adapters.database import create_database_engine, normalize_url
+from soap_orders.adapters.orm import metadata
 from soap_orders.bootstrap import Dependencies, build_dependencies
 from tests.server import Server, settings_for_tests
 
@@ -50,12 +54,68 @@ def _fresh_postgres(base_url: str, schema: str) -> str:
 
 
 def _migrated(url: str) -> str:
+    """Bring the database at ``url`` to the newest schema. A SQLite file that does not exist yet is
+    a copy of one migrated once per test run (Alembic costs far more than copying a file)."""
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+        target = Path(parsed.database)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_sqlite_template(), target)
+        return url
+    _upgrade(url)
+    return url
+
+
+def _upgrade(url: str) -> None:
     engine = create_database_engine(url)
     try:
         migrate.upgrade(engine)
     finally:
         engine.dispose()
-    return url
+
+
+_TEMPLATES: list[Path] = []
+
+
+def _sqlite_template() -> Path:
+    """A SQLite file migrated to the newest schema, made on first use and removed when the run ends."""
+    if not _TEMPLATES:
+        directory = Path(tempfile.mkdtemp(prefix="soap-orders-template-"))
+        _upgrade(f"sqlite:///{directory / 'template.sqlite3'}")
+        _TEMPLATES.append(directory / "template.sqlite3")
+    return _TEMPLATES[0]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    while _TEMPLATES:
+        shutil.rmtree(_TEMPLATES.pop().parent, ignore_errors=True)
+
+
+@cache
+def _head() -> str | None:
+    return migrate.head_revision()
+
+
+def _emptied_postgres(base_url: str, schema: str) -> str:
+    """A URL whose connections use ``schema``, holding the newest schema and no rows. A schema
+    already migrated to the newest revision, with exactly the tables of the newest schema, is
+    emptied in place (TRUNCATE, sequences restarted); anything else is dropped and migrated anew."""
+    url = make_url(normalize_url(base_url)).update_query_dict({"options": f"-csearch_path={schema}"})
+    expected = set(metadata.tables) | {"alembic_version"}
+    admin = create_engine(normalize_url(base_url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            tables = set(connection.scalars(text("SELECT tablename FROM pg_tables WHERE schemaname = :schema"),
+                                            {"schema": schema}))
+            if tables == expected:
+                versions = list(connection.scalars(text(f'SELECT version_num FROM "{schema}".alembic_version')))
+                if versions == [_head()]:
+                    names = ", ".join(f'"{schema}"."{table}"' for table in sorted(tables - {"alembic_version"}))
+                    connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                    return url.render_as_string(hide_password=False)
+    finally:
+        admin.dispose()
+    return _migrated(_fresh_postgres(base_url, schema))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -70,7 +130,7 @@ def _database(kind: str, directory: Path, name: str) -> str:
     base = _postgres_url()
     if base is None:
         pytest.skip(PG_SKIP)
-    return _migrated(_fresh_postgres(base, PG_SCHEMA))
+    return _emptied_postgres(base, PG_SCHEMA)
 
 
 @pytest.fixture
