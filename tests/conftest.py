@@ -3,6 +3,7 @@ gunicorn server on 127.0.0.1 for contract tests."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -18,6 +19,7 @@ from soap_orders.adapters import migrate
 from soap_orders.adapters.database import create_database_engine, normalize_url
 from soap_orders.adapters.orm import metadata
 from soap_orders.bootstrap import Dependencies, build_dependencies
+from tests import examples as _examples
 from tests.server import Server, settings_for_tests
 
 PG_ENV = "SOAP_ORDERS_TEST_DATABASE_URL"
@@ -34,6 +36,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     longrepr = report.longrepr
     if report.skipped and isinstance(longrepr, tuple) and len(longrepr) == 3 and str(longrepr[2]).endswith(PG_SKIP):
         report.longrepr = (__file__, _PG_SKIP_LINE, longrepr[2])
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under mutation testing, the tests chosen for a mutant run fastest first (by the durations
+    mutmut measured when it mapped which tests call which function), so a killed mutant is usually
+    killed by a quick test. The same tests run either way; only their order changes. (Importing
+    ``tests.examples`` above loads the mutation-testing Hypothesis profile before any test module.)"""
+    if not _examples.UNDER_MUTATION:
+        return
+    try:  # mutmut runs the tests in its mutants/ directory and keeps its measurements there
+        durations = json.loads(Path("mutmut-stats.json").read_text())["duration_by_test"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
 
 
 def _postgres_url() -> str | None:

@@ -25,6 +25,7 @@ from soap_orders.domain.orders import (
     ShipmentItem,
     ShipmentStatus,
 )
+from tests.examples import examples
 from tests.unit.factories import NOW, make_line, make_order
 
 CONSISTENCY_CODES = {UpsertReasonCode(rule.value) for rule in Rule}
@@ -150,7 +151,7 @@ def erp_documents(draw: st.DrawFn):
     return order
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(erp_documents())
 def test_the_line_state_stored_from_any_document_is_what_its_parcels_say(document):
     had_parcels = bool(document.shipments)

@@ -42,6 +42,7 @@ from soap_orders.ingest.xml import element_to_record, order_schema
 from soap_orders.soap import types as wire
 from soap_orders.soap.application import OrdersSoap11
 from soap_orders.soap.writer import answer_envelope
+from tests.examples import examples
 from tests.xmltools import assert_nodes_equal
 
 PROTOCOL = OrdersSoap11()
@@ -111,7 +112,7 @@ def leaves_as_text(record: Any) -> Any:
     return str(record)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(orders())
 def test_the_soap_document_carries_the_json_forms_values_and_fits_the_schema(order):
     element = soap_element(order)
@@ -119,7 +120,7 @@ def test_the_soap_document_carries_the_json_forms_values_and_fits_the_schema(ord
     assert element_to_record(element) == leaves_as_text(records.dump(ORDER, order))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(orders())
 def test_the_json_form_loads_back_into_the_same_order(order):
     record = records.dump(ORDER, order)
@@ -140,7 +141,7 @@ def test_an_address_with_nothing_in_it_is_left_out():
     assert wire.to_wire(ORDER, order).ShippingAddress is None
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(orders())
 def test_the_generated_writer_writes_what_spyne_writes(order):
     out: list[str] = []
@@ -150,7 +151,7 @@ def test_the_generated_writer_writes_what_spyne_writes(order):
     assert_nodes_equal(written, soap_element(order))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(orders(), max_size=3), st.integers(0, 500))
 def test_a_whole_answer_envelope_is_what_spyne_writes_for_it(found, total):
     from soap_orders.operations import BY_NAME
@@ -166,7 +167,7 @@ def test_a_whole_answer_envelope_is_what_spyne_writes_for_it(found, total):
     assert_nodes_equal(body[0], parent[0])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(orders(), max_size=3), st.integers(0, 500))
 def test_a_json_answer_with_kept_written_documents_is_the_json_of_the_orders(found, total):
     """The JSON twin copies kept-written documents into its answers as text: byte for byte what

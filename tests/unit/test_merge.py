@@ -38,6 +38,7 @@ from soap_orders.domain.orders import (
     ShipmentItem,
     ShipmentStatus,
 )
+from tests.examples import examples
 from tests.unit.factories import (
     CREATED_AT,
     NOW,
@@ -430,7 +431,7 @@ def erp_documents(draw: st.DrawFn) -> Order:
     return incoming
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(service_history(), st.lists(erp_documents(), min_size=1, max_size=3))
 def test_no_merge_lowers_refunds_or_drops_what_the_service_did(stored: Order, documents: list[Order]) -> None:
     service_refunds = {r.refund_id: r.amount for r in stored.refunds if r.origin is Origin.SERVICE}
@@ -678,7 +679,7 @@ _SERVICE_ACTIONS = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(erp_return_history(), _SERVICE_ACTIONS, st.data())
 def test_no_earlier_erp_document_re_enables_money_that_was_refused_or_settled(
     history: list[Order], actions: list[tuple[str, str, Any]], data: st.DataObject

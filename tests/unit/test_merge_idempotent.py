@@ -11,10 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from soap_orders.domain.merge import UpsertOutcome, UpsertReasonCode, merge_into
+from tests.examples import examples
 from tests.unit.test_merge import LATER, erp_documents, service_history, state
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(service_history(), st.lists(erp_documents(), min_size=1, max_size=3))
 def test_a_document_merged_again_changes_nothing(stored: object, documents: list[object]) -> None:
     for incoming in documents:

@@ -24,6 +24,7 @@ from soap_orders.domain.orders import (
 from soap_orders.service.notifications import delivery_warnings, duration
 from soap_orders.service.ports import OutboxStats, PendingEvents, RelayRecord
 from soap_orders.service.relay import Routing
+from tests.examples import examples
 from tests.unit.factories import NOW as ORDER_TIME
 from tests.unit.factories import make_line, make_order, mark_shipped
 
@@ -172,7 +173,7 @@ def apply(order: Order, change: tuple[object, ...]) -> None:
         found_return.status, found_return.warehouse_status, found_return.refund_status = status, warehouse, refund  # type: ignore[assignment]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(CHANGES, CHANGES)
 def test_what_notified_keeps_is_detached_from_the_change_and_gives_the_events_a_whole_copy_gives(
     history: list, change: list  # type: ignore[type-arg]

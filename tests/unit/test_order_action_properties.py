@@ -27,6 +27,7 @@ from soap_orders.domain.orders import (
     ShipmentItem,
     ShipmentStatus,
 )
+from tests.examples import examples
 from tests.unit.factories import NOW, make_line, make_order
 
 WINDOW = timedelta(days=30)
@@ -155,7 +156,7 @@ def apply(order: Order, step: tuple, n: int) -> None:
         order.update_return(target.return_id, update, refund_id=f"RF-{n}", **ids)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(order=orders(), steps=STEPS)
 def test_no_sequence_of_actions_breaks_the_order(order, steps):
     check_invariants(order)
@@ -164,7 +165,7 @@ def test_no_sequence_of_actions_breaks_the_order(order, steps):
         check_invariants(order)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(order=orders(), cut=st.lists(st.integers(1, 3), min_size=1, max_size=12))
 def test_cancelling_every_line_before_dispatch_gives_back_everything_paid(order, cut):
     authorised = order.financial_status is FinancialStatus.AUTHORIZED

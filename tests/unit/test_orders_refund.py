@@ -19,6 +19,7 @@ from soap_orders.domain.orders import (
     RefundLineRequest,
     RefundStatus,
 )
+from tests.examples import examples
 from tests.unit.factories import (
     NOW,
     by_number,
@@ -468,7 +469,7 @@ _REQUESTS = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     requests=st.lists(_REQUESTS, max_size=8),
     tax=st.sampled_from(["0", "1.99", "7.10"]),

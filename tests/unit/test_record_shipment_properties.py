@@ -20,6 +20,7 @@ from soap_orders.domain.orders import (
     ShipmentItem,
     ShipmentStatus,
 )
+from tests.examples import examples
 from tests.unit.factories import NOW, make_line, make_order
 
 SKUS = ["SKU-1", "SKU-2", "SKU-3", "SKU-X"]  # SKU-X is on no line
@@ -39,7 +40,7 @@ STEPS = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(quantities=st.lists(st.integers(1, 4), min_size=1, max_size=3), steps=STEPS)
 # Cancelling the open rest of a line whose other items are in a parcel closes it: once the other
 # line's parcel is recorded every item not cancelled has shipped, and the order is SHIPPED (it

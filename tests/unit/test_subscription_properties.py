@@ -21,6 +21,7 @@ from soap_orders.domain.subscriptions import (
     SubscriptionOutcome,
     SubscriptionStatus,
 )
+from tests.examples import examples
 from tests.unit.subscription_factories import at, make_subscription
 
 FREQUENCIES = st.builds(Frequency, st.sampled_from(list(Interval)), st.integers(min_value=1, max_value=3))
@@ -54,7 +55,7 @@ def check_invariants(sub, today: date) -> None:
         assert sub.status not in ENDED_STATUSES
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(FREQUENCIES, st.lists(ACTIONS, max_size=30))
 def test_no_sequence_of_actions_breaks_the_invariants(frequency, actions):
     sub = make_subscription(frequency=frequency)
