@@ -1,4 +1,7 @@
-"""The order actions and the tracking-number find over the real store (SQLite file and PostgreSQL)."""
+"""The order actions and the tracking-number find as use cases, over the in-memory stores (what is
+decided, evented, audited and replayed is the point here; tests/integration/test_repository_contract.py
+holds those stores to the SQL ones, and tests/contract/test_order_actions_*.py run the actions on a
+real server over both databases)."""
 
 from __future__ import annotations
 
@@ -6,9 +9,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
 
-from soap_orders.adapters.orm import order_events
 from soap_orders.domain.errors import (
     IdempotencyConflict,
     OrderNotFound,
@@ -29,6 +30,7 @@ from soap_orders.domain.orders import (
 )
 from soap_orders.service import order_actions as actions
 from soap_orders.service.orders import Caller
+from tests.in_memory import InMemory
 from tests.records import delivered as delivered_record
 from tests.records import order_record, shipped, store
 
@@ -45,15 +47,14 @@ def line(number: int, quantity: int) -> RefundLineRequest:
     return RefundLineRequest(quantity, line_number=number)
 
 
+@pytest.fixture
+def deps() -> InMemory:
+    return InMemory()
+
+
 def events(deps, number: str) -> list[tuple[str, dict]]:
     """The order's events after it was stored (its OrderUpserted from ``store`` left out)."""
-    with deps.engine.connect() as connection:
-        rows = connection.execute(
-            select(order_events.c.event_type, order_events.c.payload)
-            .where(order_events.c.order_number == number, order_events.c.event_type != "OrderUpserted")
-            .order_by(order_events.c.id)
-        )
-        return [(row.event_type, row.payload) for row in rows]
+    return [(e.type, e.details) for e in deps.feed() if e.order_number == number and e.type != "OrderUpserted"]
 
 
 def load(deps, number: str):
