@@ -7,6 +7,9 @@
     python -m tests.bench --ingest-only      # only the ingest runs (soap-orders import, see
                                              # tests/bench/ingest.py): their section of bench/results.md
     python -m tests.bench --ingest-sizes 20000,1000000   # the ingest runs at 1M orders too (minutes)
+    python -m tests.bench --profile-writes   # IssueRefund in process only, no HTTP (10k orders, SQLite
+                                             # and PostgreSQL): CPU and statements per request, the
+                                             # statements of one request, where the time goes
 
 On PostgreSQL, GetOrder and IssueRefund are also measured through PgBouncer in transaction pooling
 mode (Debian's pgbouncer, started on a free port of 127.0.0.1 in front of the same data set, with
@@ -171,6 +174,11 @@ def parse_mode(argv: list[str]) -> tuple[Mode, argparse.Namespace]:
                         help="GetOrder and IssueRefund on PostgreSQL (default 10k orders), directly and through PgBouncer")
     parser.add_argument("--ingest-only", action="store_true",
                         help="only the ingest runs; their section of the results file is replaced, the rest kept")
+    parser.add_argument("--profile-writes", action="store_true",
+                        help="only the writing calls in process (no HTTP, no results file): CPU and SQL statements "
+                             "per request, the statements of one request and the functions where the time goes")
+    parser.add_argument("--profile-requests", type=int, default=400,
+                        help="requests per timed run of --profile-writes (default 400)")
     parser.add_argument("--ingest-sizes", default="20000",
                         help="comma-separated order counts of the ingest runs (default 20000; 0 for none)")
     args = parser.parse_args(argv)
@@ -217,6 +225,8 @@ def main(argv: list[str]) -> int:
     mode, args = parse_mode(argv)
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
+    if args.profile_writes:
+        return profile_writes(mode, args, print)
     if args.ingest_only:
         section = ingest_runs(mode, args, print)
         before = args.out.read_text() if args.out.exists() else "# Benchmark results\n"
@@ -357,6 +367,42 @@ def main(argv: list[str]) -> int:
                 process.stop()
             for bouncer in bouncers:
                 bouncer.stop()
+
+
+#: The calls --profile-writes measures.
+WRITING_CALLS = ("IssueRefund",)
+
+
+def profile_writes(mode: Mode, args: argparse.Namespace, log: Any) -> int:
+    """--profile-writes: each writing call sent through the application in this process on the
+    smallest data set of each database, timed, its statements counted, then profiled by CPU time
+    (waits on the database left out)."""
+    size = min(mode.sizes)
+    kinds = ("sqlite", "postgresql") if os.environ.get("SOAP_ORDERS_BENCH_DATABASE_URL") and not args.no_postgres \
+        else ("sqlite",)
+    run_token = time.strftime("%Y%m%d%H%M%S")
+    for kind in kinds:
+        plan = dataset.prepare(kind, size, ROOT / "var" / "bench", os.environ.get("SOAP_ORDERS_BENCH_DATABASE_URL"),
+                               rebuild=args.rebuild, log=log)
+        client = f"bench-{run_token}"
+        secret = add_client(plan.database_url, client, digest=False)
+        authorization = "Basic " + base64.b64encode(f"{client}:{secret}".encode()).decode()
+        name = f"{'SQLite' if kind == 'sqlite' else 'PostgreSQL'} {report.count(size)}"
+        for found in profile_calls(plan.database_url, name, calls_for(plan), authorization, run_token,
+                                   names=WRITING_CALLS, threads=False, requests=args.profile_requests,
+                                   cpu_timer=True):
+            log(f"\n{found.call} on {found.target}: {found.cpu_ms:.2f} ms CPU per request, "
+                f"{found.statements:.1f} statements per request ({args.profile_requests} requests)")
+            log("  statements of one request:")
+            for number, statement in enumerate(found.one_request, 1):
+                log(f"    {number:2}. {statement}")
+            log("  by time with callees:")
+            for spot in found.cumulative:
+                log(f"    {100 * spot.total_share:5.1f}%  {100 * spot.own_share:5.1f}% own  {spot.function}")
+            log("  by own time:")
+            for spot in found.hotspots:
+                log(f"    {100 * spot.own_share:5.1f}%  {spot.function}")
+    return 0
 
 
 def run_rounds(everyone: list[Target], calls: list[str], mode: Mode, measure: Any, log: Any) -> None:

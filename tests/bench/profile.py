@@ -42,6 +42,12 @@ class Profile:
     layers: tuple[Hotspot, ...] = ()
     #: CPU ms per request with the requests sent from this many threads at once (1, 2, 8).
     threaded_cpu_ms: tuple[tuple[int, float], ...] = ()
+    #: SQL statements sent to the database per request (counted in the timed run).
+    statements: float = 0.0
+    #: The statements of one request, in the order sent (their first line, shortened).
+    one_request: tuple[str, ...] = ()
+    #: Every function, the service's or not, by the time spent in it and what it calls.
+    cumulative: tuple[Hotspot, ...] = ()
 
 
 #: Thread counts the same requests are sent from, to show what sharing the interpreter costs.
@@ -79,10 +85,19 @@ def _threaded_cpu_ms(one: Any, count: int) -> float:
     return 1000 * (time.process_time() - started) / (each * count)
 
 
+def _statement(text: str) -> str:
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= 100 else one_line[:97] + "..."
+
+
 def profile_calls(database_url: str, target: str, calls: list[Call], authorization: str, run_token: str,
-                  names: tuple[str, ...] | None = None, threads: bool = True) -> list[Profile]:
+                  names: tuple[str, ...] | None = None, threads: bool = True,
+                  requests: int = REQUESTS, cpu_timer: bool = False) -> list[Profile]:
     """Profile ``calls`` (those named in ``names``, or all) against ``database_url``; with
-    ``threads``, also time them sent from several threads at once."""
+    ``threads``, also time them sent from several threads at once. The profile counts the time
+    that passes (waits on the database included), or with ``cpu_timer`` this process's CPU time."""
+    from sqlalchemy import event
+
     from soap_orders import logs
     from soap_orders.bootstrap import build_dependencies, create_wsgi_app
     from tests.server import settings_for_tests
@@ -95,6 +110,12 @@ def profile_calls(database_url: str, target: str, calls: list[Call], authorizati
     app = create_wsgi_app(settings, dependencies=deps)
     counter = itertools.count()
     profiles = []
+    sent: list[str] = []
+
+    def count_statement(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    event.listen(deps.engine, "before_cursor_execute", count_statement)
     try:
         for call in calls:
             if names is not None and call.name not in names:
@@ -123,20 +144,26 @@ def profile_calls(database_url: str, target: str, calls: list[Call], authorizati
 
             for _ in range(20):  # warm: connections, caches, the credential check
                 one()
+            sent.clear()
+            one()
+            one_request = tuple(_statement(text) for text in sent)
+            sent.clear()
             started = time.process_time()
-            for _ in range(REQUESTS):
+            for _ in range(requests):
                 one()
-            cpu_ms = 1000 * (time.process_time() - started) / REQUESTS
+            cpu_ms = 1000 * (time.process_time() - started) / requests
+            statements = len(sent) / requests
             threaded = tuple((count, _threaded_cpu_ms(one, count)) for count in THREADS) if threads else ()
-            profiler = cProfile.Profile()
+            profiler = cProfile.Profile(time.process_time) if cpu_timer else cProfile.Profile()
             profiler.enable()
-            for _ in range(REQUESTS):
+            for _ in range(requests):
                 one()
             profiler.disable()
             stats = pstats.Stats(profiler)
             entries = stats.stats  # type: ignore[attr-defined]
             total = sum(own for (_, _, own, _, _) in entries.values()) or 1.0
             ranked = sorted(entries.items(), key=lambda item: item[1][2], reverse=True)[:TOP]
+            ranked_cumulative = sorted(entries.items(), key=lambda item: item[1][3], reverse=True)[:3 * TOP]
             ours = sorted(((key, value) for key, value in entries.items() if "soap_orders" in key[0]),
                           key=lambda item: item[1][3], reverse=True)[:TOP]
             profiles.append(Profile(
@@ -145,8 +172,11 @@ def profile_calls(database_url: str, target: str, calls: list[Call], authorizati
                       for key, (_, _, own, cumulative, _) in ranked),
                 tuple(Hotspot(_short(*key), own / total, cumulative / total)
                       for key, (_, _, own, cumulative, _) in ours),
-                threaded))
+                threaded, statements, one_request,
+                tuple(Hotspot(_short(*key), own / total, cumulative / total)
+                      for key, (_, _, own, cumulative, _) in ranked_cumulative)))
     finally:
+        event.remove(deps.engine, "before_cursor_execute", count_statement)
         deps.engine.dispose()
         logging.getLogger().removeHandler(handler)
         sink.close()
