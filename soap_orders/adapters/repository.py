@@ -35,6 +35,7 @@ from ..service.ports import (
     TrackingQuery,
 )
 from .database import begin_writing
+from .new_orders import insert_new_orders
 from .orm import (
     api_clients,
     audit_records,
@@ -79,6 +80,8 @@ class SqlAlchemyOrderRepository:
         self.seen: list[Order] = []
         #: Order number -> fingerprint of the ERP record whose merge left the order as it is.
         self.fingerprints: dict[str, str] = {}
+        #: Orders not stored yet, written set-based when the unit of work commits (``add_new``).
+        self.new: list[Order] = []
 
     def _track(self, order: Order | None) -> Order | None:
         if order is not None and all(order is not other for other in self.seen):
@@ -156,6 +159,20 @@ class SqlAlchemyOrderRepository:
         self.session.add(order)
         self._track(order)
 
+    def add_new(self, order: Order) -> None:
+        """Queue an order not stored yet (its number locked by ``get_many(..., for_update=True)``)
+        to be inserted with the batch's other new orders when the unit of work commits, by
+        set-based statements instead of the session (see ``new_orders``). Queries of this unit of
+        work do not see it."""
+        begin_writing(self.session)
+        self.new.append(order)
+        self._track(order)
+
+    def write_new(self) -> None:
+        """Insert the orders queued by ``add_new``, their children and their documents."""
+        new, self.new = self.new, []
+        insert_new_orders(self.session, new, self.fingerprints)
+
     def store_documents(self, changed: Iterable[Order]) -> None:
         """Write the documents of ``changed`` orders (all flushed first, so each has its id).
 
@@ -169,7 +186,7 @@ class SqlAlchemyOrderRepository:
         rows = []
         for order in changed:
             state = inspect(order)
-            if state.deleted or state.detached or not state.identity:
+            if state.deleted or state.detached or not state.identity:  # (and the orders of add_new)
                 continue
             rendered = render_order(order)
             rows.append({"order_id": state.identity[0], "render_version": RENDER_VERSION,

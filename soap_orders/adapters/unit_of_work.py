@@ -97,6 +97,7 @@ class SqlAlchemyUnitOfWork:
                 # commit in order (SQLite serialises every writer anyway).
                 self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK})
             self.session.execute(insert(order_events), rows)
+        self.orders.write_new()
         self.orders.store_documents(self.orders.seen)
         self.session.commit()
         for order in self.orders.seen:
@@ -105,4 +106,5 @@ class SqlAlchemyUnitOfWork:
             subscription.events.clear()
 
     def rollback(self) -> None:
+        self.orders.new.clear()
         self.session.rollback()

@@ -96,6 +96,7 @@ def upsert_orders(
     notify: bool = True,
     fingerprints: Sequence[str | None] | None = None,
     dry_run: bool = False,
+    set_based: bool = True,
 ) -> UpsertReport:
     """Create new orders and merge documents of stored ones (merge, never erase), in one transaction.
 
@@ -110,10 +111,14 @@ def upsert_orders(
 
     ``fingerprints`` (one per order, from the importer) are kept beside the orders each accepted
     document left as they are (see ``unchanged_records``). With ``dry_run`` every result is
-    decided as for real and nothing is written (the transaction is rolled back)."""
+    decided as for real and nothing is written (the transaction is rolled back).
+
+    The batch's new orders are written together when it commits, with set-based statements
+    (``OrderRepository.add_new``); with ``set_based`` False each is added to the unit of work on its
+    own (the per-record path, which leaves the same rows: the tests hold the two side by side)."""
     batch = list(orders)
     return _upsert(uow, list(batch), clock, caller, request_id, lambda: _fingerprint_of(
-        [records.order_to_record(order) for order in batch]), notify, fingerprints, dry_run)
+        [records.order_to_record(order) for order in batch]), notify, fingerprints, dry_run, set_based)
 
 
 def unchanged_records(uow: UnitOfWork, fingerprints: Mapping[str, str]) -> set[str]:
@@ -148,7 +153,7 @@ def upsert_records(
             number = records.claimed(ORDER_NUMBER, item.get("OrderNumber") if isinstance(item, dict) else None)
             prepared.append(UpsertResult(len(prepared) + 1, number, UpsertOutcome.REJECTED,
                                          UpsertReasonCode.INVALID_DOCUMENT, error.message, error.path or None))
-    return _upsert(uow, prepared, clock, caller, request_id, lambda: _fingerprint_of(items), True, None, False)
+    return _upsert(uow, prepared, clock, caller, request_id, lambda: _fingerprint_of(items), True, None, False, True)
 
 
 def _upsert(
@@ -161,6 +166,7 @@ def _upsert(
     notify: bool,
     fingerprints: Sequence[str | None] | None,
     dry_run: bool,
+    set_based: bool,
 ) -> UpsertReport:
     """Upsert the orders of ``batch``; its results (documents refused before) are kept in place."""
     fingerprint = None
@@ -192,7 +198,7 @@ def _upsert(
             if current is None:
                 decision = accept_new(document, now=now, request_id=request_id)
                 if decision.accepted:
-                    uow.orders.add(document)
+                    (uow.orders.add_new if set_based else uow.orders.add)(document)
                     stored[document.order_number] = current = document
             else:
                 before = notified(current) if notify else None

@@ -86,6 +86,11 @@ class OrderRepository(Protocol):
 
     def add(self, order: Order) -> None: ...
 
+    def add_new(self, order: Order) -> None:
+        """Queue an order not stored yet, whose number this unit of work has locked (read with
+        ``get_many(..., for_update=True)`` and not found), to be written with the others queued
+        when the unit of work commits, set-based; until then no query of it sees the order."""
+
     def count(self) -> int: ...
 
     def feed_fingerprints(self, order_numbers: Iterable[str]) -> dict[str, str]:

@@ -1,0 +1,111 @@
+"""Writing orders that are not stored yet with set-based statements, without the ORM's unit of work.
+
+The ERP's batches create most orders of a first import: the ORM would track each of their objects,
+work out the order of the inserts and flush them one object at a time. Here a batch's new orders
+are written table by table, each table in one executemany (SQLAlchemy sends multi-row INSERTs,
+on SQLite and on PostgreSQL), parents first with ``RETURNING`` their ids in the order of the rows;
+every order's document is rendered once and written beside it. One transaction holds the batch.
+
+The rows are what the ORM would write: every column of each table is read from the attribute of
+the same name (the mapping in ``orm`` renames none), the customer's and the address's columns
+from their composites, and each child's rows come in the order of its collection, so that the
+children read back in the same order (they are read back by id). The orders are not in the
+session: nothing may read them back in the same unit of work (the upsert keeps its own map).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Table, func, insert, select
+from sqlalchemy.orm import Session
+
+from ..documents.rendered import RENDER_VERSION, render_order
+from ..domain.orders import Order
+from . import orm
+
+#: The columns a row is not read from its object for: surrogate ids and the parent's id.
+_NOT_ATTRIBUTES = frozenset({"id", "order_id", "shipment_pk", "return_pk"})
+
+
+def _attributes(table: Table) -> tuple[str, ...]:
+    return tuple(column.name for column in table.columns if column.name not in _NOT_ATTRIBUTES)
+
+
+_ORDER = _attributes(orm.orders)
+_LINE = _attributes(orm.order_lines)
+_SHIPMENT = _attributes(orm.shipments)
+_SHIPMENT_ITEM = _attributes(orm.shipment_items)
+_RETURN = _attributes(orm.returns)
+_RETURN_ITEM = _attributes(orm.return_items)
+_REFUND = _attributes(orm.refunds)
+
+
+def _row(item: Any, names: Sequence[str], **parent: Any) -> dict[str, Any]:
+    """The row of ``item``: each column from the attribute of its name, as the ORM would flush it."""
+    values = item.__dict__  # the instrumented attributes keep their values here
+    row = {name: values[name] if name in values else getattr(item, name) for name in names}
+    row.update(parent)
+    return row
+
+
+def insert_new_orders(session: Session, new: Sequence[Order], fingerprints: Mapping[str, str]) -> None:
+    """Insert ``new`` orders (none of them stored: the caller holds their numbers' locks), with
+    every child row and their documents; a document's feed fingerprint is ``fingerprints``' entry
+    for its order, if any."""
+    if not new:
+        return
+    order_ids = _insert_returning(session, orm.orders, [_row(order, _ORDER) for order in new])
+    lines: list[dict[str, Any]] = []
+    shipments: list[tuple[Any, dict[str, Any]]] = []
+    returns: list[tuple[Any, dict[str, Any]]] = []
+    refunds: list[dict[str, Any]] = []
+    documents: list[dict[str, Any]] = []
+    for order, order_id in zip(new, order_ids, strict=True):
+        lines += [_row(line, _LINE, order_id=order_id) for line in order.lines]
+        shipments += [(shipment, _row(shipment, _SHIPMENT, order_id=order_id)) for shipment in order.shipments]
+        returns += [(return_, _row(return_, _RETURN, order_id=order_id)) for return_ in order.returns]
+        refunds += [_row(refund, _REFUND, order_id=order_id) for refund in order.refunds]
+        rendered = render_order(order)
+        documents.append({"order_id": order_id, "render_version": RENDER_VERSION, "xml": rendered.xml,
+                          "json": rendered.json, "feed_fingerprint": fingerprints.get(order.order_number)})
+    _insert(session, orm.order_lines, lines)
+    _insert_with_items(session, orm.shipments, shipments, orm.shipment_items, "shipment_pk", _SHIPMENT_ITEM)
+    _insert_with_items(session, orm.returns, returns, orm.return_items, "return_pk", _RETURN_ITEM)
+    _insert(session, orm.refunds, refunds)
+    _insert(session, orm.order_documents, documents)
+
+
+def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(table), rows)
+
+
+def _insert_returning(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[Any]:
+    """Insert ``rows``; their ids, in the order of the rows.
+
+    PostgreSQL numbers them from the table's sequence, returned in the rows' order by SQLAlchemy's
+    multi-row INSERT ... RETURNING. SQLite would send a row at a time to return ids in order; its
+    writer holds the database's write lock, so the ids are the ones SQLite would give itself (a
+    rowid table's next id is one more than its largest), set in the rows of one executemany."""
+    if not rows:
+        return []
+    if session.get_bind().dialect.name == "sqlite":
+        first = (session.scalar(select(func.max(table.c.id))) or 0) + 1
+        ids = list(range(first, first + len(rows)))
+        for row, row_id in zip(rows, ids, strict=True):
+            row["id"] = row_id
+        session.execute(insert(table), rows)
+        return ids
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(session.execute(statement, rows).scalars())
+
+
+def _insert_with_items(session: Session, table: Table, parents: Iterable[tuple[Any, dict[str, Any]]],
+                       items: Table, parent_column: str, names: Sequence[str]) -> None:
+    """Insert the parents' rows, then each parent's ``items`` under its new id."""
+    parents = list(parents)
+    ids = _insert_returning(session, table, [row for _, row in parents])
+    _insert(session, items, [_row(item, names, **{parent_column: parent_id})
+                             for (parent, _), parent_id in zip(parents, ids, strict=True) for item in parent.items])
