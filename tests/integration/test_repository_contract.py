@@ -179,6 +179,34 @@ def test_a_committed_order_has_its_document_and_keeps_a_remembered_fingerprint_u
         assert u.orders.feed_fingerprints([]) == {}
 
 
+def test_orders_queued_new_are_stored_whole_on_commit_with_their_documents_events_and_fingerprints(uow):
+    first, shipped = make_order(order_number="N-1"), make_order(order_number="N-2")
+    add_shipment(shipped)
+    with uow() as u:
+        assert u.orders.get_many(["N-1", "N-2"], for_update=True) == {}
+        u.orders.add_new(make_order(order_number="N-3"))
+        u.orders.remember_fingerprint("N-3", "fp-3")
+        u.rollback()  # forgets what was queued
+        u.orders.get_many(["N-1", "N-2"], for_update=True)
+        u.orders.add_new(first)
+        u.orders.add_new(shipped)
+        u.orders.remember_fingerprint("N-2", "fp-2")
+        cancel(first)  # what is stored is the order as it is at commit
+        u.act_as("erp")
+        u.commit()
+    with uow() as u:
+        found = u.orders.get_many(["N-1", "N-2", "N-3"])
+        assert sorted(found) == ["N-1", "N-2"] and u.orders.count() == 2
+        assert found["N-1"].status == OrderStatus.CANCELLED
+        assert [(s.shipment_id, [(i.sku, i.quantity) for i in s.items]) for s in found["N-2"].shipments] == [
+            (s.shipment_id, [(i.sku, i.quantity) for i in s.items]) for s in shipped.shipments]
+        assert [line.sku for line in found["N-2"].lines] == [line.sku for line in shipped.lines]
+        assert u.orders.without_current_document(10) == []
+        assert u.orders.feed_fingerprints(["N-1", "N-2", "N-3"]) == {"N-2": "fp-2"}
+        feed = u.events.after(0, 100)
+    assert feed and {(e.order_number, e.client) for e in feed} == {("N-1", "erp")}
+
+
 # ---------------------------------------------------------------------- idempotency, clients, tokens
 
 
