@@ -73,11 +73,15 @@ def state(order: Order) -> Any:
     return plain(order)
 
 
-def rejected(stored: Order, incoming: Order, code: UpsertReasonCode, field: str) -> None:
+def rejected(stored: Order, incoming: Order, code: UpsertReasonCode, field: str, problem: str | None = None) -> None:
+    """The merge refuses ``incoming`` for ``field`` (saying ``problem`` of it, when given) and
+    leaves ``stored`` as it was."""
     before, events = state(stored), list(stored.events)
     result = merge_into(stored, incoming, now=LATER)
     assert (result.outcome, result.reason_code, result.field) == (UpsertOutcome.REJECTED, code, field)
     assert result.message.startswith(field + ":")
+    if problem is not None:
+        assert result.message == f"{field}: {problem}; the order was not changed."
     assert state(stored) == before
     assert stored.events == events
 
@@ -273,13 +277,47 @@ def test_a_new_document_that_breaks_its_own_rules_is_refused() -> None:
     assert incoming.events == []
 
 
+# ---------------------------------------------------------------------- a new order
+
+
+def test_a_new_order_is_stamped_with_the_time_it_was_accepted_unless_it_says_when_it_changed() -> None:
+    fresh = document()
+    assert fresh.updated_at is None
+    result = accept_new(fresh, now=LATER, request_id="r-new")
+    assert (result.outcome, result.reason_code, result.message) == (
+        UpsertOutcome.CREATED, UpsertReasonCode.NONE, "The order was created.")
+    assert fresh.updated_at == LATER
+    assert fresh.events == [OrderUpserted("ORD-1001", LATER, "CREATED", "r-new", ())]
+    dated = document(updated_at=NOW)
+    accept_new(dated, now=LATER)
+    assert dated.updated_at == NOW
+
+
+def test_a_new_order_whose_parcels_say_more_is_created_with_what_they_say_and_the_fields_named() -> None:
+    fresh = document()
+    add_shipment(fresh, ShipmentStatus.IN_TRANSIT, NOW)
+    result = accept_new(fresh, now=LATER)
+    assert (result.outcome, result.reason_code, result.field) == (
+        UpsertOutcome.CREATED, UpsertReasonCode.STATE_DERIVED, "Lines[1].QuantityShipped")
+    assert result.message == ("The order was created; derived from its parcels: Lines[1].QuantityShipped, "
+                              "Lines[1].Status, Lines[2].QuantityShipped, Lines[2].Status, Status.")
+    assert fresh.status is OrderStatus.SHIPPED
+
+
+def test_an_invalid_new_order_is_refused_with_what_is_wrong() -> None:
+    result = accept_new(document(order_number=" "), now=LATER)
+    assert (result.outcome, result.reason_code, result.field, result.message) == (
+        UpsertOutcome.REJECTED, UpsertReasonCode.INVALID_DOCUMENT, "OrderNumber", "OrderNumber must not be empty.")
+
+
 # ---------------------------------------------------------------------- contradictions
 
 
 def test_removing_a_line_refunded_through_the_service_is_refused() -> None:
     stored = document()
     refund(stored, lines=(by_number(2, 1),))
-    rejected(stored, document(lines=default_lines()[:1]), UpsertReasonCode.LINE_REFUNDED, "Lines")
+    rejected(stored, document(lines=default_lines()[:1]), UpsertReasonCode.LINE_REFUNDED, "Lines",
+             "line 2 was refunded through the service and must stay")
 
 
 def test_lowering_a_refunded_line_below_its_refund_is_refused() -> None:
@@ -299,7 +337,8 @@ def test_changing_the_sku_of_a_refunded_line_is_refused() -> None:
 def test_removing_a_line_of_a_cancelled_order_is_refused() -> None:
     stored = document()
     cancel(stored)
-    rejected(stored, document(lines=default_lines()[1:]), UpsertReasonCode.LINE_CANCELLED, "Lines")
+    rejected(stored, document(lines=default_lines()[1:]), UpsertReasonCode.LINE_CANCELLED, "Lines",
+             "line 1 was cancelled through the service and must stay")
 
 
 def test_a_total_below_what_was_refunded_is_refused() -> None:
@@ -515,7 +554,7 @@ def test_a_line_with_replaced_items_cannot_be_removed() -> None:
     assert decision.outcome.value != "REJECTED"
     incoming = mark_shipped(document(lines=default_lines()[:1]))
 
-    rejected(stored, incoming, UpsertReasonCode.LINE_REPLACED, "Lines")
+    rejected(stored, incoming, UpsertReasonCode.LINE_REPLACED, "Lines", "line 2 was replaced through the service and must stay")
     assert merge_into(stored, mark_shipped(document()), now=LATER).outcome is not UpsertOutcome.REJECTED
     assert stored.replacement_order_numbers == ["ORD-1001-R1"]
 
@@ -632,6 +671,94 @@ def test_the_erp_may_still_move_its_own_ended_return_to_another_end() -> None:
     stored = erp_return_document(ReturnStatus.REJECTED)
     merge_into(stored, erp_return_document(ReturnStatus.REFUNDED), now=LATER)
     assert stored.returns[0].status is ReturnStatus.REFUNDED
+
+
+def test_the_erp_changes_the_items_and_reason_of_its_own_open_return() -> None:
+    """An ERP return still open is the ERP's: a later document may say it holds other items (a
+    second SKU) and give another reason and date, and the stored return and lines follow."""
+    stored = erp_return_document(ReturnStatus.REQUESTED)
+    incoming = erp_return_document(ReturnStatus.RECEIVED)
+    incoming.returns[0].items.append(ReturnItem("SKU-B", 1, line_number=2))
+    incoming.returns[0].reason, incoming.returns[0].created_at = "Damaged", NOW
+    incoming.lines[1].quantity_returned = 1
+
+    result = merge_into(stored, incoming, now=LATER)
+
+    assert result.outcome is UpsertOutcome.UPDATED and "Returns" in result.changed
+    made = stored.returns[0]
+    assert (made.status, made.reason, made.created_at) == (ReturnStatus.RECEIVED, "Damaged", NOW)
+    assert [(i.sku, i.quantity, i.line_number) for i in made.items] == [("SKU-A", 1, 1), ("SKU-B", 1, 2)]
+    assert [line.quantity_returned for line in stored.lines] == [1, 1]
+    # and back to one item: the dropped item is no longer part of the return
+    result = merge_into(stored, erp_return_document(ReturnStatus.RECEIVED), now=LATER)
+    assert [(i.sku, i.quantity) for i in stored.returns[0].items] == [("SKU-A", 1)]
+
+
+def test_an_erp_return_the_service_rejected_stays_rejected_when_the_erp_calls_it_completed() -> None:
+    """UpdateReturn REJECTED an ERP return; the ERP, not caught up, then reports it COMPLETED (an end
+    of its own, from which no refund follows either): the service's outcome stays, and its items
+    are still not counted as returned."""
+    stored = erp_return_document(ReturnStatus.RECEIVED)
+    decision = stored.update_return("RT-E1", ReturnUpdate.REJECTED, now=NOW, request_id="r-rej", refund_id="RF-X")
+    assert decision.outcome.value == "RETURN_UPDATED", decision.message
+
+    merge_into(stored, erp_return_document(ReturnStatus.COMPLETED), now=LATER)
+
+    assert stored.returns[0].status is ReturnStatus.REJECTED
+    assert stored.line(line_number=1).quantity_returned == 0  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("amount", ["0.50", "5.00"])
+def test_an_erp_refund_of_any_amount_may_not_be_marked_failed(amount: str) -> None:
+    stored = document(refunds=[make_refund(amount, refund_id="ERP-1")])
+    incoming = document(refunds=[make_refund(amount, RefundStatus.FAILED, "ERP-1")])
+    rejected(stored, incoming, UpsertReasonCode.REFUND_REDUCED, "Refunds[1].Status")
+
+
+def test_a_failed_erp_refund_of_less_than_one_unit_may_complete_later() -> None:
+    stored = document(refunds=[make_refund("0.50", RefundStatus.FAILED, "ERP-1")])
+    result = merge_into(stored, document(refunds=[make_refund("0.50", refund_id="ERP-1")]), now=LATER)
+    assert result.outcome is UpsertOutcome.UPDATED
+    assert [(r.amount, r.status) for r in stored.refunds] == [(Decimal("0.50"), RefundStatus.COMPLETED)]
+
+
+def test_the_erp_moves_an_item_of_its_return_to_another_line_of_the_same_sku() -> None:
+    """Two lines of SKU-A; the ERP's return first says line 1, then corrects it to line 3: the
+    return's item and the lines' returned quantities follow the correction."""
+    def order_with_two_lines_of_sku_a(returned_from: int) -> Order:
+        order = delivered_document()
+        order.lines.append(make_line(3, "SKU-A", 1, "10.00", status=LineStatus.DELIVERED, quantity_shipped=1))
+        order.subtotal, order.total = order.subtotal + 10, order.total + 10
+        order.shipments[0].items[0].quantity = 3
+        order.returns.append(Return("RT-E1", ReturnStatus.RECEIVED, NOW - timedelta(days=1), "Too small",
+                                    items=[ReturnItem("SKU-A", 1, line_number=returned_from)]))
+        order.line(line_number=returned_from).quantity_returned = 1  # type: ignore[union-attr]
+        return order
+
+    stored = order_with_two_lines_of_sku_a(1)
+    assert merge_into(stored, order_with_two_lines_of_sku_a(1), now=LATER).outcome is UpsertOutcome.UNCHANGED
+
+    result = merge_into(stored, order_with_two_lines_of_sku_a(3), now=LATER)
+
+    assert result.outcome is UpsertOutcome.UPDATED and "Returns" in result.changed
+    assert [(i.sku, i.quantity, i.line_number) for i in stored.returns[0].items] == [("SKU-A", 1, 3)]
+    assert [(line.line_number, line.quantity_returned) for line in stored.lines] == [(1, 0), (2, 0), (3, 1)]
+
+
+def test_the_erp_corrects_what_a_parcel_carries_and_the_answer_names_the_parts_that_changed() -> None:
+    stored = mark_shipped(document())
+    incoming = mark_shipped(document())
+    incoming.shipments[0].items = [ShipmentItem("SKU-A", 1), ShipmentItem("SKU-B", 1)]
+    incoming.lines[0].quantity_shipped, incoming.lines[0].status = 1, LineStatus.PROCESSING
+    incoming.status = OrderStatus.PARTIALLY_SHIPPED
+
+    result = merge_into(stored, incoming, now=LATER)
+
+    assert result.outcome is UpsertOutcome.UPDATED
+    assert set(result.changed) == {"Shipments", "Lines", "Status"}
+    assert [(i.sku, i.quantity) for i in stored.shipments[0].items] == [("SKU-A", 1), ("SKU-B", 1)]
+    assert [line.quantity_shipped for line in stored.lines] == [1, 1]
+    assert stored.status is OrderStatus.PARTIALLY_SHIPPED
 
 
 def test_a_document_cannot_claim_the_service_settled_a_return() -> None:

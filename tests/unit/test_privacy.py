@@ -179,7 +179,7 @@ def test_the_old_document_of_a_forgotten_order_brings_nothing_back():
     before = plain(stored)
     result = merge_into(stored, document, now=NOW + timedelta(days=1))
     assert (result.outcome, result.reason_code) == (UpsertOutcome.UNCHANGED, UpsertReasonCode.PERSONAL_DATA_FORGOTTEN)
-    assert "stays forgotten" in result.message
+    assert result.message == "The order already held this data; its customer's personal data stays forgotten."
     assert plain(stored) == before and stored.events == []
 
 
