@@ -159,6 +159,11 @@ class Document:
         fields = tuple(f for f in self.fields if not f.internal)
         return Document(type_name, fields, self.factory, doc or self.doc)
 
+    @cached_property
+    def field_names(self) -> frozenset[str]:
+        """The wire names of its fields (what a record of it may hold), worked out once."""
+        return frozenset(f.name for f in self.fields)
+
     @property
     def internal_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields if f.internal)

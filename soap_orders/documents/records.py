@@ -103,7 +103,7 @@ def load(document: Document, record: Any, path: str = "", currency: str | None =
     """Check ``record`` against ``document`` and build what the document describes."""
     if not isinstance(record, dict):
         raise RecordError(path, "must be an object")
-    names = {f.name for f in document.fields}
+    names = document.field_names
     for key in record:
         if key not in names:
             # A name of a field's form is named back; anything else the caller sent is not repeated.
@@ -181,13 +181,17 @@ def load_scalar(kind: Kind, value: Any, path: str, currency: str | None = None) 
     raise TypeError(f"not a scalar kind: {kind!r}")
 
 
+#: A control character other than tab, CR and LF (the characters below U+0020 but those three).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _text(kind: Text, value: Any, path: str) -> str:
     """Text trimmed of the spaces around it. A control character (other than tab, CR and LF,
     which XML carries) makes it invalid wherever it stands: ``str.strip()`` would silently drop
     the ones around it (U+001C to U+001F, vertical tab, form feed), which XML cannot carry at all."""
     if not isinstance(value, str):
         raise RecordError(path, "must be a string")
-    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+    if _CONTROL.search(value):
         raise RecordError(path, "contains control characters")
     value = value.strip()
     if not value:
