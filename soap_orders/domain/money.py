@@ -42,7 +42,13 @@ def decimal_places(currency: str) -> int:
 
 
 def quantum(currency: str) -> Decimal:
-    return Decimal(1).scaleb(-decimal_places(currency))
+    """The currency's smallest unit (0.01 for EUR); an unknown currency is refused."""
+    found = _QUANTA.get(currency)
+    return found if found is not None else Decimal(1).scaleb(-decimal_places(currency))
+
+
+#: Every currency's unit, worked out once: amounts are quantized many times per order.
+_QUANTA = {currency: Decimal(1).scaleb(-decimal_places(currency)) for currency in ISO_4217}
 
 
 def quantize(amount: Decimal, currency: str) -> Decimal:
