@@ -1,5 +1,6 @@
-"""Shared fixtures: databases (a SQLite file always, PostgreSQL when configured) and a real
-gunicorn server on 127.0.0.1 for contract tests."""
+"""Shared fixtures: databases (a SQLite file always, PostgreSQL when configured) and real
+gunicorn servers on 127.0.0.1 for contract tests, one per database kind shared by the modules
+(each module gets its server over an empty database)."""
 
 from __future__ import annotations
 
@@ -103,6 +104,11 @@ def _sqlite_template() -> Path:
     return _TEMPLATES[0]
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if Server.starts:
+        terminalreporter.write_line(f"gunicorn servers started: {Server.starts}")
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     while _TEMPLATES:
         shutil.rmtree(_TEMPLATES.pop().parent, ignore_errors=True)
@@ -141,13 +147,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return _database(request.param, tmp_path, request.node.name)
 
 
-def _database(kind: str, directory: Path, name: str) -> str:
+def _database(kind: str, directory: Path, name: str, *, schema: str = PG_SCHEMA) -> str:
     if kind == "sqlite":
         return _migrated(f"sqlite:///{directory / 'orders.sqlite3'}")
     base = _postgres_url()
     if base is None:
         pytest.skip(PG_SKIP)
-    return _emptied_postgres(base, PG_SCHEMA)
+    return _emptied_postgres(base, schema)
 
 
 @pytest.fixture
@@ -157,14 +163,66 @@ def deps(database_url: str) -> Iterator[Dependencies]:
     dependencies.engine.dispose()
 
 
+def _empty(url: str) -> None:
+    """Delete every row of a migrated database (ids start again from 1), leaving the schema; on
+    PostgreSQL a lock held elsewhere fails it within seconds rather than hanging the run."""
+    engine = create_database_engine(url)
+    try:
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+                names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(metadata.sorted_tables):
+                    connection.execute(table.delete())
+                if connection.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'")):
+                    connection.execute(text("DELETE FROM sqlite_sequence"))
+    finally:
+        engine.dispose()
+
+
+class SharedServers:
+    """Servers shared by the test modules: one per database kind and configuration, started when a
+    module first asks for it and stopped when the run ends. Each module that takes one gets it
+    over an empty database with a new client of its own (``Server.credentials``), as if the
+    server had been started for it: only the process (and its log) is shared."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.tmp_path_factory = tmp_path_factory
+        self.running: dict[tuple[str, str], Server] = {}
+
+    def take(self, kind: str, name: str = "shared", extra_env: dict[str, str] | None = None) -> Server:
+        key = (kind, name)
+        running = self.running.get(key)
+        if running is not None and running.process.poll() is None:
+            _empty(running.database_url)
+            running.renew_client()
+            return running
+        if running is not None:  # it died: start another, over a fresh database
+            running.stop()
+        directory = self.tmp_path_factory.mktemp(f"server-{name}-{kind}")
+        url = _database(kind, directory, name, schema=f"{PG_SCHEMA}_{name}".replace("-", "_"))
+        running = self.running[key] = Server(url, directory / "gunicorn.log", extra_env=extra_env)
+        return running
+
+    def stop(self) -> None:
+        while self.running:
+            self.running.popitem()[1].stop()
+
+
+@pytest.fixture(scope="session")
+def shared_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedServers]:
+    servers = SharedServers(tmp_path_factory)
+    yield servers
+    servers.stop()
+
+
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One server per test module and database kind, over a freshly migrated database."""
-    directory = tmp_path_factory.mktemp(f"server-{request.param}")
-    url = _database(request.param, directory, request.module.__name__)
-    running = Server(url, directory / "gunicorn.log")
-    yield running
-    running.stop()
+def server(request: pytest.FixtureRequest, shared_servers: SharedServers) -> Server:
+    """A server per database kind, over an empty database: shared with the other modules that
+    take this fixture (``SharedServers``); a module that needs other settings starts its own."""
+    return shared_servers.take(request.param)
 
 
 @pytest.fixture(scope="module")

@@ -71,6 +71,9 @@ def free_port() -> int:
 class Server:
     """A gunicorn process serving the application on 127.0.0.1, stopped when the test ends."""
 
+    #: How many were started in this process (the test run's summary says).
+    starts = 0
+
     def __init__(self, database_url: str, log_path: Path, *, workers: int = 2, extra_env: dict[str, str] | None = None,
                  client_name: str = "contract", command_prefix: tuple[str, ...] = ()) -> None:
         """``command_prefix`` runs gunicorn through another program (which execs it)."""
@@ -94,6 +97,7 @@ class Server:
         self.credentials = (client_name, add_client(database_url, client_name, ALL_SCOPES))
         self.log_path = log_path
         self._log = log_path.open("wb")
+        Server.starts += 1
         self.process = subprocess.Popen(
             [*command_prefix, sys.executable, "-m", "gunicorn", "soap_orders.wsgi:application",
              "--config", "python:soap_orders.gunicorn_conf",
@@ -105,6 +109,12 @@ class Server:
         except BaseException:
             self.stop()
             raise
+
+    def renew_client(self) -> None:
+        """Create this server's client (``credentials``) again, with a new secret: after its
+        database was emptied for the next tests."""
+        name = self.credentials[0]
+        self.credentials = (name, add_client(self.database_url, name, ALL_SCOPES))
 
     def _wait_until_ready(self, timeout: float = 30.0) -> None:
         problem = wait_until_healthy(self.process, self.base_url, timeout)

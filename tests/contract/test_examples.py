@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from tests.conftest import _database
+from tests.conftest import SharedServers
 from tests.records import store_example_orders, store_example_subscriptions
 from tests.server import Server, add_client
 from tests.xmltools import assert_nodes_equal
@@ -42,13 +41,10 @@ REQUESTS = sorted(EXAMPLES.glob("*-request.xml"))
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """As conftest's, with a return window wide enough for the example orders (delivered in 2025)."""
-    directory = tmp_path_factory.mktemp(f"examples-{request.param}")
-    url = _database(request.param, directory, request.module.__name__)
-    running = Server(url, directory / "gunicorn.log", extra_env={"SOAP_ORDERS_RETURN_WINDOW_DAYS": "3650"})
-    yield running
-    running.stop()
+def server(request: pytest.FixtureRequest, shared_servers: SharedServers) -> Server:
+    """As conftest's, with a return window wide enough for the example orders (delivered in 2025):
+    shared with the interoperability tests, which take this fixture too."""
+    return shared_servers.take(request.param, "examples", extra_env={"SOAP_ORDERS_RETURN_WINDOW_DAYS": "3650"})
 
 
 @pytest.fixture(scope="module")
