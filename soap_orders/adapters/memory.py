@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from ..documents.records import Rendered
 from ..documents.rendered import RENDER_VERSION, render_order
 from ..domain.clients import ApiClient
 from ..domain.orders import Order
@@ -160,9 +161,10 @@ class MemoryUnitOfWork:
     ) -> None:
         self.store._end()
 
-    def commit(self) -> None:
+    def commit(self, last: Callable[[], object] | None = None) -> None:
         """Append the recorded order and subscription events to the change feed, write the changed
-        orders' documents, and make this unit of work's state the store's."""
+        orders' documents, run ``last`` (see ports.UnitOfWork.commit), and make this unit of work's
+        state the store's."""
         recorded: list[tuple[str | None, str | None, Any]] = [
             (order.order_number, None, event) for order in self.orders.seen for event in order.events
         ]
@@ -174,6 +176,8 @@ class MemoryUnitOfWork:
                 payload.get("request_id"), self.actor, payload, subscription_id,
             ))
         self.orders.store_documents(self.orders.seen)
+        if last is not None:
+            last()
         for order in self.orders.seen:
             order.events.clear()
         for subscription in self.subscriptions.seen:
@@ -214,6 +218,8 @@ class MemoryOrderRepository(_Tracking):
         self.tables = tables
         #: Order number -> fingerprint of the ERP record whose merge left the order as it is.
         self.fingerprints: dict[str, str] = {}
+        #: Order number -> its document as store_documents kept it written.
+        self.written: dict[str, Rendered] = {}
 
     def get(self, order_number: str, *, for_update: bool = False) -> Order | None:
         return self._track(self.tables.orders.get(order_number))
@@ -267,6 +273,7 @@ class MemoryOrderRepository(_Tracking):
             if self.tables.orders.get(order.order_number) is not order:
                 continue
             rendered = render_order(order)
+            self.written[order.order_number] = rendered
             fingerprint = self.fingerprints.get(order.order_number)
             stored = self.tables.documents.get(order.order_number)
             if stored is None or (stored.render_version, stored.xml, stored.json) != (RENDER_VERSION, rendered.xml,
@@ -275,6 +282,9 @@ class MemoryOrderRepository(_Tracking):
                                                                       fingerprint)
             elif fingerprint is not None:
                 stored.feed_fingerprint = fingerprint
+
+    def written_document(self, order: Order) -> Rendered | None:
+        return self.written.get(order.order_number)
 
     def feed_fingerprints(self, order_numbers: Iterable[str]) -> dict[str, str]:
         found = {}

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from ..documents.records import Rendered
 from ..documents.rendered import RENDER_VERSION, render_order
 from ..domain.clients import ApiClient
 from ..domain.orders import Order
@@ -82,6 +83,8 @@ class SqlAlchemyOrderRepository:
         self.fingerprints: dict[str, str] = {}
         #: Orders not stored yet, written set-based when the unit of work commits (``add_new``).
         self.new: list[Order] = []
+        #: Order number -> its document as store_documents kept it written.
+        self.written: dict[str, Rendered] = {}
 
     def _track(self, order: Order | None) -> Order | None:
         if order is not None and all(order is not other for other in self.seen):
@@ -189,6 +192,7 @@ class SqlAlchemyOrderRepository:
             if state.deleted or state.detached or not state.identity:  # (and the orders of add_new)
                 continue
             rendered = render_order(order)
+            self.written[order.order_number] = rendered
             rows.append({"order_id": state.identity[0], "render_version": RENDER_VERSION,
                          "xml": rendered.xml, "json": rendered.json,
                          "feed_fingerprint": self.fingerprints.get(order.order_number)})
@@ -225,6 +229,9 @@ class SqlAlchemyOrderRepository:
                 .values(feed_fingerprint=bindparam("fingerprint")),
                 marked,
             )
+
+    def written_document(self, order: Order) -> Rendered | None:
+        return self.written.get(order.order_number)
 
     def feed_fingerprints(self, order_numbers: Iterable[str]) -> dict[str, str]:
         numbers = list(order_numbers)

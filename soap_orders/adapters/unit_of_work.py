@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 
 from sqlalchemy import insert, text
@@ -59,8 +60,9 @@ class SqlAlchemyUnitOfWork:
         # without expiring them, so a response can still be built from what was loaded.
         self.session.close()
 
-    def commit(self) -> None:
-        """Append the recorded order and subscription events, then commit them with the change they describe."""
+    def commit(self, last: Callable[[], object] | None = None) -> None:
+        """Append the recorded order and subscription events, write the changed orders' documents,
+        run ``last`` (see ports.UnitOfWork.commit), then commit them with the change they describe."""
         rows = [
             {
                 "order_number": event.order_number,
@@ -99,6 +101,8 @@ class SqlAlchemyUnitOfWork:
             self.session.execute(insert(order_events), rows)
         self.orders.write_new()
         self.orders.store_documents(self.orders.seen)
+        if last is not None:
+            last()
         self.session.commit()
         for order in self.orders.seen:
             order.events.clear()

@@ -16,7 +16,7 @@ ACTION_ANSWER = (
     Field("Outcome", d.OUTCOME, required=True),
     Field("ReasonCode", d.REASON_CODE, required=True),
     Field("Message", d.MESSAGE, required=True),
-    Field("Order", d.ORDER, required=True),
+    Field("Order", d.ORDER, attr="answered_order", required=True),
 )
 
 

@@ -65,7 +65,9 @@ def act_once(
     command's operation (``operation_of``).
 
     ``execute`` makes the change and its audit record without committing; its result is stored
-    (as ``dump`` makes it) and committed with the change. A repeated id replays ``load(stored)``."""
+    (as ``dump`` makes it, once the changed orders' documents are written: ``dump`` may take them
+    from ``uow.orders.written_document``) and committed with the change. A repeated id replays
+    ``load(stored)``."""
     operation = operation_of(command)
     request_id = checked_request_id(command.request_id)
     digest = fingerprint(operation, command)
@@ -78,8 +80,7 @@ def act_once(
             return load(stored.result)
         uow.act_as(caller.client)
         result = execute(now)
-        uow.idempotency.complete(caller.client, request_id, dump(result))
-        uow.commit()
+        uow.commit(lambda: uow.idempotency.complete(caller.client, request_id, dump(result)))
     return result
 
 

@@ -15,6 +15,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from ..documents import Document, Field, ListOf, records
 from ..documents import orders as d
+from ..documents.records import Rendered
 from ..domain import limits
 from ..domain.errors import OrderNotFound, ValidationError
 from ..domain.notifications import notified
@@ -106,6 +107,14 @@ class ActionResult:
     replacement_order_number: str | None = None
     #: The return created or updated.
     return_id: str | None = None
+    #: The order's document as the action's commit kept it written (None when replayed).
+    document: Rendered | None = None
+
+    @property
+    def answered_order(self) -> Order | Rendered:
+        """What answers show of the order: its kept-written document when there is one, written
+        from the order once, at commit."""
+        return self.document if self.document is not None else self.order
 
     @property
     def currency(self) -> str:
@@ -271,7 +280,14 @@ def act_on_order_once(
                                       request_id, "CREATED", _audit_details(replacement)))
         return result
 
-    return act_once(uow, command, clock, caller, execute, _result_to_record, _result_from_record)
+    def with_document(result: ActionResult) -> ActionResult:
+        document = uow.orders.written_document(result.order)
+        return result if document is None else replace(result, document=document)
+
+    def dump(result: ActionResult) -> dict[str, Any]:
+        return _result_to_record(with_document(result))
+
+    return with_document(act_once(uow, command, clock, caller, execute, dump, _result_from_record))
 
 
 def _audit_details(order: Order) -> dict[str, Any] | None:
@@ -281,8 +297,8 @@ def _audit_details(order: Order) -> dict[str, Any] | None:
     return {"Events": [{"Type": event.name, **event.payload()} for event in order.events]}
 
 
-def _action_result(lines: list[LineResult] | None = None, **values: Any) -> ActionResult:
-    return ActionResult(lines=tuple(lines or ()), **values)
+def _action_result(answered_order: Order, lines: list[LineResult] | None = None, **values: Any) -> ActionResult:
+    return ActionResult(order=answered_order, lines=tuple(lines or ()), **values)
 
 
 def _line_result(line_number: int | None = None, sku: str | None = None, **values: Any) -> LineResult:
@@ -297,7 +313,8 @@ STORED_ACTION_RESULT = Document("StoredActionResult", (
     Field("ReasonCode", d.REASON_CODE, required=True),
     Field("Message", d.MESSAGE, required=True),
     Field("Refund", d.REFUND),
-    Field("Order", d.ORDER, required=True),
+    # The kept-written document when there is one (the same record as the order's own).
+    Field("Order", d.ORDER, attr="answered_order", required=True),
     Field("Lines", ListOf("LineResults", "Line", Document("LineResult", d.LINE_RESULT.fields, _line_result))),
     Field("ReleasedAmount", d.AMOUNT),
     Field("ReplacementOrderNumber", d.ORDER_NUMBER),

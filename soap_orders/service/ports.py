@@ -9,6 +9,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
+from ..documents.records import Rendered
 from ..domain.clients import ApiClient, Scope
 from ..domain.orders import Order, OrderStatus
 from ..domain.retention import Kept
@@ -77,6 +78,10 @@ class OrderRepository(Protocol):
 
     def store_documents(self, changed: Iterable[Order]) -> None:
         """Write the documents of orders changed in this unit of work."""
+
+    def written_document(self, order: Order) -> Rendered | None:
+        """The document of ``order`` as this unit of work's commit kept it written (written
+        again, or found current); None when no commit wrote one for it."""
 
     def without_current_document(self, limit: int) -> list[str]:
         """Numbers of orders whose document is missing or out of date, at most ``limit``."""
@@ -479,6 +484,9 @@ class UnitOfWork(Protocol):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None: ...
 
-    def commit(self) -> None: ...
+    def commit(self, last: Callable[[], object] | None = None) -> None:
+        """Commit the change with its events and the changed orders' documents; ``last``, when
+        given, runs once the documents are written (``orders.written_document`` has them), in the
+        same transaction, so what it writes commits with the change."""
 
     def rollback(self) -> None: ...

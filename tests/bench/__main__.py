@@ -392,7 +392,8 @@ def profile_writes(mode: Mode, args: argparse.Namespace, log: Any) -> int:
                                    names=WRITING_CALLS, threads=False, requests=args.profile_requests,
                                    cpu_timer=True):
             log(f"\n{found.call} on {found.target}: {found.cpu_ms:.2f} ms CPU per request, "
-                f"{found.statements:.1f} statements per request ({args.profile_requests} requests)")
+                f"{found.statements:.1f} statements and {found.function_calls:,.0f} Python function calls per "
+                f"request ({args.profile_requests} requests)")
             log("  statements of one request:")
             for number, statement in enumerate(found.one_request, 1):
                 log(f"    {number:2}. {statement}")

@@ -5,6 +5,7 @@ be replayed; rows kept in the form written before the declaration read back the 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ import pytest
 
 from soap_orders.documents import records
 from soap_orders.documents import subscriptions as forms
+from soap_orders.documents.rendered import render_order
 from soap_orders.domain.orders import LineResult, Outcome, Reason, ReasonCode
 from soap_orders.domain.subscriptions import Charge, ChargeStatus, SubscriptionRefund
 from soap_orders.domain.subscriptions import SubscriptionOutcome as SO
@@ -58,6 +60,18 @@ def test_a_result_reads_back_as_it_was_kept(index):
     again = use_cases._result_from_record(kept(use_cases._result_to_record(result)))
     assert plain(again) == plain(result)
     assert isinstance(again.lines, tuple)
+
+
+@each(results)
+def test_a_result_answered_from_its_kept_document_is_kept_as_from_the_order(index):
+    """Once the action's commit has written the order's document, the result is kept from it (not
+    written from the order again): the same record either way."""
+    result = results()[index]
+    with_document = replace(result, document=render_order(result.order))
+    assert with_document.answered_order is with_document.document
+    assert kept(use_cases._result_to_record(with_document)) == kept(use_cases._result_to_record(result))
+    again = use_cases._result_from_record(kept(use_cases._result_to_record(with_document)))
+    assert again.document is None and plain(again) == plain(result)
 
 
 def written_before(result: ActionResult) -> dict:
