@@ -202,6 +202,86 @@ def test_a_cancelled_order_takes_other_erp_changes() -> None:
     assert (stored.status, stored.cancelled_at, stored.cancel_reason) == (OrderStatus.CANCELLED, NOW, Reason.CUSTOMER)
 
 
+def test_the_erp_cancelling_the_order_is_stored_with_its_time_and_reason() -> None:
+    stored = document()
+    incoming = document(status=OrderStatus.CANCELLED, cancelled_at=NOW, cancel_reason=Reason.CUSTOMER)
+
+    result = merge_into(stored, incoming, now=LATER)
+
+    assert (result.outcome, result.changed) == (UpsertOutcome.UPDATED, ("Status", "CancelledAt", "CancelReason"))
+    assert (stored.status, stored.cancelled_at, stored.cancel_reason, stored.cancel_origin) == (
+        OrderStatus.CANCELLED, NOW, Reason.CUSTOMER, Origin.ERP)
+
+
+def test_a_service_refund_of_less_than_one_unit_makes_a_paid_order_partially_refunded() -> None:
+    stored = document()
+    assert refund(stored, amount="0.50").outcome.value == "REFUNDED"
+
+    result = merge_into(stored, document(), now=LATER)  # the ERP still says PAID
+
+    assert result.outcome is UpsertOutcome.UNCHANGED
+    assert stored.financial_status is FinancialStatus.PARTIALLY_REFUNDED
+
+
+def test_the_erps_word_that_the_order_is_refunded_in_full_stands_beside_a_partial_service_refund() -> None:
+    stored = document()
+    assert refund(stored, amount="10.00").outcome.value == "REFUNDED"
+
+    result = merge_into(stored, document(financial_status=FinancialStatus.REFUNDED), now=LATER)
+
+    assert result.changed == ("FinancialStatus",)
+    assert stored.financial_status is FinancialStatus.REFUNDED
+
+
+def test_an_empty_shipping_address_is_no_address() -> None:
+    stored = document(shipping_address=None)
+    assert merge_into(stored, document(shipping_address=Address()), now=LATER).outcome is UpsertOutcome.UNCHANGED
+
+
+def test_a_complete_address_changed_by_the_erp_is_stored() -> None:
+    def full(street: str) -> Address:
+        return Address("Ada", street, "Flat 2", "London", "Greater London", "N1 1AA", "GB", "+44 20 7946 0000")
+
+    stored = document(shipping_address=full("1 Old Road"))
+    result = merge_into(stored, document(shipping_address=full("2 New Street")), now=LATER)
+    assert result.changed == ("ShippingAddress",)
+    assert stored.shipping_address is not None and stored.shipping_address.line1 == "2 New Street"
+
+
+#: (the stored order, a document changing one part of it, the wire names the answer and the
+#: OrderUpserted event give for what changed, in that order).
+_ONE_CHANGE: dict[str, tuple[Any, Any, tuple[str, ...]]] = {
+    "a line dropped": (document, lambda: document(lines=default_lines()[:1]), ("Subtotal", "Total", "Lines")),
+    "a line added": (document, lambda: document(lines=[*default_lines(), make_line(3, "SKU-C", 1, "1.00")]),
+                     ("Subtotal", "Total", "Lines")),
+    "a quantity": (document,
+                   lambda: document(lines=[make_line(1, "SKU-A", 3, "10.00"), make_line(2, "SKU-B", 1, "15.50")]),
+                   ("Subtotal", "Total", "Lines")),
+    "a refund of the ERP's": (document, lambda: document(refunds=[make_refund("5.00", refund_id="ERP-1")]),
+                              ("Refunds",)),
+    "an ERP refund raised": (lambda: document(refunds=[make_refund("5.00", refund_id="ERP-1")]),
+                             lambda: document(refunds=[make_refund("6.00", refund_id="ERP-1")]), ("Refunds",)),
+    "the financial status": (document, lambda: document(financial_status=FinancialStatus.PARTIALLY_REFUNDED),
+                             ("FinancialStatus",)),
+    "a first parcel": (document, lambda: mark_shipped(document()), ("Status", "Lines", "Shipments")),
+    "a return of the ERP's": (lambda: delivered_document(), lambda: erp_return_document(),
+                              ("ExpectedDeliveryDate", "Lines", "Returns")),
+    "a return's status": (lambda: erp_return_document(ReturnStatus.REQUESTED), lambda: erp_return_document(),
+                          ("Returns",)),
+}
+
+
+@pytest.mark.parametrize("change", list(_ONE_CHANGE))
+def test_the_answer_names_exactly_the_parts_a_document_changed(change: str) -> None:
+    make_stored, make, names = _ONE_CHANGE[change]
+    stored = make_stored()
+    stored.events.clear()
+    result = merge_into(stored, make(), now=LATER, request_id="r-1")
+    assert (result.outcome, result.reason_code, result.changed) == (UpsertOutcome.UPDATED, UpsertReasonCode.NONE,
+                                                                    names)
+    assert stored.events == [OrderUpserted("ORD-1001", LATER, "UPDATED", "r-1", names)]
+
+
 def test_an_address_changed_through_the_service_is_kept() -> None:
     stored = document(shipping_address=Address("Ada", "1 Old Road", city="London", country_code="GB"))
     stored.shipping_address = Address("Ada", "2 New Street", city="Leeds", country_code="GB")
@@ -331,7 +411,8 @@ def test_changing_the_sku_of_a_refunded_line_is_refused() -> None:
     stored = document()
     refund(stored, lines=(by_number(1, 1),))
     lines = [make_line(1, "SKU-Z", 2, "10.00"), make_line(2, "SKU-B", 1, "15.50")]
-    rejected(stored, document(lines=lines), UpsertReasonCode.LINE_REFUNDED, "Lines[1].Sku")
+    rejected(stored, document(lines=lines), UpsertReasonCode.LINE_REFUNDED, "Lines[1].Sku",
+             "cannot change on a line refunded through the service")
 
 
 def test_removing_a_line_of_a_cancelled_order_is_refused() -> None:
@@ -347,11 +428,19 @@ def test_a_total_below_what_was_refunded_is_refused() -> None:
     lines = [make_line(1, "SKU-A", 2, "10.00"), make_line(2, "SKU-B", 1, "1.00")]
     incoming = document(lines=lines)
     assert incoming.total == Decimal("25.50")
-    rejected(stored, incoming, UpsertReasonCode.TOTAL_BELOW_REFUNDED, "Total")
+    rejected(stored, incoming, UpsertReasonCode.TOTAL_BELOW_REFUNDED, "Total", "is less than what has been refunded")
 
 
 def test_an_unpaid_document_for_a_refunded_order_is_refused() -> None:
     stored = refunded_in_full()
+    incoming = document(financial_status=FinancialStatus.AUTHORIZED)
+    rejected(stored, incoming, UpsertReasonCode.TOTAL_BELOW_REFUNDED, "FinancialStatus",
+             "says nothing was charged, but refunds have been made")
+
+
+def test_an_unpaid_document_for_an_order_refunded_less_than_one_unit_is_refused() -> None:
+    stored = document()
+    assert refund(stored, amount="0.50").outcome.value == "REFUNDED"
     incoming = document(financial_status=FinancialStatus.AUTHORIZED)
     rejected(stored, incoming, UpsertReasonCode.TOTAL_BELOW_REFUNDED, "FinancialStatus")
 
@@ -381,14 +470,29 @@ def test_a_service_refund_reported_with_another_amount_is_refused() -> None:
     stored = document()
     refund(stored, amount="10.00")
     incoming = document(refunds=[make_refund("1.00", refund_id="RF-NEW-1")])
-    rejected(stored, incoming, UpsertReasonCode.REFUND_CONFLICT, "Refunds[1].Amount")
+    rejected(stored, incoming, UpsertReasonCode.REFUND_CONFLICT, "Refunds[1].Amount",
+             "differs from the refund made through the service")
 
 
 def test_a_service_refund_reported_as_failed_is_refused() -> None:
     stored = document()
     refund(stored, amount="10.00")
     incoming = document(refunds=[make_refund("10.00", RefundStatus.FAILED, "RF-NEW-1")])
-    rejected(stored, incoming, UpsertReasonCode.REFUND_CONFLICT, "Refunds[1].Status")
+    rejected(stored, incoming, UpsertReasonCode.REFUND_CONFLICT, "Refunds[1].Status",
+             "cannot mark a refund made through the service as failed")
+
+
+@pytest.mark.parametrize(("reported", "kept"), [(RefundStatus.PENDING, RefundStatus.PENDING),
+                                                (RefundStatus.COMPLETED, RefundStatus.COMPLETED)])
+def test_a_pending_service_refund_completes_only_when_the_erp_says_so(reported: RefundStatus,
+                                                                       kept: RefundStatus) -> None:
+    stored = document()
+    refund(stored, amount="10.00")
+    assert stored.refunds[0].status is RefundStatus.PENDING
+    incoming = document(financial_status=FinancialStatus.PARTIALLY_REFUNDED,
+                        refunds=[make_refund("10.00", reported, "RF-NEW-1")])
+    merge_into(stored, incoming, now=LATER)
+    assert stored.refunds[0].status is kept
 
 
 @pytest.mark.parametrize(("amount", "status", "field"), [
@@ -398,7 +502,7 @@ def test_a_service_refund_reported_as_failed_is_refused() -> None:
 def test_an_erp_refund_may_not_be_lowered(amount: str, status: RefundStatus, field: str) -> None:
     stored = document(refunds=[make_refund("5.00", refund_id="ERP-1")])
     incoming = document(refunds=[make_refund(amount, status, "ERP-1")])
-    rejected(stored, incoming, UpsertReasonCode.REFUND_REDUCED, field)
+    rejected(stored, incoming, UpsertReasonCode.REFUND_REDUCED, field, "would lower what has been refunded")
 
 
 def test_the_currency_of_a_refunded_order_cannot_change() -> None:
@@ -592,6 +696,82 @@ def test_a_return_the_service_rejected_does_not_count_its_items_as_returned_afte
     assert stored.line(line_number=1).quantity_returned == 0  # type: ignore[union-attr]
 
 
+def test_two_returns_made_through_the_service_of_one_line_both_stay_counted_after_a_merge() -> None:
+    stored = delivered_document()
+    for return_id in ("RMA-1", "RMA-2"):
+        decision = stored.create_return((by_number(1, 1),), reason=ReturnReason.SIZE, now=NOW,
+                                        window=timedelta(days=30), request_id=f"r-{return_id}", return_id=return_id)
+        assert decision.outcome.value != "REJECTED", decision.message
+    assert stored.line(line_number=1).quantity_returned == 2  # type: ignore[union-attr]
+
+    merge_into(stored, delivered_document(), now=LATER)  # the ERP has not heard of either
+
+    assert stored.line(line_number=1).quantity_returned == 2  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("by", ["line number", "SKU"])
+def test_an_erp_return_of_line_2_the_service_rejected_is_not_counted_by_a_document_not_caught_up(by: str) -> None:
+    """The ERP's return of line 2's item (named by its line number, or by its SKU alone) was
+    rejected through the service; the ERP's next document still counts it as returned."""
+    def with_return() -> Order:
+        order = delivered_document()
+        item = ReturnItem("SKU-B", 1, line_number=2 if by == "line number" else None)
+        order.returns.append(Return("RT-E2", ReturnStatus.RECEIVED, NOW - timedelta(days=1), "Too small",
+                                    items=[item]))
+        order.lines[1].quantity_returned = 1
+        return order
+
+    stored = with_return()
+    decision = stored.update_return("RT-E2", ReturnUpdate.REJECTED, now=NOW, request_id="r-rej", refund_id="RF-X")
+    assert decision.outcome.value == "RETURN_UPDATED", decision.message
+    assert [line.quantity_returned for line in stored.lines] == [0, 0]
+
+    merge_into(stored, with_return(), now=LATER)
+
+    assert [line.quantity_returned for line in stored.lines] == [0, 0]
+    assert stored.returns[0].status is ReturnStatus.REJECTED
+
+
+@pytest.mark.parametrize(("rejected_ids", "still_returned"), [(("RT-E1", "RT-E2"), 0), (("RT-E1",), 1)])
+def test_erp_returns_of_one_line_the_service_rejected_are_each_taken_back(rejected_ids: tuple[str, ...],
+                                                                         still_returned: int) -> None:
+    """Two ERP returns of one SKU-A of line 1 each; the service rejects one or both; the ERP's next
+    document still counts both as returned: line 1 counts only those not rejected."""
+    def with_returns() -> Order:
+        order = delivered_document()
+        for return_id in ("RT-E1", "RT-E2"):
+            order.returns.append(Return(return_id, ReturnStatus.RECEIVED, NOW - timedelta(days=1), "Too small",
+                                        items=[ReturnItem("SKU-A", 1, line_number=1)]))
+        order.lines[0].quantity_returned = 2
+        return order
+
+    stored = with_returns()
+    for return_id in rejected_ids:
+        decision = stored.update_return(return_id, ReturnUpdate.REJECTED, now=NOW, request_id=f"r-{return_id}",
+                                        refund_id=f"RF-{return_id}")
+        assert decision.outcome.value == "RETURN_UPDATED", decision.message
+
+    merge_into(stored, with_returns(), now=LATER)
+
+    assert stored.line(line_number=1).quantity_returned == still_returned  # type: ignore[union-attr]
+
+
+def test_a_line_the_erp_adds_is_stored_as_it_sent_it() -> None:
+    stored = document()
+    merge_into(stored, document(lines=[*default_lines(), make_line(3, "SKU-C", 1, "1.00")]), now=LATER)
+    added = stored.line(line_number=3)
+    assert added is not None
+    assert (added.quantity, added.quantity_cancelled, added.status) == (1, 0, LineStatus.PENDING)
+
+
+def test_a_line_refunded_in_full_through_the_service_keeps_its_quantity_in_the_next_document() -> None:
+    stored = document()
+    refund(stored, lines=(by_number(1, 2),))
+    result = merge_into(stored, document(), now=LATER)
+    assert result.outcome is not UpsertOutcome.REJECTED, result.message
+    assert stored.line(line_number=1).quantity_refunded == 2  # type: ignore[union-attr]
+
+
 def test_items_a_recorded_shipment_carried_stay_shipped_when_a_document_has_not_caught_up() -> None:
     """Else the same items could be shipped, or cancelled and refunded, again."""
     stored = document(status=OrderStatus.PROCESSING)
@@ -748,7 +928,7 @@ def test_the_erp_moves_an_item_of_its_return_to_another_line_of_the_same_sku() -
 def test_the_erp_corrects_what_a_parcel_carries_and_the_answer_names_the_parts_that_changed() -> None:
     stored = mark_shipped(document())
     incoming = mark_shipped(document())
-    incoming.shipments[0].items = [ShipmentItem("SKU-A", 1), ShipmentItem("SKU-B", 1)]
+    incoming.shipments[0].items = [ShipmentItem("SKU-B", 1), ShipmentItem("SKU-A", 1)]
     incoming.lines[0].quantity_shipped, incoming.lines[0].status = 1, LineStatus.PROCESSING
     incoming.status = OrderStatus.PARTIALLY_SHIPPED
 
@@ -756,7 +936,7 @@ def test_the_erp_corrects_what_a_parcel_carries_and_the_answer_names_the_parts_t
 
     assert result.outcome is UpsertOutcome.UPDATED
     assert set(result.changed) == {"Shipments", "Lines", "Status"}
-    assert [(i.sku, i.quantity) for i in stored.shipments[0].items] == [("SKU-A", 1), ("SKU-B", 1)]
+    assert [(i.sku, i.quantity) for i in stored.shipments[0].items] == [("SKU-B", 1), ("SKU-A", 1)]
     assert [line.quantity_shipped for line in stored.lines] == [1, 1]
     assert stored.status is OrderStatus.PARTIALLY_SHIPPED
 
