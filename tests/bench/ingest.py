@@ -194,6 +194,8 @@ LAYERS = (
     ("", "merge.py", "merge_into"),
     ("rendering the kept-written documents (documents.rendered.render_order)", "rendered.py", "render_order"),
     ("the ORM's flush (SQLAlchemy Session.flush: the INSERT and UPDATE statements)", "session.py", "flush"),
+    ("the set-based INSERTs of new orders (adapters.new_orders)", "new_orders.py", "_insert"),
+    ("", "new_orders.py", "_insert_returning"),
     ("the fingerprint query (ingest.orders.unchanged_records)", "orders.py", "unchanged_records"),
 )
 
