@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
+from ..documents.records import Rendered
 from ..documents.rendered import RENDER_VERSION, render_order
 from ..domain.orders import Order
 from . import orm
@@ -50,12 +51,14 @@ def _row(item: Any, names: Sequence[str], **parent: Any) -> dict[str, Any]:
     return row
 
 
-def insert_new_orders(session: Session, new: Sequence[Order], fingerprints: Mapping[str, str]) -> None:
+def insert_new_orders(session: Session, new: Sequence[Order],
+                      fingerprints: Mapping[str, str]) -> dict[str, Rendered]:
     """Insert ``new`` orders (none of them stored: the caller holds their numbers' locks), with
     every child row and their documents; a document's feed fingerprint is ``fingerprints``' entry
-    for its order, if any."""
+    for its order, if any. Returns the documents written, by order number."""
+    written: dict[str, Rendered] = {}
     if not new:
-        return
+        return written
     order_ids = _insert_returning(session, orm.orders, [_row(order, _ORDER) for order in new])
     lines: list[dict[str, Any]] = []
     shipments: list[tuple[Any, dict[str, Any]]] = []
@@ -67,7 +70,7 @@ def insert_new_orders(session: Session, new: Sequence[Order], fingerprints: Mapp
         shipments += [(shipment, _row(shipment, _SHIPMENT, order_id=order_id)) for shipment in order.shipments]
         returns += [(return_, _row(return_, _RETURN, order_id=order_id)) for return_ in order.returns]
         refunds += [_row(refund, _REFUND, order_id=order_id) for refund in order.refunds]
-        rendered = render_order(order)
+        rendered = written[order.order_number] = render_order(order)
         documents.append({"order_id": order_id, "render_version": RENDER_VERSION, "xml": rendered.xml,
                           "json": rendered.json, "feed_fingerprint": fingerprints.get(order.order_number)})
     _insert(session, orm.order_lines, lines)
@@ -75,6 +78,7 @@ def insert_new_orders(session: Session, new: Sequence[Order], fingerprints: Mapp
     _insert_with_items(session, orm.returns, returns, orm.return_items, "return_pk", _RETURN_ITEM)
     _insert(session, orm.refunds, refunds)
     _insert(session, orm.order_documents, documents)
+    return written
 
 
 def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:

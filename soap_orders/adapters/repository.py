@@ -83,7 +83,7 @@ class SqlAlchemyOrderRepository:
         self.fingerprints: dict[str, str] = {}
         #: Orders not stored yet, written set-based when the unit of work commits (``add_new``).
         self.new: list[Order] = []
-        #: Order number -> its document as store_documents kept it written.
+        #: Order number -> its document as store_documents (or write_new) kept it written.
         self.written: dict[str, Rendered] = {}
 
     def _track(self, order: Order | None) -> Order | None:
@@ -174,7 +174,7 @@ class SqlAlchemyOrderRepository:
     def write_new(self) -> None:
         """Insert the orders queued by ``add_new``, their children and their documents."""
         new, self.new = self.new, []
-        insert_new_orders(self.session, new, self.fingerprints)
+        self.written.update(insert_new_orders(self.session, new, self.fingerprints))
 
     def store_documents(self, changed: Iterable[Order]) -> None:
         """Write the documents of ``changed`` orders (all flushed first, so each has its id).

@@ -194,6 +194,8 @@ def test_orders_queued_new_are_stored_whole_on_commit_with_their_documents_event
         cancel(first)  # what is stored is the order as it is at commit
         u.act_as("erp")
         u.commit()
+        written = u.orders.written_document(first)
+        assert written is not None and '"Status":"CANCELLED"' in written.json
     with uow() as u:
         found = u.orders.get_many(["N-1", "N-2", "N-3"])
         assert sorted(found) == ["N-1", "N-2"] and u.orders.count() == 2
