@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import (
+    and_,
     bindparam,
     delete,
     func,
@@ -35,7 +36,7 @@ from ..service.ports import (
     SubscriptionQuery,
     TrackingQuery,
 )
-from .database import begin_writing
+from .database import WRITE_INTENT, begin_writing
 from .new_orders import insert_new_orders
 from .orm import (
     api_clients,
@@ -198,7 +199,15 @@ class SqlAlchemyOrderRepository:
                          "feed_fingerprint": self.fingerprints.get(order.order_number)})
         if not rows:
             return
-        # Only what differs is written: an unchanged order costs a read, never a write.
+        dialect = self.session.get_bind().dialect.name
+        upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(order_documents)
+        if self.session.connection().get_execution_options().get(WRITE_INTENT):
+            # A unit of work that writes (the order rows are locked) writes in one statement, and
+            # only what differs: the database compares each document with the stored one.
+            self.session.execute(_changed_documents_upsert(upsert), rows)
+            return
+        # Only what differs is written: an unchanged order costs a read, never a write (a unit of
+        # work that only read takes no write lock).
         stored = {
             row.order_id: ((row.render_version, row.xml, row.json), row.feed_fingerprint)
             for row in self.session.execute(
@@ -216,8 +225,6 @@ class SqlAlchemyOrderRepository:
             return
         begin_writing(self.session)
         if written:
-            dialect = self.session.get_bind().dialect.name
-            upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(order_documents)
             self.session.execute(upsert.on_conflict_do_update(
                 index_elements=[order_documents.c.order_id],
                 set_={"render_version": upsert.excluded.render_version, "xml": upsert.excluded.xml,
@@ -259,6 +266,21 @@ class SqlAlchemyOrderRepository:
             .select_from(orders.outerjoin(order_documents, order_documents.c.order_id == orders.c.id))
             .where(stale).order_by(orders.c.id).limit(limit)
         ))
+
+
+def _changed_documents_upsert(upsert: Any) -> Any:
+    """``store_documents``' rules as one statement: a new document is inserted; one that differs
+    from the stored one replaces it, with the fingerprint remembered for it (or none); an unchanged
+    one is left alone, but takes a fingerprint remembered for it."""
+    stored, new = order_documents.c, upsert.excluded
+    unchanged = and_(stored.render_version == new.render_version, stored.xml == new.xml, stored.json == new.json)
+    return upsert.on_conflict_do_update(
+        index_elements=[stored.order_id],
+        set_={"render_version": new.render_version, "xml": new.xml, "json": new.json,
+              "feed_fingerprint": new.feed_fingerprint},
+        where=or_(~unchanged, and_(new.feed_fingerprint.is_not(None),
+                                   stored.feed_fingerprint.is_distinct_from(new.feed_fingerprint))),
+    )
 
 
 class SqlAlchemyEventFeed:

@@ -158,25 +158,55 @@ def test_find_by_tracking_number_looks_at_shipments_and_returns_in_any_case(uow)
 # ---------------------------------------------------------------------- documents
 
 
-def test_a_committed_order_has_its_document_and_keeps_a_remembered_fingerprint_until_it_changes(uow):
+def fingerprints(uow: Stores, *numbers: str) -> dict[str, str]:
+    with uow() as u:
+        return u.orders.feed_fingerprints(numbers)
+
+
+@pytest.mark.parametrize("for_update", [False, True], ids=["read", "locked"])
+def test_a_committed_order_has_its_document_and_keeps_a_remembered_fingerprint_until_it_changes(uow, for_update):
+    """Read first, or locked first (as every change does: a unit of work that will write)."""
     store_orders(uow, make_order(order_number="G-1"))
     with uow() as u:
         assert u.orders.without_current_document(10) == []
         assert u.orders.feed_fingerprints(["G-1", "G-404"]) == {}
-        u.orders.get("G-1")
+    with uow() as u:
+        u.orders.get("G-1", for_update=for_update)
         u.orders.remember_fingerprint("G-1", "fp-1")
         u.commit()
+        kept = u.orders.written_document(u.orders.get("G-1"))  # type: ignore[arg-type]
+    assert fingerprints(uow, "G-1") == {"G-1": "fp-1"}
     with uow() as u:
-        assert u.orders.feed_fingerprints(["G-1"]) == {"G-1": "fp-1"}
-        u.orders.get("G-1")  # read, unchanged: the fingerprint stays
+        assert u.orders.written_document(u.orders.get("G-1", for_update=for_update)) is None  # type: ignore[arg-type]
+        u.commit()  # read, unchanged: the fingerprint stays, the document is the one kept
+        assert u.orders.written_document(u.orders.get("G-1")) == kept  # type: ignore[arg-type]
+    assert fingerprints(uow, "G-1") == {"G-1": "fp-1"}
+    with uow() as u:
+        u.orders.get("G-1", for_update=for_update)
+        u.orders.remember_fingerprint("G-1", "fp-2")  # unchanged, merged from another record
         u.commit()
+    assert fingerprints(uow, "G-1") == {"G-1": "fp-2"}
     with uow() as u:
-        assert u.orders.feed_fingerprints(["G-1"]) == {"G-1": "fp-1"}
-        cancel(u.orders.get("G-1"))  # type: ignore[arg-type]
+        cancel(u.orders.get("G-1", for_update=for_update))  # type: ignore[arg-type]
         u.commit()
+        changed = u.orders.written_document(u.orders.get("G-1"))  # type: ignore[arg-type]
+    assert changed is not None and changed != kept
+    assert fingerprints(uow, "G-1") == {}
+    assert fingerprints(uow) == {}
     with uow() as u:
-        assert u.orders.feed_fingerprints(["G-1"]) == {}
-        assert u.orders.feed_fingerprints([]) == {}
+        assert u.orders.without_current_document(10) == []
+    with uow() as u:
+        cancelled = u.orders.get("G-1", for_update=for_update)
+        assert cancelled is not None and cancelled.status == OrderStatus.CANCELLED
+        add_shipment(cancelled)
+        u.orders.remember_fingerprint("G-1", "fp-3")  # changed, by merging a record
+        u.commit()
+        shipped = u.orders.written_document(cancelled)
+    assert shipped is not None and shipped != changed
+    assert fingerprints(uow, "G-1") == {"G-1": "fp-3"}
+    with uow() as u:
+        assert [s.shipment_id for s in u.orders.get("G-1").shipments] == ["SH-1"]  # type: ignore[union-attr]
+        assert u.orders.without_current_document(10) == []
 
 
 def test_orders_queued_new_are_stored_whole_on_commit_with_their_documents_events_and_fingerprints(uow):
