@@ -198,7 +198,7 @@ def test_a_cancelled_order_takes_other_erp_changes() -> None:
 
     result = merge_into(stored, document(customer=Customer("ada@example.com", "Ada", "King")), now=LATER)
 
-    assert result.changed == ("Customer",)
+    assert (result.reason_code, result.changed) == (UpsertReasonCode.NONE, ("Customer",))
     assert (stored.status, stored.cancelled_at, stored.cancel_reason) == (OrderStatus.CANCELLED, NOW, Reason.CUSTOMER)
 
 
@@ -404,7 +404,68 @@ def test_lowering_a_refunded_line_below_its_refund_is_refused() -> None:
     stored = document()
     refund(stored, lines=(by_number(1, 2),))
     lines = [make_line(1, "SKU-A", 1, "10.00"), make_line(2, "SKU-B", 1, "15.50")]
-    rejected(stored, document(lines=lines), UpsertReasonCode.LINE_REFUNDED, "Lines[1].Quantity")
+    rejected(stored, document(lines=lines), UpsertReasonCode.LINE_REFUNDED, "Lines[1].Quantity",
+             "is below the quantity refunded through the service")
+
+
+def test_lowering_a_line_below_what_the_service_cancelled_of_it_is_refused() -> None:
+    stored = document(financial_status=FinancialStatus.AUTHORIZED)
+    decision = stored.cancel_lines((by_number(1, 2),), reason=Reason.CUSTOMER, now=NOW, request_id="r-lines",
+                                   refund_id="RF-L")
+    assert decision.outcome.value != "REJECTED", decision.message
+    lines = [make_line(1, "SKU-A", 1, "10.00"), make_line(2, "SKU-B", 1, "15.50")]
+    rejected(stored, document(lines=lines, financial_status=FinancialStatus.AUTHORIZED),
+             UpsertReasonCode.LINE_CANCELLED, "Lines[1].Quantity", "is below the quantity cancelled through the service")
+
+
+def _line_1_cancelled_through_the_service() -> Order:
+    stored = document(financial_status=FinancialStatus.AUTHORIZED)
+    decision = stored.cancel_lines((by_number(1, 2),), reason=Reason.CUSTOMER, now=NOW, request_id="r-lines",
+                                   refund_id="RF-L")
+    assert decision.outcome.value != "REJECTED", decision.message
+    stored.events.clear()
+    return stored
+
+
+def test_a_document_shipping_items_of_a_line_the_service_cancelled_is_refused() -> None:
+    incoming = document(financial_status=FinancialStatus.AUTHORIZED)
+    incoming.lines[0].quantity_shipped = 1
+    rejected(_line_1_cancelled_through_the_service(), incoming, UpsertReasonCode.CANCELLED_ORDER_SHIPPED,
+             "Lines[1].QuantityShipped", "includes items cancelled through the service")
+
+
+def test_a_document_not_caught_up_with_a_line_the_service_cancelled_changes_only_what_it_changes() -> None:
+    stored = _line_1_cancelled_through_the_service()
+    incoming = document(financial_status=FinancialStatus.AUTHORIZED, customer=Customer("ada@example.com", "Ada", "King"))
+
+    result = merge_into(stored, incoming, now=LATER)
+
+    assert (result.outcome, result.reason_code, result.changed) == (
+        UpsertOutcome.UPDATED, UpsertReasonCode.NONE, ("Customer",))
+    line = stored.line(line_number=1)
+    assert line is not None and (line.status, line.quantity_cancelled) == (LineStatus.CANCELLED, 2)
+
+
+def test_a_line_the_service_cancelled_and_the_erp_then_raised_is_open_again_for_the_new_items() -> None:
+    stored = _line_1_cancelled_through_the_service()
+    lines = [make_line(1, "SKU-A", 3, "10.00", status=LineStatus.PROCESSING),
+             make_line(2, "SKU-B", 1, "15.50", status=LineStatus.PROCESSING)]
+
+    result = merge_into(stored, document(financial_status=FinancialStatus.AUTHORIZED, lines=lines), now=LATER)
+
+    assert (result.outcome, result.reason_code) == (UpsertOutcome.UPDATED, UpsertReasonCode.NONE)
+    line = stored.line(line_number=1)
+    assert line is not None and (line.quantity, line.quantity_cancelled, line.status) == (3, 2, LineStatus.PROCESSING)
+
+
+def test_lowering_a_line_below_what_the_service_replaced_of_it_is_refused() -> None:
+    stored = mark_shipped(document())
+    decision = stored.issue_replacement((by_number(1, 2),), reason=ReplacementReason.DAMAGED, now=NOW,
+                                        request_id="r-repl", replacement_number="ORD-1001-R1")
+    assert decision.outcome.value != "REJECTED", decision.message
+    incoming = mark_shipped(document(lines=[make_line(1, "SKU-A", 1, "10.00"), make_line(2, "SKU-B", 1, "15.50")]))
+    rejected(stored, incoming, UpsertReasonCode.LINE_REPLACED, "Lines[1].Quantity",
+             "is below the quantity replaced through the service")
 
 
 def test_changing_the_sku_of_a_refunded_line_is_refused() -> None:
@@ -450,14 +511,18 @@ def test_a_cancelled_order_reported_as_shipped_is_refused(what: str) -> None:
     stored = document()
     cancel(stored)
     incoming = document()
-    field = {"status": "Status", "quantities": "Lines[1].QuantityShipped", "shipment": "Shipments[1]"}[what]
+    field, problem = {
+        "status": ("Status", "reports as shipped an order cancelled through the service"),
+        "quantities": ("Lines[1].QuantityShipped", "reports shipped items on an order cancelled through the service"),
+        "shipment": ("Shipments[1]", "reports a parcel on its way for an order cancelled through the service"),
+    }[what]
     if what == "status":
         incoming.status = OrderStatus.SHIPPED
     elif what == "quantities":
         incoming.lines[0].quantity_shipped = 1
     else:
         add_shipment(incoming, ShipmentStatus.IN_TRANSIT, NOW)
-    rejected(stored, incoming, UpsertReasonCode.CANCELLED_ORDER_SHIPPED, field)
+    rejected(stored, incoming, UpsertReasonCode.CANCELLED_ORDER_SHIPPED, field, problem)
 
 
 def test_a_shipped_document_for_a_fully_cancelled_order_is_refused() -> None:
@@ -508,7 +573,8 @@ def test_an_erp_refund_may_not_be_lowered(amount: str, status: RefundStatus, fie
 def test_the_currency_of_a_refunded_order_cannot_change() -> None:
     stored = document()
     refund(stored, amount="10.00")
-    rejected(stored, document(currency="GBP"), UpsertReasonCode.CURRENCY_CHANGED, "Currency")
+    rejected(stored, document(currency="GBP"), UpsertReasonCode.CURRENCY_CHANGED, "Currency",
+             "cannot change on an order with refunds")
 
 
 def test_a_refused_document_is_named_by_field_never_by_value() -> None:
