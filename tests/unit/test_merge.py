@@ -268,7 +268,28 @@ _ONE_CHANGE: dict[str, tuple[Any, Any, tuple[str, ...]]] = {
                               ("ExpectedDeliveryDate", "Lines", "Returns")),
     "a return's status": (lambda: erp_return_document(ReturnStatus.REQUESTED), lambda: erp_return_document(),
                           ("Returns",)),
+    "the time of the ERP's last change": (document, lambda: document(updated_at=NOW), ("UpdatedAt",)),
 }
+
+
+def test_an_update_is_stamped_with_the_time_the_erp_gives_else_the_time_it_was_merged() -> None:
+    stored = document()
+    merge_into(stored, document(updated_at=NOW), now=LATER)
+    assert stored.updated_at == NOW
+    merge_into(stored, document(updated_at=NOW, customer=Customer("ada@example.com", "Ada", "King")), now=LATER)
+    assert stored.updated_at == NOW
+    merge_into(stored, document(customer=Customer("ada@example.com", "Ada", "Byron")), now=LATER)
+    assert stored.updated_at == LATER
+
+
+def test_an_invalid_document_for_a_stored_order_is_refused_with_what_is_wrong() -> None:
+    stored = document()
+    before = state(stored)
+    result = merge_into(stored, document(total="1.00"), now=LATER)
+    assert (result.outcome, result.reason_code, result.field, result.message) == (
+        UpsertOutcome.REJECTED, UpsertReasonCode.INVALID_DOCUMENT, "Total",
+        "Total must equal Subtotal + ShippingTotal + TaxTotal - DiscountTotal.")
+    assert state(stored) == before
 
 
 @pytest.mark.parametrize("change", list(_ONE_CHANGE))
@@ -279,6 +300,7 @@ def test_the_answer_names_exactly_the_parts_a_document_changed(change: str) -> N
     result = merge_into(stored, make(), now=LATER, request_id="r-1")
     assert (result.outcome, result.reason_code, result.changed) == (UpsertOutcome.UPDATED, UpsertReasonCode.NONE,
                                                                     names)
+    assert result.message == "The order was updated."
     assert stored.events == [OrderUpserted("ORD-1001", LATER, "UPDATED", "r-1", names)]
 
 
