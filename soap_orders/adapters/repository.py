@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -53,6 +53,23 @@ from .orm import (
     wsse_nonces,
 )
 
+#: Statements of the single-order write path, built once and run with their values bound
+#: (``_prebuilt``): building a statement and working out its cache key cost more than running it.
+_PREBUILT: dict[tuple[str, ...], Any] = {}
+
+
+def _prebuilt(key: tuple[str, ...], build: Callable[[], Any]) -> Any:
+    statement = _PREBUILT.get(key)
+    if statement is None:
+        statement = _PREBUILT[key] = build()
+    return statement
+
+
+def _dialect_insert(session: Session) -> tuple[str, Any]:
+    dialect = session.get_bind().dialect.name
+    return dialect, pg_insert if dialect == "postgresql" else sqlite_insert
+
+
 #: The seeds of ``lock_keys``, one per kind of key, so an order number and a subscription id that
 #: are the same text do not share a lock.
 ORDER_NUMBERS, SUBSCRIPTION_IDS = 0, 1
@@ -93,11 +110,10 @@ class SqlAlchemyOrderRepository:
         return order
 
     def get(self, order_number: str, *, for_update: bool = False) -> Order | None:
-        stmt = select(Order).where(orders.c.order_number == order_number)
         if for_update:
             begin_writing(self.session)
-            stmt = stmt.with_for_update(of=orders)
-        return self._track(self.session.scalars(stmt).one_or_none())
+        stmt = _prebuilt(("order", "locked" if for_update else "read"), lambda: _order_by_number(for_update))
+        return self._track(self.session.scalars(stmt, {"order_number": order_number}).one_or_none())
 
     def get_many(self, order_numbers: Iterable[str], *, for_update: bool = False) -> dict[str, Order]:
         numbers = list(order_numbers)
@@ -199,12 +215,12 @@ class SqlAlchemyOrderRepository:
                          "feed_fingerprint": self.fingerprints.get(order.order_number)})
         if not rows:
             return
-        dialect = self.session.get_bind().dialect.name
-        upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(order_documents)
+        dialect, insert_ = _dialect_insert(self.session)
+        upsert = insert_(order_documents)
         if self.session.connection().get_execution_options().get(WRITE_INTENT):
             # A unit of work that writes (the order rows are locked) writes in one statement, and
             # only what differs: the database compares each document with the stored one.
-            self.session.execute(_changed_documents_upsert(upsert), rows)
+            self.session.execute(_prebuilt(("documents", dialect), lambda: _changed_documents_upsert(upsert)), rows)
             return
         # Only what differs is written: an unchanged order costs a read, never a write (a unit of
         # work that only read takes no write lock).
@@ -268,6 +284,11 @@ class SqlAlchemyOrderRepository:
         ))
 
 
+def _order_by_number(for_update: bool) -> Any:
+    stmt = select(Order).where(orders.c.order_number == bindparam("order_number"))
+    return stmt.with_for_update(of=orders) if for_update else stmt
+
+
 def _changed_documents_upsert(upsert: Any) -> Any:
     """``store_documents``' rules as one statement: a new document is inserted; one that differs
     from the stored one replaces it, with the fingerprint remembered for it (or none); an unchanged
@@ -305,17 +326,17 @@ class SqlAlchemyIdempotencyStore:
 
     def claim(self, client: str, request_id: str, operation: str, fingerprint: str, now: datetime) -> StoredResult | None:
         begin_writing(self.session)
-        dialect = self.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = (
-            insert(idempotency_records)
-            .values(client=client, request_id=request_id, operation=operation, fingerprint=fingerprint, created_at=now)
+        dialect, insert_ = _dialect_insert(self.session)
+        stmt = _prebuilt(("claim", dialect), lambda: (
+            insert_(idempotency_records)
             .on_conflict_do_nothing(index_elements=["client", "request_id"])
             .returning(idempotency_records.c.request_id)
-        )
+        ))
+        values = {"client": client, "request_id": request_id, "operation": operation, "fingerprint": fingerprint,
+                  "created_at": now}
         # On PostgreSQL a concurrent claim of the same id blocks here until the first commits or
         # rolls back; on SQLite the write lock taken at BEGIN serialises the two.
-        if self.session.execute(stmt).scalar_one_or_none() is not None:
+        if self.session.execute(stmt, values).scalar_one_or_none() is not None:
             return None
         row = self.session.execute(
             select(
@@ -325,11 +346,12 @@ class SqlAlchemyIdempotencyStore:
         return StoredResult(row.operation, row.fingerprint, row.result)
 
     def complete(self, client: str, request_id: str, result: dict[str, Any]) -> None:
-        self.session.execute(
+        stmt = _prebuilt(("complete",), lambda: (
             update(idempotency_records)
-            .where(idempotency_records.c.client == client, idempotency_records.c.request_id == request_id)
-            .values(result=result)
-        )
+            .where(idempotency_records.c.client == bindparam("of_client"),
+                   idempotency_records.c.request_id == bindparam("of_request_id"))
+        ))
+        self.session.execute(stmt, {"of_client": client, "of_request_id": request_id, "result": result})
 
 
 class SqlAlchemyClientRepository:
@@ -446,7 +468,7 @@ class SqlAlchemyAuditLog:
             for r in records
         ]
         if rows:
-            self.session.execute(insert(audit_records), rows)
+            self.session.execute(_prebuilt(("audit",), lambda: insert(audit_records)), rows)
 
     def for_order(self, order_number: str) -> list[AuditRecord]:
         rows = self.session.execute(

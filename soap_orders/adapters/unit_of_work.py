@@ -26,6 +26,9 @@ from .retention import SqlAlchemyRetention
 
 #: The advisory lock that orders the writers of the change feed on PostgreSQL.
 FEED_LOCK = 727_001
+#: Built once: building a statement costs more than running it.
+_TAKE_FEED_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_APPEND_EVENTS = insert(order_events)
 
 
 class SqlAlchemyUnitOfWork:
@@ -97,8 +100,8 @@ class SqlAlchemyUnitOfWork:
                 # could commit out of id order, and a reader polling between them would skip the
                 # smaller id for good. Writers of events take turns until they commit, so ids
                 # commit in order (SQLite serialises every writer anyway).
-                self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK})
-            self.session.execute(insert(order_events), rows)
+                self.session.execute(_TAKE_FEED_LOCK, {"key": FEED_LOCK})
+            self.session.execute(_APPEND_EVENTS, rows)
         self.orders.write_new()
         self.orders.store_documents(self.orders.seen)
         if last is not None:
