@@ -9,7 +9,8 @@
     python -m tests.bench --ingest-sizes 20000,1000000   # the ingest runs at 1M orders too (minutes)
     python -m tests.bench --profile-writes   # IssueRefund in process only, no HTTP (10k orders, SQLite
                                              # and PostgreSQL): CPU and statements per request, the
-                                             # statements of one request, where the time goes
+                                             # statements of one request, where the time goes; their
+                                             # section of bench/results.md
 
 On PostgreSQL, GetOrder and IssueRefund are also measured through PgBouncer in transaction pooling
 mode (Debian's pgbouncer, started on a free port of 127.0.0.1 in front of the same data set, with
@@ -175,8 +176,9 @@ def parse_mode(argv: list[str]) -> tuple[Mode, argparse.Namespace]:
     parser.add_argument("--ingest-only", action="store_true",
                         help="only the ingest runs; their section of the results file is replaced, the rest kept")
     parser.add_argument("--profile-writes", action="store_true",
-                        help="only the writing calls in process (no HTTP, no results file): CPU and SQL statements "
-                             "per request, the statements of one request and the functions where the time goes")
+                        help="only the writing calls in process (no HTTP): CPU and SQL statements per request, the "
+                             "statements of one request and the functions where the time goes; their section of the "
+                             "results file is replaced, the rest kept")
     parser.add_argument("--profile-requests", type=int, default=400,
                         help="requests per timed run of --profile-writes (default 400)")
     parser.add_argument("--ingest-sizes", default="20000",
@@ -356,6 +358,10 @@ def main(argv: list[str]) -> int:
                                  report.MemoryRun(memory, rss_before, rss_after), data_seconds, elapsed, profiles)
             if ingest_section:
                 text = ingest.replace_section(text, ingest_section)
+            # The single-write section (--profile-writes, dated) is kept from the file written before.
+            kept_writes = report.section_of(args.out.read_text(), report.WRITES_HEADING) if args.out.exists() else None
+            if kept_writes:
+                text = report.replace_section(text, report.WRITES_HEADING, kept_writes)
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(text)
             log(f"Wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out} "
@@ -381,6 +387,8 @@ def profile_writes(mode: Mode, args: argparse.Namespace, log: Any) -> int:
     kinds = ("sqlite", "postgresql") if os.environ.get("SOAP_ORDERS_BENCH_DATABASE_URL") and not args.no_postgres \
         else ("sqlite",)
     run_token = time.strftime("%Y%m%d%H%M%S")
+    load_at_start = os.getloadavg()
+    found_all: list[Any] = []
     for kind in kinds:
         plan = dataset.prepare(kind, size, ROOT / "var" / "bench", os.environ.get("SOAP_ORDERS_BENCH_DATABASE_URL"),
                                rebuild=args.rebuild, log=log)
@@ -391,6 +399,7 @@ def profile_writes(mode: Mode, args: argparse.Namespace, log: Any) -> int:
         for found in profile_calls(plan.database_url, name, calls_for(plan), authorization, run_token,
                                    names=WRITING_CALLS, threads=False, requests=args.profile_requests,
                                    cpu_timer=True):
+            found_all.append(found)
             log(f"\n{found.call} on {found.target}: {found.cpu_ms:.2f} ms CPU per request, "
                 f"{found.statements:.1f} statements and {found.function_calls:,.0f} Python function calls per "
                 f"request ({args.profile_requests} requests)")
@@ -403,6 +412,11 @@ def profile_writes(mode: Mode, args: argparse.Namespace, log: Any) -> int:
             log("  by own time:")
             for spot in found.hotspots:
                 log(f"    {100 * spot.own_share:5.1f}%  {spot.function}")
+    section = report.writes_section(found_all, args.profile_requests, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                                    (load_at_start[0], os.getloadavg()[0]))
+    before = args.out.read_text() if args.out.exists() else "# Benchmark results\n"
+    args.out.write_text(report.replace_section(before, report.WRITES_HEADING, section))
+    log(f"Wrote the single-write section of {args.out}")
     return 0
 
 

@@ -337,7 +337,8 @@ def _profiles(profiles: list[Any]) -> list[str]:
                   for p in threaded]
         lines.append("")
     for found in profiles:
-        lines += [f"### {found.call} on {found.target}: {found.cpu_ms:.2f} ms CPU per request", "",
+        statements = f", {found.statements:.1f} SQL statements" if found.statements else ""
+        lines += [f"### {found.call} on {found.target}: {found.cpu_ms:.2f} ms CPU per request{statements}", "",
                   "| function | own | with callees |", "|---|---:|---:|"]
         lines += [f"| `{h.function}` | {h.own_share:.1%} | {h.total_share:.1%} |" for h in found.hotspots]
         lines += ["", "The service's own functions by time with what they call (its layers):", "",
@@ -345,3 +346,51 @@ def _profiles(profiles: list[Any]) -> list[str]:
         lines += [f"| `{h.function}` | {h.total_share:.1%} |" for h in found.layers]
         lines.append("")
     return lines
+
+
+WRITES_HEADING = "## Single writes (in process)"
+
+
+def writes_section(profiles: list[Any], requests: int, when: str, load: tuple[float, float]) -> list[str]:
+    """The section ``--profile-writes`` keeps in the results file: each writing call's cost in
+    process, the statements of one request, and the service's layers by CPU time."""
+    lines = [WRITES_HEADING, "",
+             f"`python -m tests.bench --profile-writes` ({when}; 1-minute load average {load[0]:.1f} at the start, "
+             f"{load[1]:.1f} at the end): each writing call sent {requests} times through the whole web application "
+             "in the benchmark's process (no HTTP) on the 10k data sets. *CPU/req* is this process's CPU time; the "
+             "machine's other work moves it by 10-20% from run to run, so *function calls/req* (Python calls made, "
+             "counted by the profiler) is given as the measure of work that does not move. *Statements/req* are "
+             "the SQL statements sent (a `before_cursor_execute` listener; SQLite's `BEGIN IMMEDIATE` is one).",
+             "", "| call | target | CPU/req ms | statements/req | function calls/req |", "|---|---|---:|---:|---:|"]
+    lines += [f"| {p.call} | {p.target} | {p.cpu_ms:.2f} | {p.statements:.1f} | {p.function_calls:,.0f} |"
+              for p in profiles]
+    lines.append("")
+    for found in profiles:
+        lines += [f"### {found.call} on {found.target}: the statements of one request", ""]
+        lines += [f"{number}. `{statement}`" for number, statement in enumerate(found.one_request, 1)]
+        lines += ["", "The service's own functions by CPU time with what they call:", "",
+                  "| function | with callees |", "|---|---:|"]
+        lines += [f"| `{h.function}` | {h.total_share:.1%} |" for h in found.layers]
+        lines.append("")
+    return lines
+
+
+def replace_section(document: str, heading: str, section: list[str]) -> str:
+    """``document`` with its section under ``heading`` replaced by ``section`` (or ``section`` added)."""
+    lines = document.splitlines()
+    try:
+        start = lines.index(heading)
+    except ValueError:
+        return document.rstrip("\n") + "\n\n" + "\n".join(section)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return "\n".join([*lines[:start], *section, *lines[end:]]) + "\n"
+
+
+def section_of(document: str, heading: str) -> list[str] | None:
+    """The lines of ``document``'s section under ``heading``, if it has one."""
+    lines = document.splitlines()
+    if heading not in lines:
+        return None
+    start = lines.index(heading)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return lines[start:end]
