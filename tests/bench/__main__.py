@@ -398,7 +398,7 @@ def profile_writes(mode: Mode, args: argparse.Namespace, log: Any) -> int:
         name = f"{'SQLite' if kind == 'sqlite' else 'PostgreSQL'} {report.count(size)}"
         for found in profile_calls(plan.database_url, name, calls_for(plan), authorization, run_token,
                                    names=WRITING_CALLS, threads=False, requests=args.profile_requests,
-                                   cpu_timer=True):
+                                   cpu_timer=True, layers=30):
             found_all.append(found)
             log(f"\n{found.call} on {found.target}: {found.cpu_ms:.2f} ms CPU per request, "
                 f"{found.statements:.1f} statements and {found.function_calls:,.0f} Python function calls per "

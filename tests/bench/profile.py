@@ -95,7 +95,7 @@ def _statement(text: str) -> str:
 
 def profile_calls(database_url: str, target: str, calls: list[Call], authorization: str, run_token: str,
                   names: tuple[str, ...] | None = None, threads: bool = True,
-                  requests: int = REQUESTS, cpu_timer: bool = False) -> list[Profile]:
+                  requests: int = REQUESTS, cpu_timer: bool = False, layers: int = TOP) -> list[Profile]:
     """Profile ``calls`` (those named in ``names``, or all) against ``database_url``; with
     ``threads``, also time them sent from several threads at once. The profile counts the time
     that passes (waits on the database included), or with ``cpu_timer`` this process's CPU time."""
@@ -168,7 +168,7 @@ def profile_calls(database_url: str, target: str, calls: list[Call], authorizati
             ranked = sorted(entries.items(), key=lambda item: item[1][2], reverse=True)[:TOP]
             ranked_cumulative = sorted(entries.items(), key=lambda item: item[1][3], reverse=True)[:3 * TOP]
             ours = sorted(((key, value) for key, value in entries.items() if "soap_orders" in key[0]),
-                          key=lambda item: item[1][3], reverse=True)[:TOP]
+                          key=lambda item: item[1][3], reverse=True)[:layers]
             profiles.append(Profile(
                 call.name, target, cpu_ms,
                 tuple(Hotspot(_short(*key), own / total, cumulative / total)
