@@ -456,6 +456,14 @@ def test_a_document_shipping_items_of_a_line_the_service_cancelled_is_refused() 
              "Lines[1].QuantityShipped", "includes items cancelled through the service")
 
 
+def test_a_parcel_of_a_line_the_service_cancelled_is_refused_though_the_document_cancels_nothing() -> None:
+    incoming = document(financial_status=FinancialStatus.AUTHORIZED)
+    incoming.shipments.append(Shipment("SH-1", ShipmentStatus.IN_TRANSIT, shipped_at=NOW,
+                                       items=[ShipmentItem("SKU-A", 1)]))
+    rejected(_line_1_cancelled_through_the_service(), incoming, UpsertReasonCode.EXCEEDS_ORDERED,
+             "Shipments[1].Items[1].Quantity")
+
+
 def test_a_document_not_caught_up_with_a_line_the_service_cancelled_changes_only_what_it_changes() -> None:
     stored = _line_1_cancelled_through_the_service()
     incoming = document(financial_status=FinancialStatus.AUTHORIZED, customer=Customer("ada@example.com", "Ada", "King"))
@@ -797,13 +805,15 @@ def test_two_returns_made_through_the_service_of_one_line_both_stay_counted_afte
     assert stored.line(line_number=1).quantity_returned == 2  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("by", ["line number", "SKU"])
+@pytest.mark.parametrize("by", ["line number", "SKU", "line number, with another line's SKU"])
 def test_an_erp_return_of_line_2_the_service_rejected_is_not_counted_by_a_document_not_caught_up(by: str) -> None:
-    """The ERP's return of line 2's item (named by its line number, or by its SKU alone) was
-    rejected through the service; the ERP's next document still counts it as returned."""
+    """The ERP's return of line 2's item (named by its line number, or by its SKU alone; a line
+    number wins over a SKU that disagrees, as in UpdateReturn) was rejected through the service;
+    the ERP's next document still counts it as returned."""
     def with_return() -> Order:
         order = delivered_document()
-        item = ReturnItem("SKU-B", 1, line_number=2 if by == "line number" else None)
+        item = {"line number": ReturnItem("SKU-B", 1, line_number=2), "SKU": ReturnItem("SKU-B", 1),
+                "line number, with another line's SKU": ReturnItem("SKU-A", 1, line_number=2)}[by]
         order.returns.append(Return("RT-E2", ReturnStatus.RECEIVED, NOW - timedelta(days=1), "Too small",
                                     items=[item]))
         order.lines[1].quantity_returned = 1
@@ -952,7 +962,7 @@ def test_the_erp_changes_the_items_and_reason_of_its_own_open_return() -> None:
 
     result = merge_into(stored, incoming, now=LATER)
 
-    assert result.outcome is UpsertOutcome.UPDATED and "Returns" in result.changed
+    assert (result.outcome, result.changed) == (UpsertOutcome.UPDATED, ("Lines", "Returns"))
     made = stored.returns[0]
     assert (made.status, made.reason, made.created_at) == (ReturnStatus.RECEIVED, "Damaged", NOW)
     assert [(i.sku, i.quantity, i.line_number) for i in made.items] == [("SKU-A", 1, 1), ("SKU-B", 1, 2)]
@@ -1008,7 +1018,7 @@ def test_the_erp_moves_an_item_of_its_return_to_another_line_of_the_same_sku() -
 
     result = merge_into(stored, order_with_two_lines_of_sku_a(3), now=LATER)
 
-    assert result.outcome is UpsertOutcome.UPDATED and "Returns" in result.changed
+    assert (result.outcome, result.changed) == (UpsertOutcome.UPDATED, ("Lines", "Returns"))
     assert [(i.sku, i.quantity, i.line_number) for i in stored.returns[0].items] == [("SKU-A", 1, 3)]
     assert [(line.line_number, line.quantity_returned) for line in stored.lines] == [(1, 0), (2, 0), (3, 1)]
 
