@@ -1,3 +1,5 @@
+# Over 500 lines: one plan (_Plan) decides a whole document before the stored order changes; its checks
+# and changes per part (lines, parcels, returns, refunds) share what it read, in the order they are checked.
 """Merging an ERP's document of an order into the stored order: merge, never erase.
 
 The ERP owns the order's data: customer, shipping address, lines, prices, totals, statuses, and the
