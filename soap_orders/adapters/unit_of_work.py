@@ -64,8 +64,8 @@ class SqlAlchemyUnitOfWork:
         self.session.close()
 
     def commit(self, last: Callable[[], object] | None = None) -> None:
-        """Append the recorded order and subscription events, write the changed orders' documents,
-        run ``last`` (see ports.UnitOfWork.commit), then commit them with the change they describe."""
+        """Write the changed orders' documents, run ``last`` (see ports.UnitOfWork.commit), append the
+        recorded order and subscription events, then commit them with the change they describe."""
         rows = [
             {
                 "order_number": event.order_number,
@@ -94,18 +94,19 @@ class SqlAlchemyUnitOfWork:
             for event in subscription.events
             for payload in (event.payload(),)
         ]
+        self.orders.write_new()
+        self.orders.store_documents(self.orders.seen)
+        if last is not None:
+            last()
         if rows:
             if self.session.get_bind().dialect.name == "postgresql":
                 # Events are numbered by a sequence, which hands out ids before commit: two writers
                 # could commit out of id order, and a reader polling between them would skip the
                 # smaller id for good. Writers of events take turns until they commit, so ids
-                # commit in order (SQLite serialises every writer anyway).
+                # commit in order (SQLite serialises every writer anyway). The turn is taken last,
+                # with everything else written, so it is held only for this insert and the commit.
                 self.session.execute(_TAKE_FEED_LOCK, {"key": FEED_LOCK})
             self.session.execute(_APPEND_EVENTS, rows)
-        self.orders.write_new()
-        self.orders.store_documents(self.orders.seen)
-        if last is not None:
-            last()
         self.session.commit()
         for order in self.orders.seen:
             order.events.clear()
