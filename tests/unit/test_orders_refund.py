@@ -284,6 +284,7 @@ def test_refund_of_a_fully_refunded_order_is_rejected_as_nothing_refundable():
     decision = refund(order)
 
     assert_rejected(decision, ReasonCode.NOTHING_REFUNDABLE)
+    assert decision.message == "Order ORD-1001 cannot be refunded: it has already been refunded in full."
     assert snapshot(order) == before
 
 
@@ -294,6 +295,17 @@ def test_refund_of_a_free_order_is_rejected_as_nothing_refundable():
     decision = refund(order, amount="1.00")
 
     assert_rejected(decision, ReasonCode.NOTHING_REFUNDABLE)
+    assert snapshot(order) == before
+
+
+def test_refund_of_free_items_only_is_rejected_as_nothing_refundable():
+    order = make_order(lines=[make_line(1, "SKU-A", 2, "10.00"), make_line(2, "SKU-GIFT", 1, "0.00")])
+    before = snapshot(order)
+
+    decision = refund(order, lines=(by_number(2, 1),))
+
+    assert_rejected(decision, ReasonCode.NOTHING_REFUNDABLE)
+    assert decision.message == "Order ORD-1001 cannot be refunded: those items were free of charge."
     assert snapshot(order) == before
 
 
@@ -331,6 +343,7 @@ def test_refund_of_a_line_not_on_the_order_is_rejected(wanted):
     decision = refund(order, lines=(by_number(1, 1), wanted))
 
     assert_rejected(decision, ReasonCode.UNKNOWN_LINE)
+    assert decision.message == "Order ORD-1001 cannot be refunded: one of the items is not part of it."
     assert snapshot(order) == before
 
 
