@@ -1,4 +1,5 @@
-"""Repositories over a SQLAlchemy session: orders and stored idempotent results."""
+"""Repositories over a SQLAlchemy session: orders, subscriptions, stored idempotent results, the
+change feed and the audit log (the stores of clients and credentials are in ``access_stores``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from typing import Any
 from sqlalchemy import (
     and_,
     bindparam,
-    delete,
     func,
     insert,
     inspect,
@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from ..documents.records import Rendered
 from ..documents.rendered import RENDER_VERSION, render_order
-from ..domain.clients import ApiClient
 from ..domain.orders import Order
 from ..domain.subscriptions import Subscription
 from ..service.ports import (
@@ -32,25 +31,20 @@ from ..service.ports import (
     OrderQuery,
     StoredEvent,
     StoredResult,
-    StoredToken,
     SubscriptionQuery,
     TrackingQuery,
 )
 from .database import WRITE_INTENT, begin_writing
 from .new_orders import insert_new_orders
 from .orm import (
-    api_clients,
     audit_records,
-    auth_failures,
     idempotency_records,
-    oauth_tokens,
     order_documents,
     order_events,
     orders,
     returns,
     shipments,
     subscriptions,
-    wsse_nonces,
 )
 
 #: Statements of the single-order write path, built once and run with their values bound
@@ -352,105 +346,6 @@ class SqlAlchemyIdempotencyStore:
                    idempotency_records.c.request_id == bindparam("of_request_id"))
         ))
         self.session.execute(stmt, {"of_client": client, "of_request_id": request_id, "result": result})
-
-
-class SqlAlchemyClientRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, name: str, *, for_update: bool = False) -> ApiClient | None:
-        stmt = select(ApiClient).where(api_clients.c.name == name)
-        if for_update:
-            begin_writing(self.session)
-            stmt = stmt.with_for_update()
-        return self.session.scalars(stmt).one_or_none()
-
-    def add(self, client: ApiClient) -> None:
-        begin_writing(self.session)
-        self.session.add(client)
-
-    def list(self) -> list[ApiClient]:
-        return list(self.session.scalars(select(ApiClient).order_by(api_clients.c.name)))
-
-
-class SqlAlchemyTokenStore:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, digest: str, token: StoredToken) -> None:
-        begin_writing(self.session)
-        self.session.execute(insert(oauth_tokens).values(
-            digest=digest, kind=token.kind, client=token.client, scopes=token.scopes,
-            expires_at=token.expires_at, revoked=token.revoked,
-        ))
-
-    def get(self, digest: str, *, for_update: bool = False) -> StoredToken | None:
-        stmt = select(oauth_tokens).where(oauth_tokens.c.digest == digest)
-        if for_update:
-            begin_writing(self.session)
-            stmt = stmt.with_for_update()
-        row = self.session.execute(stmt).mappings().one_or_none()
-        if row is None:
-            return None
-        return StoredToken(row["kind"], row["client"], row["scopes"], row["expires_at"], row["revoked"])
-
-    def revoke(self, digest: str) -> None:
-        self.session.execute(update(oauth_tokens).where(oauth_tokens.c.digest == digest).values(revoked=True))
-
-    def revoke_client(self, client: str) -> None:
-        self.session.execute(update(oauth_tokens).where(oauth_tokens.c.client == client).values(revoked=True))
-
-    def purge_expired(self, now: datetime) -> None:
-        begin_writing(self.session)
-        self.session.execute(delete(oauth_tokens).where(oauth_tokens.c.expires_at < now - timedelta(days=1)))
-
-
-class SqlAlchemyNonceStore:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def use(self, nonce: str, client: str, now: datetime, keep_until: datetime) -> bool:
-        begin_writing(self.session)
-        self.session.execute(delete(wsse_nonces).where(wsse_nonces.c.keep_until < now))
-        insert_ = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        stmt = (
-            insert_(wsse_nonces).values(nonce=nonce, client=client, keep_until=keep_until)
-            .on_conflict_do_nothing(index_elements=["nonce"]).returning(wsse_nonces.c.nonce)
-        )
-        return self.session.execute(stmt).scalar_one_or_none() is not None
-
-
-class SqlAlchemyFailureLog:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def counts(self, keys: list[str], since: datetime) -> dict[str, int]:
-        rows = self.session.execute(
-            select(auth_failures.c.key, func.count())
-            .where(auth_failures.c.key.in_(keys), auth_failures.c.occurred_at >= since)
-            .group_by(auth_failures.c.key)
-        )
-        return {key: count for key, count in rows}
-
-    def add(self, key: str, now: datetime) -> None:
-        begin_writing(self.session)
-        self.session.execute(delete(auth_failures).where(auth_failures.c.occurred_at < now - timedelta(days=1)))
-        self.session.execute(insert(auth_failures).values(key=key[:128], occurred_at=now))
-
-    def clear(self, key: str) -> int:
-        begin_writing(self.session)
-        return _rowcount(self.session.execute(delete(auth_failures).where(auth_failures.c.key == key)))
-
-    def clear_client(self, name: str) -> int:
-        begin_writing(self.session)
-        return _rowcount(self.session.execute(delete(auth_failures).where(
-            (auth_failures.c.key == f"client:{name}")
-            | auth_failures.c.key.startswith(f"client:{name}@", autoescape=True)
-        )))
-
-
-def _rowcount(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class SqlAlchemyAuditLog:

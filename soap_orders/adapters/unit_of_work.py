@@ -8,19 +8,21 @@ from types import TracebackType
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from .access_stores import (
+    SqlAlchemyClientRepository,
+    SqlAlchemyFailureLog,
+    SqlAlchemyNonceStore,
+    SqlAlchemyTokenStore,
+)
 from .orm import order_events
 from .outbox import SqlAlchemyOutbox
 from .privacy import SqlAlchemyPersonalData
 from .repository import (
     SqlAlchemyAuditLog,
-    SqlAlchemyClientRepository,
     SqlAlchemyEventFeed,
-    SqlAlchemyFailureLog,
     SqlAlchemyIdempotencyStore,
-    SqlAlchemyNonceStore,
     SqlAlchemyOrderRepository,
     SqlAlchemySubscriptionRepository,
-    SqlAlchemyTokenStore,
 )
 from .retention import SqlAlchemyRetention
 
