@@ -3,7 +3,7 @@ builds on the first; the event and message say the whole new plan; bad input is 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -66,3 +66,13 @@ def test_a_plan_change_without_anything_to_change_or_with_a_negative_price_is_re
     assert unreadable.value.field == "Price"
     same = sub.change_plan(now=NOW, request_id="c", price="24.00")
     assert same.message == "Subscription SUB-1 already has that plan."
+
+
+def test_a_new_frequency_whose_schedule_falls_on_today_places_its_first_order_today():
+    sub = make_subscription()  # Saturdays from Jan 31 is a weekly schedule; Feb 14 is one of them
+    morning = datetime(2026, 2, 14, 6, tzinfo=timezone.utc)
+
+    decision = sub.change_plan(now=morning, request_id="c", frequency=Frequency(Interval.WEEK, 1))
+
+    assert sub.next_order_date == date(2026, 2, 14)
+    assert decision.message.endswith("from the order on 2026-02-14.")
