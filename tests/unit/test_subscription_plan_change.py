@@ -15,6 +15,7 @@ from soap_orders.domain.subscriptions import (
     Interval,
     SubscriptionItem,
     SubscriptionOutcome,
+    SubscriptionStatus,
 )
 from tests.unit.subscription_factories import NOW, make_subscription
 
@@ -76,3 +77,11 @@ def test_a_new_frequency_whose_schedule_falls_on_today_places_its_first_order_to
 
     assert sub.next_order_date == date(2026, 2, 14)
     assert decision.message.endswith("from the order on 2026-02-14.")
+
+
+def test_a_past_due_subscription_may_still_change_its_plan():
+    """A failed charge does not stop the customer choosing a cheaper plan for the next cycle."""
+    sub = make_subscription(status=SubscriptionStatus.PAST_DUE)
+    decision = sub.change_plan(now=NOW, request_id="c", price="20.00")
+    assert decision.outcome is SubscriptionOutcome.PLAN_CHANGED
+    assert sub.pending_change is not None and sub.pending_change.price == Decimal("20.00")
