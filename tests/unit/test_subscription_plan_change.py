@@ -85,3 +85,9 @@ def test_a_past_due_subscription_may_still_change_its_plan():
     decision = sub.change_plan(now=NOW, request_id="c", price="20.00")
     assert decision.outcome is SubscriptionOutcome.PLAN_CHANGED
     assert sub.pending_change is not None and sub.pending_change.price == Decimal("20.00")
+
+
+def test_a_new_frequency_counts_from_the_last_order_not_from_the_start():
+    sub = make_subscription(start_date=date(2026, 1, 3))  # started Jan 3; last order Jan 31
+    sub.change_plan(now=NOW, request_id="c", frequency=Frequency(Interval.WEEK, 3))
+    assert sub.next_order_date == date(2026, 2, 21)  # Jan 31 + 3 weeks (from Jan 3 it would be Feb 14)
