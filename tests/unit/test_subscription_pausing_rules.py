@@ -324,3 +324,33 @@ def test_a_skip_is_refused_with_its_reason(state, code, message):
 
     assert (decision.outcome, decision.reason_code, decision.message) == (O.REJECTED, code, message)
     assert (sub.next_order_date, len(sub.events), sub.skipped_orders) == (*before, [])
+
+
+@pytest.mark.parametrize("kwargs", [{"until": date(9999, 12, 1)}, {"cycles": 1}])
+def test_a_pause_whose_next_order_would_fall_beyond_the_calendar_is_refused(kwargs):
+    sub = make_subscription(frequency=Frequency(Interval.YEAR, 1), start_date=date(9999, 1, 31),
+                            last_order_date=date(9999, 1, 31), next_order_date=None, charges=[],
+                            orders=[])
+    now = at(date(9999, 6, 1))
+
+    decision = sub.pause(now=now, request_id="p", **kwargs)
+
+    assert (decision.outcome, decision.reason_code, decision.message) == (
+        O.REJECTED, R.PAUSE_TOO_LONG, "Subscription SUB-1 cannot be paused for that long.")
+    assert sub.status is S.ACTIVE and sub.paused_until is None and sub.events == []
+
+
+def test_a_pause_for_cycles_leaves_out_the_order_the_erp_moved_later_and_the_ones_after_it():
+    sub = make_subscription(next_order_date=date(2026, 4, 30))  # the ERP moved the next order to Apr 30
+
+    sub.pause(now=NOW, request_id="p", cycles=1)  # leaves out Apr 30, not Feb 28
+
+    assert (sub.paused_until, sub.next_order_date) == (date(2026, 5, 31), date(2026, 5, 31))
+
+
+def test_a_pause_for_cycles_leaves_out_an_order_the_erp_set_for_today():
+    sub = make_subscription(next_order_date=NOW.date())  # Feb 10, off the schedule of month ends
+
+    sub.pause(now=NOW, request_id="p", cycles=1)  # leaves out today's order; Feb 28 is the next
+
+    assert (sub.paused_until, sub.next_order_date) == (date(2026, 2, 28), date(2026, 2, 28))
