@@ -16,6 +16,7 @@ from soap_orders.domain.orders import (
     Outcome,
     Reason,
     ReasonCode,
+    RefundLineRequest,
     ReturnItem,
     ReturnReason,
     ReturnRefundStatus,
@@ -249,6 +250,24 @@ def test_the_window_counts_from_the_departure_when_no_delivery_time_is_known():
     assert open_return(order, by_number(1, 1)).outcome is Outcome.RETURN_CREATED
 
 
+def test_an_empty_request_is_refused():
+    with pytest.raises(ValidationError) as caught:
+        open_return(delivered())
+    assert (str(caught.value), caught.value.field) == ("Give at least one line for a return.", "Lines")
+
+
+@pytest.mark.parametrize("request_kwargs, message, field", [
+    ({"quantity": 1}, "Each return line needs a LineNumber or a Sku.", "Line"),
+    ({"quantity": 0, "line_number": 1}, "Return line Quantity must be at least 1.", "Quantity"),
+])
+def test_a_malformed_line_is_refused_whole_message(request_kwargs, message, field):
+    order = delivered()
+    with pytest.raises(ValidationError) as caught:
+        open_return(order, RefundLineRequest(**request_kwargs))
+    assert (str(caught.value), caught.value.field) == (message, field)
+    assert order.returns == []
+
+
 # ---------------------------------------------------------------------- the texts of a return
 
 
@@ -380,7 +399,8 @@ def test_a_refunded_return_refunds_its_lines_and_says_how_much():
         ReturnStatus.REFUNDED, "RF-R1", WarehouseStatus.ACCEPTED, ReturnRefundStatus.REFUNDED, Origin.SERVICE)
     assert [(line.quantity_refunded, line.quantity_returned) for line in order.lines] == [(2, 2), (1, 1)]
     [issued, updated] = order.events
-    assert isinstance(issued, RefundIssued) and issued.refund_id == "RF-R1"
+    assert issued == RefundIssued(
+        "ORD-1001", NOW, "RF-R1", Decimal("35.50"), "EUR", "RETURN", "all fine", "REQ-UPD", ((1, 2), (2, 1)))
     assert updated == ReturnUpdated("ORD-1001", NOW, "REQ-UPD", "RMA-1", "RECEIVED", "REFUNDED", "all fine", "RF-R1")
 
 
