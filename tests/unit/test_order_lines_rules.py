@@ -100,7 +100,8 @@ def test_cancelling_some_lines_of_a_paid_order_refunds_them_and_records_it():
     assert (order.status, order.financial_status, order.cancelled_at, order.cancel_origin, order.updated_at) == (
         OrderStatus.PROCESSING, FinancialStatus.PARTIALLY_REFUNDED, None, None, NOW)
     [issued, cancelled] = order.events
-    assert isinstance(issued, RefundIssued) and issued.lines == ((1, 2), (2, 2))
+    assert issued == RefundIssued(
+        "ORD-1001", NOW, "RF-L1", Decimal("30.00"), "EUR", "CUSTOMER", "changed mind", "REQ-LINES", ((1, 2), (2, 2)))
     assert cancelled == OrderLinesCancelled(
         "ORD-1001", NOW, "REQ-LINES", "CUSTOMER", "changed mind", ((1, 2), (2, 2)), "RF-L1", None, False,
     )
@@ -109,7 +110,8 @@ def test_cancelling_some_lines_of_a_paid_order_refunds_them_and_records_it():
 def test_cancelling_every_open_item_cancels_the_order_and_refunds_shipping_too():
     order = three_lines()
 
-    decision = cancel_lines(order, by_number(3, 1), by_number(1, 3), by_number(2, 2), reason=Reason.FRAUD)
+    decision = cancel_lines(order, by_number(3, 1), by_number(1, 3), by_number(2, 2), reason=Reason.FRAUD,
+                            note="card stolen")
 
     assert decision.message == (
         "Order ORD-1001 has been cancelled: no item was left to send. A refund of 51.50 EUR has been issued.")
@@ -118,9 +120,9 @@ def test_cancelling_every_open_item_cancels_the_order_and_refunds_shipping_too()
         OrderStatus.CANCELLED, NOW, Reason.FRAUD, Origin.SERVICE)
     assert all(line.status is LineStatus.CANCELLED for line in order.lines)
     assert order.events[1:] == [
-        OrderLinesCancelled("ORD-1001", NOW, "REQ-LINES", "FRAUD", None, ((1, 3), (2, 2), (3, 1)), "RF-L1", None,
-                            True),
-        OrderCancelled("ORD-1001", NOW, "FRAUD", None, "REQ-LINES", None, None),
+        OrderLinesCancelled("ORD-1001", NOW, "REQ-LINES", "FRAUD", "card stolen", ((1, 3), (2, 2), (3, 1)),
+                            "RF-L1", None, True),
+        OrderCancelled("ORD-1001", NOW, "FRAUD", "card stolen", "REQ-LINES", None, None),
     ]
 
 
@@ -144,6 +146,24 @@ def test_an_order_part_of_which_has_shipped_is_not_cancelled_with_its_last_open_
     assert (order.cancelled_at, order.cancel_reason, order.cancel_origin) == (None, None, None)
     assert [event.name for event in order.events] == ["RefundIssued", "OrderLinesCancelled"]
     assert order.events[-1].order_cancelled is False
+
+
+def test_cancellations_of_one_line_through_the_service_add_up():
+    order = three_lines()
+    cancel_lines(order, by_number(1, 1), refund_id="RF-L0")
+    cancel_lines(order, by_number(1, 1))
+    line = order.line(line_number=1)
+    assert (line.quantity_cancelled, line.quantity_cancelled_by_service, line.quantity_refunded) == (2, 2, 2)
+
+
+def test_a_line_worth_less_than_one_unit_is_refunded_when_cancelled():
+    order = make_order(lines=[make_line(1, "SKU-A", 1, "0.50"), make_line(2, "SKU-B", 1, "10.00")])
+
+    decision = cancel_lines(order, by_number(1, 1))
+
+    assert decision.message == "Items of order ORD-1001 were cancelled. A refund of 0.50 EUR has been issued."
+    assert (decision.refund.amount, [refund.amount for refund in order.refunds]) == (
+        Decimal("0.50"), [Decimal("0.50")])
 
 
 def test_lines_refunded_already_are_cancelled_without_a_second_refund():
@@ -441,6 +461,20 @@ def test_an_unknown_line_gets_no_replacement():
         "Order ORD-1001 cannot get a replacement: one of the items is not part of it.",
     )
     assert snapshot(order) == before
+
+
+@pytest.mark.parametrize("request_kwargs, message, field", [
+    ({"quantity": 1}, "Each replacement line needs a LineNumber or a Sku.", "Line"),
+    ({"quantity": 0, "line_number": 1}, "Replacement line Quantity must be at least 1.", "Quantity"),
+])
+def test_a_malformed_replacement_line_is_refused_whole_message(request_kwargs, message, field):
+    from soap_orders.domain.orders import RefundLineRequest
+
+    order = mark_shipped(three_lines())
+    with pytest.raises(ValidationError) as caught:
+        replace_items(order, RefundLineRequest(**request_kwargs))
+    assert (str(caught.value), caught.value.field) == (message, field)
+    assert order.replacement_order_numbers == []
 
 
 def test_an_empty_replacement_request_is_refused():
