@@ -12,13 +12,17 @@ from soap_orders.domain.orders import (
     Reason,
     RefundLineRequest,
     RefundStatus,
+    Return,
+    ReturnStatus,
 )
 from tests.unit.factories import (
     NOW,
+    add_shipment,
     by_number,
     make_line,
     make_order,
     make_refund,
+    mark_shipped,
     refund,
 )
 
@@ -80,3 +84,20 @@ def test_cancelling_a_free_line_refunded_already_issues_no_refund():
 
     assert (decision.refund, decision.message) == (None, "Items of order ORD-1001 were cancelled.")
     assert order.refunds == [] and order.line(line_number=1).quantity_cancelled == 1
+
+
+def test_two_parcels_of_one_id_are_refused_whole_message():
+    order = mark_shipped(make_order())
+    add_shipment(order).shipment_id = "SH-1"
+    with pytest.raises(ValidationError) as caught:
+        order.check()
+    assert (str(caught.value), caught.value.field) == (
+        "ShipmentId values must be unique within an order's Shipments.", "ShipmentId")
+
+
+def test_two_returns_of_one_id_are_refused_whole_message():
+    order = make_order(returns=[Return("RMA-1", ReturnStatus.REQUESTED, NOW), Return("RMA-1", ReturnStatus.REQUESTED, NOW)])
+    with pytest.raises(ValidationError) as caught:
+        order.check()
+    assert (str(caught.value), caught.value.field) == (
+        "ReturnId values must be unique within an order's Returns.", "ReturnId")
