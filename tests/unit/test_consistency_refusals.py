@@ -174,3 +174,18 @@ def test_without_a_last_name_a_first_name_alone_does_not_keep_the_customer():
     assert (result.reason_code, result.field) == (UpsertReasonCode.IDENTITY_CHANGED, "Customer")
     result = update_customer(Customer("ada@example.com", "Ada", None), Customer("ada@example.com", "Bo", None))
     assert result.outcome is UpsertOutcome.UPDATED  # the same Email is the same customer
+
+
+@pytest.mark.parametrize("first_name", ["Ada", "XXXX", " xxxx "])
+def test_a_first_name_where_the_stored_order_had_none_is_another_name(first_name):
+    """No first name and any first name differ, whatever that name is; with a new Email as well, the
+    update is another customer. Both without a first name is the same name."""
+    result = update_customer(Customer("lovelace@example.com", None, "Lovelace"),
+                             Customer("someone@example.com", first_name, "Lovelace"))
+    assert (result.reason_code, result.field) == (UpsertReasonCode.IDENTITY_CHANGED, "Customer")
+    result = update_customer(Customer("someone@example.com", first_name, "Lovelace"),
+                             Customer("lovelace@example.com", None, "Lovelace"))
+    assert (result.reason_code, result.field) == (UpsertReasonCode.IDENTITY_CHANGED, "Customer")
+    result = update_customer(Customer("lovelace@example.com", None, "Lovelace"),
+                             Customer("someone@example.com", None, " LOVELACE"))
+    assert result.outcome is UpsertOutcome.UPDATED
