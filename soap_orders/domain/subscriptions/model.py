@@ -285,18 +285,6 @@ class SubscriptionState:
                 return charge
         return None
 
-    def remaining_paused_cycles(self, today: date) -> int | None:
-        """For a pause of N cycles: how many of its cycles have not yet passed."""
-        if self.status is not SubscriptionStatus.PAUSED or self.paused_cycles is None or self.paused_until is None:
-            return None
-        anchor, frequency = self._schedule()
-        count = 0
-        day = self._first(anchor, frequency, today, inclusive=True)
-        while day is not None and day < self.paused_until and count < self.paused_cycles:
-            count += 1
-            day = self._first(anchor, frequency, day, inclusive=False)
-        return count
-
     # ------------------------------------------------------------------ invariants
 
     def check(self) -> None:
