@@ -122,3 +122,21 @@ def test_first_on_or_after_is_the_smallest_schedule_date_not_before_the_day(anch
     assert occurrence(anchor, interval, count, index) == found
     assert index == 0 or occurrence(anchor, interval, count, index - 1) < day
     assert first_after(anchor, interval, count, day) > day
+
+
+def test_the_first_and_last_months_of_the_calendar_are_reachable_and_nothing_beyond():
+    assert add_months(date(1, 2, 28), -1) == date(1, 1, 28)
+    assert add_months(date(9999, 11, 30), 1) == date(9999, 12, 30)
+    assert shift(date(9998, 12, 31), Interval.YEAR, 1) == date(9999, 12, 31)
+    with pytest.raises(OutOfCalendar):
+        add_months(date(1, 1, 28), -1)
+    with pytest.raises(OutOfCalendar):
+        add_months(date(9999, 12, 1), 1)
+    with pytest.raises(OutOfCalendar):
+        shift(date(9999, 12, 31), Interval.DAY, 1)
+
+
+def test_a_schedule_repeats_every_one_interval_at_least():
+    assert occurrence(date(2026, 1, 1), Interval.WEEK, 1, 2) == date(2026, 1, 15)
+    with pytest.raises(ValueError):
+        occurrence(date(2026, 1, 1), Interval.WEEK, 0, 2)
