@@ -131,18 +131,23 @@ class Batcher:
         # would merge to no change: it is counted unchanged without being read into an order. An
         # order number that occurs twice in the batch, or has a record still waiting to be merged,
         # is merged in full, in the file's order (the later record wins).
-        counts = Counter(item.number for item in batch)
-        waiting = {item.number for item in self.to_merge}
-        wanted = {item.number: item.fingerprint for item in batch
-                  if item.number is not None and item.fingerprint is not None and counts[item.number] == 1
-                  and item.number not in waiting}
+        # Numbers are compared as they are stored, trimmed of the spaces around them (" A-1 " is
+        # order A-1).
+        keys = [None if item.number is None else item.number.strip() for item in batch]
+        counts = Counter(keys)
+        waiting = {None if item.number is None else item.number.strip() for item in self.to_merge}
+        wanted = {key: item.fingerprint for key, item in zip(keys, batch, strict=True)
+                  if key is not None and item.fingerprint is not None and counts[key] == 1 and key not in waiting}
         try:
             unchanged = unchanged_records(self.deps.uow(), wanted)
         except DomainError as error:
             self.report.errors.append(ImportProblem(batch[0].line, clean(error.message), BATCH_REFUSED))
+            for item in batch:  # a line that is no JSON is still named as such
+                if item.raw is not None:
+                    read_exact(item.line, item.raw, self.report)
             return
-        for item in batch:
-            if item.number in unchanged:
+        for key, item in zip(keys, batch, strict=True):
+            if key in unchanged:
                 self.report.unchanged += 1
             else:
                 self.to_merge.append(item)
