@@ -115,7 +115,7 @@ def accept_new(order: Order, *, now: datetime, request_id: str | None = None) ->
     _as_erp(order)
     order.replace_identity = False  # a new order has no identity to replace; the flag is not kept
     try:
-        order.check()
+        order.check_unless_checked()  # an order read from a record was checked as it was read
     except ValidationError as error:
         return MergeResult(UpsertOutcome.REJECTED, UpsertReasonCode.INVALID_DOCUMENT, error.message, error.field)
     try:
@@ -146,7 +146,7 @@ def merge_into(stored: Order, incoming: Order, *, now: datetime, request_id: str
 def _merge(stored: Order, incoming: Order, *, now: datetime, request_id: str | None) -> MergeResult:
     _as_erp(incoming)
     try:
-        incoming.check()
+        incoming.check_unless_checked()
     except ValidationError as error:
         return MergeResult(UpsertOutcome.REJECTED, UpsertReasonCode.INVALID_DOCUMENT, error.message, error.field)
     try:

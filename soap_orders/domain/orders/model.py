@@ -434,6 +434,10 @@ class Decision:
     return_id: str | None = None
 
 
+def _same_objects(first: tuple[object, ...], second: tuple[object, ...]) -> bool:
+    return len(first) == len(second) and all(a is b for a, b in zip(first, second, strict=True))
+
+
 @dataclass(eq=False)
 class OrderState:
     """An order's data and invariants; :class:`soap_orders.domain.orders.Order` adds the actions."""
@@ -566,6 +570,34 @@ class OrderState:
             refund.amount = money.positive_amount(refund.amount, self.currency, field="Refund Amount")
         if self.refunded_amount > self.captured_amount:
             raise ValidationError("Refunds exceed what was paid for the order.", "Refunds")
+        self.__dict__["_checked"] = self._checked_values()
+
+    def check_unless_checked(self) -> None:
+        """``check``, unless the order passed it and holds the very same values it read since.
+
+        An order read from a record is checked as it is read and again when it is accepted: when
+        nothing ``check`` reads has been set anew in between (each value the same object, not
+        merely an equal one), the second check would read what the first read and pass; anything
+        set since (a total, a line added, a refund's amount) makes it check again."""
+        checked = self.__dict__.get("_checked")
+        if checked is None or not _same_objects(checked, self._checked_values()):
+            self.check()
+
+    def _checked_values(self) -> tuple[object, ...]:
+        """Every value ``check`` reads (keep the two together), in a fixed order."""
+        values: list[object] = [
+            self.order_number, self.currency, self.customer, self.customer.email, self.financial_status,
+            self.subtotal, self.shipping_total, self.tax_total, self.discount_total, self.total,
+            self.lines, self.refunds, self.shipments, self.returns,
+        ]
+        for line in self.lines:
+            values += (line, line.line_number, line.unit_price, line.quantity, line.quantity_shipped,
+                       line.quantity_cancelled, line.quantity_refunded, line.quantity_returned, line.quantity_replaced)
+        for refund in self.refunds:
+            values += (refund, refund.refund_id, refund.amount, refund.status)
+        values += [shipment.shipment_id for shipment in self.shipments]
+        values += [return_.return_id for return_ in self.returns]
+        return tuple(values)
 
     # ------------------------------------------------------------------ what has left and arrived
 
