@@ -4,7 +4,9 @@ A few hundred template orders are written the ordinary way (the demo generator's
 the upsert use case); the rest are bulk copies of them (``adapters.bulk_load``) under new order
 numbers and emails, about three orders per email. One email, ``FIND_EMAIL``, has exactly 20
 orders spread over the whole set, for FindOrdersByEmail. A built set is kept (``var/bench``) and
-reused while its fingerprint (size, seed, loader version, schema revision) still matches.
+reused while its fingerprint (size, seed, loader version, schema revision) still matches and it
+holds its own ``SO-`` orders (the load's UpsertOrders adds orders of other numbers to it).
+``pools`` reads, from a set as it stands, the orders the writing calls act on.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, exists, func, select, text
 from sqlalchemy.engine import make_url
 
 from soap_orders.adapters import bulk_load, migrate, orm
@@ -113,7 +115,9 @@ def _stored_count(database_url: str) -> tuple[int, int]:
     engine = create_database_engine(database_url)
     try:
         with engine.connect() as connection:
-            total = connection.scalar(select(func.count()).select_from(orm.orders)) or 0
+            # The set's own orders: UpsertOrders in the load adds orders of its own (numbered UP-...).
+            total = connection.scalar(select(func.count()).select_from(orm.orders).where(
+                orm.orders.c.order_number.like("SO-%"))) or 0
             find = connection.scalar(select(func.count()).select_from(orm.orders).where(
                 func.lower(orm.orders.c.customer_email) == FIND_EMAIL)) or 0
             return int(total), int(find)
@@ -123,18 +127,25 @@ def _stored_count(database_url: str) -> tuple[int, int]:
         engine.dispose()
 
 
+def _where(kind: str, count: int, cache: Path, postgres_base: str | None, name: str) -> tuple[Path, Path, str]:
+    """The plan file, the SQLite file and the schema of a data set (``name`` "" for the kept ones)."""
+    prefix = f"{name}-" if name else ""
+    schema = f"bench_{name}_{count}" if name else f"bench_{count}"
+    return cache / f"{prefix}{kind}-{count}.json", cache / f"{name or 'orders'}-{count}.sqlite3", schema
+
+
 def prepare(kind: str, count: int, cache: Path, postgres_base: str | None, *, rebuild: bool = False,
-            log: Any = print) -> Plan:
-    """The data set of ``count`` orders on ``kind`` ("sqlite" or "postgresql"), built unless kept."""
+            log: Any = print, name: str = "") -> Plan:
+    """The data set of ``count`` orders on ``kind`` ("sqlite" or "postgresql"), built unless kept;
+    ``name`` gives it a file and schema of its own beside the kept ones."""
     cache.mkdir(parents=True, exist_ok=True)
-    plan_file = cache / f"{kind}-{count}.json"
+    plan_file, database_file, schema = _where(kind, count, cache, postgres_base, name)
     fingerprint = _fingerprint(count)
     if kind == "sqlite":
-        database_file = cache / f"orders-{count}.sqlite3"
         url = f"sqlite:///{database_file}"
     else:
         assert postgres_base is not None
-        url = _postgres_schema_url(postgres_base, f"bench_{count}", fresh=False)
+        url = _postgres_schema_url(postgres_base, schema, fresh=False)
     if not rebuild and plan_file.exists():
         kept = Plan(**json.loads(plan_file.read_text()))
         if kept.fingerprint == fingerprint and kept.database_url == url and _stored_count(url) == (count, FIND_ORDERS):
@@ -146,7 +157,7 @@ def prepare(kind: str, count: int, cache: Path, postgres_base: str | None, *, re
         for suffix in ("", "-wal", "-shm"):
             Path(f"{database_file}{suffix}").unlink(missing_ok=True)
     else:
-        url = _postgres_schema_url(postgres_base or "", f"bench_{count}", fresh=True)
+        url = _postgres_schema_url(postgres_base or "", schema, fresh=True)
     engine = create_database_engine(url)
     try:
         migrate.upgrade(engine)
@@ -170,3 +181,80 @@ def prepare(kind: str, count: int, cache: Path, postgres_base: str | None, *, re
     plan_file.write_text(json.dumps(asdict(plan), indent=1))
     log(f"  {kind} {count:,} orders: built in {time.monotonic() - started:.0f} s")
     return plan
+
+
+@dataclass(frozen=True)
+class Pools:
+    """Orders of a data set the writing calls act on, read from the database as it stands (a kept set
+    changes as the benchmark writes to it). The pools are disjoint."""
+
+    #: Not shipped nor cancelled: ChangeShippingAddress (any number of times).
+    address: list[str]
+    #: (order number, shipment id) of shipments in transit: RecordShipment updating one.
+    shipments: list[tuple[str, str]]
+    #: Not shipped nor cancelled, each to be used once: CancelOrder.
+    cancel: list[str]
+    #: Not shipped nor cancelled, each once: CancelOrderLines of one unit of line 1.
+    cancel_lines: list[str]
+    #: (order number, SKU of line 1) not shipped nor cancelled, each once: RecordShipment of a new shipment.
+    ship: list[tuple[str, str]]
+    #: Delivered, line 1 delivered and nothing of it returned, refunded or replaced, each once:
+    #: CreateReturn of one unit (the first half) and IssueReplacement of one unit (the second half).
+    delivered: list[str]
+    #: (order number, return id) of returns not yet received, each once: UpdateReturn to RECEIVED.
+    returns: list[tuple[str, str]]
+
+
+def pools(database_url: str, repeatable: int = SAMPLE, once: int = 0) -> Pools:
+    """The pools of the data set at ``database_url``: ``repeatable`` orders for the calls that can be
+    repeated, ``once`` distinct ones for each call that can be made once per order."""
+    o, lines, shipments, returns = orm.orders, orm.order_lines, orm.shipments, orm.returns
+    unshipped = (OrderStatus.PENDING.value, OrderStatus.PROCESSING.value)
+    engine = create_database_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            open_orders = list(connection.execute(
+                select(o.c.order_number, lines.c.sku).join(lines, lines.c.order_id == o.c.id)
+                .where(o.c.status.in_(unshipped), lines.c.line_number == 1, lines.c.quantity_shipped == 0,
+                       lines.c.quantity_cancelled == 0, o.c.order_number.like("SO-%"))
+                .order_by(o.c.id)))
+            in_transit = list(connection.execute(
+                select(o.c.order_number, shipments.c.shipment_id).join(shipments, shipments.c.order_id == o.c.id)
+                .where(shipments.c.status == "IN_TRANSIT", o.c.status != OrderStatus.CANCELLED.value,
+                       o.c.order_number.like("SO-%")).order_by(o.c.id)))
+            delivered = list(connection.scalars(
+                select(o.c.order_number).join(lines, lines.c.order_id == o.c.id)
+                .where(o.c.status == OrderStatus.DELIVERED.value, lines.c.line_number == 1,
+                       lines.c.status == "DELIVERED", lines.c.quantity_returned == 0,
+                       lines.c.quantity_refunded == 0, lines.c.quantity_replaced == 0,
+                       ~exists().where(returns.c.order_id == o.c.id), o.c.order_number.like("SO-%"))
+                .order_by(o.c.id))) if once else []
+            arriving = list(connection.execute(
+                select(o.c.order_number, returns.c.return_id).join(returns, returns.c.order_id == o.c.id)
+                .where(returns.c.status.in_(("REQUESTED", "LABEL_CREATED", "IN_TRANSIT")),
+                       o.c.order_number.like("SO-%")).order_by(o.c.id))) if once else []
+    finally:
+        engine.dispose()
+    # The consumed pools first (each order once), then the repeatable one from what is left.
+    numbers = [(str(n), str(s)) for n, s in open_orders]
+    cancel, cancel_lines, ship = (numbers[i * once:(i + 1) * once] for i in range(3))
+    address = _spread([n for n, _ in numbers[3 * once:]], repeatable)
+    return Pools(address, _spread([(str(n), str(s)) for n, s in in_transit], repeatable),
+                 [n for n, _ in cancel], [n for n, _ in cancel_lines], ship,
+                 [str(n) for n in delivered[:2 * once]], [(str(n), str(r)) for n, r in arriving[:once]])
+
+
+def drop(kind: str, count: int, cache: Path, postgres_base: str | None, *, name: str) -> None:
+    """Remove the data set ``name`` (its file, or its schema, and its plan)."""
+    plan_file, database_file, schema = _where(kind, count, cache, postgres_base, name)
+    plan_file.unlink(missing_ok=True)
+    if kind == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database_file}{suffix}").unlink(missing_ok=True)
+        return
+    admin = create_engine(normalize_url(postgres_base or ""), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    finally:
+        admin.dispose()

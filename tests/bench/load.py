@@ -1,8 +1,9 @@
 """Load with wrk: a generated Lua script per call, and one measured load at a time.
 
 The script cycles through the call's request bodies (distinct orders for GetOrder), gives every
-IssueRefund a RequestId of its own (run token, the load's number within the run, wrk thread,
-counter: never one a previous load sent, which would be answered as a replay), counts answers that
+writing request an id of its own (run token, the load's number within the run, wrk thread,
+counter: never one a previous load sent, which would be answered as a replay) in place of every
+occurrence of the call's marker (its RequestId, and an UpsertOrders batch's order numbers), counts answers that
 are not HTTP 200 or do not hold the expected text, and prints one JSON line with wrk's own request
 count, duration and latency percentiles.
 """
@@ -30,6 +31,7 @@ class Call:
     bodies: tuple[str, ...]
     expect: str = ""  # text every successful answer holds ("" for none)
     request_id_marker: str = ""  # replaced in each body by a fresh RequestId
+    min_seconds: float = 0.0  # each load lasts at least this long
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,18 @@ class Measured:
     def wrk_share(self) -> float:
         """wrk's CPU as a share of the whole machine's during the load."""
         return self.wrk_cpu_s / (self.seconds * (os.cpu_count() or 1)) if self.seconds else 0.0
+
+
+def operation(body: bytes) -> bytes:
+    """The name of the first element of a SOAP body (``b""`` for any other body)."""
+    at = body.find(b"Body>")
+    if at < 0:
+        return b""
+    start = body.find(b"<", at) + 1
+    end = start
+    while end < len(body) and body[end:end + 1] not in b" />":
+        end += 1
+    return body[start:end]
 
 
 def _lua_string(value: str) -> str:
@@ -98,8 +112,19 @@ function request()
   sent = sent + 1
   local body = bodies[((sent * 7 + tid * 131) % #bodies) + 1]
   if marker ~= "" then
-    local at = body:find(marker, 1, true)
-    body = body:sub(1, at - 1) .. run .. "-" .. tid .. "-" .. sent .. body:sub(at + #marker)
+    -- Every occurrence: an UpsertOrders batch numbers its orders from the same id.
+    local id = run .. "-" .. tid .. "-" .. sent
+    local parts = {{}}
+    local from = 1
+    while true do
+      local at = body:find(marker, from, true)
+      if not at then break end
+      parts[#parts + 1] = body:sub(from, at - 1)
+      parts[#parts + 1] = id
+      from = at + #marker
+    end
+    parts[#parts + 1] = body:sub(from)
+    body = table.concat(parts)
   end
   return wrk.format("POST", path, headers, body)
 end
@@ -131,7 +156,10 @@ class Wrk:
         self.process: subprocess.Popen[bytes] | None = None
         self.loads = 0
 
-    def run(self, url: str, script: Path, connections: int, seconds: float, server_group: int) -> Measured:
+    def run(self, url: str, script: Path, connections: int, seconds: float, server_group: int,
+            allow_empty: bool = False) -> Measured:
+        """One load; a load that completes no request is an error unless ``allow_empty`` (a warm-up
+        of a call slower than the warm-up)."""
         before = procstat.group_cpu_seconds(server_group)
         self.loads += 1
         self.process = subprocess.Popen(
@@ -150,7 +178,7 @@ class Wrk:
         if line is None:
             raise RuntimeError(f"wrk did not report:\n{output}")
         data = json.loads(line[len("BENCH "):])
-        if data["requests"] == 0:
+        if data["requests"] == 0 and not allow_empty:
             raise RuntimeError(f"wrk completed no request:\n{output}")
         return Measured(
             requests=data["requests"], seconds=data["duration_us"] / 1e6, p50_ms=data["p50_us"] / 1000,

@@ -95,10 +95,12 @@ def _statement(text: str) -> str:
 
 def profile_calls(database_url: str, target: str, calls: list[Call], authorization: str, run_token: str,
                   names: tuple[str, ...] | None = None, threads: bool = True,
-                  requests: int = REQUESTS, cpu_timer: bool = False, layers: int = TOP) -> list[Profile]:
+                  requests: int = REQUESTS, cpu_timer: bool = False, layers: int = TOP,
+                  settings: dict[str, Any] | None = None) -> list[Profile]:
     """Profile ``calls`` (those named in ``names``, or all) against ``database_url``; with
     ``threads``, also time them sent from several threads at once. The profile counts the time
-    that passes (waits on the database included), or with ``cpu_timer`` this process's CPU time."""
+    that passes (waits on the database included), or with ``cpu_timer`` this process's CPU time.
+    ``settings`` are the application's settings beyond the tests' defaults."""
     from sqlalchemy import event
 
     from soap_orders import logs
@@ -108,9 +110,9 @@ def profile_calls(database_url: str, target: str, calls: list[Call], authorizati
     # Access lines are written, as in production, to a file nobody reads.
     sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the profile
     handler = logs.configure("INFO", "json", stream=sink)
-    settings = settings_for_tests(database_url, auth_cache_seconds=5)
-    deps = build_dependencies(settings)
-    app = create_wsgi_app(settings, dependencies=deps)
+    configured = settings_for_tests(database_url, **{"auth_cache_seconds": 5, **(settings or {})})
+    deps = build_dependencies(configured)
+    app = create_wsgi_app(configured, dependencies=deps)
     counter = itertools.count()
     profiles = []
     sent: list[str] = []
