@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ class Call:
     expect: str = ""  # text every successful answer holds ("" for none)
     request_id_marker: str = ""  # replaced in each body by a fresh RequestId
     min_seconds: float = 0.0  # each load lasts at least this long
+    connections: tuple[int, ...] = ()  # loaded at these connection counts only (() for all)
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,19 @@ end
     return path
 
 
+def _settle(server_group: int, bound: float = 30.0) -> None:
+    """Wait (at most ``bound`` seconds) until the server is idle: requests wrk gave up on or left in
+    flight when the load ended are still served, and their CPU must not fall into the next load."""
+    deadline = time.monotonic() + bound
+    before = procstat.group_cpu_seconds(server_group)
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = procstat.group_cpu_seconds(server_group)
+        if now - before < 0.025:  # under 10% of a core
+            return
+        before = now
+
+
 class Wrk:
     """Runs wrk; remembers the running process so that it can be stopped on the way out."""
 
@@ -174,6 +189,7 @@ class Wrk:
         self.process.returncode = os.waitstatus_to_exitcode(status)
         self.process = None
         after = procstat.group_cpu_seconds(server_group)
+        _settle(server_group)
         line = next((x for x in output.splitlines() if x.startswith("BENCH ")), None)
         if line is None:
             raise RuntimeError(f"wrk did not report:\n{output}")

@@ -177,9 +177,12 @@ def render(mode: Any, info: dict[str, str], targets: list[Any], floor: Any, call
                 continue
             for conns in connections:
                 runs = target.results.get((call, conns), [])
+                if not runs:
+                    continue  # not loaded at this connection count (UpsertOrders: 8 only)
                 f = _Figures.of(runs)
                 base = _Figures.of(floor.results.get((call, conns), []))
-                add(f"| {call} | {target.name} | {conns} | {_num(f.rate)} | {_ratio(f.rate, base.rate)} "
+                add(f"| {call} | {target.name} | {conns} | {_num(f.rate, 1 if f.rate < 100 else 0)} "
+                    f"| {_ratio(f.rate, base.rate)} "
                     f"| {_num(f.p50, 1)} | {_ratio(f.p50, base.p50)} | {_num(f.p99, 1)} | {_ratio(f.p99, base.p99)} "
                     f"| {_num(f.cpu, 2)} | {_ratio(f.cpu, base.cpu)} | {f.wrk:.0%} | {f.failed} |")
     add("")
