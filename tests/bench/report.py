@@ -158,8 +158,10 @@ def render(mode: Any, info: dict[str, str], targets: list[Any], floor: Any, call
         "expected outcome: REFUNDED, ADDRESS_CHANGED, SHIPMENT_RECORDED, or all of an UpsertOrders batch CREATED) "
         "over all rounds. Every writing request makes a real change: IssueRefund refunds 0.01, "
         "ChangeShippingAddress sets an address whose first line holds the request's own id, RecordShipment gives "
-        "a shipment a new tracking number, and each UpsertOrders request creates 100 new orders (demo orders, "
-        "the ERP's fields only, numbered from the request's own id).")
+        "a shipment a new tracking number, and each UpsertOrders request creates new orders (100 over JSON, 80 "
+        "over SOAP, whose requests may hold at most 5,000 XML elements; demo orders, the ERP's fields only, "
+        "numbered from the request's own id). UpsertOrders is loaded at 8 connections only, at least 10 s a "
+        "load.")
     add("")
     out.extend(_targets(targets, floor, connections, memory, mode, extra_rows or []))
     add("## Every call")
@@ -317,7 +319,7 @@ def upsert_rows(targets: list[Any], batches: dict[str, int]) -> list[TargetRow]:
     for call in UPSERT_CALLS:
         batch = batches[call]
         refused = " (100 demo orders are more XML elements than a request may hold)" if batch < 100 else ""
-        what = (f"{call} ({batch} new orders a request{refused}) on PostgreSQL at {UPSERT_CONNECTIONS} connections "
+        what = (f"{call}, {batch} new orders a request{refused}, on PostgreSQL at {UPSERT_CONNECTIONS} connections: "
                 f"at least {UPSERT_TARGET:,.0f} orders/s")
         found = []
         for target in targets:

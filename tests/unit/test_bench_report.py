@@ -82,6 +82,7 @@ def test_upsert_orders_is_judged_in_orders_per_second_on_postgresql_at_8_connect
     soap, json = report.upsert_rows(targets, {"UpsertOrders": 80, "JSON UpsertOrders": 100})
     assert soap.met is False and json.met is True
     assert "80 new orders a request" in soap.what and "more XML elements" in soap.what
+    assert soap.what.endswith("on PostgreSQL at 8 connections: at least 2,000 orders/s")
     assert "2,400 orders/s (30.0 req/s × 80, PostgreSQL 10k), 1.20x the target" in soap.measured
     assert "1,600 orders/s (20.0 req/s × 80, PostgreSQL 1M), 0.80x the target" in soap.measured
     assert "SQLite" not in soap.measured and "PgBouncer" not in soap.measured
