@@ -86,6 +86,16 @@ def lock_keys(session: Session, keys: list[str], kind: int) -> None:
     )
 
 
+#: The feed fingerprints of stored orders (``feed_fingerprints``): the placeholder of the render
+#: version, and the test of the order number, are the driver's.
+_FINGERPRINTS_SQL = (
+    "SELECT o.order_number, d.feed_fingerprint FROM orders o JOIN order_documents d ON d.order_id = o.id "
+    "WHERE d.render_version = {version} AND d.feed_fingerprint IS NOT NULL AND o.order_number {numbers}"
+)
+#: How many numbers one SQLite statement asks about (SQLite before 3.32 allows 999 placeholders).
+_SQLITE_PLACEHOLDERS = 900
+
+
 class SqlAlchemyOrderRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -251,16 +261,24 @@ class SqlAlchemyOrderRepository:
         return self.written.get(order.order_number)
 
     def feed_fingerprints(self, order_numbers: Iterable[str]) -> dict[str, str]:
+        # Asked of many numbers at a time by every re-import, so sent as plain SQL: on PostgreSQL
+        # the numbers are one array parameter (one statement text, prepared once by the driver,
+        # rather than one placeholder per number to render and parse); on SQLite one placeholder
+        # per number, within SQLite's oldest limit on them.
         numbers = list(order_numbers)
+        found: dict[str, str] = {}
         if not numbers:
-            return {}
-        rows = self.session.execute(
-            select(orders.c.order_number, order_documents.c.feed_fingerprint)
-            .join(order_documents, order_documents.c.order_id == orders.c.id)
-            .where(orders.c.order_number.in_(numbers), order_documents.c.feed_fingerprint.is_not(None),
-                   order_documents.c.render_version == RENDER_VERSION)
-        )
-        return {number: fingerprint for number, fingerprint in rows}
+            return found
+        connection = self.session.connection()
+        if connection.dialect.name == "postgresql":
+            statement = _FINGERPRINTS_SQL.format(version="%(version)s", numbers="= ANY(%(numbers)s::text[])")
+            found.update(connection.exec_driver_sql(statement, {"numbers": numbers, "version": RENDER_VERSION}).all())
+            return found
+        for start in range(0, len(numbers), _SQLITE_PLACEHOLDERS):
+            chunk = numbers[start:start + _SQLITE_PLACEHOLDERS]
+            statement = _FINGERPRINTS_SQL.format(version="?", numbers="IN (" + ",".join("?" * len(chunk)) + ")")
+            found.update(connection.exec_driver_sql(statement, (RENDER_VERSION, *chunk)).all())
+        return found
 
     def remember_fingerprint(self, order_number: str, fingerprint: str | None) -> None:
         if fingerprint is None:

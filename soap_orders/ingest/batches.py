@@ -52,10 +52,17 @@ class Batcher:
     is reported at its line and the others are kept. An order number seen twice is merged twice, in
     the file's order, so the later record wins where the two differ."""
 
-    def __init__(self, deps: Any, size: int, report: ImportReport) -> None:
+    def __init__(self, deps: Any, size: int, report: ImportReport, *, look_up: int = 0) -> None:
         self.deps = deps
         self.size = size
         self.report = report
+        #: How many records may be read before their fingerprints are asked for, in one query (at
+        #: least ``size``): asking about many numbers at once costs less than a query per batch.
+        self.look_up = max(size, look_up)
+        #: How many are read before the next query: ``look_up`` while most records read are found
+        #: unchanged (they cost little), else ``size`` (a first import goes a batch at a time: its
+        #: progress shows, and a Ctrl-C stops it after little more than a batch).
+        self.window = size
         self.pending: list[Pending] = []
         #: Records whose fingerprint did not show them unchanged, to be merged ``size`` at a time:
         #: when few records change, their transactions are not one per batch read.
@@ -65,7 +72,7 @@ class Batcher:
 
     def add(self, item: Pending) -> None:
         self.pending.append(item)
-        if len(self.pending) >= self.size:
+        if len(self.pending) >= self.window:
             self.flush(final=False)
 
     def load(self, line: int, record: Any, fingerprint: str | None = None) -> None:
@@ -122,35 +129,44 @@ class Batcher:
         self.flush_subscriptions()
         if self.pending:
             self._sort_out()
-        if self.to_merge and (final or len(self.to_merge) >= self.size):
+        if self.to_merge and final:
             self._merge()
 
     def _sort_out(self) -> None:
-        batch, self.pending = self.pending, []
+        read, self.pending = self.pending, []
         # A record whose fingerprint is stored beside its order, which nothing has changed since,
         # would merge to no change: it is counted unchanged without being read into an order. An
-        # order number that occurs twice in the batch, or has a record still waiting to be merged,
-        # is merged in full, in the file's order (the later record wins).
+        # order number that occurs twice in the records read, or has a record still waiting to be
+        # merged, is merged in full, in the file's order (the later record wins): so no record of
+        # a number asked about is merged between the query and the answer's use.
         # Numbers are compared as they are stored, trimmed of the spaces around them (" A-1 " is
         # order A-1).
-        keys = [None if item.number is None else item.number.strip() for item in batch]
+        keys = [None if item.number is None else item.number.strip() for item in read]
         counts = Counter(keys)
         waiting = {None if item.number is None else item.number.strip() for item in self.to_merge}
-        wanted = {key: item.fingerprint for key, item in zip(keys, batch, strict=True)
+        wanted = {key: item.fingerprint for key, item in zip(keys, read, strict=True)
                   if key is not None and item.fingerprint is not None and counts[key] == 1 and key not in waiting}
         try:
             unchanged = unchanged_records(self.deps.uow(), wanted)
         except DomainError as error:
-            self.report.errors.append(ImportProblem(batch[0].line, clean(error.message), BATCH_REFUSED))
-            for item in batch:  # a line that is no JSON is still named as such
+            for start in range(0, len(read), self.size):  # each batch refused, at its first line
+                self.report.errors.append(ImportProblem(read[start].line, clean(error.message), BATCH_REFUSED))
+            for item in read:  # a line that is no JSON is still named as such
                 if item.raw is not None:
                     read_exact(item.line, item.raw, self.report)
             return
-        for key, item in zip(keys, batch, strict=True):
-            if key in unchanged:
-                self.report.unchanged += 1
-            else:
-                self.to_merge.append(item)
+        self.window = self.look_up if 2 * len(unchanged) > len(read) else self.size
+        # The others are merged as if read ``size`` at a time: once a batch read leaves ``size``
+        # or more waiting, they are merged together (when few records change, their transactions
+        # are not one per batch read).
+        for start in range(0, len(read), self.size):
+            for key, item in zip(keys[start:start + self.size], read[start:start + self.size], strict=True):
+                if key in unchanged:
+                    self.report.unchanged += 1
+                else:
+                    self.to_merge.append(item)
+            if len(self.to_merge) >= self.size:
+                self._merge()
 
     def _merge(self) -> None:
         batch, self.to_merge = self.to_merge, []

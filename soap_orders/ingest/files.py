@@ -19,6 +19,10 @@ from .xml import read_xml
 
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
 XML_SUFFIXES = frozenset({".xml"})
+#: How many JSON lines are read before the fingerprints of their orders are asked for, in one
+#: query (their merges still go ``batch_size`` at a time). An XML document's Orders go a batch at a
+#: time: one that stops being well-formed keeps the batches written before.
+LOOK_UP = 1000
 
 
 def import_file(
@@ -43,7 +47,7 @@ def import_file(
     if kind not in ("jsonl", "xml"):
         raise ValueError("fmt must be 'auto', 'jsonl' or 'xml'")
     report = ImportReport(dry_run=dry_run)
-    batcher = Batcher(deps, batch_size, report)
+    batcher = Batcher(deps, batch_size, report, look_up=LOOK_UP if kind == "jsonl" else 0)
     tracker = Progress(report, path.stat().st_size, terminal=progress, every=progress_every)
     with path.open("rb") as stream, stop_on_interrupt(tracker, interruptible):
         if kind == "jsonl":

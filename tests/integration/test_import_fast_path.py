@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,6 +24,7 @@ from soap_orders.adapters.orm import flow_outbox, order_documents, order_events,
 from soap_orders.bootstrap import Dependencies, build_dependencies
 from soap_orders.documents.records import order_from_record, order_to_record
 from soap_orders.domain.orders import Reason
+from soap_orders.ingest import files
 from soap_orders.ingest import orders as upserts
 from soap_orders.ingest.files import import_file
 from soap_orders.service import orders as use_cases
@@ -72,7 +74,8 @@ def fingerprint_of(deps: Dependencies, number: str) -> str | None:
         ).scalar_one()
 
 
-def test_an_unchanged_reimport_reads_only_fingerprints(deps: Dependencies, tmp_path: Path) -> None:
+def test_an_unchanged_reimport_reads_only_fingerprints(deps: Dependencies, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     path = write_jsonl(tmp_path / "a.jsonl", *(order_record(f"FP-{i}") for i in range(5)))
     assert import_file(deps, path).created == 5
 
@@ -81,7 +84,12 @@ def test_an_unchanged_reimport_reads_only_fingerprints(deps: Dependencies, tmp_p
 
     assert (report.created, report.updated, report.unchanged, report.errors) == (0, 0, 5, [])
     assert seen.reading_orders_whole() == [] and seen.writes() == []
-    assert len([s for s in seen.sent if "feed_fingerprint" in s]) == 3  # one query per batch
+    # One query for the first batch; the records found unchanged, the rest at once (up to LOOK_UP).
+    assert len([s for s in seen.sent if "feed_fingerprint" in s]) == 2
+    monkeypatch.setattr(files, "LOOK_UP", 2)
+    with Statements(deps) as again:
+        assert import_file(deps, path, batch_size=1).unchanged == 5
+    assert len([s for s in again.sent if "feed_fingerprint" in s]) == 3
 
 
 def test_a_changed_record_is_merged_and_the_others_skipped(deps: Dependencies, tmp_path: Path) -> None:
@@ -162,7 +170,9 @@ def test_a_record_sent_twice_in_one_batch_is_merged_in_file_order(deps: Dependen
     assert use_cases.get_order(deps.uow(), "FD-1").shipping_address.line1 == "1 Rue de Rivoli"
 
 
-def test_changed_records_wait_across_batches_and_keep_the_files_order(deps: Dependencies, tmp_path: Path) -> None:
+def test_changed_records_wait_across_batches_and_keep_the_files_order(deps: Dependencies, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(files, "LOOK_UP", 2)  # fingerprints asked two records at a time
     records = [order_record(f"FW-{i}") for i in range(6)]
     import_file(deps, write_jsonl(tmp_path / "a.jsonl", *records))
     moved = order_record("FW-0")
@@ -245,14 +255,16 @@ def _snapshot(deps: Dependencies, prefix: str) -> dict[str, Any]:
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
-@given(feeds)
+@given(feeds, st.sampled_from([3, 4, files.LOOK_UP]))
 def test_the_fast_path_leaves_what_merging_every_record_leaves(
-        deps: Dependencies, twin: Dependencies, tmp_path: Path, steps: list[tuple[list[tuple[int, int]], bool]]) -> None:
+        deps: Dependencies, twin: Dependencies, tmp_path: Path, steps: list[tuple[list[tuple[int, int]], bool]],
+        look_up: int) -> None:
     fast = dataclasses.replace(deps, clock=lambda: NOW)
     prefix = f"FP{next(EXAMPLES)}-"  # each example its own orders
     for step, (picks, refund_between) in enumerate(steps):
         records = [_variant(f"{prefix}{number}", kind) for number, kind in picks]
-        report = import_file(fast, write_jsonl(tmp_path / "feed.jsonl", *records), batch_size=3)
+        with mock.patch.object(files, "LOOK_UP", look_up):  # fingerprints asked a batch at a time, or more
+            report = import_file(fast, write_jsonl(tmp_path / "feed.jsonl", *records), batch_size=3)
         slow = [upserts.upsert_orders(twin.uow(), [order_from_record(r)], twin.clock) for r in records]
         assert report.created + report.updated + report.unchanged + len(report.errors) == len(records)
         assert (report.created, report.updated, report.unchanged) == (

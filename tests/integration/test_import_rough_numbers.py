@@ -29,7 +29,7 @@ from soap_orders.adapters.orm import (
 )
 from soap_orders.bootstrap import Dependencies, build_dependencies
 from soap_orders.documents.records import RecordError, order_from_record
-from soap_orders.ingest import jsonl
+from soap_orders.ingest import files, jsonl
 from soap_orders.ingest.files import import_file
 from soap_orders.ingest.jsonl import number_in_line
 from soap_orders.ingest.report import ImportReport
@@ -164,13 +164,16 @@ class Feeds:
     batch with every line parsed; the two must report and leave the same."""
 
     def __init__(self, deps: Dependencies, twin: Dependencies, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                 prefix: str) -> None:
+                 prefix: str, look_up: int) -> None:
         self.deps, self.twin, self.tmp_path, self.monkeypatch, self.prefix = deps, twin, tmp_path, monkeypatch, prefix
+        self.look_up = look_up
 
     def feed(self, *lines: bytes, newline: bytes = b"\n", head: bytes = b"") -> ImportReport:
         path = self.tmp_path / "feed.jsonl"
         path.write_bytes(head + b"".join(raw + newline for raw in lines))
-        report = import_file(self.deps, path, batch_size=3)
+        with self.monkeypatch.context() as patched:
+            patched.setattr(files, "LOOK_UP", self.look_up)
+            report = import_file(self.deps, path, batch_size=3)
         with self.monkeypatch.context() as patched:
             patched.setattr(jsonl, "number_in_line", lambda raw: None)
             by_record = import_file(self.twin, path, batch_size=1)
@@ -179,9 +182,12 @@ class Feeds:
         return report
 
 
-@pytest.fixture
-def feeds(deps: Dependencies, twin: Dependencies, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Feeds:
-    return Feeds(dataclasses.replace(deps, clock=lambda: NOW), twin, tmp_path, monkeypatch, f"RR{next(PREFIXES)}-")
+@pytest.fixture(params=[3, files.LOOK_UP], ids=["look-up-3", "look-up-default"])
+def feeds(request: pytest.FixtureRequest, deps: Dependencies, twin: Dependencies, tmp_path: Path,
+          monkeypatch: pytest.MonkeyPatch) -> Feeds:
+    """Fingerprints asked of a batch of records at a time, or of every record of these feeds at once."""
+    return Feeds(dataclasses.replace(deps, clock=lambda: NOW), twin, tmp_path, monkeypatch, f"RR{next(PREFIXES)}-",
+                 request.param)
 
 
 def test_awkward_lines_leave_and_report_what_parsing_every_line_does(feeds: Feeds) -> None:
@@ -218,9 +224,12 @@ def test_a_record_repeated_in_a_batch_and_across_batches(feeds: Feeds) -> None:
     feeds.feed(*(line(r) for r in records))
     one, two = records[0], records[1]
     report = feeds.feed(
-        line(moved(one)), line(one), line(records[2]),  # in one batch: the change, then the stored record
-        line(shipped(two)), line(records[3]), line(records[4]),
-        line(two), line(moved(one, "4 Rue Cler")), line(one),  # across batches, and again in one
+        # Three at a time: one's change waits to be merged when one as stored is read, in the next
+        # batch; then two's change and two as stored in two batches; then one changed and as
+        # stored in one batch.
+        line(moved(one)), line(records[2]), line(records[3]),
+        line(one), line(records[4]), line(shipped(two)),
+        line(two), line(moved(one, "4 Rue Cler")), line(one),
     )
     assert (report.errors, report.unchanged) == ([], 4)  # 2, 3, 4, and two as stored after it shipped
     # And the same file again: what it leaves now is vouched for, nothing is merged twice.
@@ -244,3 +253,17 @@ def test_a_changed_record_with_a_spaced_number_is_not_overtaken(feeds: Feeds) ->
     spaced = line(moved(a)).replace(f'"{p}A"'.encode(), f'" {p}A"'.encode())
     report = feeds.feed(spaced, line(a))
     assert (report.updated, report.unchanged) == (2, 0)
+
+
+def test_fingerprints_are_asked_of_many_numbers_at_once(deps: Dependencies, tmp_path: Path) -> None:
+    odd = ['RQ-"1"', "RQ-{2,3}", "RQ-'4'", "RQ-5\\", "RQ-NULL"]
+    path = tmp_path / "a.jsonl"
+    path.write_text("".join(json.dumps(order_record(n)) + "\n" for n in odd), encoding="utf-8")
+    assert import_file(deps, path).created == len(odd)
+    asked = [f"RQ-{i}" for i in range(1900)] + odd + ["RQ-{2}", "RQ-NUL"]
+
+    with deps.uow() as uow:
+        found = uow.orders.feed_fingerprints(asked)
+
+    assert sorted(found) == sorted(odd)
+    assert all(len(fingerprint) == 64 for fingerprint in found.values())
