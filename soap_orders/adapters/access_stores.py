@@ -7,13 +7,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ..domain.clients import ApiClient
 from ..service.ports import StoredToken
-from .database import begin_writing
+from .database import begin_writing, dialect_insert
 from .orm import api_clients, auth_failures, oauth_tokens, wsse_nonces
 
 
@@ -75,7 +73,7 @@ class SqlAlchemyNonceStore:
     def use(self, nonce: str, client: str, now: datetime, keep_until: datetime) -> bool:
         begin_writing(self.session)
         self.session.execute(delete(wsse_nonces).where(wsse_nonces.c.keep_until < now))
-        insert_ = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert_ = dialect_insert(self.session.get_bind().dialect.name)
         stmt = (
             insert_(wsse_nonces).values(nonce=nonce, client=client, keep_until=keep_until)
             .on_conflict_do_nothing(index_elements=["nonce"]).returning(wsse_nonces.c.nonce)

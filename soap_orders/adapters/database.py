@@ -24,6 +24,18 @@ def begin_writing(session: Any) -> None:
         session.connection(execution_options={WRITE_INTENT: True})
 
 
+def dialect_insert(dialect: str) -> Any:
+    """The INSERT (with its ON CONFLICT) of ``dialect`` (a dialect's name): each is imported where
+    it is first used, so a command on SQLite never loads the PostgreSQL dialect."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
 def normalize_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL URLs that do not name a driver."""
     parsed = make_url(url)

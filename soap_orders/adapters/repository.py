@@ -18,8 +18,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ..documents.records import Rendered
@@ -34,7 +32,7 @@ from ..service.ports import (
     SubscriptionQuery,
     TrackingQuery,
 )
-from .database import WRITE_INTENT, begin_writing
+from .database import WRITE_INTENT, begin_writing, dialect_insert
 from .new_orders import insert_new_orders
 from .orm import (
     audit_records,
@@ -61,7 +59,7 @@ def _prebuilt(key: tuple[str, ...], build: Callable[[], Any]) -> Any:
 
 def _dialect_insert(session: Session) -> tuple[str, Any]:
     dialect = session.get_bind().dialect.name
-    return dialect, pg_insert if dialect == "postgresql" else sqlite_insert
+    return dialect, dialect_insert(dialect)
 
 
 #: The seeds of ``lock_keys``, one per kind of key, so an order number and a subscription id that

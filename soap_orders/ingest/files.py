@@ -15,7 +15,6 @@ from .batches import Batcher
 from .jsonl import read_jsonl
 from .progress import Progress, stop_on_interrupt
 from .report import ImportReport
-from .xml import read_xml
 
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
 XML_SUFFIXES = frozenset({".xml"})
@@ -53,6 +52,9 @@ def import_file(
         if kind == "jsonl":
             read_jsonl(stream, batcher, report, tracker)
         else:
+            # lxml and the published schema are loaded only for an XML document.
+            from .xml import read_xml
+
             read_xml(stream, batcher, report, tracker)
         batcher.flush()
     tracker.finish()
