@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from soap_orders.adapters.orm import (
@@ -113,6 +115,38 @@ def test_the_number_read_from_the_bytes(name: str, raw: bytes, expected: str | N
     if expected is not None and valid_order(whole):
         # Of a valid order record, the number read from the bytes is the one parsing reads.
         assert whole["OrderNumber"] == expected
+
+
+#: JSON text built piece by piece, so that keys can be doubled and spelled with escapes.
+_KEYS = st.sampled_from(['"OrderNumber"', '"Order\\u004eumber"', '"\\u004FrderNumber"', '"SubscriptionId"',
+                         '"Subscription\\u0049d"', '"x"', '"x\\"OrderNumber"', '"\\u0022"'])
+_SCALARS = st.sampled_from(['"A-1"', '"B-2"', '"A-1"', '"B-2"', '"A\\u002d1"', '" A-1 "', '"OrderNumber"',
+                            '"\\"OrderNumber\\""', '"\\u00e9"', "1", "null", "[]"])
+_SPACE = st.sampled_from(["", " ", "\t", "\r\n"])
+
+
+def _objects(values: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    members = st.tuples(_SPACE, _KEYS, _SPACE, _SPACE, values).map(lambda m: f"{m[0]}{m[1]}{m[2]}:{m[3]}{m[4]}")
+    return st.lists(members, max_size=4).map(lambda items: "{" + ",".join(items) + "}")
+
+
+_VALUES = st.recursive(_SCALARS, lambda inner: _objects(inner) | st.lists(inner, max_size=3).map(
+    lambda items: "[" + ",".join(items) + "]"), max_leaves=10)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_objects(_VALUES))
+def test_a_number_read_from_the_bytes_is_the_one_json_reads(text: str) -> None:
+    raw = text.encode()
+    number = number_in_line(raw)
+    whole = read_whole(raw)
+    if number is None or not isinstance(whole, dict):
+        return
+    # Of any JSON object (not only a valid order), the number read is the one parsing reads, when
+    # the object has a number at its top; and it is never a subscription.
+    assert "SubscriptionId" not in whole
+    if isinstance(whole.get("OrderNumber"), str):
+        assert whole["OrderNumber"] == number
 
 
 # ---------------------------------------------------------------------- the same as record by record
