@@ -8,7 +8,10 @@ timestamps are stored in timezone.utc and always come back timezone-aware.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import functools
+from collections.abc import Callable
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -34,9 +37,19 @@ from sqlalchemy import (
     false,
     func,
 )
-from sqlalchemy.orm import composite, registry, relationship
+from sqlalchemy.orm import (
+    class_mapper,
+    composite,
+    configure_mappers,
+    registry,
+    relationship,
+)
+from sqlalchemy.orm.attributes import init_collection, instance_state
+from sqlalchemy.orm.base import NO_VALUE
+from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from ..documents import records
 from ..domain import limits
 from ..domain import orders as model
 from ..domain import subscriptions as subs
@@ -576,6 +589,82 @@ subscription_orders = _subscription_child(
 )
 
 
+def new_object_builder(kind: type) -> Callable[..., Any]:
+    """Builds a new object of the mapped dataclass ``kind`` as ``kind(**values)`` does, without an
+    instrumented event per attribute: the same attributes, the same state of a new object (each
+    column's value new, each collection's items added to it, each item knowing its parent), which
+    the tests hold side by side with the class's own constructor. Used for the objects records are
+    read into (``documents.records.build_with``), many of which are new orders."""
+    plan: list[tuple[str, Callable[[], Any] | None, str, Any]] = []
+
+    def prepare() -> None:
+        configure_mappers()
+        if hasattr(kind, "__post_init__") or not all(item.init for item in dataclasses.fields(kind)):
+            plan.append(("", None, "constructor", None))  # built by the class itself
+            return
+        mapper: Any = class_mapper(kind)
+        columns = {p.key for p in mapper.column_attrs}
+        collections = {p.key for p in mapper.relationships}
+        composites = {p.key: p for p in mapper.composites}
+        for item in dataclasses.fields(kind):
+            if not item.init:
+                continue
+            default: Callable[[], Any] | None = None
+            if item.default is not dataclasses.MISSING:
+                default = functools.partial(_same, item.default)
+            elif item.default_factory is not dataclasses.MISSING:
+                default = item.default_factory
+            way = ("collection" if item.name in collections else "composite" if item.name in composites
+                   else "column" if item.name in columns else "plain")
+            plan.append((item.name, default, way, composites.get(item.name)))
+
+    def build(**values: Any) -> Any:
+        if not plan:
+            prepare()
+        if plan[0][2] == "constructor":
+            return kind(**values)
+        obj = manager.new_instance()
+        state = instance_state(obj)
+        own = obj.__dict__
+        new = state.committed_state  # what a first set records for each column: no value before
+        collections = []
+        for name, default, way, composite_property in plan:
+            if name in values:
+                value = values[name]
+            elif default is not None:
+                value = default()
+            else:
+                raise TypeError(f"{kind.__name__}() missing required argument: '{name}'")
+            if way == "column":
+                own[name] = value
+                new[name] = NO_VALUE
+            elif way == "plain":
+                own[name] = value
+            elif way == "composite":
+                own[name] = value
+                parts = ((None,) * len(composite_property._attribute_keys) if value is None
+                         else composite_property._composite_values_from_instance(value))
+                for key, part in zip(composite_property._attribute_keys, parts, strict=True):
+                    own[key] = part
+                    new[key] = NO_VALUE
+            else:
+                collections.append((name, value))
+        for name, items in collections:
+            adapter = init_collection(obj, name)
+            for item in items:
+                adapter.append_with_event(item)
+            new.setdefault(name, [])  # as a collection first given: empty before
+        state.modified = True
+        return obj
+
+    manager: Any = manager_of_class(kind)
+    return build
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
 def _children(kind: type, table: Table, order_by: Any) -> Any:
     return relationship(kind, order_by=order_by, cascade="all, delete-orphan", lazy="selectin")
 
@@ -628,6 +717,9 @@ def start_mappers() -> None:
         },
     )
     _map_subscriptions()
+    for kind in (model.Order, model.OrderLine, model.Shipment, model.ShipmentItem, model.Return, model.ReturnItem,
+                 model.Refund):
+        records.build_with(kind, new_object_builder(kind))
 
 
 def _map_subscriptions() -> None:

@@ -151,11 +151,22 @@ def _loader(document: Document) -> _Load:
     return made
 
 
+#: Builders of new objects, by the class a document builds (see ``build_with``).
+_BUILDERS: dict[Any, Callable[..., Any]] = {}
+
+
+def build_with(factory: Any, builder: Callable[..., Any]) -> None:
+    """Have ``load`` build the objects of ``factory`` (a class documents build) with ``builder``,
+    which takes the same keyword arguments and must build the very same object: the database
+    mapping builds its classes' new objects without an event per attribute."""
+    _BUILDERS[factory] = builder
+
+
 def _make_loader(document: Document) -> _Load:
     names = document.field_names
     steps = [(field.name, field.attribute, required_on_input(field), _field_loader(field))
              for field in document.fields if not field.derived]
-    factory = document.factory
+    made_by = document.factory
 
     def load_document(record: Any, path: str, currency: str | None) -> Any:
         if not isinstance(record, dict) or not names.issuperset(record):
@@ -168,7 +179,9 @@ def _make_loader(document: Document) -> _Load:
                     raise RecordError(_join(path, name), "is required")
                 continue
             values[attribute] = read(value, path, currency)
-        return values if factory is None else factory(**values)
+        if made_by is None:
+            return values
+        return _BUILDERS.get(made_by, made_by)(**values)
 
     return load_document
 
