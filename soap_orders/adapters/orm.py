@@ -595,13 +595,17 @@ def new_object_builder(kind: type) -> Callable[..., Any]:
     column's value new, each collection's items added to it, each item knowing its parent), which
     the tests hold side by side with the class's own constructor. Used for the objects records are
     read into (``documents.records.build_with``), many of which are new orders."""
-    plan: list[tuple[str, Callable[[], Any] | None, str, Any]] = []
+    Step = tuple[str, Callable[[], Any] | None, str, Any]
+    #: The steps, worked out on first use (once the mappers are configured), then kept whole: a
+    #: thread never sees a part of them.
+    prepared: list[tuple[Step, ...]] = []
 
-    def prepare() -> None:
+    def prepare() -> tuple[Step, ...]:
         configure_mappers()
+        plan: list[Step] = []
         if hasattr(kind, "__post_init__") or not all(item.init for item in dataclasses.fields(kind)):
             plan.append(("", None, "constructor", None))  # built by the class itself
-            return
+            return tuple(plan)
         mapper: Any = class_mapper(kind)
         columns = {p.key for p in mapper.column_attrs}
         collections = {p.key for p in mapper.relationships}
@@ -617,10 +621,12 @@ def new_object_builder(kind: type) -> Callable[..., Any]:
             way = ("collection" if item.name in collections else "composite" if item.name in composites
                    else "column" if item.name in columns else "plain")
             plan.append((item.name, default, way, composites.get(item.name)))
+        return tuple(plan)
 
     def build(**values: Any) -> Any:
-        if not plan:
-            prepare()
+        if not prepared:
+            prepared.append(prepare())
+        plan = prepared[0]
         if plan[0][2] == "constructor":
             return kind(**values)
         obj = manager.new_instance()
