@@ -5,6 +5,9 @@ work out the order of the inserts and flush them one object at a time. Here a ba
 are written table by table, each table in one executemany (SQLAlchemy sends multi-row INSERTs,
 on SQLite and on PostgreSQL), parents first with ``RETURNING`` their ids in the order of the rows;
 every order's document is rendered once and written beside it. One transaction holds the batch.
+On PostgreSQL each table's rows go in one ``COPY ... FROM STDIN`` instead: the parents' ids are
+drawn from their sequences first, in one query per table, and set in the rows. The values are the
+ones an INSERT would send (each column's bind processing applied), in the same transaction.
 
 The rows are what the ORM would write: every column of each table is read from the attribute of
 the same name (the mapping in ``orm`` renames none), the customer's and the address's columns
@@ -82,15 +85,37 @@ def insert_new_orders(session: Session, new: Sequence[Order],
 
 
 def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    if rows:
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        _copy(session, table, rows)
+    else:
         session.execute(insert(table), rows)
+
+
+def _copy(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: write ``rows`` (each with the same keys) with one COPY on the session's connection
+    (so in its transaction). Each value is bind-processed as an INSERT's parameter would be, then
+    written as text by psycopg's own adapters; a column a row leaves out takes its default."""
+    dialect = session.get_bind().dialect
+    names = list(rows[0])
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    preparer = dialect.identifier_preparer
+    statement = "COPY {} ({}) FROM STDIN".format(
+        preparer.format_table(table), ", ".join(preparer.quote(name) for name in names))
+    steps = list(zip(names, processors, strict=True))
+    connection = session.connection().connection.driver_connection
+    assert connection is not None  # the session's connection is checked out for its transaction
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[name] if process is None else process(row[name]) for name, process in steps])
 
 
 def _insert_returning(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[Any]:
     """Insert ``rows``; their ids, in the order of the rows.
 
-    PostgreSQL numbers them from the table's sequence, returned in the rows' order by SQLAlchemy's
-    multi-row INSERT ... RETURNING. SQLite would send a row at a time to return ids in order; its
+    On PostgreSQL they are drawn from the table's sequence beforehand and the rows are copied in
+    with them. SQLite would send a row at a time to return ids in order; its
     writer holds the database's write lock, so the ids are the ones SQLite would give itself (a
     rowid table's next id is one more than its largest), set in the rows of one executemany."""
     if not rows:
@@ -102,8 +127,15 @@ def _insert_returning(session: Session, table: Table, rows: list[dict[str, Any]]
             row["id"] = row_id
         session.execute(insert(table), rows)
         return ids
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(session.execute(statement, rows).scalars())
+    # The ids the sequence gives, one query for all; sorted, so that they rise with the rows (children
+    # read back by id come back in the order of their collection).
+    sequence = select(func.nextval(func.pg_get_serial_sequence(table.name, table.c.id.name))) \
+        .select_from(func.generate_series(1, len(rows)))
+    ids = sorted(session.scalars(sequence))
+    for row, row_id in zip(rows, ids, strict=True):
+        row["id"] = row_id
+    _copy(session, table, rows)
+    return ids
 
 
 def _insert_with_items(session: Session, table: Table, parents: Iterable[tuple[Any, dict[str, Any]]],
