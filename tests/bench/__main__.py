@@ -294,7 +294,7 @@ def ingest_runs(mode: Mode, args: argparse.Namespace, log: Any) -> tuple[list[st
     began, load_at_start = time.monotonic(), os.getloadavg()
     kinds = ("sqlite", "postgresql") if os.environ.get("SOAP_ORDERS_BENCH_DATABASE_URL") and not args.no_postgres \
         and not mode.quick else ("sqlite",)
-    profile: list[tuple[str, float]] = []
+    profile: dict[str, list[tuple[str, float]]] = {}
     found = ingest.run(kinds, sizes, os.environ.get("SOAP_ORDERS_BENCH_DATABASE_URL"), log, profile=profile,
                        timeout=args.ingest_timeout)
     rows = [report.TargetRow(what, measured, met, report.INGEST_PROFILE if met is False else "")

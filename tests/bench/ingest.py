@@ -173,9 +173,9 @@ def _high_water_kb(pid: int) -> int:
 
 def run(kinds: tuple[str, ...], sizes: tuple[int, ...], bench_url: str | None,
         log: Callable[[str], Any] = print, import_args: tuple[str, ...] = (),
-        profile: list[tuple[str, float]] | None = None, timeout: float = TIMEOUT) -> list[IngestRun]:
-    """The ingest runs; with ``profile`` (a list) the first size's file is profiled into it too.
-    Each import command is stopped after ``timeout`` seconds."""
+        profile: dict[str, list[tuple[str, float]]] | None = None, timeout: float = TIMEOUT) -> list[IngestRun]:
+    """The ingest runs; with ``profile`` (a dict) the first size's file is profiled on each store
+    into it too (by the store's name). Each import command is stopped after ``timeout`` seconds."""
     results: list[IngestRun] = []
     with tempfile.TemporaryDirectory(prefix="soap-orders-ingest-") as scratch:
         work = Path(scratch)
@@ -187,8 +187,10 @@ def run(kinds: tuple[str, ...], sizes: tuple[int, ...], bench_url: str | None,
             log(f"Ingest {size:,} orders ({feed.stat().st_size / 1e6:.0f} MB, written by demo-data in "
                 f"{time.perf_counter() - started:.0f} s)")
             if profile is not None and not profile:
-                profile += profile_import(feed, work)
-                log("  profile: " + "; ".join(f"{label.split(' (')[0]} {share:.0%}" for label, share in profile))
+                for kind in kinds:
+                    shares = profile[_name(kind)] = profile_import(feed, work, kind=kind, bench_url=bench_url)
+                    log(f"  profile, {_name(kind)}: "
+                        + "; ".join(f"{label.split(' (')[0]} {share:.0%}" for label, share in shares))
             try:
                 for kind in kinds:
                     results += _runs_on(kind, size, feed, changed, work, bench_url, log, import_args, timeout)
@@ -255,16 +257,18 @@ LAYERS = (
     ("", "merge.py", "merge_into"),
     ("rendering the kept-written documents (documents.rendered.render_order)", "rendered.py", "render_order"),
     ("the ORM's flush (SQLAlchemy Session.flush: the INSERT and UPDATE statements)", "session.py", "flush"),
-    ("the set-based INSERTs of new orders (adapters.new_orders)", "new_orders.py", "_insert"),
+    ("writing new orders set-based (adapters.new_orders: multi-row INSERTs on SQLite, COPY on PostgreSQL)",
+     "new_orders.py", "_insert"),
     ("", "new_orders.py", "_insert_returning"),
     ("the fingerprint query (ingest.orders.unchanged_records)", "orders.py", "unchanged_records"),
 )
 
 
-def profile_import(path: Path, work: Path, records: int = 1000) -> list[tuple[str, float]]:
+def profile_import(path: Path, work: Path, records: int = 1000, kind: str = "sqlite",
+                   bench_url: str | None = None) -> list[tuple[str, float]]:
     """Where a first import's time goes: ``records`` orders of ``path`` imported in this process
-    under cProfile into a fresh SQLite file; each layer's share of the whole (layers may nest:
-    the flush runs inside the merge's reads)."""
+    under cProfile into a fresh database of ``kind``; each layer's share of the whole (layers may
+    nest: the flush runs inside the merge's reads), then what the layers leave."""
     import cProfile
     import pstats
 
@@ -278,18 +282,24 @@ def profile_import(path: Path, work: Path, records: int = 1000) -> list[tuple[st
     with path.open("rb") as read, sample.open("wb") as out:
         for _ in range(records):
             out.write(read.readline())
-    url = f"sqlite:///{work / 'profile.sqlite3'}"
-    engine = create_database_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    deps = build_dependencies(settings_for_tests(url))
-    profiler = cProfile.Profile()
+    url = fresh_database(kind, work, bench_url)
     try:
-        profiler.enable()
-        import_file(deps, sample)
-        profiler.disable()
+        engine = create_database_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()
+        deps = build_dependencies(settings_for_tests(url))
+        profiler = cProfile.Profile()
+        try:
+            profiler.enable()
+            import_file(deps, sample)
+            profiler.disable()
+        finally:
+            deps.engine.dispose()
     finally:
-        deps.engine.dispose()
+        drop_database(kind, bench_url)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{work / 'ingest.sqlite3'}{suffix}").unlink(missing_ok=True)
+        sample.unlink(missing_ok=True)
     stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     whole = max(cumulative for (_f, _l, name), (_c, _n, _t, cumulative, _callers) in stats.items()
                 if name == "import_file")
@@ -300,16 +310,27 @@ def profile_import(path: Path, work: Path, records: int = 1000) -> list[tuple[st
         spent = sum(cumulative for (file, _line, name), (_c, _n, _t, cumulative, _callers) in stats.items()
                     if name == function and file.endswith(filename))
         shares[label] = shares.get(label, 0.0) + spent / whole
+    shares[REST] = max(0.0, 1.0 - sum(shares.values()))
     return list(shares.items())
 
 
-def render_profile(shares: list[tuple[str, float]]) -> list[str]:
-    if not shares:
+#: The last row of a profile: what no layer accounts for (reading the file, batching, the
+#: transaction's other statements: events, audit records, commit).
+REST = "the rest (reading the file, batching, events and audit records, the commit)"
+
+
+def render_profile(profiles: dict[str, list[tuple[str, float]]]) -> list[str]:
+    """The profile table of ``profiles`` (store name -> profile_import's shares), a column per store."""
+    if not profiles:
         return []
-    return ["Where a first import's time goes (1,000 orders in process under cProfile, SQLite; shares of the "
-            "whole, the flush partly inside the others):", "",
-            "| layer | share |", "|---|---:|",
-            *(f"| {label} | {share:.0%} |" for label, share in shares), ""]
+    names = list(profiles)
+    labels = list(dict.fromkeys(label for shares in profiles.values() for label, _ in shares))
+    share = {(name, label): value for name, shares in profiles.items() for label, value in shares}
+    return ["Where a first import's time goes (1,000 orders in process under cProfile, on a fresh database of "
+            "each store; shares of the whole, the flush partly inside the others):", "",
+            "| layer | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names),
+            *(f"| {label} | " + " | ".join(f"{share[name, label]:.0%}" if (name, label) in share else "-"
+                                            for name in names) + " |" for label in labels), ""]
 
 
 def machine_state(load_at_start: tuple[float, float, float], began: float) -> str:
