@@ -88,6 +88,10 @@ bench: $(VENV)/.installed
 	  elif command -v sudo >/dev/null; then sudo apt-get update && sudo apt-get install -y wrk; \
 	  else echo "make bench needs wrk (apt-get install wrk)"; exit 1; fi; }
 	$(BIN)/python -m tests.bench $(BENCH_ARGS)
+	# Every writing call in process, on data sets of its own built afresh: CPU and statements per
+	# request, the statements of one request, where the time goes (the single-write section; with
+	# --quick, SQLite only, into the quick results file).
+	$(BIN)/python -m tests.bench --profile-writes $(filter --quick,$(BENCH_ARGS)) $(WRITES_BENCH_ARGS)
 	# The relay of proactive notifications: throughput to a local fake flow server, and the delay
 	# from commit to delivery (p50, p99).
 	$(BIN)/python -m tests.bench_relay $(RELAY_BENCH_ARGS)
