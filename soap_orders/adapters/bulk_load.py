@@ -25,6 +25,7 @@ from xml.sax.saxutils import escape
 from sqlalchemy import Connection, Engine, Table, text
 
 from . import orm
+from .database import copy_rows
 
 
 @dataclass(frozen=True)
@@ -125,9 +126,7 @@ class _Writer:
                 self.connection.begin()
             raw = self.connection.connection.driver_connection
             assert raw is not None
-            with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            copy_rows(raw, table.name, columns, rows)
         else:
             # The driver's own executemany, with the driver's values: nothing to convert on the way.
             marks = ", ".join("?" * len(columns))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,15 @@ def dialect_insert(dialect: str) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert
+
+
+def copy_rows(driver_connection: Any, table: str, columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
+    """PostgreSQL: write ``rows`` (values in ``columns``' order, as psycopg adapts them) into
+    ``table`` with one ``COPY ... FROM STDIN`` on ``driver_connection``, in its transaction."""
+    with driver_connection.cursor() as cursor, \
+            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def normalize_url(url: str) -> str:

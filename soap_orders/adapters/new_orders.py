@@ -2,12 +2,11 @@
 
 The ERP's batches create most orders of a first import: the ORM would track each of their objects,
 work out the order of the inserts and flush them one object at a time. Here a batch's new orders
-are written table by table, each table in one executemany (SQLAlchemy sends multi-row INSERTs,
-on SQLite and on PostgreSQL), parents first with ``RETURNING`` their ids in the order of the rows;
-every order's document is rendered once and written beside it. One transaction holds the batch.
-On PostgreSQL each table's rows go in one ``COPY ... FROM STDIN`` instead: the parents' ids are
-drawn from their sequences first, in one query per table, and set in the rows. The values are the
-ones an INSERT would send (each column's bind processing applied), in the same transaction.
+are written table by table, parents first, each table in one statement: on SQLite one
+executemany (a multi-row INSERT), on PostgreSQL one ``COPY ... FROM STDIN``; the parents' ids are
+worked out before their rows are written (see ``_insert_returning``) and set in their children's
+rows. The values are the ones an INSERT would send (each column's bind processing applied). Every
+order's document is rendered once and written beside it. One transaction holds the batch.
 
 The rows are what the ORM would write: every column of each table is read from the attribute of
 the same name (the mapping in ``orm`` renames none), the customer's and the address's columns
@@ -28,6 +27,7 @@ from ..documents.records import Rendered
 from ..documents.rendered import RENDER_VERSION, render_order
 from ..domain.orders import Order
 from . import orm
+from .database import copy_rows
 
 #: The columns a row is not read from its object for: surrogate ids and the parent's id.
 _NOT_ATTRIBUTES = frozenset({"id", "order_id", "shipment_pk", "return_pk"})
@@ -99,16 +99,12 @@ def _copy(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     written as text by psycopg's own adapters; a column a row leaves out takes its default."""
     dialect = session.get_bind().dialect
     names = list(rows[0])
-    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    steps = [(name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names]
     preparer = dialect.identifier_preparer
-    statement = "COPY {} ({}) FROM STDIN".format(
-        preparer.format_table(table), ", ".join(preparer.quote(name) for name in names))
-    steps = list(zip(names, processors, strict=True))
     connection = session.connection().connection.driver_connection
     assert connection is not None  # the session's connection is checked out for its transaction
-    with connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row([row[name] if process is None else process(row[name]) for name, process in steps])
+    copy_rows(connection, preparer.format_table(table), [preparer.quote(name) for name in names],
+              ([row[name] if process is None else process(row[name]) for name, process in steps] for row in rows))
 
 
 def _insert_returning(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[Any]:
