@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table, func, insert, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ..documents.records import Rendered
@@ -101,10 +102,19 @@ def _copy(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     names = list(rows[0])
     steps = [(name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names]
     preparer = dialect.identifier_preparer
-    connection = session.connection().connection.driver_connection
+    pooled = session.connection().connection
+    connection = pooled.driver_connection
     assert connection is not None  # the session's connection is checked out for its transaction
-    copy_rows(connection, preparer.format_table(table), [preparer.quote(name) for name in names],
-              ([row[name] if process is None else process(row[name]) for name, process in steps] for row in rows))
+    statement = f"COPY {preparer.format_table(table)}"
+    try:
+        copy_rows(connection, preparer.format_table(table), [preparer.quote(name) for name in names],
+                  ([row[name] if process is None else process(row[name]) for name, process in steps] for row in rows))
+    except dialect.loaded_dbapi.Error as error:
+        # As SQLAlchemy does for the statements it sends: a lost connection leaves the pool, and the
+        # error is SQLAlchemy's (so that a database gone away is answered as unavailable).
+        if dialect.is_disconnect(error, connection, None):
+            pooled.invalidate(error)
+        raise DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error) from error
 
 
 def _insert_returning(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[Any]:

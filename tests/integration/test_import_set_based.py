@@ -203,3 +203,31 @@ def test_a_first_import_writes_the_new_orders_without_the_orm(deps: Dependencies
     assert len(rows["orders"]) == len(rows["documents"]) == len(records)
     assert len(rows["order_lines"]) == sum(len(r["Lines"]) for r in records)
     assert len(rows["order_events"]) == len(records)  # one OrderUpserted each
+
+
+def test_a_refused_copy_is_answered_as_sqlalchemys_error_and_writes_nothing(deps: Dependencies, tmp_path: Path) -> None:
+    """On PostgreSQL the new orders are copied in through the driver: an error there is raised as
+    SQLAlchemy's (what the service maps, as for every statement it sends), and the transaction it
+    was in leaves nothing behind."""
+    if deps.engine.dialect.name != "postgresql":
+        pytest.skip("COPY is PostgreSQL's; SQLite's rows go through SQLAlchemy's executemany")
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm import Session
+
+    from soap_orders.adapters import new_orders
+
+    records = [dict(r) for r in _pool("SBC-", 1)]
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps(records[0]) + "\n", encoding="utf-8")
+    assert import_file(deps, feed).created == 1
+    number = records[0]["OrderNumber"]
+    with Session(deps.engine) as session:
+        stored = dict(session.execute(select(orm.orders).where(orm.orders.c.order_number == number)).mappings().one())
+        second = {**stored, "id": stored["id"] + 1_000_000}  # a new row, but for an order number taken
+        with pytest.raises(IntegrityError):
+            new_orders._copy(session, orm.orders, [second])
+        session.rollback()
+    with Session(deps.engine) as session:
+        assert session.scalar(select(orm.orders.c.id).where(orm.orders.c.id == second["id"])) is None
+        assert [r.id for r in session.execute(select(orm.orders.c.id).where(orm.orders.c.order_number == number))] \
+            == [stored["id"]]
